@@ -1,0 +1,749 @@
+//! The controller: store + ui state. Source events and keys go in; commands
+//! for sources and clipboard requests come out. It owns no I/O, so the same
+//! code runs in the terminal and headless (tests drive it directly).
+
+use std::time::{Duration, Instant};
+
+use crossterm::event::KeyEvent;
+
+use crate::event::{Command, CommandKind, LiftedAction, SourceEvent};
+use crate::store::timeline::{Instance, Liveness};
+use crate::store::{Store, StoreConfig};
+use crate::ui::keymap::{self, Action};
+use crate::ui::theme::Theme;
+use crate::ui::{
+    DetailLine, DetailTab, DetailView, Pace, Pane, Prompt, PromptKind, Replay, UiState, json,
+};
+
+/// Rows a page move covers when the real height is unknown.
+const PAGE: usize = 10;
+/// Most tree rows built for one detail view.
+const MAX_DETAIL_ROWS: usize = 20_000;
+
+pub struct App {
+    pub store: Store,
+    pub ui: UiState,
+    pub theme: Theme,
+    /// Commands waiting to be routed to their sources.
+    pub commands: Vec<Command>,
+    /// Text waiting to be copied to the clipboard.
+    pub copies: Vec<String>,
+    pub quit: bool,
+    /// Something visible changed since the last draw.
+    pub dirty: bool,
+    /// Commands are refused (replaying a recording, or no live source).
+    pub read_only: Option<String>,
+}
+
+impl App {
+    pub fn new(cfg: &StoreConfig, theme: Theme) -> Self {
+        Self {
+            store: Store::new(cfg),
+            ui: UiState::default(),
+            theme,
+            commands: Vec::new(),
+            copies: Vec::new(),
+            quit: false,
+            dirty: true,
+            read_only: None,
+        }
+    }
+
+    /// Fold a source event in.
+    pub fn apply(&mut self, ev: SourceEvent) {
+        if self.store.apply(ev).any() {
+            self.dirty = true;
+        }
+    }
+
+    /// After a batch of events: keep selections sensible and ask stale
+    /// apps for a fresh STATE (once each).
+    pub fn after_events(&mut self) {
+        let n = self.store.timeline.instances.len();
+        if n > 0 && self.ui.inst >= n {
+            self.ui.inst = 0;
+        }
+        let mut updates = Vec::new();
+        for i in &self.store.timeline.instances {
+            if i.stale && !i.update_requested && i.liveness == Liveness::Streaming {
+                updates.push(Command {
+                    source: i.source,
+                    kind: CommandKind::Update {
+                        instance: i.key.clone(),
+                    },
+                });
+            }
+        }
+        if self.read_only.is_none() {
+            for c in updates {
+                if let Some(idx) = self
+                    .store
+                    .timeline
+                    .find(c.source, command_instance(&c.kind))
+                {
+                    self.store.timeline.instances[idx].update_requested = true;
+                }
+                self.commands.push(c);
+            }
+        }
+    }
+
+    pub fn take_commands(&mut self) -> Vec<Command> {
+        std::mem::take(&mut self.commands)
+    }
+
+    pub fn instance(&self) -> Option<&Instance> {
+        self.store.timeline.instances.get(self.ui.inst)
+    }
+
+    pub fn key(&mut self, key: KeyEvent) {
+        if let Some(a) = keymap::map_key(key, self.ui.mode()) {
+            self.act(a);
+        }
+    }
+
+    /// Paste goes into an open prompt.
+    pub fn paste(&mut self, text: &str) {
+        if let Some(p) = &mut self.ui.prompt {
+            p.text
+                .extend(text.chars().filter(|c| !c.is_control() || *c == '\t'));
+            self.dirty = true;
+        }
+    }
+
+    pub fn act(&mut self, a: Action) {
+        self.dirty = true;
+        if self.ui.replay.is_some() {
+            // Any key stops a replay.
+            self.ui.replay = None;
+            self.ui.say("replay stopped");
+            if a != Action::Quit {
+                return;
+            }
+        }
+        if self.ui.choosing_pace {
+            self.ui.choosing_pace = false;
+            if let Action::Input(c) = a {
+                let pace = match c {
+                    '1' | 'r' => Some(Pace::Recorded(1.0)),
+                    '2' => Some(Pace::Recorded(2.0)),
+                    '4' => Some(Pace::Recorded(4.0)),
+                    'f' => Some(Pace::Fixed(250)),
+                    _ => None,
+                };
+                match pace {
+                    Some(p) => self.start_replay(p, Instant::now()),
+                    None => self.ui.say("replay cancelled"),
+                }
+            } else {
+                self.ui.say("replay cancelled");
+            }
+            return;
+        }
+        if self.ui.prompt.is_some() {
+            self.prompt_action(a);
+            return;
+        }
+        if self.ui.help && a != Action::Quit {
+            self.ui.help = false;
+            if matches!(a, Action::Escape | Action::Help) {
+                return;
+            }
+        }
+        match a {
+            Action::Quit => self.quit = true,
+            Action::FocusNext => self.ui.focus = self.ui.focus.next(),
+            Action::FocusPrev => self.ui.focus = self.ui.focus.prev(),
+            Action::Focus(p) => self.ui.focus = p,
+            Action::Up => self.move_sel(-1),
+            Action::Down => self.move_sel(1),
+            Action::PageUp => self.move_sel(-(PAGE as i64)),
+            Action::PageDown => self.move_sel(PAGE as i64),
+            Action::Top => self.move_sel(i64::MIN / 2),
+            Action::Bottom | Action::Follow => self.follow(),
+            Action::Activate => self.activate(),
+            Action::ToggleDetailFocus => {
+                if self.ui.focus == Pane::Timeline {
+                    self.ui.detail_focus = !self.ui.detail_focus;
+                }
+            }
+            Action::Skip => self.skip(),
+            Action::Sweep => self.dispatch_history(LiftedAction::Sweep),
+            Action::Commit => self.dispatch_history(LiftedAction::Commit),
+            Action::Rollback => self.dispatch_history(LiftedAction::Rollback),
+            Action::Reset => self.dispatch_history(LiftedAction::Reset),
+            Action::Pause => {
+                let paused = self.instance().map(|i| i.is_paused).unwrap_or(false);
+                self.dispatch_history(LiftedAction::PauseRecording(!paused));
+            }
+            Action::Lock => {
+                let locked = self.instance().map(|i| i.is_locked).unwrap_or(false);
+                self.dispatch_history(LiftedAction::LockChanges(!locked));
+            }
+            Action::DispatchPrompt => {
+                if self.target().is_some() {
+                    self.ui.prompt = Some(Prompt {
+                        kind: PromptKind::Dispatch,
+                        text: String::new(),
+                    });
+                }
+            }
+            Action::Replay => {
+                if self.target().is_some() {
+                    self.ui.choosing_pace = true;
+                    self.ui
+                        .say("replay pace: 1 recorded · 2 2× · 4 4× · f every 250 ms · Esc cancel");
+                }
+            }
+            Action::Refresh => {
+                if let Some((source, instance)) = self.target() {
+                    self.commands.push(Command {
+                        source,
+                        kind: CommandKind::Update { instance },
+                    });
+                }
+            }
+            Action::NextInstance => {
+                let n = self.store.timeline.instances.len();
+                if n > 0 {
+                    self.ui.inst = (self.ui.inst + 1) % n;
+                    self.ui.tl_follow = true;
+                    self.ui.tl_sel = None;
+                    self.ui.detail_sel = 0;
+                }
+            }
+            Action::PrevTab | Action::NextTab => {
+                let i = DetailTab::ALL
+                    .iter()
+                    .position(|t| *t == self.ui.tab)
+                    .unwrap_or(0);
+                let step = if a == Action::NextTab { 1 } else { 2 };
+                self.ui.tab = DetailTab::ALL[(i + step) % 3];
+                self.ui.detail_sel = 0;
+            }
+            Action::FilterPrompt => {
+                let pane = match self.ui.focus {
+                    Pane::Timeline => Pane::Timeline,
+                    _ => Pane::Logs,
+                };
+                let text = match pane {
+                    Pane::Timeline => self.ui.tl_filter.clone().unwrap_or_default(),
+                    _ => self.store.logs.filter().unwrap_or_default().to_string(),
+                };
+                self.ui.focus = pane;
+                self.ui.prompt = Some(Prompt {
+                    kind: PromptKind::Filter(pane),
+                    text,
+                });
+            }
+            Action::NextMatch => self.move_sel(1),
+            Action::PrevMatch => self.move_sel(-1),
+            Action::Escape => {
+                if self.ui.zoom {
+                    self.ui.zoom = false;
+                } else if self.ui.focus == Pane::Timeline && self.ui.tl_filter.is_some() {
+                    self.ui.tl_filter = None;
+                } else if self.store.logs.filter().is_some() {
+                    self.store.logs.set_filter(None);
+                } else {
+                    self.ui.status = None;
+                }
+            }
+            Action::Zoom => self.ui.zoom = !self.ui.zoom,
+            Action::Copy => self.copy(),
+            Action::Help => self.ui.help = !self.ui.help,
+            Action::Input(_) | Action::Backspace | Action::Submit => {}
+        }
+    }
+
+    fn prompt_action(&mut self, a: Action) {
+        let Some(p) = &mut self.ui.prompt else { return };
+        match a {
+            Action::Input(c) => p.text.push(c),
+            Action::Backspace => {
+                p.text.pop();
+            }
+            Action::Escape => {
+                self.ui.prompt = None;
+                return;
+            }
+            Action::Quit => {
+                self.quit = true;
+                return;
+            }
+            Action::Submit => {
+                let p = self.ui.prompt.take().unwrap_or(Prompt {
+                    kind: PromptKind::Dispatch,
+                    text: String::new(),
+                });
+                match p.kind {
+                    PromptKind::Filter(_) => {}
+                    PromptKind::Dispatch => {
+                        let text = p.text.trim().to_string();
+                        if text.is_empty() {
+                            self.ui.say("nothing to dispatch");
+                        } else if let Some((source, instance)) = self.target() {
+                            self.send(Command {
+                                source,
+                                kind: CommandKind::DispatchUserAction { instance, text },
+                            });
+                        }
+                    }
+                }
+                return;
+            }
+            _ => return,
+        }
+        // Filters apply as you type.
+        if let Some(Prompt {
+            kind: PromptKind::Filter(pane),
+            text,
+        }) = &self.ui.prompt
+        {
+            let text = text.clone();
+            match pane {
+                Pane::Timeline => {
+                    self.ui.tl_filter = (!text.is_empty()).then(|| text.to_lowercase());
+                }
+                _ => {
+                    self.store.logs.set_filter(Some(&text));
+                    self.ui.log_follow = true;
+                    self.ui.log_sel = None;
+                }
+            }
+        }
+    }
+
+    /// The selected instance as a command target, or a status saying why not.
+    fn target(&mut self) -> Option<(crate::event::SourceId, String)> {
+        if let Some(why) = &self.read_only {
+            let why = why.clone();
+            self.ui.warn(why);
+            return None;
+        }
+        let Some(i) = self.instance() else {
+            self.ui.warn("no app instance yet");
+            return None;
+        };
+        if i.liveness == Liveness::Disconnected {
+            let label = i.label();
+            self.ui
+                .warn(format!("{label} is not connected: command not sent"));
+            return None;
+        }
+        Some((i.source, i.key.clone()))
+    }
+
+    fn send(&mut self, c: Command) {
+        let reach = self.store.timeline.live_on(c.source);
+        if reach > 1 {
+            self.ui.say(format!(
+                "sent: the relay broadcasts it, so all {reach} apps on this relay obey it"
+            ));
+        }
+        self.commands.push(c);
+    }
+
+    fn dispatch_history(&mut self, action: LiftedAction) {
+        if let Some((source, instance)) = self.target() {
+            self.send(Command {
+                source,
+                kind: CommandKind::Dispatch { instance, action },
+            });
+        }
+    }
+
+    fn skip(&mut self) {
+        let Some(e) = self.selected_entry() else {
+            return;
+        };
+        if e.id == 0 {
+            self.ui.warn("the initial state cannot be skipped");
+            return;
+        }
+        let id = e.id;
+        self.dispatch_history(LiftedAction::ToggleAction { id });
+    }
+
+    fn activate(&mut self) {
+        match self.ui.focus {
+            Pane::Timeline if self.ui.detail_focus => self.toggle_fold(),
+            Pane::Timeline => self.jump_selected(),
+            _ => {}
+        }
+    }
+
+    fn jump_selected(&mut self) {
+        let Some(inst) = self.instance() else {
+            self.ui.warn("no app instance yet");
+            return;
+        };
+        let Some(pos) = self.selected_position() else {
+            return;
+        };
+        let id = inst.entries[pos].id;
+        match inst.app_index_of(id) {
+            Some(index) => self.dispatch_history(LiftedAction::JumpToState { index }),
+            None => self.ui.warn(format!(
+                "action #{id} is no longer in the app's history (its maxAge dropped it)"
+            )),
+        }
+    }
+
+    fn toggle_fold(&mut self) {
+        if let Some(DetailLine::Tree(row)) = self.ui.detail.lines.get(self.ui.detail_sel) {
+            let path = row.path.clone();
+            if !self.ui.collapsed.remove(&path) {
+                self.ui.collapsed.insert(path);
+            }
+            self.ui.collapsed_gen += 1;
+        }
+    }
+
+    fn follow(&mut self) {
+        match self.ui.focus {
+            Pane::Logs => {
+                self.ui.log_follow = true;
+                self.ui.log_sel = None;
+            }
+            Pane::Timeline if self.ui.detail_focus => {
+                self.ui.detail_sel = self.ui.detail.lines.len().saturating_sub(1);
+            }
+            Pane::Timeline => {
+                self.ui.tl_follow = true;
+                self.ui.tl_sel = None;
+            }
+            Pane::Channels => self.ui.chan_sel = usize::MAX / 2,
+            Pane::Connections => self.ui.conn_sel = usize::MAX / 2,
+        }
+    }
+
+    fn move_sel(&mut self, delta: i64) {
+        let step = |cur: usize, len: usize| -> usize {
+            if len == 0 {
+                return 0;
+            }
+            (cur as i64 + delta).clamp(0, len as i64 - 1) as usize
+        };
+        match self.ui.focus {
+            Pane::Logs => {
+                let len = self.store.logs.view_len();
+                if len == 0 {
+                    return;
+                }
+                let cur = self.log_view_index().unwrap_or(len - 1);
+                let next = step(cur, len);
+                if self.ui.log_follow {
+                    self.ui.log_paused_at = self.store.logs.next_seq();
+                }
+                self.ui.log_follow = false;
+                self.ui.log_sel = self.store.logs.view_get(next).map(|e| e.seq);
+                if delta > 0 && next + 1 == len {
+                    self.ui.log_follow = true;
+                    self.ui.log_sel = None;
+                }
+            }
+            Pane::Channels => {
+                let len = self.channel_rows();
+                self.ui.chan_sel = step(self.ui.chan_sel.min(len.saturating_sub(1)), len);
+            }
+            Pane::Connections => {
+                let len = self.store.sources.len();
+                self.ui.conn_sel = step(self.ui.conn_sel.min(len.saturating_sub(1)), len);
+            }
+            Pane::Timeline if self.ui.detail_focus => {
+                let len = self.ui.detail.lines.len();
+                self.ui.detail_sel = step(self.ui.detail_sel, len);
+            }
+            Pane::Timeline => {
+                let view = self.timeline_view();
+                if view.is_empty() {
+                    return;
+                }
+                let cur = self
+                    .selected_position()
+                    .and_then(|p| view.iter().position(|&v| v >= p))
+                    .unwrap_or(view.len() - 1);
+                let next = step(cur, view.len());
+                let Some(inst) = self.instance() else { return };
+                let id = inst.entries[view[next]].id;
+                self.ui.tl_follow = delta > 0 && next + 1 == view.len();
+                self.ui.tl_sel = (!self.ui.tl_follow).then_some(id);
+                self.ui.detail_sel = 0;
+            }
+        }
+    }
+
+    pub fn channel_rows(&self) -> usize {
+        self.store.sources.iter().map(|s| s.channels.len()).sum()
+    }
+
+    /// View index of the selected log entry (None = following the end).
+    pub fn log_view_index(&self) -> Option<usize> {
+        let seq = self.ui.log_sel?;
+        let logs = &self.store.logs;
+        // Binary search over the view by sequence number.
+        let (mut lo, mut hi) = (0usize, logs.view_len());
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            match logs.view_get(mid) {
+                Some(e) if e.seq < seq => lo = mid + 1,
+                _ => hi = mid,
+            }
+        }
+        Some(lo.min(logs.view_len().saturating_sub(1)))
+    }
+
+    /// Positions (into the instance's entries) the timeline list shows.
+    pub fn timeline_view(&self) -> Vec<usize> {
+        let Some(inst) = self.instance() else {
+            return Vec::new();
+        };
+        match &self.ui.tl_filter {
+            None => (0..inst.entries.len()).collect(),
+            Some(f) => inst
+                .entries
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| crate::text::contains_ci(&e.action_type, f))
+                .map(|(i, _)| i)
+                .collect(),
+        }
+    }
+
+    /// Position of the selected entry in the instance's list.
+    pub fn selected_position(&self) -> Option<usize> {
+        let inst = self.instance()?;
+        if inst.entries.is_empty() {
+            return None;
+        }
+        if self.ui.tl_follow {
+            return Some(inst.entries.len() - 1);
+        }
+        let id = self.ui.tl_sel?;
+        inst.position_of(id).or(Some(inst.entries.len() - 1))
+    }
+
+    pub fn selected_entry(&self) -> Option<&crate::store::timeline::Entry> {
+        let pos = self.selected_position()?;
+        self.instance()?.entries.get(pos)
+    }
+
+    fn copy(&mut self) {
+        let text = match self.ui.focus {
+            Pane::Logs => {
+                let idx = self
+                    .log_view_index()
+                    .unwrap_or(self.store.logs.view_len().saturating_sub(1));
+                self.store.logs.view_get(idx).map(|e| match &e.data {
+                    Some(d) => pretty(d),
+                    None => e.summary.to_string(),
+                })
+            }
+            Pane::Timeline => {
+                let v = self.ui.detail.value.as_ref();
+                match (
+                    self.ui.detail_focus,
+                    self.ui.detail.lines.get(self.ui.detail_sel),
+                ) {
+                    (true, Some(DetailLine::Tree(row))) => v
+                        .and_then(|v| json::at_path(v, &row.path))
+                        .map(|v| serde_json::to_string_pretty(v).unwrap_or_default()),
+                    _ => v.map(|v| serde_json::to_string_pretty(v).unwrap_or_default()),
+                }
+            }
+            Pane::Connections => self
+                .store
+                .sources
+                .get(
+                    self.ui
+                        .conn_sel
+                        .min(self.store.sources.len().saturating_sub(1)),
+                )
+                .map(|s| format!("{} {} {}", s.label, s.url, s.conn.state.label())),
+            Pane::Channels => None,
+        };
+        match text {
+            Some(t) => self.copies.push(t),
+            None => self.ui.warn("nothing to copy here"),
+        }
+    }
+
+    fn start_replay(&mut self, pace: Pace, now: Instant) {
+        let Some((source, instance)) = self.target() else {
+            return;
+        };
+        let Some(inst) = self.instance() else { return };
+        let Some(from) = self.selected_position() else {
+            return;
+        };
+        let mut steps = Vec::new();
+        let mut prev_t: Option<u64> = None;
+        for e in inst.entries.iter().skip(from) {
+            let Some(index) = inst.app_index_of(e.id) else {
+                continue;
+            };
+            let t = e.time_ms();
+            let delay = match (pace, prev_t) {
+                (_, None) => 0,
+                (Pace::Fixed(ms), _) => ms,
+                (Pace::Recorded(f), Some(p)) => {
+                    ((t.saturating_sub(p)) as f64 / f).min(5_000.0) as u64
+                }
+            };
+            prev_t = Some(t);
+            steps.push((index, delay));
+        }
+        if steps.is_empty() {
+            self.ui
+                .warn("nothing to replay: those actions left the app's history");
+            return;
+        }
+        let n = steps.len();
+        self.ui.replay = Some(Replay {
+            source,
+            instance,
+            steps,
+            next: 0,
+            due: now,
+            pace,
+        });
+        self.ui.say(format!(
+            "replaying {n} steps at {}; any key stops",
+            pace.label()
+        ));
+        self.tick(now);
+    }
+
+    /// Advance time-driven work (replay). Returns when it next wants a tick.
+    pub fn tick(&mut self, now: Instant) -> Option<Instant> {
+        let r = self.ui.replay.as_mut()?;
+        while r.next < r.steps.len() && r.due <= now {
+            let (index, _) = r.steps[r.next];
+            self.commands.push(Command {
+                source: r.source,
+                kind: CommandKind::Dispatch {
+                    instance: r.instance.clone(),
+                    action: LiftedAction::JumpToState { index },
+                },
+            });
+            r.next += 1;
+            if let Some((_, delay)) = r.steps.get(r.next) {
+                r.due += Duration::from_millis(*delay);
+            }
+            self.dirty = true;
+        }
+        if r.next >= r.steps.len() {
+            self.ui.replay = None;
+            self.ui.say("replay finished");
+            return None;
+        }
+        Some(r.due)
+    }
+
+    /// Rebuild view caches that depend on the selection (once per frame at
+    /// most, and only when their inputs changed).
+    pub fn prepare(&mut self) {
+        let Some(pos) = self.selected_position() else {
+            self.ui.detail = DetailView::default();
+            return;
+        };
+        let Some(inst) = self.instance() else { return };
+        let entry = &inst.entries[pos];
+        let key = (
+            self.ui.inst,
+            entry.id,
+            self.ui.tab,
+            inst.rev,
+            self.ui.collapsed_gen,
+        );
+        if self.ui.detail.key == Some(key) {
+            return;
+        }
+        let parse = |raw: &str| serde_json::from_str::<serde_json::Value>(raw);
+        let mut lines = Vec::new();
+        let mut value = None;
+        match self.ui.tab {
+            DetailTab::Action => match parse(&entry.action_raw) {
+                Ok(v) => {
+                    lines = tree_lines(&v, &self.ui.collapsed);
+                    value = Some(v);
+                }
+                Err(e) => lines.push(DetailLine::Note(format!("action is not JSON: {e}"))),
+            },
+            DetailTab::State => match &entry.state_raw {
+                Some(raw) => match parse(raw) {
+                    Ok(v) => {
+                        if let Some(err) = &entry.error {
+                            lines.push(DetailLine::Note(format!("reducer error: {err}")));
+                        }
+                        lines.extend(tree_lines(&v, &self.ui.collapsed));
+                        value = Some(v);
+                    }
+                    Err(e) => lines.push(DetailLine::Note(format!("state is not JSON: {e}"))),
+                },
+                None => lines.push(DetailLine::Note(
+                    "state unknown: the app was showing an earlier state when this action \
+                     arrived; roomtap asked it for a fresh STATE (u asks again)"
+                        .into(),
+                )),
+            },
+            DetailTab::Diff => {
+                let prev = pos
+                    .checked_sub(1)
+                    .and_then(|p| inst.entries.get(p))
+                    .and_then(|e| e.state_raw.as_deref());
+                match (prev, entry.state_raw.as_deref()) {
+                    (_, None) => lines.push(DetailLine::Note("state unknown".into())),
+                    (None, Some(_)) => {
+                        lines.push(DetailLine::Note("no previous state to compare".into()))
+                    }
+                    (Some(a), Some(b)) => match (parse(a), parse(b)) {
+                        (Ok(a), Ok(b)) => {
+                            let d = json::diff(&a, &b, MAX_DETAIL_ROWS);
+                            if d.is_empty() {
+                                lines.push(DetailLine::Note("no change".into()));
+                            }
+                            lines.extend(d.into_iter().map(DetailLine::Diff));
+                            value = Some(b);
+                        }
+                        _ => lines.push(DetailLine::Note("state is not JSON".into())),
+                    },
+                }
+            }
+        }
+        if self.ui.detail_sel >= lines.len() {
+            self.ui.detail_sel = lines.len().saturating_sub(1);
+        }
+        self.ui.detail = DetailView {
+            key: Some(key),
+            lines,
+            value,
+        };
+    }
+}
+
+fn tree_lines(
+    v: &serde_json::Value,
+    collapsed: &std::collections::HashSet<String>,
+) -> Vec<DetailLine> {
+    json::flatten(v, collapsed, MAX_DETAIL_ROWS)
+        .into_iter()
+        .map(DetailLine::Tree)
+        .collect()
+}
+
+fn pretty(raw: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(raw)
+        .and_then(|v| serde_json::to_string_pretty(&v))
+        .unwrap_or_else(|_| raw.to_string())
+}
+
+fn command_instance(k: &CommandKind) -> &str {
+    match k {
+        CommandKind::Dispatch { instance, .. }
+        | CommandKind::DispatchUserAction { instance, .. }
+        | CommandKind::Update { instance } => instance,
+        CommandKind::Start => "",
+    }
+}

@@ -1,0 +1,14 @@
+//! roomtap: a terminal inspector for realtime apps.
+//!
+//! Data flows one way: `sources` turn wire frames into [`event::SourceEvent`]s,
+//! the [`store`] folds them in, the [`ui`] renders the store; keys become
+//! actions, and actions become [`event::Command`]s for the owning source.
+
+pub mod app;
+pub mod cli;
+pub mod event;
+pub mod runtime;
+pub mod sources;
+pub mod store;
+pub mod text;
+pub mod ui;

@@ -1,0 +1,198 @@
+//! The terminal side: raw mode and alternate screen behind a guard that is
+//! undone on every exit (panics included), the event loop (keys, source
+//! events, frame cap), command routing and the clipboard.
+
+use std::collections::HashMap;
+use std::io::{self, Write};
+use std::time::{Duration, Instant};
+
+use crossterm::event::{
+    DisableBracketedPaste, EnableBracketedPaste, Event, EventStream, KeyEventKind,
+};
+use crossterm::execute;
+use crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
+use futures_util::StreamExt;
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use tokio::sync::mpsc;
+
+use crate::app::App;
+use crate::event::{Command, SourceEvent, SourceId};
+use crate::ui::render;
+
+/// Undo everything `TerminalGuard::enter` did. Safe to call twice.
+pub fn restore_terminal() {
+    let _ = disable_raw_mode();
+    let mut out = io::stdout();
+    let _ = execute!(
+        out,
+        DisableBracketedPaste,
+        LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
+    let _ = out.flush();
+}
+
+pub struct TerminalGuard;
+
+impl TerminalGuard {
+    pub fn enter() -> io::Result<Self> {
+        // Restore before the default hook prints, so the message is readable.
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            restore_terminal();
+            previous(info);
+        }));
+        enable_raw_mode()?;
+        let mut out = io::stdout();
+        if let Err(e) = execute!(out, EnterAlternateScreen, EnableBracketedPaste) {
+            restore_terminal();
+            return Err(e);
+        }
+        Ok(TerminalGuard)
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore_terminal();
+    }
+}
+
+/// Keeps one system clipboard alive (Linux clipboard ownership) and falls
+/// back to OSC 52 when there is no display or it fails.
+pub struct Clipboard {
+    system: Option<arboard::Clipboard>,
+}
+
+impl Clipboard {
+    pub fn new() -> Self {
+        let has_display =
+            std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
+        let system = if has_display || cfg!(any(target_os = "macos", target_os = "windows")) {
+            arboard::Clipboard::new().ok()
+        } else {
+            None
+        };
+        Self { system }
+    }
+
+    /// Copy; returns how it was done.
+    pub fn copy(&mut self, text: &str) -> Result<&'static str, String> {
+        if let Some(cb) = &mut self.system
+            && cb.set_text(text.to_string()).is_ok()
+        {
+            return Ok("system clipboard");
+        }
+        execute!(
+            io::stdout(),
+            crossterm::clipboard::CopyToClipboard::to_clipboard_from(text)
+        )
+        .map(|_| "OSC 52 (terminal clipboard)")
+        .map_err(|e| format!("copy failed: {e}"))
+    }
+}
+
+impl Default for Clipboard {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Send commands to their sources; say so when one cannot be delivered.
+pub fn route_commands(app: &mut App, routes: &HashMap<SourceId, mpsc::Sender<Command>>) {
+    for c in app.take_commands() {
+        match routes.get(&c.source) {
+            Some(tx) => {
+                if let Err(e) = tx.try_send(c) {
+                    app.ui.warn(format!("command not sent: {e}"));
+                }
+            }
+            None => app
+                .ui
+                .warn("command not sent: that source takes no commands"),
+        }
+    }
+}
+
+/// Run the TUI until the user quits.
+pub async fn run_tui(
+    mut app: App,
+    mut events: mpsc::Receiver<SourceEvent>,
+    routes: HashMap<SourceId, mpsc::Sender<Command>>,
+    fps: u32,
+) -> io::Result<()> {
+    let _guard = TerminalGuard::enter()?;
+    let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
+    terminal.clear()?;
+    let mut input = EventStream::new();
+    let frame = Duration::from_millis(1000 / u64::from(fps.clamp(1, 120)));
+    let mut last_draw = Instant::now() - frame;
+    let mut clipboard = Clipboard::new();
+    let mut batch = Vec::with_capacity(1024);
+    let mut events_open = true;
+    let mut slow_tick = tokio::time::interval(Duration::from_millis(250));
+    slow_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        route_commands(&mut app, &routes);
+        for text in std::mem::take(&mut app.copies) {
+            match clipboard.copy(&text) {
+                Ok(how) => app.ui.say(format!("copied {} bytes via {how}", text.len())),
+                Err(e) => app.ui.warn(e),
+            }
+            app.dirty = true;
+        }
+        if app.quit {
+            break;
+        }
+        let now = Instant::now();
+        if app.dirty && now >= last_draw + frame {
+            app.prepare();
+            terminal.draw(|f| render::draw(f, &app))?;
+            app.dirty = false;
+            last_draw = now;
+        }
+        let draw_at = app.dirty.then_some(last_draw + frame);
+        let tick_at = app.tick(now);
+        // Countdowns ("retry in 3.2s") need a slow redraw while visible.
+        let countdown = app
+            .store
+            .sources
+            .iter()
+            .any(|s| s.conn.retry_at_ms.is_some());
+        tokio::select! {
+            biased;
+            ev = input.next() => match ev {
+                Some(Ok(Event::Key(k))) if k.kind == KeyEventKind::Press => app.key(k),
+                Some(Ok(Event::Paste(text))) => app.paste(&text),
+                Some(Ok(Event::Resize(..))) => app.dirty = true,
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Err(e),
+                None => break,
+            },
+            n = events.recv_many(&mut batch, 4096), if events_open => {
+                if n == 0 {
+                    events_open = false;
+                }
+                for ev in batch.drain(..) {
+                    app.apply(ev);
+                }
+                app.after_events();
+            }
+            _ = sleep_opt(draw_at) => {}
+            _ = sleep_opt(tick_at) => {}
+            _ = slow_tick.tick(), if countdown => app.dirty = true,
+        }
+    }
+    drop(terminal);
+    Ok(())
+}
+
+async fn sleep_opt(at: Option<Instant>) {
+    match at {
+        Some(t) => tokio::time::sleep_until(t.into()).await,
+        None => std::future::pending().await,
+    }
+}

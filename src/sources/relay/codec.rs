@@ -1,0 +1,546 @@
+//! SocketCluster framing and Redux DevTools app messages: a pure codec.
+//!
+//! Text frames hold one JSON packet (or a JSON array of packets); the only
+//! non-JSON frames are pings: `""` (protocol v2, answered `""`) and `"#1"`
+//! (protocol v1, answered `"#2"`). App messages arrive inside `#publish` on
+//! channel `log`; their `payload`/`action` fields are strings holding jsan.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::event::{ActionRecord, AppRef, CommandKind, LiftedAction, LiftedState, ReduxEvent};
+
+/// Which keep-alive dialect a peer speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PingStyle {
+    /// SocketCluster protocol v2 (`@redux-devtools/cli`, client 20): `""` ↔ `""`.
+    V2,
+    /// SocketCluster protocol v1 (`remotedev-server`, client 14): `"#1"` → `"#2"`.
+    V1,
+}
+
+impl PingStyle {
+    pub fn pong(self) -> &'static str {
+        match self {
+            PingStyle::V2 => "",
+            PingStyle::V1 => "#2",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecodeError {
+    pub what: String,
+}
+
+impl DecodeError {
+    fn new(what: impl Into<String>) -> Self {
+        Self { what: what.into() }
+    }
+}
+
+impl std::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.what)
+    }
+}
+
+/// One decoded frame.
+#[derive(Debug)]
+pub enum Frame<'a> {
+    /// A keep-alive that must be answered in kind.
+    Ping(PingStyle),
+    /// `"#2"`: a v1 pong (seen by a relay, never by a monitor).
+    Pong,
+    /// Answer to an RPC we sent.
+    Reply {
+        rid: u64,
+        data: Option<&'a RawValue>,
+        error: Option<String>,
+    },
+    /// A delivery on a channel we subscribed to.
+    Publish {
+        channel: Cow<'a, str>,
+        data: &'a RawValue,
+    },
+    /// Any other event (transmit, or RPC when `cid` is set).
+    Event {
+        event: Cow<'a, str>,
+        data: Option<&'a RawValue>,
+        cid: Option<u64>,
+    },
+    /// A JSON array of packets.
+    Batch(Vec<Frame<'a>>),
+}
+
+#[derive(Deserialize)]
+struct RawPacket<'a> {
+    #[serde(borrow, default)]
+    event: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    data: Option<&'a RawValue>,
+    #[serde(default)]
+    cid: Option<u64>,
+    #[serde(default)]
+    rid: Option<u64>,
+    #[serde(borrow, default)]
+    error: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct RawPublish<'a> {
+    #[serde(borrow)]
+    channel: Cow<'a, str>,
+    #[serde(borrow)]
+    data: &'a RawValue,
+}
+
+/// Decode one text frame.
+pub fn decode_frame(text: &str) -> Result<Frame<'_>, DecodeError> {
+    match text {
+        "" => return Ok(Frame::Ping(PingStyle::V2)),
+        "#1" => return Ok(Frame::Ping(PingStyle::V1)),
+        "#2" => return Ok(Frame::Pong),
+        _ => {}
+    }
+    let first = text.trim_start().as_bytes().first().copied();
+    if first == Some(b'[') {
+        let items: Vec<&RawValue> = serde_json::from_str(text)
+            .map_err(|e| DecodeError::new(format!("batch is not a JSON array: {e}")))?;
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            out.push(decode_packet(item.get())?);
+        }
+        return Ok(Frame::Batch(out));
+    }
+    decode_packet(text)
+}
+
+fn decode_packet(text: &str) -> Result<Frame<'_>, DecodeError> {
+    let p: RawPacket<'_> = serde_json::from_str(text)
+        .map_err(|e| DecodeError::new(format!("not a SocketCluster packet: {e}")))?;
+    if let Some(rid) = p.rid {
+        return Ok(Frame::Reply {
+            rid,
+            data: p.data,
+            error: p.error.map(error_text),
+        });
+    }
+    let Some(event) = p.event else {
+        return Err(DecodeError::new("packet has neither `event` nor `rid`"));
+    };
+    if event == "#publish" {
+        let data = p
+            .data
+            .ok_or_else(|| DecodeError::new("#publish without data"))?;
+        let pb: RawPublish<'_> = serde_json::from_str(data.get())
+            .map_err(|e| DecodeError::new(format!("#publish data: {e}")))?;
+        return Ok(Frame::Publish {
+            channel: pb.channel,
+            data: pb.data,
+        });
+    }
+    Ok(Frame::Event {
+        event,
+        data: p.data,
+        cid: p.cid,
+    })
+}
+
+/// Human text of an SC error object (`{"message":..,"name":..}`) or any JSON.
+fn error_text(raw: &RawValue) -> String {
+    #[derive(Deserialize)]
+    struct E {
+        message: Option<String>,
+        name: Option<String>,
+    }
+    match serde_json::from_str::<E>(raw.get()) {
+        Ok(E {
+            message: Some(m),
+            name,
+        }) => match name {
+            Some(n) => format!("{n}: {m}"),
+            None => m,
+        },
+        _ => raw.get().to_string(),
+    }
+}
+
+/// The socket id from a `#handshake` reply's data.
+pub fn handshake_id(data: Option<&RawValue>) -> Option<(String, Option<u64>)> {
+    #[derive(Deserialize)]
+    struct H {
+        id: String,
+        #[serde(rename = "pingTimeout")]
+        ping_timeout: Option<u64>,
+    }
+    let h: H = serde_json::from_str(data?.get()).ok()?;
+    Some((h.id, h.ping_timeout))
+}
+
+#[derive(Deserialize)]
+struct RawAppMessage<'a> {
+    #[serde(rename = "type", borrow, default)]
+    ty: Option<Cow<'a, str>>,
+    #[serde(default)]
+    id: Option<serde_json::Value>,
+    #[serde(rename = "instanceId", default)]
+    instance_id: Option<serde_json::Value>,
+    #[serde(default)]
+    name: Option<serde_json::Value>,
+    #[serde(borrow, default)]
+    payload: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    action: Option<&'a RawValue>,
+    #[serde(rename = "nextActionId", default)]
+    next_action_id: Option<u64>,
+    #[serde(rename = "isExcess", default)]
+    is_excess: Option<bool>,
+    #[serde(borrow, default)]
+    data: Option<&'a RawValue>,
+}
+
+fn id_text(v: Option<serde_json::Value>) -> Option<String> {
+    match v? {
+        serde_json::Value::String(s) => Some(s),
+        serde_json::Value::Null => None,
+        other => Some(other.to_string()),
+    }
+}
+
+/// Decode a message published on channel `log` (an app message, the
+/// `log-noid` wrapper `{"id":..,"data":{..}}`, or a relay DISCONNECTED notice).
+pub fn decode_app_message(raw: &str) -> Result<ReduxEvent, DecodeError> {
+    let m: RawAppMessage<'_> = serde_json::from_str(raw)
+        .map_err(|e| DecodeError::new(format!("app message is not an object: {e}")))?;
+    if m.ty.is_none()
+        && let Some(inner) = m.data
+    {
+        // log-noid: the relay wrapped the message with the sender's socket id.
+        let socket = id_text(m.id);
+        let mut ev = decode_app_message(inner.get())?;
+        if let Some(app) = app_of_mut(&mut ev)
+            && app.socket_id.is_none()
+        {
+            app.socket_id = socket;
+        }
+        return Ok(ev);
+    }
+    let ty =
+        m.ty.ok_or_else(|| DecodeError::new("app message has no `type`"))?;
+    let app = AppRef {
+        socket_id: id_text(m.id),
+        instance_id: id_text(m.instance_id),
+        name: id_text(m.name),
+    };
+    Ok(match ty.as_ref() {
+        "START" => ReduxEvent::Start { app },
+        "STOP" => ReduxEvent::Stop { app },
+        "DISCONNECTED" => ReduxEvent::Disconnected {
+            socket_id: app.socket_id.unwrap_or_default(),
+        },
+        "ERROR" => ReduxEvent::Error {
+            message: m
+                .payload
+                .map(|p| json_string_or_raw(p).into_owned())
+                .unwrap_or_default(),
+            app,
+        },
+        "STATE" => {
+            let payload = m
+                .payload
+                .ok_or_else(|| DecodeError::new("STATE without payload"))?;
+            let text = json_string(payload, "STATE payload")?;
+            let lifted = decode_lifted_state(&text)?;
+            ReduxEvent::State {
+                app,
+                lifted,
+                action_creators: m
+                    .action
+                    .filter(|a| a.get().starts_with('['))
+                    .map(|a| a.get().to_string()),
+            }
+        }
+        "ACTION" => {
+            let action = m
+                .action
+                .ok_or_else(|| DecodeError::new("ACTION without action"))?;
+            let action_text = json_string(action, "ACTION action")?;
+            let state = match m.payload {
+                Some(p) => Some(json_string(p, "ACTION payload")?.into_owned()),
+                None => None,
+            };
+            let id = m.next_action_id.map(|n| n.saturating_sub(1)).unwrap_or(0);
+            let mut rec = decode_performed_action(id, &action_text)?;
+            rec.state_raw = state;
+            ReduxEvent::Action {
+                app,
+                action: rec,
+                is_excess: m.is_excess,
+            }
+        }
+        other => ReduxEvent::Other {
+            app,
+            msg_type: other.to_string(),
+            raw: raw.to_string(),
+        },
+    })
+}
+
+fn app_of_mut(ev: &mut ReduxEvent) -> Option<&mut AppRef> {
+    match ev {
+        ReduxEvent::Start { app }
+        | ReduxEvent::State { app, .. }
+        | ReduxEvent::Action { app, .. }
+        | ReduxEvent::Stop { app }
+        | ReduxEvent::Error { app, .. }
+        | ReduxEvent::Other { app, .. } => Some(app),
+        ReduxEvent::Disconnected { .. } => None,
+    }
+}
+
+/// The text of a JSON string value (payloads are jsan *strings*).
+fn json_string<'a>(raw: &'a RawValue, what: &str) -> Result<Cow<'a, str>, DecodeError> {
+    let s = raw.get();
+    if !s.starts_with('"') {
+        return Err(DecodeError::new(format!("{what} is not a string")));
+    }
+    // Fast path: no escapes.
+    let inner = &s[1..s.len() - 1];
+    if !inner.contains('\\') {
+        return Ok(Cow::Borrowed(inner));
+    }
+    serde_json::from_str::<String>(s)
+        .map(Cow::Owned)
+        .map_err(|e| DecodeError::new(format!("{what}: {e}")))
+}
+
+fn json_string_or_raw(raw: &RawValue) -> Cow<'_, str> {
+    json_string(raw, "").unwrap_or(Cow::Borrowed(raw.get()))
+}
+
+#[derive(Deserialize)]
+struct RawPerformAction<'a> {
+    #[serde(rename = "type", borrow, default)]
+    ty: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    action: Option<&'a RawValue>,
+    #[serde(default)]
+    timestamp: Option<f64>,
+}
+
+/// Decode a lifted `PERFORM_ACTION` (or, from other libraries, a bare action).
+pub fn decode_performed_action(id: u64, text: &str) -> Result<ActionRecord, DecodeError> {
+    let p: RawPerformAction<'_> = serde_json::from_str(text)
+        .map_err(|e| DecodeError::new(format!("action is not a JSON object: {e}")))?;
+    let (inner, timestamp) = match p.action {
+        Some(a) => (a.get(), p.timestamp),
+        None => (text, p.timestamp),
+    };
+    let action_type = if p.action.is_some() {
+        type_of(inner)
+    } else {
+        p.ty.map(|t| json_string_or_raw(t).into_owned())
+            .unwrap_or_else(|| "(no type)".into())
+    };
+    Ok(ActionRecord {
+        id,
+        action_type,
+        timestamp_ms: timestamp
+            .filter(|t| t.is_finite() && *t >= 0.0)
+            .map(|t| t as u64),
+        action_raw: inner.to_string(),
+        state_raw: None,
+        error: None,
+    })
+}
+
+/// `type` of an action object, as text.
+fn type_of(action: &str) -> String {
+    #[derive(Deserialize)]
+    struct T<'a> {
+        #[serde(rename = "type", borrow, default)]
+        ty: Option<&'a RawValue>,
+    }
+    match serde_json::from_str::<T<'_>>(action) {
+        Ok(T { ty: Some(t) }) => json_string_or_raw(t).into_owned(),
+        Ok(T { ty: None }) => "(no type)".into(),
+        Err(_) => "(not an object)".into(),
+    }
+}
+
+#[derive(Deserialize)]
+struct RawLifted<'a> {
+    #[serde(rename = "actionsById", borrow)]
+    actions_by_id: HashMap<Cow<'a, str>, &'a RawValue>,
+    #[serde(rename = "nextActionId", default)]
+    next_action_id: Option<u64>,
+    #[serde(rename = "stagedActionIds")]
+    staged: Vec<u64>,
+    #[serde(rename = "skippedActionIds", default)]
+    skipped: Vec<u64>,
+    #[serde(rename = "currentStateIndex", default)]
+    current: Option<usize>,
+    #[serde(rename = "computedStates", borrow, default)]
+    computed: Vec<RawComputed<'a>>,
+    #[serde(rename = "isLocked", default)]
+    locked: bool,
+    #[serde(rename = "isPaused", default)]
+    paused: bool,
+    #[serde(rename = "committedState", borrow, default)]
+    committed: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct RawComputed<'a> {
+    #[serde(borrow, default)]
+    state: Option<&'a RawValue>,
+    #[serde(default)]
+    error: Option<serde_json::Value>,
+}
+
+/// Decode a lifted state (jsan text of a STATE payload).
+pub fn decode_lifted_state(text: &str) -> Result<LiftedState, DecodeError> {
+    let l: RawLifted<'_> = serde_json::from_str(text)
+        .map_err(|e| DecodeError::new(format!("STATE payload is not a lifted state: {e}")))?;
+    let mut actions = Vec::with_capacity(l.staged.len());
+    for (index, id) in l.staged.iter().enumerate() {
+        let key = id.to_string();
+        let mut rec = match l.actions_by_id.get(key.as_str()) {
+            Some(raw) => decode_performed_action(*id, raw.get())?,
+            None => {
+                return Err(DecodeError::new(format!(
+                    "stagedActionIds names {id}, which actionsById lacks"
+                )));
+            }
+        };
+        if let Some(c) = l.computed.get(index) {
+            rec.state_raw = c.state.map(|s| s.get().to_string());
+            rec.error = c.error.as_ref().map(|e| match e {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            });
+        }
+        actions.push(rec);
+    }
+    let last = actions.len().saturating_sub(1);
+    Ok(LiftedState {
+        current_index: l.current.unwrap_or(last).min(last),
+        next_action_id: l
+            .next_action_id
+            .unwrap_or_else(|| l.staged.iter().max().map_or(0, |m| m + 1)),
+        actions,
+        skipped: l.skipped,
+        is_locked: l.locked,
+        is_paused: l.paused,
+        has_committed_state: l.committed.is_some(),
+    })
+}
+
+// ---------------------------------------------------------------- encoding
+
+fn quote(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
+}
+
+pub fn encode_handshake(cid: u64) -> String {
+    format!(r##"{{"event":"#handshake","data":{{"authToken":null}},"cid":{cid}}}"##)
+}
+
+/// `login` with any non-`"master"` credential makes us a monitor.
+pub fn encode_login_monitor(cid: u64) -> String {
+    format!(r#"{{"event":"login","data":{{}},"cid":{cid}}}"#)
+}
+
+pub fn encode_subscribe(channel: &str, cid: u64) -> String {
+    format!(
+        r##"{{"event":"#subscribe","data":{{"channel":{}}},"cid":{cid}}}"##,
+        quote(channel)
+    )
+}
+
+/// A transmit (no `cid`, no reply).
+pub fn encode_transmit(event: &str, data_json: &str) -> String {
+    format!(r#"{{"event":{},"data":{data_json}}}"#, quote(event))
+}
+
+/// JSON of a lifted action as `@redux-devtools/instrument` expects it.
+pub fn lifted_action_json(a: &LiftedAction, now_ms: u64) -> String {
+    match a {
+        LiftedAction::JumpToState { index } => {
+            format!(r#"{{"type":"JUMP_TO_STATE","index":{index}}}"#)
+        }
+        LiftedAction::ToggleAction { id } => format!(r#"{{"type":"TOGGLE_ACTION","id":{id}}}"#),
+        LiftedAction::Sweep => r#"{"type":"SWEEP"}"#.into(),
+        LiftedAction::Commit => format!(r#"{{"type":"COMMIT","timestamp":{now_ms}}}"#),
+        LiftedAction::Rollback => format!(r#"{{"type":"ROLLBACK","timestamp":{now_ms}}}"#),
+        LiftedAction::Reset => format!(r#"{{"type":"RESET","timestamp":{now_ms}}}"#),
+        LiftedAction::PauseRecording(s) => {
+            format!(r#"{{"type":"PAUSE_RECORDING","status":{s}}}"#)
+        }
+        LiftedAction::LockChanges(s) => format!(r#"{{"type":"LOCK_CHANGES","status":{s}}}"#),
+    }
+}
+
+/// The `data` of the `respond` transmit that carries a command.
+pub fn command_message(kind: &CommandKind, now_ms: u64) -> String {
+    match kind {
+        CommandKind::Dispatch { instance, action } => format!(
+            r#"{{"type":"DISPATCH","action":{},"instanceId":{}}}"#,
+            lifted_action_json(action, now_ms),
+            quote(instance)
+        ),
+        CommandKind::DispatchUserAction { instance, text } => format!(
+            r#"{{"type":"ACTION","action":{},"instanceId":{}}}"#,
+            quote(text),
+            quote(instance)
+        ),
+        CommandKind::Start => r#"{"type":"START"}"#.into(),
+        CommandKind::Update { instance } => {
+            format!(r#"{{"type":"UPDATE","instanceId":{}}}"#, quote(instance))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pings_both_styles() {
+        assert!(matches!(decode_frame(""), Ok(Frame::Ping(PingStyle::V2))));
+        assert!(matches!(decode_frame("#1"), Ok(Frame::Ping(PingStyle::V1))));
+        assert_eq!(PingStyle::V1.pong(), "#2");
+        assert_eq!(PingStyle::V2.pong(), "");
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        for bad in [
+            "{",
+            "[1,",
+            "42",
+            "null",
+            "{\"x\":1}",
+            "[{\"rid\":\"a\"}]",
+            "\u{1b}[2J",
+        ] {
+            assert!(decode_frame(bad).is_err(), "{bad:?} should not decode");
+        }
+    }
+
+    #[test]
+    fn commands_encode_as_the_relay_expects() {
+        let k = CommandKind::Dispatch {
+            instance: "m8mwyg2jqk".into(),
+            action: LiftedAction::JumpToState { index: 2 },
+        };
+        assert_eq!(
+            encode_transmit("respond", &command_message(&k, 0)),
+            r#"{"event":"respond","data":{"type":"DISPATCH","action":{"type":"JUMP_TO_STATE","index":2},"instanceId":"m8mwyg2jqk"}}"#
+        );
+    }
+}

@@ -1,0 +1,427 @@
+//! All state roomtap shows. No I/O, no terminal: `apply` folds a
+//! [`SourceEvent`] in and says which panes changed.
+
+pub mod logs;
+pub mod timeline;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crate::event::{
+    ChannelChange, Command, CommandKind, ConnState, EventKind, Level, ReduxEvent, SourceEvent,
+    SourceId, TrafficStats,
+};
+use crate::text::sanitize_capped;
+use logs::Logs;
+use timeline::Timeline;
+
+/// Which panes an event touched (bit set).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Dirty(pub u8);
+
+impl Dirty {
+    pub const NONE: Dirty = Dirty(0);
+    pub const LOGS: Dirty = Dirty(1);
+    pub const CHANNELS: Dirty = Dirty(2);
+    pub const CONNECTIONS: Dirty = Dirty(4);
+    pub const TIMELINE: Dirty = Dirty(8);
+
+    pub fn any(self) -> bool {
+        self.0 != 0
+    }
+    pub fn has(self, other: Dirty) -> bool {
+        self.0 & other.0 != 0
+    }
+}
+
+impl std::ops::BitOr for Dirty {
+    type Output = Dirty;
+    fn bitor(self, rhs: Dirty) -> Dirty {
+        Dirty(self.0 | rhs.0)
+    }
+}
+
+impl std::ops::BitOrAssign for Dirty {
+    fn bitor_assign(&mut self, rhs: Dirty) {
+        self.0 |= rhs.0;
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    /// Log lines kept (oldest evicted first, and counted).
+    pub max_log_entries: usize,
+    /// Timeline entries kept per app instance.
+    pub max_actions: usize,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self {
+            max_log_entries: 200_000,
+            max_actions: 10_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ChannelInfo {
+    pub subscribed: bool,
+    pub messages: u64,
+    pub bytes: u64,
+    pub last_ms: Option<u64>,
+}
+
+/// Connection facts of one source.
+#[derive(Debug, Clone)]
+pub struct Connection {
+    pub state: ConnState,
+    pub since_ms: u64,
+    pub session: Option<String>,
+    pub rtt: Option<Duration>,
+    pub stats: TrafficStats,
+    /// Connections made after the first one.
+    pub reconnects: u32,
+    pub connects: u32,
+    /// When the next attempt is due (ms since epoch).
+    pub retry_at_ms: Option<u64>,
+    pub last_error: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SourceInfo {
+    /// Short label shown in the logs (e.g. "relay").
+    pub label: String,
+    /// Protocol ("relay", "room", ...).
+    pub kind: &'static str,
+    /// Where it connects (credentials never appear here).
+    pub url: String,
+    pub conn: Connection,
+    pub channels: BTreeMap<String, ChannelInfo>,
+    /// Frames that failed to decode.
+    pub malformed: u64,
+}
+
+pub struct Store {
+    pub sources: Vec<SourceInfo>,
+    pub logs: Logs,
+    pub timeline: Timeline,
+    /// Events applied since start.
+    pub events: u64,
+}
+
+impl Store {
+    pub fn new(cfg: &StoreConfig) -> Self {
+        Self {
+            sources: Vec::new(),
+            logs: Logs::new(cfg.max_log_entries),
+            timeline: Timeline::new(cfg.max_actions),
+            events: 0,
+        }
+    }
+
+    /// Register a source; its id indexes `sources`.
+    pub fn add_source(&mut self, label: &str, kind: &'static str, url: &str) -> SourceId {
+        self.sources.push(SourceInfo {
+            label: label.to_string(),
+            kind,
+            url: url.to_string(),
+            conn: Connection {
+                state: ConnState::Closed,
+                since_ms: 0,
+                session: None,
+                rtt: None,
+                stats: TrafficStats::default(),
+                reconnects: 0,
+                connects: 0,
+                retry_at_ms: None,
+                last_error: None,
+            },
+            channels: BTreeMap::new(),
+            malformed: 0,
+        });
+        (self.sources.len() - 1) as SourceId
+    }
+
+    /// Fold one event in.
+    pub fn apply(&mut self, ev: SourceEvent) -> Dirty {
+        self.events += 1;
+        let SourceEvent {
+            source,
+            at_ms,
+            kind,
+        } = ev;
+        if usize::from(source) >= self.sources.len() {
+            // An event for a source nobody registered: keep it visible.
+            self.logs.push(
+                at_ms,
+                source,
+                Level::Error,
+                "internal",
+                &format!("event from unknown source #{source}"),
+                None,
+            );
+            return Dirty::LOGS;
+        }
+        match kind {
+            EventKind::Conn(state) => self.on_conn(source, at_ms, state),
+            EventKind::Stats(stats) => {
+                self.sources[source as usize].conn.stats = stats;
+                Dirty::CONNECTIONS
+            }
+            EventKind::Rtt(rtt) => {
+                self.sources[source as usize].conn.rtt = Some(rtt);
+                Dirty::CONNECTIONS
+            }
+            EventKind::Channel { channel, change } => {
+                let src = &mut self.sources[source as usize];
+                let info = src.channels.entry(channel.clone()).or_default();
+                match change {
+                    ChannelChange::Subscribed => {
+                        info.subscribed = true;
+                        self.logs.push(
+                            at_ms,
+                            source,
+                            Level::Debug,
+                            "channel",
+                            &format!("subscribed to {channel}"),
+                            None,
+                        );
+                        Dirty::CHANNELS | Dirty::LOGS
+                    }
+                    ChannelChange::Unsubscribed => {
+                        info.subscribed = false;
+                        self.logs.push(
+                            at_ms,
+                            source,
+                            Level::Debug,
+                            "channel",
+                            &format!("unsubscribed from {channel}"),
+                            None,
+                        );
+                        Dirty::CHANNELS | Dirty::LOGS
+                    }
+                    ChannelChange::Messages { count, bytes } => {
+                        info.messages += count;
+                        info.bytes += bytes;
+                        info.last_ms = Some(at_ms);
+                        Dirty::CHANNELS
+                    }
+                }
+            }
+            EventKind::Log(rec) => {
+                self.logs.push(
+                    at_ms,
+                    source,
+                    rec.level,
+                    rec.kind,
+                    &rec.summary,
+                    rec.data.map(Into::into),
+                );
+                Dirty::LOGS
+            }
+            EventKind::Malformed { what, raw } => {
+                self.sources[source as usize].malformed += 1;
+                let summary = format!("{what}: {}", sanitize_capped(&raw, 200));
+                self.logs.push(
+                    at_ms,
+                    source,
+                    Level::Error,
+                    "malformed",
+                    &summary,
+                    Some(raw.into()),
+                );
+                Dirty::LOGS | Dirty::CONNECTIONS
+            }
+            EventKind::Redux(r) => self.on_redux(source, at_ms, r),
+            EventKind::CommandSent(cmd) => self.on_command_sent(at_ms, cmd),
+        }
+    }
+
+    fn on_conn(&mut self, source: SourceId, at_ms: u64, state: ConnState) -> Dirty {
+        let conn = &mut self.sources[source as usize].conn;
+        let (level, summary) = match &state {
+            ConnState::Connecting { attempt } => {
+                conn.retry_at_ms = None;
+                (Level::Info, format!("connecting (attempt {attempt})"))
+            }
+            ConnState::Handshaking => (Level::Debug, "handshaking".to_string()),
+            ConnState::Connected { session } => {
+                conn.connects += 1;
+                if conn.connects > 1 {
+                    conn.reconnects += 1;
+                }
+                conn.session.clone_from(session);
+                conn.retry_at_ms = None;
+                (
+                    Level::Info,
+                    match session {
+                        Some(s) => format!("connected, session {s}"),
+                        None => "connected".to_string(),
+                    },
+                )
+            }
+            ConnState::Errored {
+                reason,
+                will_reconnect,
+                retry_in,
+            } => {
+                conn.last_error = Some(reason.clone());
+                conn.retry_at_ms = retry_in.map(|d| at_ms + d.as_millis() as u64);
+                let tail = match (will_reconnect, retry_in) {
+                    (true, Some(d)) => format!("; retrying in {:.1}s", d.as_secs_f64()),
+                    (true, None) => "; retrying".to_string(),
+                    (false, _) => "; not retrying".to_string(),
+                };
+                (Level::Error, format!("{reason}{tail}"))
+            }
+            ConnState::Closed => (Level::Info, "closed".to_string()),
+        };
+        let down = matches!(state, ConnState::Errored { .. } | ConnState::Closed);
+        conn.state = state;
+        conn.since_ms = at_ms;
+        self.logs
+            .push(at_ms, source, level, "connection", &summary, None);
+        let mut dirty = Dirty::CONNECTIONS | Dirty::LOGS;
+        if down {
+            self.timeline.on_source_down(source);
+            for ch in self.sources[source as usize].channels.values_mut() {
+                ch.subscribed = false;
+            }
+            dirty |= Dirty::TIMELINE | Dirty::CHANNELS;
+        }
+        dirty
+    }
+
+    fn on_redux(&mut self, source: SourceId, at_ms: u64, r: ReduxEvent) -> Dirty {
+        let who = |app: &crate::event::AppRef| -> String {
+            let key: String = app.key().unwrap_or("?").chars().take(10).collect();
+            match &app.name {
+                Some(n) => format!("{n} [{key}]"),
+                None => format!("[{key}]"),
+            }
+        };
+        match r {
+            ReduxEvent::Start { app } => {
+                self.logs.push(
+                    at_ms,
+                    source,
+                    Level::Info,
+                    "START",
+                    &format!("{} started", who(&app)),
+                    None,
+                );
+                self.timeline.on_start(source, &app);
+            }
+            ReduxEvent::State {
+                app,
+                lifted,
+                action_creators,
+            } => {
+                self.logs.push(
+                    at_ms,
+                    source,
+                    Level::Info,
+                    "STATE",
+                    &format!(
+                        "{} history of {} actions, at {}{}{}",
+                        who(&app),
+                        lifted.actions.len(),
+                        lifted.current_index,
+                        if lifted.is_paused { ", paused" } else { "" },
+                        if lifted.is_locked { ", locked" } else { "" },
+                    ),
+                    None,
+                );
+                self.timeline
+                    .on_state(source, &app, lifted, action_creators, at_ms);
+            }
+            ReduxEvent::Action {
+                app,
+                action,
+                is_excess,
+            } => {
+                let summary = format!("{} {} #{}", who(&app), action.action_type, action.id);
+                let data = action.action_raw.clone().into_boxed_str();
+                self.logs
+                    .push(at_ms, source, Level::Info, "ACTION", &summary, Some(data));
+                self.timeline
+                    .on_action(source, &app, action, is_excess, at_ms);
+            }
+            ReduxEvent::Stop { app } => {
+                self.logs.push(
+                    at_ms,
+                    source,
+                    Level::Warn,
+                    "STOP",
+                    &format!("{} stopped streaming", who(&app)),
+                    None,
+                );
+                self.timeline.on_stop(source, &app);
+            }
+            ReduxEvent::Error { app, message } => {
+                self.logs.push(
+                    at_ms,
+                    source,
+                    Level::Error,
+                    "ERROR",
+                    &format!("{}: {message}", who(&app)),
+                    None,
+                );
+                self.timeline.on_error(source, &app, &message);
+            }
+            ReduxEvent::Disconnected { socket_id } => {
+                self.logs.push(
+                    at_ms,
+                    source,
+                    Level::Warn,
+                    "DISCONNECTED",
+                    &format!("socket {socket_id} left the relay"),
+                    None,
+                );
+                self.timeline.on_disconnected(source, &socket_id);
+            }
+            ReduxEvent::Other { app, msg_type, raw } => {
+                self.logs.push(
+                    at_ms,
+                    source,
+                    Level::Info,
+                    "message",
+                    &format!("{} {msg_type}", who(&app)),
+                    Some(raw.into()),
+                );
+            }
+        }
+        Dirty::LOGS | Dirty::TIMELINE
+    }
+
+    fn on_command_sent(&mut self, at_ms: u64, cmd: Command) -> Dirty {
+        let source = cmd.source;
+        let summary = match &cmd.kind {
+            CommandKind::Dispatch { instance, action } => {
+                self.timeline.on_command(source, instance, action);
+                let detail = match action {
+                    crate::event::LiftedAction::JumpToState { index } => format!(" {index}"),
+                    crate::event::LiftedAction::ToggleAction { id } => format!(" #{id}"),
+                    crate::event::LiftedAction::PauseRecording(s)
+                    | crate::event::LiftedAction::LockChanges(s) => format!(" {s}"),
+                    _ => String::new(),
+                };
+                format!("DISPATCH {}{detail} → {instance}", action.type_name())
+            }
+            CommandKind::DispatchUserAction { instance, text } => {
+                format!("ACTION {text} → {instance}")
+            }
+            CommandKind::Start => "START → all apps".to_string(),
+            CommandKind::Update { instance } => {
+                if let Some(i) = self.timeline.find(source, instance) {
+                    self.timeline.instances[i].update_requested = true;
+                }
+                format!("UPDATE → {instance}")
+            }
+        };
+        self.logs
+            .push(at_ms, source, Level::Debug, "command", &summary, None);
+        Dirty::LOGS | Dirty::TIMELINE
+    }
+}

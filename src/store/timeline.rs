@@ -1,0 +1,407 @@
+//! Time-travel state per app instance.
+//!
+//! roomtap keeps its own list of every action it has seen (bounded), and a
+//! mirror of the app's own history (`stagedActionIds`, current index), so
+//! that a jump addresses the app's index even after the app dropped old
+//! actions (`maxAge`). JUMP_TO_STATE is never answered, so the current index
+//! is tracked here from the commands that went out.
+
+use std::collections::{HashSet, VecDeque};
+
+use crate::event::{ActionRecord, AppRef, LiftedAction, LiftedState, SourceId};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub id: u64,
+    pub action_type: Box<str>,
+    /// The app's timestamp of the action (ms since epoch).
+    pub at_ms: Option<u64>,
+    /// When roomtap received it.
+    pub received_ms: u64,
+    pub action_raw: Box<str>,
+    /// State after this action; `None` when the app did not tell us (it was
+    /// showing an earlier state when this action arrived).
+    pub state_raw: Option<Box<str>>,
+    pub error: Option<Box<str>>,
+}
+
+impl Entry {
+    fn from_record(r: ActionRecord, received_ms: u64) -> Self {
+        Self {
+            id: r.id,
+            action_type: r.action_type.into(),
+            at_ms: r.timestamp_ms,
+            received_ms,
+            action_raw: r.action_raw.into(),
+            state_raw: r.state_raw.map(Into::into),
+            error: r.error.map(Into::into),
+        }
+    }
+
+    /// Time used for deltas and replay pacing.
+    pub fn time_ms(&self) -> u64 {
+        self.at_ms.unwrap_or(self.received_ms)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Liveness {
+    /// Announced itself (START) but no STATE yet.
+    Announced,
+    /// Streaming actions to monitors.
+    Streaming,
+    /// Sent STOP (no monitor it knows of).
+    Stopped,
+    /// Its socket went away.
+    Disconnected,
+}
+
+impl Liveness {
+    pub fn label(self) -> &'static str {
+        match self {
+            Liveness::Announced => "announced",
+            Liveness::Streaming => "live",
+            Liveness::Stopped => "stopped",
+            Liveness::Disconnected => "gone",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Instance {
+    pub key: String,
+    pub source: SourceId,
+    pub name: Option<String>,
+    pub socket_id: Option<String>,
+    /// The app sends an `instanceId` (current `@redux-devtools/remote`).
+    pub has_instance_id: bool,
+    pub liveness: Liveness,
+    /// roomtap's list (every action seen, bounded by `cap`).
+    pub entries: VecDeque<Entry>,
+    /// Entries dropped from the front because of `cap`.
+    pub evicted: u64,
+    /// Mirror of the app's `stagedActionIds`.
+    pub app_staged: Vec<u64>,
+    /// Mirror of the app's `currentStateIndex` (index into `app_staged`).
+    pub app_current: usize,
+    /// The app's `maxAge`, learnt from the first `isExcess: true`.
+    pub max_age: Option<usize>,
+    pub skipped: HashSet<u64>,
+    pub is_locked: bool,
+    pub is_paused: bool,
+    /// A history-changing command went out; its STATE reply is awaited.
+    pub pending: Option<&'static str>,
+    /// The app moved away from the last state and later actions arrived, so
+    /// their states are unknown until a fresh STATE.
+    pub stale: bool,
+    /// An UPDATE was asked for `stale`.
+    pub update_requested: bool,
+    pub last_error: Option<String>,
+    pub action_creators: Option<String>,
+    pub states_received: u64,
+    pub actions_received: u64,
+    /// Bumped on every change (views cache on it).
+    pub rev: u64,
+    cap: usize,
+}
+
+impl Instance {
+    fn new(key: String, source: SourceId, app: &AppRef, cap: usize) -> Self {
+        Self {
+            key,
+            source,
+            name: app.name.clone(),
+            socket_id: app.socket_id.clone(),
+            has_instance_id: app.instance_id.is_some(),
+            liveness: Liveness::Announced,
+            entries: VecDeque::new(),
+            evicted: 0,
+            app_staged: Vec::new(),
+            app_current: 0,
+            max_age: None,
+            skipped: HashSet::new(),
+            is_locked: false,
+            is_paused: false,
+            pending: None,
+            stale: false,
+            update_requested: false,
+            last_error: None,
+            action_creators: None,
+            states_received: 0,
+            actions_received: 0,
+            rev: 0,
+            cap: cap.max(2),
+        }
+    }
+
+    pub fn label(&self) -> String {
+        let short: String = self.key.chars().take(10).collect();
+        match &self.name {
+            Some(n) => format!("{n} ({short})"),
+            None => short,
+        }
+    }
+
+    /// The app's index of an action id, if it is still in the app's history.
+    pub fn app_index_of(&self, id: u64) -> Option<usize> {
+        self.app_staged.iter().position(|&x| x == id)
+    }
+
+    /// Action id the app is currently showing.
+    pub fn current_id(&self) -> Option<u64> {
+        self.app_staged.get(self.app_current).copied()
+    }
+
+    /// roomtap list position of the app's current state.
+    pub fn current_position(&self) -> Option<usize> {
+        let id = self.current_id()?;
+        self.position_of(id)
+    }
+
+    pub fn position_of(&self, id: u64) -> Option<usize> {
+        // Ids are increasing except after a reorder: try a binary search first.
+        let (a, b) = self.entries.as_slices();
+        let found = |s: &[Entry]| s.binary_search_by_key(&id, |e| e.id).ok();
+        if let Some(i) = found(a) {
+            return Some(i);
+        }
+        if let Some(i) = found(b) {
+            return Some(a.len() + i);
+        }
+        self.entries.iter().position(|e| e.id == id)
+    }
+
+    fn push_entry(&mut self, e: Entry) {
+        if self.entries.len() >= self.cap {
+            self.entries.pop_front();
+            self.evicted += 1;
+        }
+        self.entries.push_back(e);
+    }
+
+    /// An ACTION message: the app performed one more action.
+    fn on_action(&mut self, mut rec: ActionRecord, is_excess: Option<bool>, now_ms: u64) {
+        self.actions_received += 1;
+        self.liveness = Liveness::Streaming;
+        if self.max_age.is_none() && is_excess == Some(true) && self.app_staged.len() > 1 {
+            self.max_age = Some(self.app_staged.len());
+        }
+        if self.app_staged.is_empty() {
+            // No STATE seen yet: we only know the tail. Ask for the app's
+            // lifted state so indexes are right before anyone jumps.
+            self.app_staged.push(rec.id.saturating_sub(1));
+            self.stale = true;
+        }
+        if let Some(m) = self.max_age
+            && self.app_staged.len() >= m
+            && self.app_staged.len() > 1
+        {
+            // commitExcessActions(1) in @redux-devtools/instrument.
+            let gone = self.app_staged.remove(1);
+            self.skipped.remove(&gone);
+            // instrument: `currentStateIndex > excess ? currentStateIndex - excess : 0`
+            self.app_current = self.app_current.saturating_sub(1);
+        }
+        let at_end = self.app_current + 1 == self.app_staged.len();
+        self.app_staged.push(rec.id);
+        if at_end {
+            self.app_current += 1;
+        } else {
+            // The payload is the state the app is showing, not this action's.
+            rec.state_raw = None;
+            self.stale = true;
+        }
+        // A duplicate id (e.g. replayed after reconnect) replaces the entry.
+        if let Some(last) = self.entries.back()
+            && last.id >= rec.id
+            && let Some(pos) = self.position_of(rec.id)
+        {
+            self.entries[pos] = Entry::from_record(rec, now_ms);
+            return;
+        }
+        self.push_entry(Entry::from_record(rec, now_ms));
+    }
+
+    /// A STATE message: rebuild from the app's lifted state.
+    fn on_state(&mut self, lifted: LiftedState, now_ms: u64) {
+        self.states_received += 1;
+        self.liveness = Liveness::Streaming;
+        let authoritative = self.pending.take().is_some();
+        self.stale = false;
+        self.update_requested = false;
+        self.is_locked = lifted.is_locked;
+        self.is_paused = lifted.is_paused;
+        self.skipped = lifted.skipped.iter().copied().collect();
+        self.app_staged = lifted.actions.iter().map(|a| a.id).collect();
+        self.app_current = lifted.current_index;
+        if let Some(m) = self.max_age
+            && self.app_staged.len() > m
+        {
+            self.max_age = None;
+        }
+        // Keep older actions the app has already dropped (maxAge), unless
+        // this STATE answers a history change we asked for (commit, sweep…).
+        let first_kept = lifted
+            .actions
+            .iter()
+            .map(|a| a.id)
+            .filter(|&id| id != 0)
+            .min();
+        let mut keep: VecDeque<Entry> = VecDeque::new();
+        if !authoritative && let Some(first) = first_kept {
+            keep = self
+                .entries
+                .drain(..)
+                .take_while(|e| e.id != 0 && e.id < first)
+                .collect();
+        }
+        self.entries = keep;
+        for rec in lifted.actions {
+            // Keep the receive time of entries we already had.
+            self.push_entry(Entry::from_record(rec, now_ms));
+        }
+    }
+
+    /// A command went out to this instance.
+    fn on_command(&mut self, action: &LiftedAction) {
+        match action {
+            LiftedAction::JumpToState { index } => {
+                if *index < self.app_staged.len() {
+                    self.app_current = *index;
+                }
+            }
+            other => self.pending = Some(other.type_name()),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Timeline {
+    pub instances: Vec<Instance>,
+    cap: usize,
+}
+
+impl Timeline {
+    pub fn new(cap: usize) -> Self {
+        Self {
+            instances: Vec::new(),
+            cap,
+        }
+    }
+
+    pub fn find(&self, source: SourceId, key: &str) -> Option<usize> {
+        self.instances
+            .iter()
+            .position(|i| i.source == source && i.key == key)
+    }
+
+    fn instance_mut(&mut self, source: SourceId, app: &AppRef) -> Option<&mut Instance> {
+        let key = app.key()?;
+        let idx = match self.find(source, key) {
+            Some(i) => i,
+            None => {
+                self.instances
+                    .push(Instance::new(key.to_string(), source, app, self.cap));
+                self.instances.len() - 1
+            }
+        };
+        let inst = &mut self.instances[idx];
+        inst.rev += 1;
+        if app.name.is_some() {
+            inst.name.clone_from(&app.name);
+        }
+        if app.socket_id.is_some() {
+            inst.socket_id.clone_from(&app.socket_id);
+        }
+        Some(inst)
+    }
+
+    pub fn on_start(&mut self, source: SourceId, app: &AppRef) {
+        if let Some(i) = self.instance_mut(source, app)
+            && i.liveness != Liveness::Streaming
+        {
+            i.liveness = Liveness::Announced;
+        }
+    }
+
+    pub fn on_state(
+        &mut self,
+        source: SourceId,
+        app: &AppRef,
+        lifted: LiftedState,
+        creators: Option<String>,
+        now_ms: u64,
+    ) {
+        if let Some(i) = self.instance_mut(source, app) {
+            if creators.is_some() {
+                i.action_creators = creators;
+            }
+            i.on_state(lifted, now_ms);
+        }
+    }
+
+    pub fn on_action(
+        &mut self,
+        source: SourceId,
+        app: &AppRef,
+        rec: ActionRecord,
+        is_excess: Option<bool>,
+        now_ms: u64,
+    ) {
+        if let Some(i) = self.instance_mut(source, app) {
+            i.on_action(rec, is_excess, now_ms);
+        }
+    }
+
+    pub fn on_stop(&mut self, source: SourceId, app: &AppRef) {
+        if let Some(i) = self.instance_mut(source, app) {
+            i.liveness = Liveness::Stopped;
+        }
+    }
+
+    pub fn on_error(&mut self, source: SourceId, app: &AppRef, message: &str) {
+        if let Some(i) = self.instance_mut(source, app) {
+            i.last_error = Some(message.to_string());
+            i.pending = None;
+        }
+    }
+
+    pub fn on_disconnected(&mut self, source: SourceId, socket_id: &str) {
+        for i in &mut self.instances {
+            if i.source == source && i.socket_id.as_deref() == Some(socket_id) {
+                i.rev += 1;
+                i.liveness = Liveness::Disconnected;
+                i.pending = None;
+            }
+        }
+    }
+
+    /// The source itself lost its connection: every app it knew is gone for now.
+    pub fn on_source_down(&mut self, source: SourceId) {
+        for i in &mut self.instances {
+            if i.source == source && i.liveness != Liveness::Disconnected {
+                i.rev += 1;
+                i.liveness = Liveness::Disconnected;
+                i.pending = None;
+            }
+        }
+    }
+
+    pub fn on_command(&mut self, source: SourceId, instance: &str, action: &LiftedAction) {
+        if let Some(idx) = self.find(source, instance) {
+            self.instances[idx].rev += 1;
+            self.instances[idx].on_command(action);
+        }
+    }
+
+    /// Live instances on a source: how many apps a broadcast reaches.
+    pub fn live_on(&self, source: SourceId) -> usize {
+        self.instances
+            .iter()
+            .filter(|i| {
+                i.source == source
+                    && matches!(i.liveness, Liveness::Streaming | Liveness::Announced)
+            })
+            .count()
+    }
+}

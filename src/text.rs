@@ -1,0 +1,123 @@
+//! Remote text hygiene: nothing from the network reaches the terminal with
+//! ESC, C0 or C1 controls (or bidi overrides) in it, and long values are capped.
+
+use std::borrow::Cow;
+
+/// Whether `c` must not reach the terminal as is.
+fn is_unsafe(c: char) -> bool {
+    let u = c as u32;
+    u < 0x20
+        || u == 0x7f
+        || (0x80..=0x9f).contains(&u)
+        || (0x202a..=0x202e).contains(&u)
+        || (0x2066..=0x2069).contains(&u)
+}
+
+fn replacement(c: char) -> char {
+    let u = c as u32;
+    if u < 0x20 {
+        // Unicode "control pictures": ␛ for ESC, ␊ for LF, ...
+        char::from_u32(0x2400 + u).unwrap_or('\u{fffd}')
+    } else if u == 0x7f {
+        '\u{2421}'
+    } else {
+        '\u{fffd}'
+    }
+}
+
+/// One-line safe text: every control character becomes a visible symbol.
+pub fn sanitize(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(is_unsafe) {
+        return Cow::Borrowed(s);
+    }
+    Cow::Owned(
+        s.chars()
+            .map(|c| if is_unsafe(c) { replacement(c) } else { c })
+            .collect(),
+    )
+}
+
+/// Sanitize and cap at `max` bytes (on a char boundary), saying how much was cut.
+pub fn sanitize_capped(s: &str, max: usize) -> Cow<'_, str> {
+    if s.len() <= max {
+        return sanitize(s);
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    let more = s.len() - end;
+    Cow::Owned(format!("{}… {more} bytes more", sanitize(&s[..end])))
+}
+
+/// Lowercase ASCII-folding substring test (no allocation for the haystack).
+pub fn contains_ci(haystack: &str, needle_lower: &str) -> bool {
+    if needle_lower.is_empty() {
+        return true;
+    }
+    let h = haystack.as_bytes();
+    let n = needle_lower.as_bytes();
+    if n.len() > h.len() {
+        return false;
+    }
+    if !needle_lower.is_ascii() {
+        return haystack.to_lowercase().contains(needle_lower);
+    }
+    h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
+}
+
+/// Byte ranges of case-insensitive matches of `needle_lower` in `haystack`.
+pub fn match_ranges(haystack: &str, needle_lower: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    if needle_lower.is_empty() || !needle_lower.is_ascii() {
+        return out;
+    }
+    let h = haystack.as_bytes();
+    let n = needle_lower.as_bytes();
+    let mut i = 0;
+    while i + n.len() <= h.len() {
+        if h[i..i + n.len()].eq_ignore_ascii_case(n)
+            && haystack.is_char_boundary(i)
+            && haystack.is_char_boundary(i + n.len())
+        {
+            out.push((i, i + n.len()));
+            i += n.len();
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_csi_osc_and_c1() {
+        let evil = "a\u{1b}[2Jb\u{1b}]52;c;SGVsbG8=\u{7}c\u{9b}31md\u{202e}e\r\n";
+        let s = sanitize(evil);
+        assert!(!s.chars().any(is_unsafe), "{s:?}");
+        assert!(s.contains('a') && s.contains("[2J"));
+        assert!(s.contains('\u{241b}'));
+    }
+
+    #[test]
+    fn clean_text_is_borrowed() {
+        assert!(matches!(sanitize("plain ✓ text"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn capped_says_how_much_more() {
+        let long = "é".repeat(100);
+        let s = sanitize_capped(&long, 11);
+        assert!(s.ends_with("… 190 bytes more"), "{s}");
+    }
+
+    #[test]
+    fn case_insensitive_search() {
+        assert!(contains_ci("Hello INCREMENT", "increment"));
+        assert!(!contains_ci("abc", "abcd"));
+        assert_eq!(match_ranges("aXa xa", "xa"), vec![(1, 3), (4, 6)]);
+    }
+}

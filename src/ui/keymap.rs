@@ -1,0 +1,161 @@
+//! Keys → [`Action`]s. The help overlay and README are built from `HELP`.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    Quit,
+    FocusNext,
+    FocusPrev,
+    Focus(super::Pane),
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    /// Enter: jump to state (timeline list) / fold a node (detail).
+    Activate,
+    /// Move between the timeline's action list and its detail view.
+    ToggleDetailFocus,
+    Skip,
+    Sweep,
+    Commit,
+    Rollback,
+    Reset,
+    Pause,
+    Lock,
+    DispatchPrompt,
+    Replay,
+    NextInstance,
+    PrevTab,
+    NextTab,
+    FilterPrompt,
+    NextMatch,
+    PrevMatch,
+    Escape,
+    Follow,
+    Zoom,
+    Copy,
+    Help,
+    /// Ask the selected app for a fresh STATE.
+    Refresh,
+    // Prompt editing.
+    Input(char),
+    Backspace,
+    Submit,
+}
+
+/// What the keyboard is doing right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Normal,
+    /// Typing into a prompt (filter, dispatch).
+    Prompt,
+    /// Choosing a replay pace.
+    ReplayPace,
+    /// A replay is running: any key stops it.
+    Replaying,
+}
+
+pub fn map_key(key: KeyEvent, mode: Mode) -> Option<Action> {
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    if ctrl && matches!(key.code, KeyCode::Char('c')) {
+        return Some(Action::Quit);
+    }
+    match mode {
+        Mode::Prompt => {
+            return match key.code {
+                KeyCode::Esc => Some(Action::Escape),
+                KeyCode::Enter => Some(Action::Submit),
+                KeyCode::Backspace => Some(Action::Backspace),
+                KeyCode::Char(c) if !ctrl => Some(Action::Input(c)),
+                _ => None,
+            };
+        }
+        Mode::ReplayPace => {
+            return match key.code {
+                KeyCode::Char(c) => Some(Action::Input(c)),
+                KeyCode::Enter => Some(Action::Input('1')),
+                _ => Some(Action::Escape),
+            };
+        }
+        Mode::Replaying => return Some(Action::Escape),
+        Mode::Normal => {}
+    }
+    use super::Pane;
+    Some(match key.code {
+        KeyCode::Char('q') => Action::Quit,
+        KeyCode::Tab => Action::FocusNext,
+        KeyCode::BackTab => Action::FocusPrev,
+        KeyCode::Char('1') => Action::Focus(Pane::Logs),
+        KeyCode::Char('2') => Action::Focus(Pane::Channels),
+        KeyCode::Char('3') => Action::Focus(Pane::Connections),
+        KeyCode::Char('4') => Action::Focus(Pane::Timeline),
+        KeyCode::Char('j') | KeyCode::Down => Action::Down,
+        KeyCode::Char('k') | KeyCode::Up => Action::Up,
+        KeyCode::PageDown => Action::PageDown,
+        KeyCode::PageUp => Action::PageUp,
+        KeyCode::Char('g') | KeyCode::Home => Action::Top,
+        KeyCode::Char('G') => Action::Bottom,
+        KeyCode::End => Action::Follow,
+        KeyCode::Enter | KeyCode::Char(' ') => Action::Activate,
+        KeyCode::Left | KeyCode::Right | KeyCode::Char('v') => Action::ToggleDetailFocus,
+        KeyCode::Char('s') => Action::Skip,
+        KeyCode::Char('x') => Action::Sweep,
+        KeyCode::Char('c') => Action::Commit,
+        KeyCode::Char('r') => Action::Rollback,
+        KeyCode::Char('R') => Action::Reset,
+        KeyCode::Char('p') => Action::Pause,
+        KeyCode::Char('l') => Action::Lock,
+        KeyCode::Char('d') => Action::DispatchPrompt,
+        KeyCode::Char('P') => Action::Replay,
+        KeyCode::Char('i') => Action::NextInstance,
+        KeyCode::Char('[') => Action::PrevTab,
+        KeyCode::Char(']') => Action::NextTab,
+        KeyCode::Char('/') => Action::FilterPrompt,
+        KeyCode::Char('n') => Action::NextMatch,
+        KeyCode::Char('N') => Action::PrevMatch,
+        KeyCode::Esc => Action::Escape,
+        KeyCode::Char('f') => Action::Follow,
+        KeyCode::Char('z') => Action::Zoom,
+        KeyCode::Char('y') => Action::Copy,
+        KeyCode::Char('u') => Action::Refresh,
+        KeyCode::Char('?') => Action::Help,
+        _ => return None,
+    })
+}
+
+/// (keys, what they do): the `?` overlay and the README list these.
+pub const HELP: &[(&str, &str)] = &[
+    ("Tab / Shift-Tab", "focus next / previous pane"),
+    ("1 2 3 4", "focus Logs / Channels / Connections / Timeline"),
+    ("j k ↑ ↓", "move the selection"),
+    ("PgUp PgDn", "move a page"),
+    ("g / G", "top / bottom"),
+    (
+        "Enter",
+        "timeline: jump the app to the selected state; detail: fold node",
+    ),
+    ("← → v", "timeline: switch between action list and detail"),
+    ("[ ]", "detail tab: Action / State / Diff"),
+    ("s", "skip / unskip the selected action (TOGGLE_ACTION)"),
+    ("x", "sweep skipped actions"),
+    ("c", "commit (history becomes the current state)"),
+    ("r", "rollback to the last commit"),
+    ("R", "reset to the initial state"),
+    ("p", "pause / resume recording"),
+    ("l", "lock / unlock changes"),
+    ("d", "dispatch an action you type (JS object literal)"),
+    ("P", "replay from the selected action to the last"),
+    ("u", "ask the app for a fresh STATE (UPDATE)"),
+    ("i", "next app instance"),
+    ("/", "filter the focused pane (substring)"),
+    ("n / N", "next / previous match"),
+    ("Esc", "clear filter, close prompt or help"),
+    ("f / End", "follow the newest entry"),
+    ("z", "zoom the focused pane"),
+    ("y", "copy the selected JSON (clipboard, or OSC 52)"),
+    ("?", "this help"),
+    ("q / Ctrl-C", "quit"),
+];

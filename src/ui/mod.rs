@@ -1,0 +1,236 @@
+//! The terminal ui: state of the views (selection, focus, prompts, caches)
+//! and pure rendering of the store. Keys become [`keymap::Action`]s.
+
+pub mod json;
+pub mod keymap;
+pub mod render;
+pub mod theme;
+
+use std::cell::Cell;
+use std::collections::HashSet;
+use std::time::Instant;
+
+use crate::event::SourceId;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Logs,
+    Channels,
+    Connections,
+    Timeline,
+}
+
+impl Pane {
+    pub const ALL: [Pane; 4] = [
+        Pane::Logs,
+        Pane::Channels,
+        Pane::Connections,
+        Pane::Timeline,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Pane::Logs => "1 Logs",
+            Pane::Channels => "2 Channels",
+            Pane::Connections => "3 Connections",
+            Pane::Timeline => "4 Timeline",
+        }
+    }
+
+    fn index(self) -> usize {
+        Pane::ALL.iter().position(|p| *p == self).unwrap_or(0)
+    }
+
+    pub fn next(self) -> Pane {
+        Pane::ALL[(self.index() + 1) % 4]
+    }
+
+    pub fn prev(self) -> Pane {
+        Pane::ALL[(self.index() + 3) % 4]
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DetailTab {
+    Action,
+    State,
+    Diff,
+}
+
+impl DetailTab {
+    pub const ALL: [DetailTab; 3] = [DetailTab::Action, DetailTab::State, DetailTab::Diff];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            DetailTab::Action => "Action",
+            DetailTab::State => "State",
+            DetailTab::Diff => "Diff",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PromptKind {
+    Filter(Pane),
+    Dispatch,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prompt {
+    pub kind: PromptKind,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusKind {
+    Info,
+    Warn,
+}
+
+/// One line of the detail view.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DetailLine {
+    Tree(json::TreeRow),
+    Diff(json::DiffRow),
+    Note(String),
+}
+
+/// The detail view of the selected timeline entry, rebuilt only when the
+/// selection, tab, folding or the instance's data changed.
+#[derive(Debug, Default)]
+pub struct DetailView {
+    pub key: Option<(usize, u64, DetailTab, u64, u64)>,
+    pub lines: Vec<DetailLine>,
+    /// The JSON behind the view (for copying).
+    pub value: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Pace {
+    /// Recorded timing divided by this factor.
+    Recorded(f64),
+    /// A fixed step in milliseconds.
+    Fixed(u64),
+}
+
+impl Pace {
+    pub fn label(self) -> String {
+        match self {
+            Pace::Recorded(f) => format!("recorded speed {f}×"),
+            Pace::Fixed(ms) => format!("every {ms} ms"),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Replay {
+    pub source: SourceId,
+    pub instance: String,
+    /// (app index to jump to, delay before this step in ms).
+    pub steps: Vec<(usize, u64)>,
+    pub next: usize,
+    pub due: Instant,
+    pub pace: Pace,
+}
+
+#[derive(Debug)]
+pub struct UiState {
+    pub focus: Pane,
+    pub zoom: bool,
+    pub help: bool,
+    pub prompt: Option<Prompt>,
+    pub choosing_pace: bool,
+    pub status: Option<(String, StatusKind)>,
+    // Logs
+    pub log_follow: bool,
+    /// Selected log entry (by sequence number) when not following.
+    pub log_sel: Option<u64>,
+    /// `next_seq` when following stopped: entries after it are "new".
+    pub log_paused_at: u64,
+    pub log_offset: Cell<usize>,
+    // Channels / connections
+    pub chan_sel: usize,
+    pub conn_sel: usize,
+    // Timeline
+    pub inst: usize,
+    pub tl_follow: bool,
+    pub tl_sel: Option<u64>,
+    pub tl_filter: Option<String>,
+    pub tl_offset: Cell<usize>,
+    pub detail_focus: bool,
+    pub tab: DetailTab,
+    pub detail_sel: usize,
+    pub detail_offset: Cell<usize>,
+    pub collapsed: HashSet<String>,
+    pub collapsed_gen: u64,
+    pub detail: DetailView,
+    pub replay: Option<Replay>,
+}
+
+impl Default for UiState {
+    fn default() -> Self {
+        Self {
+            focus: Pane::Timeline,
+            zoom: false,
+            help: false,
+            prompt: None,
+            choosing_pace: false,
+            status: None,
+            log_follow: true,
+            log_sel: None,
+            log_paused_at: 0,
+            log_offset: Cell::new(0),
+            chan_sel: 0,
+            conn_sel: 0,
+            inst: 0,
+            tl_follow: true,
+            tl_sel: None,
+            tl_filter: None,
+            tl_offset: Cell::new(0),
+            detail_focus: false,
+            tab: DetailTab::Action,
+            detail_sel: 0,
+            detail_offset: Cell::new(0),
+            collapsed: HashSet::new(),
+            collapsed_gen: 0,
+            detail: DetailView::default(),
+            replay: None,
+        }
+    }
+}
+
+impl UiState {
+    pub fn mode(&self) -> keymap::Mode {
+        if self.prompt.is_some() {
+            keymap::Mode::Prompt
+        } else if self.choosing_pace {
+            keymap::Mode::ReplayPace
+        } else if self.replay.is_some() {
+            keymap::Mode::Replaying
+        } else {
+            keymap::Mode::Normal
+        }
+    }
+
+    pub fn say(&mut self, text: impl Into<String>) {
+        self.status = Some((text.into(), StatusKind::Info));
+    }
+
+    pub fn warn(&mut self, text: impl Into<String>) {
+        self.status = Some((text.into(), StatusKind::Warn));
+    }
+}
+
+/// Keep `sel` inside a window of `height` rows starting at `offset`.
+pub fn scroll_offset(offset: &Cell<usize>, sel: usize, height: usize, len: usize) -> usize {
+    let h = height.max(1);
+    let mut off = offset.get();
+    if sel < off {
+        off = sel;
+    } else if sel >= off + h {
+        off = sel + 1 - h;
+    }
+    off = off.min(len.saturating_sub(h));
+    offset.set(off);
+    off
+}

@@ -1,0 +1,638 @@
+//! Pure rendering of the store and ui state. Rows are built only for the
+//! visible slice; all remote text is already sanitized (store) or is
+//! sanitized here (details).
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+use super::json::{Change, LeafKind, RowKind};
+use super::keymap::HELP;
+use super::{DetailLine, DetailTab, Pane, PromptKind, StatusKind, scroll_offset};
+use crate::app::App;
+use crate::event::ConnState;
+use crate::store::timeline::Liveness;
+use crate::text::{match_ranges, sanitize, sanitize_capped};
+
+/// Draw everything.
+pub fn draw(f: &mut Frame, app: &App) {
+    let area = f.area();
+    if area.width < 20 || area.height < 6 {
+        f.render_widget(Paragraph::new("roomtap: terminal too small"), area);
+        return;
+    }
+    let [body, status] = Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).areas(area);
+    if app.ui.zoom {
+        draw_pane(f, app, app.ui.focus, body);
+    } else {
+        let [left, right] =
+            Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
+                .areas(body);
+        let [logs, conns] =
+            Layout::vertical([Constraint::Percentage(62), Constraint::Percentage(38)]).areas(left);
+        let [timeline, channels] =
+            Layout::vertical([Constraint::Percentage(72), Constraint::Percentage(28)]).areas(right);
+        draw_pane(f, app, Pane::Logs, logs);
+        draw_pane(f, app, Pane::Connections, conns);
+        draw_pane(f, app, Pane::Timeline, timeline);
+        draw_pane(f, app, Pane::Channels, channels);
+    }
+    draw_status(f, app, status);
+    if app.ui.help {
+        draw_help(f, app, body);
+    }
+}
+
+fn draw_pane(f: &mut Frame, app: &App, pane: Pane, area: Rect) {
+    let focused = app.ui.focus == pane;
+    let t = &app.theme;
+    let border = if focused { t.border_focus } else { t.border };
+    let title = pane_title(app, pane);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(border)
+        .title(Line::from(vec![Span::styled(
+            format!(" {title} "),
+            t.title,
+        )]));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    match pane {
+        Pane::Logs => draw_logs(f, app, inner),
+        Pane::Channels => draw_channels(f, app, inner),
+        Pane::Connections => draw_connections(f, app, inner),
+        Pane::Timeline => draw_timeline(f, app, inner),
+    }
+}
+
+fn pane_title(app: &App, pane: Pane) -> String {
+    match pane {
+        Pane::Logs => {
+            let logs = &app.store.logs;
+            let mut s = format!("{} · {}", pane.title(), logs.len());
+            if let Some(flt) = logs.filter() {
+                s.push_str(&format!(" · /{} {} match", sanitize(flt), logs.view_len()));
+            }
+            if logs.evicted() > 0 {
+                s.push_str(&format!(" · {} evicted", logs.evicted()));
+            }
+            s.push_str(if app.ui.log_follow {
+                " · follow"
+            } else {
+                " · paused"
+            });
+            s
+        }
+        Pane::Timeline => {
+            let mut s = pane.title().to_string();
+            let n = app.store.timeline.instances.len();
+            if let Some(i) = app.instance() {
+                s.push_str(&format!(
+                    " · {} [{}/{}] {}",
+                    sanitize(&i.label()),
+                    app.ui.inst + 1,
+                    n,
+                    i.liveness.label()
+                ));
+                if i.is_paused {
+                    s.push_str(" · paused");
+                }
+                if i.is_locked {
+                    s.push_str(" · locked");
+                }
+                if let Some(p) = i.pending {
+                    s.push_str(&format!(" · waiting for STATE after {p}"));
+                }
+            }
+            if let Some(flt) = &app.ui.tl_filter {
+                s.push_str(&format!(" · /{}", sanitize(flt)));
+            }
+            s
+        }
+        _ => pane.title().to_string(),
+    }
+}
+
+fn fmt_time(ms: u64) -> String {
+    let s = ms / 1000;
+    format!(
+        "{:02}:{:02}:{:02}.{:03}",
+        (s / 3600) % 24,
+        (s / 60) % 60,
+        s % 60,
+        ms % 1000
+    )
+}
+
+fn highlighted<'a>(text: &'a str, needle: Option<&str>, base: Style, hl: Style) -> Vec<Span<'a>> {
+    let Some(n) = needle else {
+        return vec![Span::styled(text, base)];
+    };
+    let ranges = match_ranges(text, n);
+    if ranges.is_empty() {
+        return vec![Span::styled(text, base)];
+    }
+    let mut out = Vec::new();
+    let mut at = 0;
+    for (a, b) in ranges {
+        if a > at {
+            out.push(Span::styled(&text[at..a], base));
+        }
+        out.push(Span::styled(&text[a..b], hl));
+        at = b;
+    }
+    if at < text.len() {
+        out.push(Span::styled(&text[at..], base));
+    }
+    out
+}
+
+fn draw_logs(f: &mut Frame, app: &App, area: Rect) {
+    let t = &app.theme;
+    let logs = &app.store.logs;
+    let len = logs.view_len();
+    let mut height = area.height as usize;
+    let new_count = if app.ui.log_follow {
+        0
+    } else {
+        // Entries that arrived since following stopped (and still match).
+        let first_new = app.ui.log_paused_at;
+        let mut n = 0usize;
+        let mut i = len;
+        while i > 0 {
+            match logs.view_get(i - 1) {
+                Some(e) if e.seq >= first_new => n += 1,
+                _ => break,
+            }
+            i -= 1;
+        }
+        n
+    };
+    if new_count > 0 {
+        height = height.saturating_sub(1);
+    }
+    if len == 0 {
+        let msg = if logs.filter().is_some() {
+            "no entry matches the filter"
+        } else {
+            "waiting for events…"
+        };
+        f.render_widget(Paragraph::new(Span::styled(msg, t.dim)), area);
+        return;
+    }
+    let sel = app.log_view_index().unwrap_or(len - 1);
+    let off = scroll_offset(&app.ui.log_offset, sel, height, len);
+    let mut lines = Vec::with_capacity(height);
+    for i in off..(off + height).min(len) {
+        let Some(e) = logs.view_get(i) else { break };
+        let src = app
+            .store
+            .sources
+            .get(e.source as usize)
+            .map(|s| s.label.as_str())
+            .unwrap_or("?");
+        let mut spans = vec![
+            Span::styled(fmt_time(e.at_ms), t.dim),
+            Span::raw(" "),
+            Span::styled(format!("{:<6.6}", src), t.key),
+            Span::raw(" "),
+            Span::styled(format!("{:<5}", e.level.label()), t.level(e.level)),
+            Span::raw(" "),
+            Span::styled(format!("{:<12.12}", e.kind), t.title),
+            Span::raw(" "),
+        ];
+        spans.extend(highlighted(&e.summary, logs.filter(), t.base, t.highlight));
+        let mut line = Line::from(spans);
+        if !app.ui.log_follow && i == sel && app.ui.focus == Pane::Logs {
+            line = line.style(t.selected);
+        }
+        lines.push(line);
+    }
+    let [list, footer] = Layout::vertical([
+        Constraint::Min(1),
+        Constraint::Length((new_count > 0) as u16),
+    ])
+    .areas(area);
+    f.render_widget(Paragraph::new(lines), list);
+    if new_count > 0 {
+        f.render_widget(
+            Paragraph::new(Span::styled(
+                format!(" {new_count} new ↓  (f or End to follow)"),
+                t.notice,
+            )),
+            footer,
+        );
+    }
+}
+
+fn draw_channels(f: &mut Frame, app: &App, area: Rect) {
+    let t = &app.theme;
+    let mut rows = Vec::new();
+    for s in &app.store.sources {
+        for (name, ch) in &s.channels {
+            rows.push((s, name, ch));
+        }
+    }
+    if rows.is_empty() {
+        f.render_widget(Paragraph::new(Span::styled("no channels yet", t.dim)), area);
+        return;
+    }
+    let header = Line::from(Span::styled(
+        format!(
+            "{:<8} {:<18} {:<5} {:>9} {:>10} {:>12}",
+            "source", "channel", "sub", "messages", "bytes", "last"
+        ),
+        t.dim,
+    ));
+    let height = (area.height as usize).saturating_sub(1);
+    let sel = app.ui.chan_sel.min(rows.len() - 1);
+    let off = scroll_offset(&std::cell::Cell::new(0), sel, height, rows.len());
+    let mut lines = vec![header];
+    for (i, (s, name, ch)) in rows.iter().enumerate().skip(off).take(height) {
+        let mut line = Line::from(vec![
+            Span::styled(format!("{:<8.8} ", s.label), t.key),
+            Span::raw(format!("{:<18.18} ", sanitize(name))),
+            Span::styled(
+                format!("{:<5} ", if ch.subscribed { "yes" } else { "no" }),
+                if ch.subscribed { t.info } else { t.dim },
+            ),
+            Span::raw(format!(
+                "{:>9} {:>10} {:>12}",
+                ch.messages,
+                human_bytes(ch.bytes),
+                ch.last_ms.map(fmt_time).unwrap_or_else(|| "-".into())
+            )),
+        ]);
+        if i == sel && app.ui.focus == Pane::Channels {
+            line = line.style(t.selected);
+        }
+        lines.push(line);
+    }
+    f.render_widget(Paragraph::new(lines), area);
+}
+
+fn human_bytes(b: u64) -> String {
+    match b {
+        0..=9_999 => format!("{b} B"),
+        10_000..=9_999_999 => format!("{:.1} KB", b as f64 / 1e3),
+        _ => format!("{:.1} MB", b as f64 / 1e6),
+    }
+}
+
+fn draw_connections(f: &mut Frame, app: &App, area: Rect) {
+    let t = &app.theme;
+    if app.store.sources.is_empty() {
+        f.render_widget(Paragraph::new(Span::styled("no sources", t.dim)), area);
+        return;
+    }
+    let now = crate::event::now_ms();
+    let mut lines = Vec::new();
+    for (i, s) in app.store.sources.iter().enumerate() {
+        let c = &s.conn;
+        let state_style = match c.state {
+            ConnState::Connected { .. } => t.info,
+            ConnState::Errored { .. } => t.error,
+            ConnState::Closed => t.dim,
+            _ => t.warn,
+        };
+        let mut head = Line::from(vec![
+            Span::styled(format!("{} ", s.label), t.key),
+            Span::styled(format!("{} ", s.kind), t.dim),
+            Span::raw(sanitize_capped(&s.url, 80).into_owned()),
+        ]);
+        if i == app.ui.conn_sel.min(app.store.sources.len() - 1)
+            && app.ui.focus == Pane::Connections
+        {
+            head = head.style(t.selected);
+        }
+        lines.push(head);
+        let mut state = vec![
+            Span::raw("  state "),
+            Span::styled(c.state.label(), state_style),
+        ];
+        if let ConnState::Connecting { attempt } = c.state {
+            state.push(Span::raw(format!(" (attempt {attempt})")));
+        }
+        if let Some(at) = c.retry_at_ms {
+            let left = at.saturating_sub(now);
+            state.push(Span::styled(
+                format!("  retry in {:.1}s", left as f64 / 1000.0),
+                t.warn,
+            ));
+        }
+        state.push(Span::raw(format!(
+            "  session {}",
+            c.session.as_deref().map(sanitize).unwrap_or("-".into())
+        )));
+        lines.push(Line::from(state));
+        lines.push(Line::from(vec![Span::raw(format!(
+            "  rtt {}  reconnects {}  malformed {}",
+            c.rtt
+                .map(|d| format!("{:.1} ms", d.as_secs_f64() * 1000.0))
+                .unwrap_or_else(|| "-".into()),
+            c.reconnects,
+            s.malformed
+        ))]));
+        let st = &c.stats;
+        lines.push(Line::from(Span::raw(format!(
+            "  in  {:>10} {:>8} frames {:>8} msgs",
+            human_bytes(st.bytes_in),
+            st.frames_in,
+            st.messages_in
+        ))));
+        lines.push(Line::from(Span::raw(format!(
+            "  out {:>10} {:>8} frames {:>8} msgs",
+            human_bytes(st.bytes_out),
+            st.frames_out,
+            st.messages_out
+        ))));
+        if let Some(e) = &c.last_error {
+            lines.push(Line::from(vec![
+                Span::raw("  last error "),
+                Span::styled(sanitize_capped(e, 200).into_owned(), t.error),
+            ]));
+        }
+    }
+    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+}
+
+fn draw_timeline(f: &mut Frame, app: &App, area: Rect) {
+    let t = &app.theme;
+    let Some(inst) = app.instance() else {
+        f.render_widget(
+            Paragraph::new(vec![
+                Line::from(Span::styled("no app yet", t.dim)),
+                Line::from(Span::styled(
+                    "apps using @redux-devtools/remote appear here when they connect",
+                    t.dim,
+                )),
+            ])
+            .wrap(Wrap { trim: true }),
+            area,
+        );
+        return;
+    };
+    let live = app.store.timeline.live_on(inst.source);
+    let warn_line = live > 1;
+    let [warn_area, list_area, detail_area] = Layout::vertical([
+        Constraint::Length(warn_line as u16),
+        Constraint::Percentage(45),
+        Constraint::Min(3),
+    ])
+    .areas(area);
+    if warn_line {
+        f.render_widget(
+            Paragraph::new(Span::styled(
+                format!(
+                    "⚠ {live} apps on this relay: @redux-devtools/remote apps all obey commands sent through it"
+                ),
+                t.warn,
+            )),
+            warn_area,
+        );
+    }
+    draw_action_list(f, app, inst, list_area);
+    draw_detail(f, app, detail_area);
+}
+
+fn draw_action_list(f: &mut Frame, app: &App, inst: &crate::store::timeline::Instance, area: Rect) {
+    let t = &app.theme;
+    let view = app.timeline_view();
+    if view.is_empty() {
+        let msg = if app.ui.tl_filter.is_some() {
+            "no action matches the filter"
+        } else if inst.liveness == Liveness::Announced {
+            "waiting for the app's STATE…"
+        } else {
+            "no actions"
+        };
+        f.render_widget(Paragraph::new(Span::styled(msg, t.dim)), area);
+        return;
+    }
+    let height = area.height as usize;
+    let sel_pos = app.selected_position().unwrap_or(0);
+    let sel = view
+        .iter()
+        .position(|&p| p >= sel_pos)
+        .unwrap_or(view.len() - 1);
+    let off = scroll_offset(&app.ui.tl_offset, sel, height, view.len());
+    let current = inst.current_id();
+    let list_focus = app.ui.focus == Pane::Timeline && !app.ui.detail_focus;
+    let mut lines = Vec::with_capacity(height);
+    for (row, &pos) in view.iter().enumerate().skip(off).take(height) {
+        let e = &inst.entries[pos];
+        let prev_t = pos
+            .checked_sub(1)
+            .and_then(|p| inst.entries.get(p))
+            .map(|p| p.time_ms());
+        let delta = prev_t
+            .map(|p| format!("+{}ms", e.time_ms().saturating_sub(p)))
+            .unwrap_or_default();
+        let in_app = inst.app_index_of(e.id);
+        let is_current = current == Some(e.id);
+        let marker = if is_current { "▶" } else { " " };
+        let idx = match in_app {
+            Some(i) => format!("{i:>4}"),
+            None => "   -".to_string(),
+        };
+        let skipped = inst.skipped.contains(&e.id);
+        let name_style = if skipped || in_app.is_none() {
+            t.skipped
+        } else if e.error.is_some() {
+            t.error
+        } else if is_current {
+            t.current
+        } else {
+            t.base
+        };
+        let mut spans = vec![
+            Span::styled(marker, t.current),
+            Span::styled(idx, t.dim),
+            Span::raw(" "),
+        ];
+        spans.extend(highlighted(
+            &e.action_type,
+            app.ui.tl_filter.as_deref(),
+            name_style,
+            t.highlight,
+        ));
+        spans.push(Span::styled(
+            format!(
+                "  {} {}{}",
+                fmt_time(e.time_ms()),
+                delta,
+                if e.state_raw.is_none() { " ?" } else { "" }
+            ),
+            t.dim,
+        ));
+        let mut line = Line::from(spans);
+        if row == sel {
+            line = line.style(if list_focus {
+                t.selected
+            } else {
+                Style::default().add_modifier(Modifier::BOLD)
+            });
+        }
+        lines.push(line);
+    }
+    f.render_widget(Paragraph::new(lines), area);
+}
+
+fn draw_detail(f: &mut Frame, app: &App, area: Rect) {
+    let t = &app.theme;
+    let focus = app.ui.focus == Pane::Timeline && app.ui.detail_focus;
+    let mut tabs = vec![Span::styled(if focus { "▌" } else { " " }, t.border_focus)];
+    for tab in DetailTab::ALL {
+        let st = if tab == app.ui.tab { t.selected } else { t.dim };
+        tabs.push(Span::styled(format!(" {} ", tab.label()), st));
+        tabs.push(Span::raw(" "));
+    }
+    let [tabs_area, body] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
+    f.render_widget(Paragraph::new(Line::from(tabs)), tabs_area);
+    let lines = &app.ui.detail.lines;
+    if lines.is_empty() {
+        return;
+    }
+    let height = body.height as usize;
+    let sel = app.ui.detail_sel.min(lines.len() - 1);
+    let off = scroll_offset(&app.ui.detail_offset, sel, height, lines.len());
+    let mut out = Vec::with_capacity(height);
+    for (i, l) in lines.iter().enumerate().skip(off).take(height) {
+        let mut line = match l {
+            DetailLine::Note(n) => Line::from(Span::styled(n.clone(), t.warn)),
+            DetailLine::Tree(r) => {
+                let indent = "  ".repeat(r.depth as usize);
+                let mut spans = vec![Span::raw(indent)];
+                match &r.kind {
+                    RowKind::Object { len, collapsed } | RowKind::Array { len, collapsed } => {
+                        let arrow = if *collapsed { "▸ " } else { "▾ " };
+                        spans.push(Span::styled(arrow, t.dim));
+                        if !r.key.is_empty() {
+                            spans.push(Span::styled(format!("{}: ", r.key), t.json_key));
+                        }
+                        let (open, close, what) = if matches!(r.kind, RowKind::Object { .. }) {
+                            ("{", "}", "keys")
+                        } else {
+                            ("[", "]", "items")
+                        };
+                        spans.push(Span::styled(format!("{open}{len} {what}{close}"), t.dim));
+                    }
+                    RowKind::Leaf { kind, text } => {
+                        spans.push(Span::raw("  "));
+                        if !r.key.is_empty() {
+                            spans.push(Span::styled(format!("{}: ", r.key), t.json_key));
+                        }
+                        let st = match kind {
+                            LeafKind::String => t.json_string,
+                            LeafKind::Number => t.json_number,
+                            LeafKind::Literal => t.json_literal,
+                            LeafKind::Reference => t.warn,
+                        };
+                        spans.push(Span::styled(text.clone(), st));
+                    }
+                }
+                Line::from(spans)
+            }
+            DetailLine::Diff(d) => {
+                let path = sanitize_capped(&d.path, 120).into_owned();
+                match &d.change {
+                    Change::Added(v) => Line::from(vec![
+                        Span::styled("+ ", t.added),
+                        Span::styled(path, t.json_key),
+                        Span::raw(": "),
+                        Span::styled(v.clone(), t.added),
+                    ]),
+                    Change::Removed(v) => Line::from(vec![
+                        Span::styled("- ", t.removed),
+                        Span::styled(path, t.json_key),
+                        Span::raw(": "),
+                        Span::styled(v.clone(), t.removed),
+                    ]),
+                    Change::Changed(a, b) => Line::from(vec![
+                        Span::styled("~ ", t.changed),
+                        Span::styled(path, t.json_key),
+                        Span::raw(": "),
+                        Span::styled(a.clone(), t.removed),
+                        Span::raw(" → "),
+                        Span::styled(b.clone(), t.added),
+                    ]),
+                }
+            }
+        };
+        if focus && i == sel {
+            line = line.style(t.selected);
+        }
+        out.push(line);
+    }
+    f.render_widget(Paragraph::new(out), body);
+}
+
+fn draw_status(f: &mut Frame, app: &App, area: Rect) {
+    let t = &app.theme;
+    let line = if let Some(p) = &app.ui.prompt {
+        let label = match p.kind {
+            PromptKind::Filter(_) => "filter /",
+            PromptKind::Dispatch => "dispatch (JS object literal) ›",
+        };
+        Line::from(vec![
+            Span::styled(format!(" {label} "), t.key),
+            Span::raw(sanitize(&p.text).into_owned()),
+            Span::styled("█", t.key),
+            Span::styled("   Enter ok · Esc cancel", t.dim),
+        ])
+    } else if let Some((msg, kind)) = &app.ui.status {
+        let st = match kind {
+            StatusKind::Info => t.status,
+            StatusKind::Warn => t.notice,
+        };
+        Line::from(Span::styled(format!(" {}", sanitize(msg)), st))
+    } else {
+        let hint = match app.ui.focus {
+            Pane::Timeline => {
+                "Enter jump · s skip · x sweep · c commit · r rollback · R reset · p pause · l lock · d dispatch · P replay · i app · [ ] tab · ? help"
+            }
+            Pane::Logs => {
+                "/ filter · n/N match · f follow · y copy · z zoom · Tab next pane · ? help · q quit"
+            }
+            _ => "j/k move · Tab next pane · z zoom · ? help · q quit",
+        };
+        Line::from(Span::styled(format!(" {hint}"), t.status))
+    };
+    f.render_widget(Paragraph::new(line).style(t.status), area);
+}
+
+fn draw_help(f: &mut Frame, app: &App, area: Rect) {
+    let t = &app.theme;
+    let w = area.width.min(78);
+    let h = area.height.min(HELP.len() as u16 + 4);
+    let r = Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    };
+    f.render_widget(Clear, r);
+    let mut lines = Vec::new();
+    for (k, what) in HELP {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{k:>16}  "), t.key),
+            Span::raw(*what),
+        ]));
+    }
+    lines.push(Line::from(Span::styled(
+        "  any key closes this help",
+        t.dim,
+    )));
+    f.render_widget(
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(t.border_focus)
+                .title(" keys "),
+        ),
+        r,
+    );
+}
