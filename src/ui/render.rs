@@ -102,9 +102,6 @@ fn pane_title(app: &App, pane: Pane) -> String {
                 if i.is_locked {
                     s.push_str(" · locked");
                 }
-                if let Some(p) = i.pending {
-                    s.push_str(&format!(" · waiting for STATE after {p}"));
-                }
             }
             if let Some(flt) = &app.ui.tl_filter {
                 s.push_str(&format!(" · /{}", sanitize(flt)));
@@ -375,24 +372,34 @@ fn draw_timeline(f: &mut Frame, app: &App, area: Rect) {
         return;
     };
     let live = app.store.timeline.live_on(inst.source);
-    let warn_line = live > 1;
+    let mut notices = Vec::new();
+    if let Some(p) = inst.pending {
+        notices.push(Line::from(Span::styled(
+            format!("waiting for the app's STATE after {p}"),
+            t.notice,
+        )));
+    }
+    if let Some(e) = &inst.last_error {
+        notices.push(Line::from(Span::styled(
+            format!("app error: {}", sanitize_capped(e, 200)),
+            t.error,
+        )));
+    }
+    if live > 1 {
+        notices.push(Line::from(Span::styled(
+            format!(
+                "⚠ {live} apps on this relay: @redux-devtools/remote apps all obey commands sent through it"
+            ),
+            t.warn,
+        )));
+    }
     let [warn_area, list_area, detail_area] = Layout::vertical([
-        Constraint::Length(warn_line as u16),
+        Constraint::Length(notices.len() as u16),
         Constraint::Percentage(45),
         Constraint::Min(3),
     ])
     .areas(area);
-    if warn_line {
-        f.render_widget(
-            Paragraph::new(Span::styled(
-                format!(
-                    "⚠ {live} apps on this relay: @redux-devtools/remote apps all obey commands sent through it"
-                ),
-                t.warn,
-            )),
-            warn_area,
-        );
-    }
+    f.render_widget(Paragraph::new(notices), warn_area);
     draw_action_list(f, app, inst, list_area);
     draw_detail(f, app, detail_area);
 }

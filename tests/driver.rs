@@ -1,0 +1,323 @@
+//! Headless driver: source events and actions in, store and commands out.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use roomtap::event::{Command, CommandKind, EventKind, LiftedAction};
+use roomtap::ui::Pane;
+use roomtap::ui::keymap::Action;
+
+fn dispatches(cmds: &[Command]) -> Vec<LiftedAction> {
+    cmds.iter()
+        .filter_map(|c| match &c.kind {
+            CommandKind::Dispatch { action, .. } => Some(action.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn enter_jumps_to_the_selected_state_and_the_current_mark_follows() {
+    let mut a = app_with_actions(3);
+    a.act(Action::Focus(Pane::Timeline));
+    a.act(Action::Up);
+    a.act(Action::Up);
+    a.act(Action::Activate);
+    let cmds = a.take_commands();
+    assert_eq!(
+        dispatches(&cmds),
+        vec![LiftedAction::JumpToState { index: 1 }]
+    );
+    let CommandKind::Dispatch { instance, .. } = &cmds[0].kind else {
+        panic!()
+    };
+    assert_eq!(instance, "inst-a");
+    // The source echoes what went out; the app never answers a jump.
+    a.apply(ev(T0 + 1000, EventKind::CommandSent(cmds[0].clone())));
+    let inst = &a.store.timeline.instances[0];
+    assert_eq!(inst.app_current, 1);
+    assert_eq!(inst.current_id(), Some(1));
+    let t = render(&mut a, 120, 40);
+    let text = screen_text(&t);
+    let marked: Vec<&str> = text.lines().filter(|l| l.contains('▶')).collect();
+    assert_eq!(marked.len(), 1, "{text}");
+    assert!(marked[0].contains("   1 INCREMENT"), "{}", marked[0]);
+}
+
+#[test]
+fn history_commands_wait_for_the_state_reply() {
+    let mut a = app_with_actions(3);
+    a.act(Action::Focus(Pane::Timeline));
+    a.act(Action::Up);
+    a.act(Action::Skip);
+    a.act(Action::Commit);
+    let cmds = a.take_commands();
+    assert_eq!(
+        dispatches(&cmds),
+        vec![LiftedAction::ToggleAction { id: 2 }, LiftedAction::Commit]
+    );
+    a.apply(ev(T0 + 1000, EventKind::CommandSent(cmds[1].clone())));
+    assert_eq!(a.store.timeline.instances[0].pending, Some("COMMIT"));
+    let text = screen_text(&render(&mut a, 120, 40));
+    assert!(text.contains("STATE after COMMIT"), "{text}");
+    // The app answers with its committed history: the list is rebuilt.
+    a.apply(ev(
+        T0 + 1100,
+        state_msg("inst-a", "counter", &lifted(&[3], 0, &[])),
+    ));
+    let inst = &a.store.timeline.instances[0];
+    assert_eq!(inst.pending, None);
+    assert_eq!(inst.entries.len(), 1);
+}
+
+#[test]
+fn the_initial_state_cannot_be_skipped() {
+    let mut a = app_with_actions(1);
+    a.act(Action::Focus(Pane::Timeline));
+    a.act(Action::Top);
+    a.act(Action::Skip);
+    assert!(a.take_commands().is_empty());
+    assert!(
+        a.ui.status
+            .as_ref()
+            .unwrap()
+            .0
+            .contains("cannot be skipped")
+    );
+}
+
+#[test]
+fn broadcast_commands_say_every_app_obeys() {
+    let mut a = app_with_actions(2);
+    a.apply(ev(
+        T0,
+        state_msg("inst-b", "other", &lifted(&[0, 1], 1, &[])),
+    ));
+    a.act(Action::Focus(Pane::Timeline));
+    a.act(Action::Top);
+    a.act(Action::Activate);
+    assert_eq!(a.take_commands().len(), 1);
+    let status = &a.ui.status.as_ref().unwrap().0;
+    assert!(status.contains("all 2 apps"), "{status}");
+    let text = screen_text(&render(&mut a, 120, 40));
+    assert!(text.contains("2 apps on this relay"), "{text}");
+}
+
+#[test]
+fn dispatch_prompt_sends_the_typed_action() {
+    let mut a = app_with_actions(1);
+    a.act(Action::DispatchPrompt);
+    for c in "{ type: 'INCREMENT', by: 10 }".chars() {
+        a.act(Action::Input(c));
+    }
+    a.act(Action::Submit);
+    let cmds = a.take_commands();
+    assert_eq!(
+        cmds[0].kind,
+        CommandKind::DispatchUserAction {
+            instance: "inst-a".into(),
+            text: "{ type: 'INCREMENT', by: 10 }".into()
+        }
+    );
+}
+
+#[test]
+fn replay_steps_at_a_fixed_pace_and_any_key_stops_it() {
+    let mut a = app_with_actions(4);
+    a.act(Action::Focus(Pane::Timeline));
+    a.act(Action::Top);
+    a.act(Action::Down); // index 1
+    a.act(Action::Replay);
+    a.act(Action::Input('f'));
+    let t0 = Instant::now();
+    // The first step goes out at once.
+    assert_eq!(
+        dispatches(&a.take_commands()),
+        vec![LiftedAction::JumpToState { index: 1 }]
+    );
+    let due = a.tick(t0).expect("more steps due");
+    assert!(due <= t0 + Duration::from_millis(260));
+    a.tick(t0 + Duration::from_millis(260));
+    assert_eq!(
+        dispatches(&a.take_commands()),
+        vec![LiftedAction::JumpToState { index: 2 }]
+    );
+    a.act(Action::Down); // any key
+    assert!(a.ui.replay.is_none());
+    assert!(a.tick(t0 + Duration::from_secs(5)).is_none());
+    assert!(a.take_commands().is_empty());
+}
+
+#[test]
+fn replay_at_recorded_speed_uses_action_timestamps() {
+    let mut a = app_with_actions(3); // 100 ms apart
+    a.act(Action::Focus(Pane::Timeline));
+    a.act(Action::Top);
+    a.act(Action::Replay);
+    a.act(Action::Input('2'));
+    let t0 = Instant::now();
+    assert_eq!(a.take_commands().len(), 1);
+    let due = a.tick(t0).unwrap();
+    let gap = due.saturating_duration_since(t0);
+    assert!(gap <= Duration::from_millis(55), "{gap:?}");
+    for step in 1..=3 {
+        a.tick(t0 + Duration::from_millis(50 * step + 1));
+    }
+    assert_eq!(
+        dispatches(&a.take_commands()),
+        vec![
+            LiftedAction::JumpToState { index: 1 },
+            LiftedAction::JumpToState { index: 2 },
+            LiftedAction::JumpToState { index: 3 }
+        ]
+    );
+    assert!(a.ui.replay.is_none());
+}
+
+#[test]
+fn a_stale_app_is_asked_for_its_state_once() {
+    let mut a = app_with_actions(3);
+    a.act(Action::Focus(Pane::Timeline));
+    a.act(Action::Top);
+    a.act(Action::Activate);
+    let jump = a.take_commands().remove(0);
+    a.apply(ev(T0 + 1000, EventKind::CommandSent(jump)));
+    a.apply(ev(
+        T0 + 1100,
+        action_msg("inst-a", "counter", 4, "INCREMENT", 0),
+    ));
+    a.after_events();
+    let cmds = a.take_commands();
+    assert_eq!(
+        cmds.iter().map(|c| c.kind.clone()).collect::<Vec<_>>(),
+        vec![CommandKind::Update {
+            instance: "inst-a".into()
+        }]
+    );
+    a.apply(ev(
+        T0 + 1200,
+        action_msg("inst-a", "counter", 5, "INCREMENT", 0),
+    ));
+    a.after_events();
+    assert!(a.take_commands().is_empty(), "asked once only");
+}
+
+#[test]
+fn maxage_dropped_actions_are_kept_but_not_jumpable() {
+    let mut a = app();
+    a.apply(ev(
+        T0,
+        state_msg("inst-a", "counter", &lifted(&[0], 0, &[])),
+    ));
+    // maxAge 3: the app keeps [0, last two]. isExcess turns true once the
+    // history reached 3 entries.
+    for i in 1..=5u64 {
+        let mut m = serde_json::json!({
+            "type": "ACTION", "id": "sock-1", "name": "counter", "instanceId": "inst-a",
+            "payload": serde_json::json!({"count": i}).to_string(),
+            "action": serde_json::json!({"type": "PERFORM_ACTION", "action": {"type": "INCREMENT"}, "timestamp": T0 + i}).to_string(),
+            "nextActionId": i + 1
+        });
+        if i >= 2 {
+            m["isExcess"] = serde_json::json!(i >= 3);
+        }
+        a.apply(ev(T0 + i, redux(m)));
+    }
+    let inst = &a.store.timeline.instances[0];
+    assert_eq!(inst.entries.len(), 6, "roomtap keeps everything it saw");
+    assert_eq!(
+        inst.app_staged,
+        vec![0, 4, 5],
+        "mirror of the app's maxAge history"
+    );
+    assert_eq!(inst.app_current, 2);
+    a.act(Action::Focus(Pane::Timeline));
+    a.act(Action::Top);
+    a.act(Action::Down); // action #1, dropped by the app
+    a.act(Action::Activate);
+    assert!(a.take_commands().is_empty());
+    assert!(a.ui.status.as_ref().unwrap().0.contains("maxAge"));
+    a.act(Action::Bottom);
+    a.act(Action::Activate);
+    assert_eq!(
+        dispatches(&a.take_commands()),
+        vec![LiftedAction::JumpToState { index: 2 }]
+    );
+}
+
+#[test]
+fn filters_apply_while_typing_and_escape_clears() {
+    let mut a = app_with_actions(2);
+    a.apply(ev(
+        T0 + 900,
+        action_msg("inst-a", "counter", 3, "ADD_TODO", 2),
+    ));
+    a.act(Action::Focus(Pane::Logs));
+    a.act(Action::FilterPrompt);
+    for c in "add_".chars() {
+        a.act(Action::Input(c));
+    }
+    assert_eq!(a.store.logs.view_len(), 1);
+    a.act(Action::Submit);
+    assert_eq!(a.store.logs.view_len(), 1);
+    a.act(Action::Escape);
+    assert!(a.store.logs.filter().is_none());
+    // Timeline filter on action type.
+    a.act(Action::Focus(Pane::Timeline));
+    a.act(Action::FilterPrompt);
+    for c in "todo".chars() {
+        a.act(Action::Input(c));
+    }
+    a.act(Action::Submit);
+    assert_eq!(a.timeline_view().len(), 1);
+}
+
+#[test]
+fn malformed_frames_are_visible_errors() {
+    let mut a = app();
+    a.apply(ev(
+        T0,
+        EventKind::Malformed {
+            what: "not a SocketCluster packet".into(),
+            raw: "{\u{1b}[2J oops".into(),
+        },
+    ));
+    assert_eq!(a.store.sources[0].malformed, 1);
+    let text = screen_text(&render(&mut a, 120, 40));
+    assert!(text.contains("malformed"), "{text}");
+    assert!(!text.contains('\u{1b}'));
+}
+
+#[test]
+fn copy_gives_the_selected_json() {
+    let mut a = app_with_actions(2);
+    a.act(Action::Focus(Pane::Timeline));
+    a.act(Action::NextTab); // State
+    a.prepare();
+    a.act(Action::Copy);
+    let copied = a.copies.pop().unwrap();
+    let v: serde_json::Value = serde_json::from_str(&copied).unwrap();
+    assert_eq!(v["count"], 2);
+    // The value under the cursor in the detail view.
+    a.act(Action::ToggleDetailFocus);
+    a.act(Action::Down);
+    a.act(Action::Copy);
+    assert_eq!(a.copies.pop().unwrap(), "2");
+}
+
+#[test]
+fn commands_are_refused_for_a_gone_app() {
+    let mut a = app_with_actions(2);
+    a.apply(ev(
+        T0 + 5000,
+        roomtap::event::EventKind::Redux(roomtap::event::ReduxEvent::Disconnected {
+            socket_id: "sock-1".into(),
+        }),
+    ));
+    a.act(Action::Focus(Pane::Timeline));
+    a.act(Action::Activate);
+    assert!(a.take_commands().is_empty());
+    assert!(a.ui.status.as_ref().unwrap().0.contains("not connected"));
+}

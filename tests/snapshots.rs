@@ -1,0 +1,228 @@
+//! TestBackend + insta snapshots of each pane, and style assertions that
+//! snapshots cannot capture (colours are not in them).
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use ratatui::style::Modifier;
+use roomtap::event::{ChannelChange, ConnState, EventKind, TrafficStats};
+use roomtap::ui::Pane;
+use roomtap::ui::keymap::Action;
+use roomtap::ui::theme::Theme;
+
+fn populated() -> roomtap::app::App {
+    let mut a = app_with_actions(4);
+    a.apply(ev(
+        T0 + 10,
+        EventKind::Conn(ConnState::Connecting { attempt: 1 }),
+    ));
+    a.apply(ev(T0 + 20, EventKind::Conn(ConnState::Handshaking)));
+    a.apply(ev(
+        T0 + 30,
+        EventKind::Conn(ConnState::Connected {
+            session: Some("YtnwfxKE-c_GHqANAAAA".into()),
+        }),
+    ));
+    a.apply(ev(T0 + 31, EventKind::Rtt(Duration::from_micros(1234))));
+    a.apply(ev(
+        T0 + 40,
+        EventKind::Channel {
+            channel: "log".into(),
+            change: ChannelChange::Subscribed,
+        },
+    ));
+    a.apply(ev(
+        T0 + 900,
+        EventKind::Channel {
+            channel: "log".into(),
+            change: ChannelChange::Messages {
+                count: 5,
+                bytes: 6100,
+            },
+        },
+    ));
+    a.apply(ev(
+        T0 + 900,
+        EventKind::Stats(TrafficStats {
+            bytes_in: 6400,
+            bytes_out: 310,
+            frames_in: 9,
+            frames_out: 5,
+            messages_in: 5,
+            messages_out: 1,
+        }),
+    ));
+    a
+}
+
+fn zoomed(pane: Pane) -> String {
+    let mut a = populated();
+    a.act(Action::Focus(pane));
+    a.act(Action::Zoom);
+    let t = render(&mut a, 100, 20);
+    format!("{}", t.backend())
+}
+
+#[test]
+fn full_layout_120x40() {
+    let mut a = populated();
+    let t = render(&mut a, 120, 40);
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn logs_pane() {
+    insta::assert_snapshot!(zoomed(Pane::Logs));
+}
+
+#[test]
+fn channels_pane() {
+    insta::assert_snapshot!(zoomed(Pane::Channels));
+}
+
+#[test]
+fn connections_pane() {
+    insta::assert_snapshot!(zoomed(Pane::Connections));
+}
+
+#[test]
+fn timeline_pane_state_tab() {
+    let mut a = populated();
+    a.act(Action::Focus(Pane::Timeline));
+    a.act(Action::Zoom);
+    a.act(Action::Up);
+    a.act(Action::NextTab);
+    let t = render(&mut a, 100, 20);
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn timeline_pane_diff_tab() {
+    let mut a = populated();
+    a.act(Action::Focus(Pane::Timeline));
+    a.act(Action::Zoom);
+    a.act(Action::PrevTab); // Diff
+    let t = render(&mut a, 100, 20);
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn logs_filter_highlights_matches() {
+    let mut a = populated();
+    a.act(Action::Focus(Pane::Logs));
+    a.act(Action::Zoom);
+    a.act(Action::FilterPrompt);
+    for c in "increment".chars() {
+        a.act(Action::Input(c));
+    }
+    a.act(Action::Submit);
+    let t = render(&mut a, 100, 12);
+    insta::assert_snapshot!(t.backend());
+    // The match itself carries the highlight style.
+    let buf = t.backend().buffer();
+    let hl = a.theme.highlight;
+    let mut found = false;
+    for y in 0..buf.area.height {
+        let row: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect();
+        if let Some(col) = row.find("INCREMENT") {
+            let x = row[..col].chars().count() as u16;
+            assert_eq!(buf[(x, y)].bg, hl.bg.unwrap());
+            found = true;
+        }
+    }
+    assert!(found);
+}
+
+#[test]
+fn help_overlay() {
+    let mut a = populated();
+    a.act(Action::Help);
+    let t = render(&mut a, 100, 36);
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn mono_theme_selection_uses_reverse_video_not_colour() {
+    let mut a = populated();
+    a.theme = Theme::builtin("mono").unwrap();
+    a.act(Action::Focus(Pane::Timeline));
+    a.act(Action::Up);
+    let t = render(&mut a, 120, 40);
+    let buf = t.backend().buffer();
+    let mut reversed = 0;
+    for cell in buf.content() {
+        assert_eq!(cell.fg, ratatui::style::Color::Reset);
+        assert_eq!(cell.bg, ratatui::style::Color::Reset);
+        if cell.modifier.contains(Modifier::REVERSED) {
+            reversed += 1;
+        }
+    }
+    assert!(reversed > 10, "selection must be visible without colour");
+}
+
+#[test]
+fn hostile_payloads_never_reach_the_terminal() {
+    let mut a = app();
+    let evil = "\u{1b}]52;c;cHduZWQ=\u{7}\u{1b}[2J\u{9b}31m";
+    a.apply(ev(
+        T0,
+        state_msg(
+            "inst\u{1b}[31m",
+            &format!("name{evil}"),
+            &serde_json::json!({
+                "actionsById": {"0": {"type": "PERFORM_ACTION", "action": {"type": format!("@@INIT{evil}")}, "timestamp": 1}},
+                "nextActionId": 1, "stagedActionIds": [0], "skippedActionIds": [],
+                "currentStateIndex": 0,
+                "computedStates": [{"state": {format!("k{evil}"): format!("v{evil}")}}]
+            }),
+        ),
+    ));
+    a.apply(ev(
+        T0,
+        EventKind::Conn(ConnState::Errored {
+            reason: format!("closed {evil}"),
+            will_reconnect: false,
+            retry_in: None,
+        }),
+    ));
+    for tab in 0..3 {
+        let t = render(&mut a, 120, 40);
+        for cell in t.backend().buffer().content() {
+            for ch in cell.symbol().chars() {
+                let u = ch as u32;
+                assert!(
+                    !(u < 0x20 || u == 0x7f || (0x80..=0x9f).contains(&u)),
+                    "control char {u:#x} on screen (tab {tab})"
+                );
+            }
+        }
+        a.act(Action::Focus(Pane::Timeline));
+        a.act(Action::NextTab);
+    }
+}
+
+#[test]
+fn long_values_are_capped_with_a_byte_count() {
+    let mut a = app();
+    let big = "x".repeat(5000);
+    a.apply(ev(
+        T0,
+        state_msg(
+            "i",
+            "big",
+            &serde_json::json!({
+                "actionsById": {"0": {"type": "PERFORM_ACTION", "action": {"type": "@@INIT"}, "timestamp": 1}},
+                "nextActionId": 1, "stagedActionIds": [0], "skippedActionIds": [],
+                "currentStateIndex": 0,
+                "computedStates": [{"state": {"blob": big}}]
+            }),
+        ),
+    ));
+    a.act(Action::Focus(Pane::Timeline));
+    a.act(Action::NextTab);
+    a.act(Action::Zoom);
+    let text = screen_text(&render(&mut a, 400, 20));
+    assert!(text.contains("bytes more"), "{text}");
+}
