@@ -255,6 +255,10 @@ fn errors_become_visible_entries() {
     );
 }
 
+/// (predicted staged ids, predicted current, app's staged ids, app's current,
+/// the last command sent before that STATE)
+type Check = (Vec<u64>, usize, Vec<u64>, usize, String);
+
 /// Replays the monitor connection (conn 1) of a capture into a store, echoing
 /// our own DISPATCH commands as `CommandSent`, as the relay source does.
 /// Returns, for each STATE, (our predicted staged ids, predicted current, the
@@ -263,7 +267,7 @@ fn feed_monitor(
     store: &mut Store,
     src: u16,
     name: &str,
-) -> Vec<(Vec<u64>, usize, Vec<u64>, usize, String)> {
+) -> Vec<Check> {
     let mut checks = Vec::new();
     let mut last_command = String::new();
     for r in load(name) {
