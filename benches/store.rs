@@ -1,1 +1,145 @@
-fn main() {}
+//! Ingest and render benchmarks.
+//!
+//! `cargo bench --bench store` prints, per benchmark, the time per message
+//! or frame and the throughput (elements/s). Targets (issue #2): ingest of
+//! 1.2 KB ACTION frames ≥ 500 k msgs/s on one core; a 200×50 frame with 1 M
+//! stored entries ≤ 1 ms.
+
+use std::hint::black_box;
+
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use roomtap::app::App;
+use roomtap::event::{EventKind, Level, LogRecord, SourceEvent};
+use roomtap::sources::relay::codec::{self, Frame};
+use roomtap::store::{Store, StoreConfig};
+use roomtap::ui::theme::Theme;
+use serde_json::json;
+
+/// A `#publish` frame carrying an ACTION shaped like the captured ones,
+/// with a stringified state of about 1 KB.
+fn action_frame(i: u64) -> String {
+    let todos: Vec<_> = (0..12)
+        .map(|t| json!({"text": format!("todo number {t} for run {i}"), "done": t % 3 == 0}))
+        .collect();
+    let state = json!({
+        "count": i,
+        "todos": todos,
+        "meta": {"a": {"note": "same object referenced twice"}, "b": {"note": "same object referenced twice"}, "created": "1970-01-01T00:00:00.000Z"}
+    });
+    let action = json!({"type": "PERFORM_ACTION", "action": {"type": "INCREMENT", "by": 1}, "timestamp": 1795343079289u64 + i});
+    let msg = json!({
+        "type": "ACTION", "id": "Up_24t8RyzhUb1e8AAAB", "name": "counter", "instanceId": "138uihzddk2",
+        "payload": state.to_string(), "action": action.to_string(), "isExcess": false, "nextActionId": i + 1
+    });
+    json!({"event": "#publish", "data": {"channel": "log", "data": msg}}).to_string()
+}
+
+fn decode(frame: &str) -> SourceEvent {
+    let Ok(Frame::Publish { data, .. }) = codec::decode_frame(frame) else {
+        panic!("not a publish")
+    };
+    SourceEvent {
+        source: 0,
+        at_ms: 0,
+        kind: EventKind::Redux(codec::decode_app_message(data.get()).unwrap()),
+    }
+}
+
+fn ingest(c: &mut Criterion) {
+    let frames: Vec<String> = (1..=10_000).map(action_frame).collect();
+    let avg = frames.iter().map(String::len).sum::<usize>() / frames.len();
+    eprintln!("ingest: average frame {avg} bytes");
+    let mut g = c.benchmark_group("ingest");
+    g.throughput(Throughput::Elements(frames.len() as u64));
+    g.bench_function("decode+apply 10k ACTION frames", |b| {
+        b.iter_batched(
+            || {
+                let mut s = Store::new(&StoreConfig::default());
+                s.add_source("relay", "relay", "ws://x");
+                s
+            },
+            |mut store| {
+                for f in &frames {
+                    store.apply(decode(f));
+                }
+                store
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    let events: Vec<SourceEvent> = frames.iter().map(|f| decode(f)).collect();
+    g.bench_function("apply only 10k ACTION events", |b| {
+        b.iter_batched(
+            || {
+                let mut s = Store::new(&StoreConfig::default());
+                s.add_source("relay", "relay", "ws://x");
+                (s, events.clone())
+            },
+            |(mut store, evs)| {
+                for e in evs {
+                    store.apply(e);
+                }
+                store
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    g.bench_function("decode only 10k ACTION frames", |b| {
+        b.iter(|| {
+            for f in &frames {
+                black_box(decode(f));
+            }
+        })
+    });
+    g.finish();
+}
+
+fn render(c: &mut Criterion) {
+    let cfg = StoreConfig {
+        max_log_entries: 1_000_000,
+        max_actions: 10_000,
+    };
+    let mut app = App::new(&cfg, Theme::builtin("dark").unwrap());
+    app.store.add_source("relay", "relay", "ws://x");
+    for f in (1..=10_000).map(action_frame) {
+        app.apply(decode(&f));
+    }
+    for i in 0..1_000_000u64 {
+        app.apply(SourceEvent {
+            source: 0,
+            at_ms: i,
+            kind: EventKind::Log(LogRecord {
+                level: Level::Info,
+                kind: "log".into(),
+                summary: format!("entry {i} with some text to fill the line like a real one"),
+                data: None,
+            }),
+        });
+    }
+    assert_eq!(app.store.logs.len(), 1_000_000);
+    app.after_events();
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(200, 50)).unwrap();
+    let mut g = c.benchmark_group("render");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("200x50 frame, 1M log entries, 10k actions", |b| {
+        b.iter(|| {
+            app.prepare();
+            term.draw(|f| roomtap::ui::render::draw(f, &app)).unwrap();
+        })
+    });
+    app.store.logs.set_filter(Some("entry 99"));
+    g.bench_function("200x50 frame, 1M log entries, filtered view", |b| {
+        b.iter(|| {
+            app.prepare();
+            term.draw(|f| roomtap::ui::render::draw(f, &app)).unwrap();
+        })
+    });
+    g.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(20).measurement_time(std::time::Duration::from_secs(4));
+    targets = ingest, render
+}
+criterion_main!(benches);

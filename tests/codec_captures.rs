@@ -263,11 +263,7 @@ type Check = (Vec<u64>, usize, Vec<u64>, usize, String);
 /// our own DISPATCH commands as `CommandSent`, as the relay source does.
 /// Returns, for each STATE, (our predicted staged ids, predicted current, the
 /// app's staged ids, the app's current) taken just before the STATE applied.
-fn feed_monitor(
-    store: &mut Store,
-    src: u16,
-    name: &str,
-) -> Vec<Check> {
+fn feed_monitor(store: &mut Store, src: u16, name: &str) -> Vec<Check> {
     let mut checks = Vec::new();
     let mut last_command = String::new();
     for r in load(name) {

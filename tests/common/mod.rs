@@ -9,10 +9,16 @@ use roomtap::store::StoreConfig;
 use roomtap::ui::theme::Theme;
 use serde_json::{Value, json};
 
+pub mod peers;
+
 pub const T0: u64 = 1_795_344_160_000;
 
+pub fn app_blank() -> App {
+    App::new(&StoreConfig::default(), Theme::builtin("dark").unwrap())
+}
+
 pub fn app() -> App {
-    let mut app = App::new(&StoreConfig::default(), Theme::builtin("dark").unwrap());
+    let mut app = app_blank();
     app.store
         .add_source("relay", "relay", "ws://127.0.0.1:8000/socketcluster/");
     app

@@ -84,6 +84,8 @@ struct Session<'a> {
     streaming: HashSet<String>,
     last_rx: Instant,
     ping_timeout: Duration,
+    /// The START sent once after subscribing went out.
+    initial_start_sent: bool,
 }
 
 async fn session(
@@ -119,6 +121,7 @@ async fn session(
         streaming: HashSet::new(),
         last_rx: Instant::now(),
         ping_timeout: Duration::from_secs(30),
+        initial_start_sent: false,
     };
     match s.handshake().await {
         Ok(socket_id) => {
@@ -515,6 +518,11 @@ impl Session<'_> {
 
     async fn send_start(&mut self) -> Flow {
         self.start_due = None;
+        if self.initial_start_sent && self.awaiting.is_empty() {
+            // Every app that asked has answered meanwhile.
+            return Flow::Continue;
+        }
+        self.initial_start_sent = true;
         let msg = codec::command_message(&crate::event::CommandKind::Start, now_ms());
         if let Err(end) = self
             .send_text(codec::encode_transmit("respond", &msg), true)

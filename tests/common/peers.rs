@@ -1,0 +1,167 @@
+//! Real peers (npm packages under tests/peers/) and a headless roomtap
+//! harness: the real relay source feeding an `App`, commands routed back.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use roomtap::app::App;
+use roomtap::event::{Command, SourceEvent, SourceId};
+use roomtap::sources::{Emitter, relay};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command as Proc};
+use tokio::sync::mpsc;
+
+pub fn peers_dir(name: &str) -> PathBuf {
+    let d = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/peers")
+        .join(name);
+    assert!(
+        d.join("node_modules").is_dir(),
+        "{} has no node_modules: run tests/peers/install.sh (the README's test command does)",
+        d.display()
+    );
+    d
+}
+
+pub fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+/// A node child whose stdout lines arrive on a channel. It is killed on drop
+/// (and its scripts also exit when their stdin closes).
+pub struct NodePeer {
+    pub child: Child,
+    pub lines: mpsc::UnboundedReceiver<String>,
+}
+
+impl NodePeer {
+    pub async fn spawn(dir: &PathBuf, args: &[&str]) -> NodePeer {
+        let mut child = Proc::new("node")
+            .args(args)
+            .current_dir(dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("node runs");
+        let out = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            let mut r = BufReader::new(out).lines();
+            while let Ok(Some(l)) = r.next_line().await {
+                if tx.send(l).is_err() {
+                    break;
+                }
+            }
+        });
+        NodePeer { child, lines: rx }
+    }
+
+    /// Wait (bounded) for a stdout line satisfying `f`.
+    pub async fn wait_line(&mut self, what: &str, secs: u64, f: impl Fn(&str) -> bool) -> String {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+        loop {
+            match tokio::time::timeout_at(deadline, self.lines.recv()).await {
+                Ok(Some(l)) if f(&l) => return l,
+                Ok(Some(_)) => {}
+                Ok(None) => panic!("peer exited while waiting for {what}"),
+                Err(_) => panic!("timed out after {secs}s waiting for {what}"),
+            }
+        }
+    }
+
+    /// Wait for a JSON line whose fields satisfy `f`.
+    pub async fn wait_json(
+        &mut self,
+        what: &str,
+        secs: u64,
+        f: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let l = self
+            .wait_line(what, secs, |l| {
+                serde_json::from_str::<serde_json::Value>(l).is_ok_and(|v| f(&v))
+            })
+            .await;
+        serde_json::from_str(&l).unwrap()
+    }
+}
+
+/// The real `@redux-devtools/cli` relay on a free loopback port.
+pub async fn real_relay() -> (NodePeer, u16) {
+    let dir = peers_dir("redux");
+    let port = free_port();
+    let mut p = NodePeer::spawn(&dir, &["relay.mjs", &port.to_string(), "120"]).await;
+    p.wait_line("relay READY", 30, |l| l.starts_with("READY"))
+        .await;
+    (p, port)
+}
+
+/// roomtap, headless: an `App` fed by real sources.
+pub struct Harness {
+    pub app: App,
+    events: mpsc::Receiver<SourceEvent>,
+    routes: HashMap<SourceId, mpsc::Sender<Command>>,
+}
+
+impl Harness {
+    pub fn relay(url: &str) -> Harness {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let mut app = super::app_blank();
+        let id = app.store.add_source("relay", "relay", url);
+        let (tx, rx) = mpsc::channel(8192);
+        let (ctx, crx) = mpsc::channel(256);
+        relay::spawn(relay::RelayConfig::new(url), Emitter::new(id, tx), crx);
+        let mut routes = HashMap::new();
+        routes.insert(id, ctx);
+        Harness {
+            app,
+            events: rx,
+            routes,
+        }
+    }
+
+    /// Apply events and route commands until `cond` holds (bounded).
+    pub async fn until(&mut self, what: &str, secs: u64, cond: impl Fn(&App) -> bool) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+        let mut batch = Vec::new();
+        loop {
+            roomtap::runtime::route_commands(&mut self.app, &self.routes);
+            self.app.prepare();
+            if cond(&self.app) {
+                return;
+            }
+            match tokio::time::timeout_at(deadline, self.events.recv_many(&mut batch, 1024)).await {
+                Ok(0) => panic!("sources ended while waiting for {what}"),
+                Ok(_) => {
+                    for e in batch.drain(..) {
+                        self.app.apply(e);
+                    }
+                    self.app.after_events();
+                }
+                Err(_) => panic!(
+                    "timed out after {secs}s waiting for {what}; logs:\n{}",
+                    dump_logs(&self.app)
+                ),
+            }
+        }
+    }
+
+    /// Route pending commands now.
+    pub fn flush(&mut self) {
+        roomtap::runtime::route_commands(&mut self.app, &self.routes);
+    }
+}
+
+pub fn dump_logs(app: &App) -> String {
+    let logs = &app.store.logs;
+    (0..logs.view_len())
+        .filter_map(|i| logs.view_get(i))
+        .map(|e| format!("{} {} {}", e.level.label(), e.kind, e.summary))
+        .collect::<Vec<_>>()
+        .join("\n")
+}

@@ -1,0 +1,127 @@
+//! Integration with the real packages: the `@redux-devtools/cli` relay and a
+//! redux app using `@redux-devtools/remote`, both from npm (tests/peers/redux).
+//! roomtap's relay source connects as a monitor; the test drives it with the
+//! same actions a user's keys produce and watches the app's own printout.
+
+mod common;
+
+use common::peers::{Harness, NodePeer, peers_dir, real_relay};
+use roomtap::event::ConnState;
+use roomtap::store::timeline::Liveness;
+use roomtap::ui::Pane;
+use roomtap::ui::keymap::Action;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn time_travel_against_the_real_relay_and_app() {
+    let (_relay, port) = real_relay().await;
+    let url = format!("ws://127.0.0.1:{port}/socketcluster/");
+    let mut h = Harness::relay(&url);
+    h.until("monitor connected", 20, |a| {
+        matches!(a.store.sources[0].conn.state, ConnState::Connected { .. })
+    })
+    .await;
+
+    let dir = peers_dir("redux");
+    let p = port.to_string();
+    let mut app = NodePeer::spawn(
+        &dir,
+        &[
+            "app.mjs",
+            "--port",
+            &p,
+            "--name",
+            "counter",
+            "--actions",
+            "5",
+            "--interval",
+            "60",
+            "--start-after",
+            "800",
+        ],
+    )
+    .await;
+    app.wait_json("app done", 30, |v| v["event"] == "done")
+        .await;
+    h.until("6 timeline entries (@@INIT + 5)", 20, |a| {
+        a.instance()
+            .is_some_and(|i| i.entries.len() == 6 && i.liveness == Liveness::Streaming)
+    })
+    .await;
+    let inst = h.app.instance().unwrap();
+    assert_eq!(inst.name.as_deref(), Some("counter"));
+    assert_eq!(inst.current_id(), Some(5));
+
+    // Select state 2 and press Enter: JUMP_TO_STATE 2 goes to the app.
+    h.app.act(Action::Focus(Pane::Timeline));
+    h.app.act(Action::Top);
+    h.app.act(Action::Down);
+    h.app.act(Action::Down);
+    h.app.act(Action::Activate);
+    h.flush();
+    let s = app
+        .wait_json("app state after the jump", 15, |v| {
+            v["event"] == "state" && v["currentStateIndex"] == 2
+        })
+        .await;
+    assert_eq!(s["count"], 2, "the app really returned to state 2: {s}");
+    h.until("current index tracked", 5, |a| {
+        a.instance().unwrap().current_id() == Some(2)
+    })
+    .await;
+
+    // Back to the end, then skip action 1 (TOGGLE_ACTION): the app recomputes.
+    h.app.act(Action::Bottom);
+    h.app.act(Action::Activate);
+    h.flush();
+    app.wait_json("back at the last state", 15, |v| {
+        v["currentStateIndex"] == 5
+    })
+    .await;
+    h.app.act(Action::Top);
+    h.app.act(Action::Down);
+    h.app.act(Action::Skip);
+    h.flush();
+    let s = app
+        .wait_json("app state after skip", 15, |v| {
+            v["event"] == "state" && v["skipped"] == serde_json::json!([1])
+        })
+        .await;
+    assert_eq!(s["count"], 4, "INCREMENT #1 skipped: {s}");
+    h.until("skip reflected from the app's STATE", 10, |a| {
+        let i = a.instance().unwrap();
+        i.skipped.contains(&1) && i.pending.is_none()
+    })
+    .await;
+
+    // Commit: the app's history becomes one entry; roomtap rebuilds from STATE.
+    h.app.act(Action::Commit);
+    h.flush();
+    app.wait_json("app state after commit", 15, |v| {
+        v["event"] == "state" && v["staged"] == 1
+    })
+    .await;
+    h.until("list rebuilt after commit", 10, |a| {
+        entries_of(a) == 1 && a.instance().unwrap().pending.is_none()
+    })
+    .await;
+
+    // Dispatch an action typed by the user.
+    h.app.act(Action::DispatchPrompt);
+    for c in "{ type: 'INCREMENT', by: 10 }".chars() {
+        h.app.act(Action::Input(c));
+    }
+    h.app.act(Action::Submit);
+    h.flush();
+    let s = app
+        .wait_json("app state after dispatch", 15, |v| {
+            v["event"] == "state" && v["count"] == 14
+        })
+        .await;
+    assert_eq!(s["staged"], 2);
+    h.until("dispatched action listed", 10, |a| entries_of(a) == 2)
+        .await;
+}
+
+fn entries_of(a: &roomtap::app::App) -> usize {
+    a.instance().map_or(0, |i| i.entries.len())
+}
