@@ -77,6 +77,14 @@ pub enum Frame<'a> {
 }
 
 #[derive(Deserialize)]
+struct PublishPacket<'a> {
+    #[serde(borrow)]
+    event: Cow<'a, str>,
+    #[serde(borrow)]
+    data: RawPublish<'a>,
+}
+
+#[derive(Deserialize)]
 struct RawPacket<'a> {
     #[serde(borrow, default)]
     event: Option<Cow<'a, str>>,
@@ -120,6 +128,16 @@ pub fn decode_frame(text: &str) -> Result<Frame<'_>, DecodeError> {
 }
 
 fn decode_packet(text: &str) -> Result<Frame<'_>, DecodeError> {
+    // Hot path: a publish, decoded in one pass.
+    if text.starts_with(r##"{"event":"#publish""##)
+        && let Ok(p) = serde_json::from_str::<PublishPacket<'_>>(text)
+        && p.event == "#publish"
+    {
+        return Ok(Frame::Publish {
+            channel: p.data.channel,
+            data: p.data.data,
+        });
+    }
     let p: RawPacket<'_> = serde_json::from_str(text)
         .map_err(|e| DecodeError::new(format!("not a SocketCluster packet: {e}")))?;
     if let Some(rid) = p.rid {
@@ -185,12 +203,12 @@ pub fn handshake_id(data: Option<&RawValue>) -> Option<(String, Option<u64>)> {
 struct RawAppMessage<'a> {
     #[serde(rename = "type", borrow, default)]
     ty: Option<Cow<'a, str>>,
-    #[serde(default)]
-    id: Option<serde_json::Value>,
-    #[serde(rename = "instanceId", default)]
-    instance_id: Option<serde_json::Value>,
-    #[serde(default)]
-    name: Option<serde_json::Value>,
+    #[serde(borrow, default)]
+    id: Option<Id<'a>>,
+    #[serde(rename = "instanceId", borrow, default)]
+    instance_id: Option<Id<'a>>,
+    #[serde(borrow, default)]
+    name: Option<Id<'a>>,
     #[serde(borrow, default)]
     payload: Option<&'a RawValue>,
     #[serde(borrow, default)]
@@ -203,11 +221,20 @@ struct RawAppMessage<'a> {
     data: Option<&'a RawValue>,
 }
 
-fn id_text(v: Option<serde_json::Value>) -> Option<String> {
+/// An id or name: normally a string (borrowed when it has no escapes), but
+/// any JSON value is accepted and shown as text.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Id<'a> {
+    Text(#[serde(borrow)] Cow<'a, str>),
+    Other(serde_json::Value),
+}
+
+fn id_text(v: Option<Id<'_>>) -> Option<String> {
     match v? {
-        serde_json::Value::String(s) => Some(s),
-        serde_json::Value::Null => None,
-        other => Some(other.to_string()),
+        Id::Text(s) => Some(s.into_owned()),
+        Id::Other(serde_json::Value::Null) => None,
+        Id::Other(other) => Some(other.to_string()),
     }
 }
 
