@@ -33,6 +33,8 @@ pub struct App {
     pub dirty: bool,
     /// Commands are refused (replaying a recording, or no live source).
     pub read_only: Option<String>,
+    /// When an UPDATE last went to each app (rate limit).
+    last_update: std::collections::HashMap<(crate::event::SourceId, String), Instant>,
 }
 
 impl App {
@@ -46,6 +48,7 @@ impl App {
             quit: false,
             dirty: true,
             read_only: None,
+            last_update: std::collections::HashMap::new(),
         }
     }
 
@@ -56,35 +59,41 @@ impl App {
         }
     }
 
-    /// After a batch of events: keep selections sensible and ask stale
-    /// apps for a fresh STATE (once each).
+    /// After a batch of events: keep selections sensible, and ask an app for
+    /// a fresh STATE (UPDATE) when roomtap needs one: no STATE seen yet (jump
+    /// indexes unknown), or the user is looking at a state the app never sent
+    /// (actions that arrived while it showed an earlier state). UPDATE is a
+    /// broadcast that makes every app send its whole history, so it is asked
+    /// for lazily and at most once a second per app.
     pub fn after_events(&mut self) {
         let n = self.store.timeline.instances.len();
         if n > 0 && self.ui.inst >= n {
             self.ui.inst = 0;
         }
+        if self.read_only.is_some() {
+            return;
+        }
+        let viewing_unknown = matches!(self.ui.tab, DetailTab::State | DetailTab::Diff)
+            && self.selected_entry().is_some_and(|e| e.state_raw.is_none());
+        let now = Instant::now();
         let mut updates = Vec::new();
-        for i in &self.store.timeline.instances {
-            if i.stale && !i.update_requested && i.liveness == Liveness::Streaming {
-                updates.push(Command {
-                    source: i.source,
-                    kind: CommandKind::Update {
-                        instance: i.key.clone(),
-                    },
-                });
+        for (idx, i) in self.store.timeline.instances.iter().enumerate() {
+            let wanted = i.unsynced || (idx == self.ui.inst && i.stale && viewing_unknown);
+            let recent = self
+                .last_update
+                .get(&(i.source, i.key.clone()))
+                .is_some_and(|t| now.duration_since(*t) < Duration::from_secs(1));
+            if wanted && !i.update_requested && !recent && i.liveness == Liveness::Streaming {
+                updates.push((idx, i.source, i.key.clone()));
             }
         }
-        if self.read_only.is_none() {
-            for c in updates {
-                if let Some(idx) = self
-                    .store
-                    .timeline
-                    .find(c.source, command_instance(&c.kind))
-                {
-                    self.store.timeline.instances[idx].update_requested = true;
-                }
-                self.commands.push(c);
-            }
+        for (idx, source, instance) in updates {
+            self.store.timeline.instances[idx].update_requested = true;
+            self.last_update.insert((source, instance.clone()), now);
+            self.commands.push(Command {
+                source,
+                kind: CommandKind::Update { instance },
+            });
         }
     }
 
@@ -737,13 +746,4 @@ fn pretty(raw: &str) -> String {
     serde_json::from_str::<serde_json::Value>(raw)
         .and_then(|v| serde_json::to_string_pretty(&v))
         .unwrap_or_else(|_| raw.to_string())
-}
-
-fn command_instance(k: &CommandKind) -> &str {
-    match k {
-        CommandKind::Dispatch { instance, .. }
-        | CommandKind::DispatchUserAction { instance, .. }
-        | CommandKind::Update { instance } => instance,
-        CommandKind::Start => "",
-    }
 }

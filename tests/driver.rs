@@ -177,17 +177,25 @@ fn replay_at_recorded_speed_uses_action_timestamps() {
 }
 
 #[test]
-fn a_stale_app_is_asked_for_its_state_once() {
+fn an_unknown_state_is_asked_for_only_when_viewed_and_rate_limited() {
     let mut a = app_with_actions(3);
     a.act(Action::Focus(Pane::Timeline));
     a.act(Action::Top);
     a.act(Action::Activate);
     let jump = a.take_commands().remove(0);
     a.apply(ev(T0 + 1000, EventKind::CommandSent(jump)));
+    a.act(Action::Bottom);
     a.apply(ev(
         T0 + 1100,
         action_msg("inst-a", "counter", 4, "INCREMENT", 0),
     ));
+    a.after_events();
+    assert!(a.store.timeline.instances[0].stale);
+    assert!(
+        a.take_commands().is_empty(),
+        "UPDATE is a broadcast: not sent while nobody looks at the unknown state"
+    );
+    a.act(Action::NextTab); // State tab, on the unknown entry
     a.after_events();
     let cmds = a.take_commands();
     assert_eq!(
@@ -196,12 +204,34 @@ fn a_stale_app_is_asked_for_its_state_once() {
             instance: "inst-a".into()
         }]
     );
+    a.apply(ev(T0 + 1200, EventKind::CommandSent(cmds[0].clone())));
     a.apply(ev(
-        T0 + 1200,
+        T0 + 1300,
         action_msg("inst-a", "counter", 5, "INCREMENT", 0),
     ));
     a.after_events();
-    assert!(a.take_commands().is_empty(), "asked once only");
+    assert!(
+        a.take_commands().is_empty(),
+        "one UPDATE in flight at a time"
+    );
+    let text = screen_text(&render(&mut a, 120, 40));
+    assert!(text.contains("state unknown"), "{text}");
+}
+
+#[test]
+fn an_app_seen_mid_stream_is_asked_for_its_history() {
+    let mut a = app();
+    a.apply(ev(T0, action_msg("inst-a", "counter", 7, "INCREMENT", 7)));
+    a.after_events();
+    assert_eq!(
+        a.take_commands()
+            .iter()
+            .map(|c| c.kind.clone())
+            .collect::<Vec<_>>(),
+        vec![CommandKind::Update {
+            instance: "inst-a".into()
+        }]
+    );
 }
 
 #[test]

@@ -94,7 +94,10 @@ pub struct Instance {
     /// The app moved away from the last state and later actions arrived, so
     /// their states are unknown until a fresh STATE.
     pub stale: bool,
-    /// An UPDATE was asked for `stale`.
+    /// No STATE seen yet: the mirror of the app's history is a guess, so
+    /// jump indexes cannot be trusted until a STATE arrives.
+    pub unsynced: bool,
+    /// An UPDATE was asked for and its STATE has not arrived yet.
     pub update_requested: bool,
     pub last_error: Option<String>,
     pub action_creators: Option<String>,
@@ -124,6 +127,7 @@ impl Instance {
             is_paused: false,
             pending: None,
             stale: false,
+            unsynced: false,
             update_requested: false,
             last_error: None,
             action_creators: None,
@@ -190,7 +194,7 @@ impl Instance {
             // No STATE seen yet: we only know the tail. Ask for the app's
             // lifted state so indexes are right before anyone jumps.
             self.app_staged.push(rec.id.saturating_sub(1));
-            self.stale = true;
+            self.unsynced = true;
         }
         if let Some(m) = self.max_age
             && self.app_staged.len() >= m
@@ -228,6 +232,7 @@ impl Instance {
         self.liveness = Liveness::Streaming;
         let authoritative = self.pending.take().is_some();
         self.stale = false;
+        self.unsynced = false;
         self.update_requested = false;
         self.is_locked = lifted.is_locked;
         self.is_paused = lifted.is_paused;
