@@ -123,6 +123,21 @@ impl Logs {
         }
     }
 
+    /// How many entries of the view have a sequence number ≥ `seq`
+    /// (binary search: the view is ordered by sequence number).
+    pub fn view_count_since(&self, seq: u64) -> usize {
+        let len = self.view_len();
+        let (mut lo, mut hi) = (0usize, len);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            match self.view_get(mid) {
+                Some(e) if e.seq < seq => lo = mid + 1,
+                _ => hi = mid,
+            }
+        }
+        len - lo
+    }
+
     pub fn by_seq(&self, seq: u64) -> Option<&LogEntry> {
         let first = self.entries.front()?.seq;
         self.entries.get(seq.checked_sub(first)? as usize)
@@ -192,8 +207,11 @@ mod tests {
         push(&mut l, "delta"); // evicts "alpha"
         assert_eq!(l.view_len(), 1);
         assert_eq!(&*l.view_get(0).unwrap().summary, "alpine");
+        assert_eq!(l.view_count_since(2), 1);
+        assert_eq!(l.view_count_since(3), 0);
         l.set_filter(None);
         assert_eq!(l.view_len(), 4);
+        assert_eq!(l.view_count_since(3), 2);
     }
 
     #[test]

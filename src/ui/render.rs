@@ -151,21 +151,11 @@ fn draw_logs(f: &mut Frame, app: &App, area: Rect) {
     let logs = &app.store.logs;
     let len = logs.view_len();
     let mut height = area.height as usize;
+    // Entries that arrived since following stopped (and still match).
     let new_count = if app.ui.log_follow {
         0
     } else {
-        // Entries that arrived since following stopped (and still match).
-        let first_new = app.ui.log_paused_at;
-        let mut n = 0usize;
-        let mut i = len;
-        while i > 0 {
-            match logs.view_get(i - 1) {
-                Some(e) if e.seq >= first_new => n += 1,
-                _ => break,
-            }
-            i -= 1;
-        }
-        n
+        logs.view_count_since(app.ui.log_paused_at)
     };
     if new_count > 0 {
         height = height.saturating_sub(1);
