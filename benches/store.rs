@@ -27,21 +27,28 @@ fn action_frame(i: u64) -> String {
         "meta": {"a": {"note": "same object referenced twice"}, "b": {"note": "same object referenced twice"}, "created": "1970-01-01T00:00:00.000Z"}
     });
     let action = json!({"type": "PERFORM_ACTION", "action": {"type": "INCREMENT", "by": 1}, "timestamp": 1795343079289u64 + i});
-    let msg = json!({
-        "type": "ACTION", "id": "Up_24t8RyzhUb1e8AAAB", "name": "counter", "instanceId": "138uihzddk2",
-        "payload": state.to_string(), "action": action.to_string(), "isExcess": false, "nextActionId": i + 1
-    });
-    json!({"event": "#publish", "data": {"channel": "log", "data": msg}}).to_string()
+    // Field order as captured from @redux-devtools/remote and the relay.
+    let q = |s: String| serde_json::to_string(&s).unwrap();
+    format!(
+        r##"{{"event":"#publish","data":{{"channel":"log","data":{{"type":"ACTION","id":"Up_24t8RyzhUb1e8AAAB","name":"counter","instanceId":"138uihzddk2","payload":{},"action":{},"isExcess":false,"nextActionId":{}}}}}}}"##,
+        q(state.to_string()),
+        q(action.to_string()),
+        i + 1
+    )
 }
 
 fn decode(frame: &str) -> SourceEvent {
-    let Ok(Frame::Publish { data, .. }) = codec::decode_frame(frame) else {
+    let Ok(Frame::Publish { data, decoded, .. }) = codec::decode_frame(frame) else {
         panic!("not a publish")
+    };
+    let ev = match decoded {
+        Some(ev) => ev,
+        None => codec::decode_app_message(data).unwrap(),
     };
     SourceEvent {
         source: 0,
         at_ms: 0,
-        kind: EventKind::Redux(codec::decode_app_message(data.get()).unwrap()),
+        kind: EventKind::Redux(ev),
     }
 }
 

@@ -681,7 +681,10 @@ impl App {
                 Err(e) => lines.push(DetailLine::Note(format!("action is not JSON: {e}"))),
             },
             DetailTab::State => match &entry.state_raw {
-                Some(raw) => match parse(raw) {
+                Some(raw) => match raw
+                    .text()
+                    .and_then(|t| parse(&t).map_err(|e| e.to_string()))
+                {
                     Ok(v) => {
                         if let Some(err) = &entry.error {
                             lines.push(DetailLine::Note(format!("reducer error: {err}")));
@@ -701,14 +704,17 @@ impl App {
                 let prev = pos
                     .checked_sub(1)
                     .and_then(|p| inst.entries.get(p))
-                    .and_then(|e| e.state_raw.as_deref());
-                match (prev, entry.state_raw.as_deref()) {
+                    .and_then(|e| e.state_raw.as_ref());
+                match (prev, entry.state_raw.as_ref()) {
                     (_, None) => lines.push(DetailLine::Note("state unknown".into())),
                     (None, Some(_)) => {
                         lines.push(DetailLine::Note("no previous state to compare".into()))
                     }
-                    (Some(a), Some(b)) => match (parse(a), parse(b)) {
-                        (Ok(a), Ok(b)) => {
+                    (Some(a), Some(b)) => match (
+                        a.text().ok().and_then(|t| parse(&t).ok()),
+                        b.text().ok().and_then(|t| parse(&t).ok()),
+                    ) {
+                        (Some(a), Some(b)) => {
                             let d = json::diff(&a, &b, MAX_DETAIL_ROWS);
                             if d.is_empty() {
                                 lines.push(DetailLine::Note("no change".into()));

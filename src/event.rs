@@ -157,6 +157,58 @@ impl AppRef {
     }
 }
 
+/// JSON text kept as it arrived, parsed only when a view needs it: either
+/// plain JSON, or still inside the JSON string literal that carried it (an
+/// app's `payload` is a string holding JSON; unescaping waits until viewed).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawJson {
+    text: Box<str>,
+    quoted: bool,
+}
+
+impl RawJson {
+    pub fn plain(text: &str) -> Self {
+        Self {
+            text: text.into(),
+            quoted: false,
+        }
+    }
+
+    /// `literal` is a whole JSON string literal, quotes included.
+    pub fn quoted(literal: &str) -> Self {
+        Self {
+            text: literal.into(),
+            quoted: true,
+        }
+    }
+
+    /// The JSON text (unescaped now if it was kept quoted).
+    pub fn text(&self) -> Result<std::borrow::Cow<'_, str>, String> {
+        if !self.quoted {
+            return Ok(std::borrow::Cow::Borrowed(&self.text));
+        }
+        let inner = self
+            .text
+            .get(1..self.text.len().saturating_sub(1))
+            .unwrap_or("");
+        if !inner.contains('\\') {
+            return Ok(std::borrow::Cow::Borrowed(inner));
+        }
+        serde_json::from_str::<String>(&self.text)
+            .map(std::borrow::Cow::Owned)
+            .map_err(|e| format!("payload is not a valid JSON string: {e}"))
+    }
+
+    /// Bytes kept.
+    pub fn len(&self) -> usize {
+        self.text.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.text.is_empty()
+    }
+}
+
 /// One recorded action of an app's history.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ActionRecord {
@@ -167,8 +219,8 @@ pub struct ActionRecord {
     pub timestamp_ms: Option<u64>,
     /// Raw JSON of the user action (`PERFORM_ACTION.action`).
     pub action_raw: String,
-    /// Raw JSON of the state after this action, when known.
-    pub state_raw: Option<String>,
+    /// The state after this action, when known.
+    pub state_raw: Option<RawJson>,
     /// Reducer error recorded for this state.
     pub error: Option<String>,
 }

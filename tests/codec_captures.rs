@@ -55,7 +55,20 @@ fn all_captures() -> Vec<String> {
 /// Every app message inside a frame (publish on `log`, or an app's transmit on `log`).
 fn app_messages(frame: &Frame<'_>, out: &mut Vec<String>) {
     match frame {
-        Frame::Publish { channel, data } if channel == "log" => out.push(data.get().to_string()),
+        Frame::Publish {
+            channel,
+            data,
+            decoded,
+        } if channel == "log" => {
+            if let Some(d) = decoded {
+                assert_eq!(
+                    Ok(d),
+                    codec::decode_app_message_full(data).as_ref(),
+                    "in-place decode differs: {data}"
+                );
+            }
+            out.push(data.to_string())
+        }
         Frame::Event {
             event,
             data: Some(d),
@@ -85,6 +98,58 @@ fn every_captured_frame_decodes() {
     }
     assert!(frames > 400, "{frames}");
     assert!(messages > 100, "{messages}");
+}
+
+#[test]
+fn the_fast_path_agrees_with_the_reference_decoder() {
+    let mut actions = 0;
+    for name in all_captures() {
+        for r in load(&name) {
+            let Ok(f) = codec::decode_frame(&r.frame) else {
+                continue;
+            };
+            let mut msgs = Vec::new();
+            app_messages(&f, &mut msgs);
+            for m in msgs {
+                let fast = codec::decode_app_message(&m);
+                let full = codec::decode_app_message_full(&m);
+                assert_eq!(fast, full, "{name}: {m}");
+                if matches!(fast, Ok(ReduxEvent::Action { .. })) {
+                    actions += 1;
+                }
+            }
+        }
+    }
+    assert!(actions > 50, "{actions}");
+}
+
+#[test]
+fn truncated_and_corrupted_frames_never_panic() {
+    let recs = load("jump-frames.jsonl");
+    let frame = recs
+        .iter()
+        .find(|r| r.dir == "S>C" && r.frame.contains("\"ACTION\""))
+        .unwrap();
+    let b = frame.frame.as_bytes();
+    for cut in 0..b.len() {
+        if let Ok(s) = std::str::from_utf8(&b[..cut]) {
+            let _ = codec::decode_frame(s);
+            let _ = codec::decode_app_message(s);
+        }
+    }
+    // Flip single bytes to structural characters.
+    for (i, c) in [(b'"', 0), (b'{', 1), (b'}', 2), (b'\\', 3), (b',', 4)]
+        .iter()
+        .flat_map(|(ch, k)| (0..b.len()).step_by(7 + k).map(move |i| (i, *ch)))
+    {
+        let mut v = b.to_vec();
+        v[i] = c;
+        if let Ok(s) = std::str::from_utf8(&v)
+            && let Ok(Frame::Publish { data, .. }) = codec::decode_frame(s)
+        {
+            let _ = codec::decode_app_message(data);
+        }
+    }
 }
 
 #[test]
@@ -233,7 +298,15 @@ fn log_noid_wrapper_takes_the_sender_id() {
     };
     assert_eq!(app.socket_id.as_deref(), Some("fPqOqdOidbLO9k8WAAAC"));
     assert_eq!(app.instance_id.as_deref(), Some("inst-1"));
-    assert_eq!(lifted.actions[0].state_raw.as_deref(), Some(r#"{"x":1}"#));
+    assert_eq!(
+        lifted.actions[0]
+            .state_raw
+            .as_ref()
+            .unwrap()
+            .text()
+            .unwrap(),
+        r#"{"x":1}"#
+    );
 }
 
 #[test]

@@ -21,7 +21,7 @@ pub struct Entry {
     pub action_raw: Box<str>,
     /// State after this action; `None` when the app did not tell us (it was
     /// showing an earlier state when this action arrived).
-    pub state_raw: Option<Box<str>>,
+    pub state_raw: Option<crate::event::RawJson>,
     pub error: Option<Box<str>>,
 }
 
@@ -33,7 +33,7 @@ impl Entry {
             at_ms: r.timestamp_ms,
             received_ms,
             action_raw: r.action_raw.into(),
-            state_raw: r.state_raw.map(Into::into),
+            state_raw: r.state_raw,
             error: r.error.map(Into::into),
         }
     }

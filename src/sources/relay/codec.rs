@@ -11,7 +11,9 @@ use std::collections::HashMap;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::event::{ActionRecord, AppRef, CommandKind, LiftedAction, LiftedState, ReduxEvent};
+use crate::event::{
+    ActionRecord, AppRef, CommandKind, LiftedAction, LiftedState, RawJson, ReduxEvent,
+};
 
 /// Which keep-alive dialect a peer speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,10 +63,12 @@ pub enum Frame<'a> {
         data: Option<&'a RawValue>,
         error: Option<String>,
     },
-    /// A delivery on a channel we subscribed to.
+    /// A delivery on a channel we subscribed to (`data`: raw JSON text).
+    /// The hot path (an app's ACTION) arrives already decoded in `decoded`.
     Publish {
         channel: Cow<'a, str>,
-        data: &'a RawValue,
+        data: &'a str,
+        decoded: Option<ReduxEvent>,
     },
     /// Any other event (transmit, or RPC when `cid` is set).
     Event {
@@ -74,14 +78,6 @@ pub enum Frame<'a> {
     },
     /// A JSON array of packets.
     Batch(Vec<Frame<'a>>),
-}
-
-#[derive(Deserialize)]
-struct PublishPacket<'a> {
-    #[serde(borrow)]
-    event: Cow<'a, str>,
-    #[serde(borrow)]
-    data: RawPublish<'a>,
 }
 
 #[derive(Deserialize)]
@@ -128,15 +124,11 @@ pub fn decode_frame(text: &str) -> Result<Frame<'_>, DecodeError> {
 }
 
 fn decode_packet(text: &str) -> Result<Frame<'_>, DecodeError> {
-    // Hot path: a publish, decoded in one pass.
-    if text.starts_with(r##"{"event":"#publish""##)
-        && let Ok(p) = serde_json::from_str::<PublishPacket<'_>>(text)
-        && p.event == "#publish"
+    // Hot path: a publish, walked once by the scanner.
+    if text.contains(r##""#publish""##)
+        && let Some(f) = fast_publish(text)
     {
-        return Ok(Frame::Publish {
-            channel: p.data.channel,
-            data: p.data.data,
-        });
+        return Ok(f);
     }
     let p: RawPacket<'_> = serde_json::from_str(text)
         .map_err(|e| DecodeError::new(format!("not a SocketCluster packet: {e}")))?;
@@ -158,13 +150,61 @@ fn decode_packet(text: &str) -> Result<Frame<'_>, DecodeError> {
             .map_err(|e| DecodeError::new(format!("#publish data: {e}")))?;
         return Ok(Frame::Publish {
             channel: pb.channel,
-            data: pb.data,
+            data: pb.data.get(),
+            decoded: None,
         });
     }
     Ok(Frame::Event {
         event,
         data: p.data,
         cid: p.cid,
+    })
+}
+
+/// A publish walked once: the app message inside is decoded in place when
+/// it is an ACTION.
+fn fast_publish(text: &str) -> Option<Frame<'_>> {
+    use super::scan::{Span, plain_str, value_end, walk};
+    let b = text.as_bytes();
+    let (mut event, mut channel, mut inner, mut decoded) = (None, None, None, None);
+    let mut extra = false;
+    let end = walk(text, 0, |k, start| match k {
+        "event" => {
+            let end = value_end(b, start)?;
+            event = plain_str(text, Span { start, end });
+            Some(end)
+        }
+        "data" => walk(text, start, |k, start| match k {
+            "channel" => {
+                let end = value_end(b, start)?;
+                channel = plain_str(text, Span { start, end });
+                Some(end)
+            }
+            "data" => {
+                let end = match fast_action_at(text, start) {
+                    Some((ev, end)) => {
+                        decoded = Some(ev);
+                        end
+                    }
+                    None => value_end(b, start)?,
+                };
+                inner = Some(Span { start, end });
+                Some(end)
+            }
+            _ => value_end(b, start),
+        }),
+        _ => {
+            extra = true;
+            value_end(b, start)
+        }
+    })?;
+    if event != Some("#publish") || extra || !text[end..].trim().is_empty() {
+        return None;
+    }
+    Some(Frame::Publish {
+        channel: Cow::Borrowed(channel?),
+        data: inner?.of(text),
+        decoded,
     })
 }
 
@@ -241,6 +281,15 @@ fn id_text(v: Option<Id<'_>>) -> Option<String> {
 /// Decode a message published on channel `log` (an app message, the
 /// `log-noid` wrapper `{"id":..,"data":{..}}`, or a relay DISCONNECTED notice).
 pub fn decode_app_message(raw: &str) -> Result<ReduxEvent, DecodeError> {
+    match fast_action(raw) {
+        Some(ev) => Ok(ev),
+        None => decode_app_message_full(raw),
+    }
+}
+
+/// The reference decoder (serde): used for everything the hot path does
+/// not take, and to produce errors.
+pub fn decode_app_message_full(raw: &str) -> Result<ReduxEvent, DecodeError> {
     let m: RawAppMessage<'_> = serde_json::from_str(raw)
         .map_err(|e| DecodeError::new(format!("app message is not an object: {e}")))?;
     if m.ty.is_none()
@@ -248,7 +297,7 @@ pub fn decode_app_message(raw: &str) -> Result<ReduxEvent, DecodeError> {
     {
         // log-noid: the relay wrapped the message with the sender's socket id.
         let socket = id_text(m.id);
-        let mut ev = decode_app_message(inner.get())?;
+        let mut ev = decode_app_message_full(inner.get())?;
         if let Some(app) = app_of_mut(&mut ev)
             && app.socket_id.is_none()
         {
@@ -296,8 +345,10 @@ pub fn decode_app_message(raw: &str) -> Result<ReduxEvent, DecodeError> {
                 .action
                 .ok_or_else(|| DecodeError::new("ACTION without action"))?;
             let action_text = json_string(action, "ACTION action")?;
+            // Kept as the string literal it came in: unescaped when viewed.
             let state = match m.payload {
-                Some(p) => Some(json_string(p, "ACTION payload")?.into_owned()),
+                Some(p) if p.get().starts_with('"') => Some(RawJson::quoted(p.get())),
+                Some(_) => return Err(DecodeError::new("ACTION payload is not a string")),
                 None => None,
             };
             let id = m.next_action_id.map(|n| n.saturating_sub(1)).unwrap_or(0);
@@ -327,6 +378,100 @@ fn app_of_mut(ev: &mut ReduxEvent) -> Option<&mut AppRef> {
         | ReduxEvent::Other { app, .. } => Some(app),
         ReduxEvent::Disconnected { .. } => None,
     }
+}
+
+/// Hot path: an ACTION message decoded with the scanner, in one pass, its
+/// state kept as the escaped literal. `None` means "use the serde path",
+/// which also produces the error for anything malformed.
+fn fast_action(raw: &str) -> Option<ReduxEvent> {
+    let (ev, end) = fast_action_at(raw, 0)?;
+    raw[end..].trim().is_empty().then_some(ev)
+}
+
+/// [`fast_action`] on the object starting at `at`; also returns its end.
+fn fast_action_at(raw: &str, at: usize) -> Option<(ReduxEvent, usize)> {
+    use super::scan::{Span, fields, plain_str, string_value};
+    let mut ty = None;
+    let (mut id, mut inst, mut name) = (None, None, None);
+    let (mut payload, mut action, mut next, mut excess) = (None, None, None, None);
+    let mut other = false;
+    let obj_end = fields(raw, at, |k, v: Span| match k {
+        "type" => ty = plain_str(raw, v),
+        "id" => id = Some(v),
+        "instanceId" => inst = Some(v),
+        "name" => name = Some(v),
+        "payload" => payload = Some(v),
+        "action" => action = Some(v),
+        "nextActionId" => next = v.of(raw).parse::<u64>().ok(),
+        "isExcess" => {
+            excess = match v.of(raw) {
+                "true" => Some(true),
+                "false" => Some(false),
+                _ => None,
+            }
+        }
+        "data" => other = true,
+        _ => {}
+    })?;
+    if ty != Some("ACTION") || other {
+        return None;
+    }
+    let text = |s: Option<Span>| -> Option<Option<String>> {
+        match s {
+            None => Some(None),
+            Some(s) if s.of(raw) == "null" => Some(None),
+            Some(s) => string_value(raw, s).map(|c| Some(c.into_owned())),
+        }
+    };
+    let app = AppRef {
+        socket_id: text(id)?,
+        instance_id: text(inst)?,
+        name: text(name)?,
+    };
+    let payload = payload?;
+    if raw.as_bytes()[payload.start] != b'"' {
+        return None;
+    }
+    let action_text = string_value(raw, action?)?;
+    let id = next.map(|n| n.saturating_sub(1)).unwrap_or(0);
+    let mut rec = fast_performed_action(id, &action_text)?;
+    rec.state_raw = Some(RawJson::quoted(payload.of(raw)));
+    Some((
+        ReduxEvent::Action {
+            app,
+            action: rec,
+            is_excess: excess,
+        },
+        obj_end,
+    ))
+}
+
+/// `PERFORM_ACTION` with the scanner; `None` → serde path.
+fn fast_performed_action(id: u64, text: &str) -> Option<ActionRecord> {
+    use super::scan::{fields, string_value};
+    let (mut inner, mut ts) = (None, None);
+    fields(text, 0, |k, v| match k {
+        "action" => inner = Some(v),
+        "timestamp" => ts = v.of(text).parse::<f64>().ok(),
+        _ => {}
+    })?;
+    let inner = inner?;
+    let action_raw = inner.of(text);
+    let mut ty = None;
+    fields(action_raw, 0, |k, v| {
+        if k == "type" {
+            ty = Some(v);
+        }
+    })?;
+    let action_type = string_value(action_raw, ty?)?.into_owned();
+    Some(ActionRecord {
+        id,
+        action_type,
+        timestamp_ms: ts.filter(|t| t.is_finite() && *t >= 0.0).map(|t| t as u64),
+        action_raw: action_raw.to_string(),
+        state_raw: None,
+        error: None,
+    })
 }
 
 /// The text of a JSON string value (payloads are jsan *strings*).
@@ -445,7 +590,7 @@ pub fn decode_lifted_state(text: &str) -> Result<LiftedState, DecodeError> {
             }
         };
         if let Some(c) = l.computed.get(index) {
-            rec.state_raw = c.state.map(|s| s.get().to_string());
+            rec.state_raw = c.state.map(|s| RawJson::plain(s.get()));
             rec.error = c.error.as_ref().map(|e| match e {
                 serde_json::Value::String(s) => s.clone(),
                 other => other.to_string(),

@@ -4,6 +4,7 @@
 //! actions; executes time-travel commands as `respond` transmits.
 
 pub mod codec;
+pub mod scan;
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -426,15 +427,22 @@ impl Session<'_> {
                     self.em.log(Level::Warn, "relay", err).await;
                 }
             }
-            Frame::Publish { channel, data } => {
+            Frame::Publish {
+                channel,
+                data,
+                decoded,
+            } => {
                 let d = self.channel_deltas.entry(channel.to_string()).or_default();
                 d.0 += 1;
                 d.1 += len as u64;
                 if channel == "log" {
                     self.stats.messages_in += 1;
-                    match codec::decode_app_message(data.get()) {
+                    if let Some(ev) = decoded {
+                        return self.on_app(ev).await;
+                    }
+                    match codec::decode_app_message(data) {
                         Ok(ev) => return self.on_app(ev).await,
-                        Err(e) => self.malformed(e, data.get()).await,
+                        Err(e) => self.malformed(e, data).await,
                     }
                 }
             }
