@@ -53,9 +53,15 @@ impl Logs {
         source: SourceId,
         level: Level,
         kind: impl Into<Cow<'static, str>>,
-        summary: &str,
+        summary: impl Into<String>,
         data: Option<Box<str>>,
     ) {
+        let summary: String = summary.into();
+        // Reuse the caller's buffer when it is already clean and short.
+        let summary: Box<str> = match sanitize_capped(&summary, SUMMARY_CAP) {
+            Cow::Borrowed(_) => summary.into_boxed_str(),
+            Cow::Owned(clean) => clean.into_boxed_str(),
+        };
         if self.entries.len() == self.cap
             && let Some(old) = self.entries.pop_front()
         {
@@ -72,7 +78,7 @@ impl Logs {
             source,
             level,
             kind: kind.into(),
-            summary: sanitize_capped(summary, SUMMARY_CAP).into(),
+            summary,
             data,
         };
         if let Some(f) = &self.filter

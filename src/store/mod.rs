@@ -110,6 +110,31 @@ pub struct Store {
     pub events: u64,
 }
 
+/// "name [instance]" (the key cut to 10 characters).
+fn push_who(s: &mut String, app: &crate::event::AppRef) {
+    if let Some(n) = &app.name {
+        s.push_str(n);
+        s.push(' ');
+    }
+    s.push('[');
+    s.extend(app.key().unwrap_or("?").chars().take(10));
+    s.push(']');
+}
+
+fn push_u64(s: &mut String, mut n: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    s.push_str(std::str::from_utf8(&buf[i..]).unwrap_or("?"));
+}
+
 impl Store {
     pub fn new(cfg: &StoreConfig) -> Self {
         Self {
@@ -158,7 +183,7 @@ impl Store {
                 source,
                 Level::Error,
                 "internal",
-                &format!("event from unknown source #{source}"),
+                format!("event from unknown source #{source}"),
                 None,
             );
             return Dirty::LOGS;
@@ -184,7 +209,7 @@ impl Store {
                             source,
                             Level::Debug,
                             "channel",
-                            &format!("subscribed to {channel}"),
+                            format!("subscribed to {channel}"),
                             None,
                         );
                         Dirty::CHANNELS | Dirty::LOGS
@@ -196,7 +221,7 @@ impl Store {
                             source,
                             Level::Debug,
                             "channel",
-                            &format!("unsubscribed from {channel}"),
+                            format!("unsubscribed from {channel}"),
                             None,
                         );
                         Dirty::CHANNELS | Dirty::LOGS
@@ -295,11 +320,9 @@ impl Store {
 
     fn on_redux(&mut self, source: SourceId, at_ms: u64, r: ReduxEvent) -> Dirty {
         let who = |app: &crate::event::AppRef| -> String {
-            let key: String = app.key().unwrap_or("?").chars().take(10).collect();
-            match &app.name {
-                Some(n) => format!("{n} [{key}]"),
-                None => format!("[{key}]"),
-            }
+            let mut s = String::with_capacity(64);
+            push_who(&mut s, app);
+            s
         };
         match r {
             ReduxEvent::Start { app } => {
@@ -308,7 +331,7 @@ impl Store {
                     source,
                     Level::Info,
                     "START",
-                    &format!("{} started", who(&app)),
+                    format!("{} started", who(&app)),
                     None,
                 );
                 self.timeline.on_start(source, &app);
@@ -323,7 +346,7 @@ impl Store {
                     source,
                     Level::Info,
                     "STATE",
-                    &format!(
+                    format!(
                         "{} history of {} actions, at {}{}{}",
                         who(&app),
                         lifted.actions.len(),
@@ -341,7 +364,13 @@ impl Store {
                 action,
                 is_excess,
             } => {
-                let summary = format!("{} {} #{}", who(&app), action.action_type, action.id);
+                // The hot path: built without `format!` (it dominated ingest).
+                let mut summary = String::with_capacity(64 + action.action_type.len());
+                push_who(&mut summary, &app);
+                summary.push(' ');
+                summary.push_str(&action.action_type);
+                summary.push_str(" #");
+                push_u64(&mut summary, action.id);
                 let data = action.action_raw.clone().into_boxed_str();
                 self.logs
                     .push(at_ms, source, Level::Info, "ACTION", &summary, Some(data));
@@ -354,7 +383,7 @@ impl Store {
                     source,
                     Level::Warn,
                     "STOP",
-                    &format!("{} stopped streaming", who(&app)),
+                    format!("{} stopped streaming", who(&app)),
                     None,
                 );
                 self.timeline.on_stop(source, &app);
@@ -365,7 +394,7 @@ impl Store {
                     source,
                     Level::Error,
                     "ERROR",
-                    &format!("{}: {message}", who(&app)),
+                    format!("{}: {message}", who(&app)),
                     None,
                 );
                 self.timeline.on_error(source, &app, &message);
@@ -376,7 +405,7 @@ impl Store {
                     source,
                     Level::Warn,
                     "DISCONNECTED",
-                    &format!("socket {socket_id} left the relay"),
+                    format!("socket {socket_id} left the relay"),
                     None,
                 );
                 self.timeline.on_disconnected(source, &socket_id);
@@ -387,7 +416,7 @@ impl Store {
                     source,
                     Level::Info,
                     "message",
-                    &format!("{} {msg_type}", who(&app)),
+                    format!("{} {msg_type}", who(&app)),
                     Some(raw.into()),
                 );
             }

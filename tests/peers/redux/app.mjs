@@ -1,33 +1,79 @@
-// A real redux app using @redux-devtools/remote, for roomtap's tests.
-// Prints one JSON line on stdout after every store change:
-//   {"event":"state","name":..,"count":..,"todos":..,"currentStateIndex":..,"staged":..,"skipped":[..]}
-// plus {"event":"dispatched","name":..,"n":i} and {"event":"done","name":..}.
-// Options: --port P --name NAME --actions N --interval MS --start-after MS
-//          --seconds S --maxAge M --stores K --mixed 1
-// Exits after --seconds or when stdin closes.
+// A real redux app (redux 5.0.1) using @redux-devtools/remote 1.0.0's
+// devToolsEnhancer, for roomtap's tests.
+//
+// Usage: node app.mjs [--port 8000] [--name counter] [--actions 5]
+//          [--interval 100] [--start-after 500] [--seconds 60] [--maxAge 50]
+//          [--stores 1] [--mixed 0|1]
+//   --actions N      dispatch N actions (INCREMENT {by:1}; with --mixed 1 every
+//                    4th is ADD_TODO and every 7th DECREMENT), one per --interval ms,
+//                    the first after --start-after ms
+//   --stores K       K independent stores (each its own enhancer and socket),
+//                    named NAME-1..NAME-K when K > 1
+// Exits after --seconds, or when stdin (a pipe) closes.
+//
+// stdout: JSON lines only (diagnostics, including the enhancer's own
+// console.log chatter, go to stderr):
+//   {"event":"state","name":N,"count":C,"todos":T,"currentStateIndex":I,
+//    "staged":S,"skipped":[ids],"committed":B,"nextActionId":A,"at":TYPE}
+//       after EVERY store change (store.subscribe; lifted actions such as
+//       JUMP_TO_STATE sent by a monitor included). I/S/skipped/committed come
+//       from the instrumented lifted store (store.liftedStore.getState()):
+//       staged = stagedActionIds.length, committed = committedState present
+//       (after COMMIT), at = type of the action at currentStateIndex.
+//   {"event":"dispatched","name":N,"n":i,"type":TYPE}   after dispatch #i (1-based)
+//   {"event":"done","name":N}                            after the last dispatch
 import { createStore } from 'redux';
 import { devToolsEnhancer } from '@redux-devtools/remote';
+import fs from 'node:fs';
 
-const args = Object.fromEntries(
-  process.argv.slice(2).reduce((acc, a, i, all) => {
-    if (a.startsWith('--')) acc.push([a.slice(2), all[i + 1]]);
-    return acc;
-  }, []),
-);
-const port = Number(args.port || 8000);
+// The enhancer logs with console.log; keep stdout for JSON.
+const toErr = (...a) => process.stderr.write(a.map(String).join(' ') + '\n');
+console.log = toErr;
+console.info = toErr;
+console.warn = toErr;
+console.debug = toErr;
+
+function parseArgs(argv) {
+  const o = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith('--')) continue;
+    const eq = a.indexOf('=');
+    if (eq > 0) o[a.slice(2, eq)] = a.slice(eq + 1);
+    else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) o[a.slice(2)] = argv[++i];
+    else o[a.slice(2)] = '1';
+  }
+  return o;
+}
+const args = parseArgs(process.argv.slice(2));
+const num = (k, d) => {
+  if (args[k] === undefined) return d;
+  const v = Number(args[k]);
+  if (!Number.isFinite(v)) {
+    toErr(`app.mjs: --${k} must be a number, got ${args[k]}`);
+    process.exit(2);
+  }
+  return v;
+};
+const port = num('port', 8000);
 const baseName = args.name || 'counter';
-const actions = Number(args.actions ?? 5);
-const interval = Number(args.interval ?? 100);
-const startAfter = Number(args['start-after'] ?? 500);
-const seconds = Number(args.seconds ?? 60);
-const maxAge = Number(args.maxAge ?? 50);
-const stores = Number(args.stores ?? 1);
-// --mixed 1: every 4th action is ADD_TODO, every 7th DECREMENT (demo variety).
-const mixed = args.mixed === '1';
+const actions = num('actions', 5);
+const interval = num('interval', 100);
+const startAfter = num('start-after', 500);
+const seconds = num('seconds', 60);
+const maxAge = num('maxAge', 50);
+const stores = num('stores', 1);
+const mixed = args.mixed === '1' || args.mixed === 'true';
 
 const out = (o) => process.stdout.write(JSON.stringify(o) + '\n');
 
-function reducer(state = { count: 0, todos: [], meta: { created: new Date(0) } }, action) {
+const initial = () => ({
+  count: 0,
+  todos: [],
+  meta: { created: new Date(0), version: 1 },
+});
+
+function reducer(state = initial(), action) {
   switch (action.type) {
     case 'INCREMENT':
       return { ...state, count: state.count + (action.by ?? 1) };
@@ -42,6 +88,12 @@ function reducer(state = { count: 0, todos: [], meta: { created: new Date(0) } }
   }
 }
 
+function actionFor(n, name) {
+  if (mixed && n % 4 === 0) return { type: 'ADD_TODO', text: `todo ${n} of ${name}` };
+  if (mixed && n % 7 === 0) return { type: 'DECREMENT' };
+  return { type: 'INCREMENT', by: 1 };
+}
+
 for (let k = 1; k <= stores; k++) {
   const name = stores > 1 ? `${baseName}-${k}` : baseName;
   const store = createStore(
@@ -51,15 +103,19 @@ for (let k = 1; k <= stores; k++) {
   store.subscribe(() => {
     const s = store.getState();
     const lifted = store.liftedStore ? store.liftedStore.getState() : undefined;
-    out({
-      event: 'state',
-      name,
-      count: s.count,
-      todos: s.todos.length,
-      currentStateIndex: lifted?.currentStateIndex,
-      staged: lifted?.stagedActionIds.length,
-      skipped: lifted?.skippedActionIds,
-    });
+    const line = { event: 'state', name, count: s?.count, todos: s?.todos?.length };
+    if (lifted) {
+      const at = lifted.actionsById[lifted.stagedActionIds[lifted.currentStateIndex]];
+      Object.assign(line, {
+        currentStateIndex: lifted.currentStateIndex,
+        staged: lifted.stagedActionIds.length,
+        skipped: lifted.skippedActionIds,
+        committed: lifted.committedState !== undefined,
+        nextActionId: lifted.nextActionId,
+        at: at?.action?.type,
+      });
+    }
+    out(line);
   });
   let n = 0;
   const tick = () => {
@@ -68,16 +124,26 @@ for (let k = 1; k <= stores; k++) {
       return;
     }
     n += 1;
-    if (mixed && n % 4 === 0) store.dispatch({ type: 'ADD_TODO', text: `todo ${n} of ${name}` });
-    else if (mixed && n % 7 === 0) store.dispatch({ type: 'DECREMENT' });
-    else store.dispatch({ type: 'INCREMENT', by: 1 });
-    out({ event: 'dispatched', name, n });
+    const action = actionFor(n, name);
+    store.dispatch(action);
+    out({ event: 'dispatched', name, n, type: action.type });
     setTimeout(tick, interval);
   };
   setTimeout(tick, startAfter);
 }
 
-setTimeout(() => process.exit(0), seconds * 1000).unref();
-process.stdin.on('end', () => process.exit(0));
-process.stdin.on('close', () => process.exit(0));
-process.stdin.resume();
+// Bounded lifetime: --seconds, or stdin closing when it is a pipe/socket
+// (a terminal or /dev/null stdin is not watched).
+setTimeout(() => process.exit(0), seconds * 1000);
+let st;
+try {
+  st = fs.fstatSync(0);
+} catch {
+  st = undefined;
+}
+if (st && (st.isFIFO() || st.isSocket())) {
+  process.stdin.on('end', () => process.exit(0));
+  process.stdin.on('close', () => process.exit(0));
+  process.stdin.on('error', () => process.exit(0));
+  process.stdin.resume();
+}

@@ -1,32 +1,73 @@
-// Starts the REAL @redux-devtools/cli relay on 127.0.0.1:PORT.
+// Starts the REAL @redux-devtools/cli 5.0.0 relay (socketcluster-server 20,
+// protocol v2: server pings "", clients answer "") on 127.0.0.1:PORT, in
+// this one process. Never opens a browser or electron (no --open).
+//
 // Usage: node relay.mjs PORT [SECONDS]
-// Prints "READY <port>" once listening; exits after SECONDS (default 120)
-// or as soon as stdin closes (so a test that drops the child ends it).
+// stdout: exactly one line "READY <port>" once the relay's HTTP/WebSocket
+//         server is listening; everything else goes to stderr.
+// Exits after SECONDS (default 120), when stdin closes (if stdin is a pipe or
+// socket; a terminal or /dev/null stdin is not watched), or on SIGINT/SIGTERM.
+// Exit code 3: port already used.
+import net from 'node:net';
 import http from 'node:http';
+import fs from 'node:fs';
 
 const port = Number(process.argv[2] || 8000);
 const seconds = Number(process.argv[3] || 120);
+if (!Number.isInteger(port) || port <= 0 || port > 65535) {
+  process.stderr.write(`relay.mjs: bad port ${process.argv[2]}\n`);
+  process.exit(2);
+}
 
-// cli 5 calls httpServer.listen(port) with no host (all interfaces): force
-// loopback before it runs.
-const listen = http.Server.prototype.listen;
-http.Server.prototype.listen = function (...args) {
-  if (typeof args[0] === 'number') {
-    const cb = args.find((a) => typeof a === 'function');
-    const server = this;
-    server.once('listening', () => process.stdout.write(`READY ${server.address().port}\n`));
-    return listen.call(this, args[0], '127.0.0.1', cb);
+const log = (...a) => process.stderr.write(a.map(String).join(' ') + '\n');
+console.log = log;
+console.info = log;
+
+// Loopback only. cli 5 calls httpServer.listen(port) with no host (= all
+// interfaces), and its get-port check briefly listens on '::', '0.0.0.0' and
+// every interface address. Rewrite every TCP listen in this process to
+// 127.0.0.1 (get-port then only probes loopback, which is what matters).
+const origListen = net.Server.prototype.listen;
+net.Server.prototype.listen = function (...args) {
+  const cb = typeof args[args.length - 1] === 'function' ? args[args.length - 1] : undefined;
+  const first = args[0];
+  let opts;
+  if (typeof first === 'number' || (typeof first === 'string' && /^\d+$/.test(first))) {
+    opts = { port: Number(first) };
+  } else if (first && typeof first === 'object' && first.path === undefined &&
+             first.fd === undefined && first.handle === undefined && !first._handle) {
+    opts = { ...first };
+    delete opts.ipv6Only;
   }
-  return listen.apply(this, args);
+  if (!opts) return origListen.apply(this, args); // unix socket / handle
+  opts.host = '127.0.0.1';
+  if (this instanceof http.Server) {
+    this.once('listening', () => process.stdout.write(`READY ${this.address().port}\n`));
+  }
+  return cb ? origListen.call(this, opts, cb) : origListen.call(this, opts);
 };
 
-const { default: createServer } = await import('@redux-devtools/cli');
-const r = await createServer({ port, logLevel: 1 });
-if (r.portAlreadyUsed) {
-  process.stderr.write(`port ${port} already used\n`);
-  process.exit(3);
+const exit = (code, why) => {
+  log(`relay.mjs: exiting (${why})`);
+  process.exit(code);
+};
+setTimeout(() => exit(0, `${seconds}s elapsed`), seconds * 1000);
+let st;
+try {
+  st = fs.fstatSync(0);
+} catch {
+  st = undefined;
 }
-setTimeout(() => process.exit(0), seconds * 1000).unref();
-process.stdin.on('end', () => process.exit(0));
-process.stdin.on('close', () => process.exit(0));
-process.stdin.resume();
+if (st && (st.isFIFO() || st.isSocket())) {
+  process.stdin.on('end', () => exit(0, 'stdin closed'));
+  process.stdin.on('close', () => exit(0, 'stdin closed'));
+  process.stdin.on('error', () => exit(0, 'stdin error'));
+  process.stdin.resume();
+}
+process.on('SIGINT', () => exit(130, 'SIGINT'));
+process.on('SIGTERM', () => exit(143, 'SIGTERM'));
+
+const { default: createServer } = await import('@redux-devtools/cli');
+// logLevel 1 = errors only (0 would be read as "unset" => 3).
+const r = await createServer({ port, logLevel: 1 });
+if (r.portAlreadyUsed) exit(3, `port ${port} already used`);
