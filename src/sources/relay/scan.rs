@@ -414,7 +414,7 @@ mod tests {
                 // Mostly no control bytes, so long strings survive.
                 let pick = (seed % 8) as usize;
                 let c = alphabet[pick];
-                s.push(if c == b'\n' && seed % 13 != 0 {
+                s.push(if c == b'\n' && !seed.is_multiple_of(13) {
                     b'y'
                 } else {
                     c
