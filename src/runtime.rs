@@ -22,8 +22,15 @@ use crate::app::App;
 use crate::event::{Command, SourceEvent, SourceId};
 use crate::ui::render;
 
-/// Undo everything `TerminalGuard::enter` did. Safe to call twice.
+/// Whether roomtap owns the terminal (raw mode, alternate screen).
+static ACTIVE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Undo everything `TerminalGuard::enter` did, once: a second "leave the
+/// alternate screen" would move the cursor back over a panic message.
 pub fn restore_terminal() {
+    if !ACTIVE.swap(false, std::sync::atomic::Ordering::SeqCst) {
+        return;
+    }
     let _ = disable_raw_mode();
     let mut out = io::stdout();
     let _ = execute!(
@@ -46,6 +53,7 @@ impl TerminalGuard {
             previous(info);
         }));
         enable_raw_mode()?;
+        ACTIVE.store(true, std::sync::atomic::Ordering::SeqCst);
         let mut out = io::stdout();
         if let Err(e) = execute!(out, EnterAlternateScreen, EnableBracketedPaste) {
             restore_terminal();
@@ -133,6 +141,9 @@ pub async fn run_tui(
     let mut clipboard = Clipboard::new();
     let mut batch = Vec::with_capacity(1024);
     let mut events_open = true;
+    // Test hook: lets the terminal tests prove the panic path restores the
+    // terminal (`!` panics only when this variable is set).
+    let panic_key = std::env::var_os("ROOMTAP_TEST_PANIC_KEY").is_some();
     let mut slow_tick = tokio::time::interval(Duration::from_millis(250));
     slow_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
@@ -165,7 +176,12 @@ pub async fn run_tui(
         tokio::select! {
             biased;
             ev = input.next() => match ev {
-                Some(Ok(Event::Key(k))) if k.kind == KeyEventKind::Press => app.key(k),
+                Some(Ok(Event::Key(k))) if k.kind == KeyEventKind::Press => {
+                    if panic_key && k.code == crossterm::event::KeyCode::Char('!') {
+                        panic!("panic requested by ROOMTAP_TEST_PANIC_KEY");
+                    }
+                    app.key(k)
+                }
                 Some(Ok(Event::Paste(text))) => app.paste(&text),
                 Some(Ok(Event::Resize(..))) => app.dirty = true,
                 Some(Ok(_)) => {}
