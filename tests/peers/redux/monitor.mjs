@@ -187,8 +187,12 @@ ws.on('open', async () => {
 ws.on('message', (buf, isBinary) => {
   const text = buf.toString();
   if (showFrames) out({ event: 'frame', dir: 'in', frame: text });
-  if (text === '') return ws.send(''); // protocol v2 ping
-  if (text === '#1') return ws.send('#2'); // protocol v1 ping
+  if (text === '' || text === '#1') {
+    // ping: protocol v2 (cli 5) sends "" and wants "", v1 (legacy) "#1" -> "#2"
+    const pong = text === '' ? '' : '#2';
+    if (showFrames) out({ event: 'frame', dir: 'out', frame: pong });
+    return ws.send(pong);
+  }
   const pkt = parse(text);
   for (const p of Array.isArray(pkt) ? pkt : [pkt]) {
     if (!p) continue;

@@ -11,6 +11,7 @@
 import net from 'node:net';
 import http from 'node:http';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 
 const port = Number(process.argv[2] || 8000);
 const seconds = Number(process.argv[3] || 120);
@@ -67,7 +68,18 @@ if (st && (st.isFIFO() || st.isSocket())) {
 process.on('SIGINT', () => exit(130, 'SIGINT'));
 process.on('SIGTERM', () => exit(143, 'SIGTERM'));
 
+// Reports (POST /, channel `report`, RPC getReport) are stored by knex in an
+// in-memory sqlite3 database. If the sqlite3 native module did not build
+// (install.sh's degraded fallback), knex would throw at startup: give it no
+// connection (knex then never loads the driver), so the relay still relays
+// and only report queries fail (logged on stderr).
+const options = { port, logLevel: 1 }; // logLevel 1 = errors only (0 reads as 3)
+try {
+  createRequire(import.meta.url)('sqlite3');
+} catch (e) {
+  log(`relay.mjs: WARNING sqlite3 unavailable (${String(e.message).split('\n')[0]}); reports disabled`);
+  options.dbOptions = { client: 'sqlite3', useNullAsDefault: true, migrate: false };
+}
 const { default: createServer } = await import('@redux-devtools/cli');
-// logLevel 1 = errors only (0 would be read as "unset" => 3).
-const r = await createServer({ port, logLevel: 1 });
+const r = await createServer(options);
 if (r.portAlreadyUsed) exit(3, `port ${port} already used`);
