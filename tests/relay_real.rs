@@ -125,3 +125,123 @@ async fn time_travel_against_the_real_relay_and_app() {
 fn entries_of(a: &roomtap::app::App) -> usize {
     a.instance().map_or(0, |i| i.entries.len())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sweep_pause_lock_rollback_and_reset_round_trip() {
+    let (_relay, port) = real_relay().await;
+    let url = format!("ws://127.0.0.1:{port}/socketcluster/");
+    let mut h = Harness::relay(&url);
+    h.until("monitor connected", 20, |a| {
+        matches!(a.store.sources[0].conn.state, ConnState::Connected { .. })
+    })
+    .await;
+    let dir = peers_dir("redux");
+    let p = port.to_string();
+    let mut app = NodePeer::spawn(
+        &dir,
+        &[
+            "app.mjs",
+            "--port",
+            &p,
+            "--actions",
+            "4",
+            "--interval",
+            "50",
+            "--start-after",
+            "800",
+        ],
+    )
+    .await;
+    app.wait_json("app done", 30, |v| v["event"] == "done")
+        .await;
+    h.until("5 entries", 20, |a| entries_of(a) == 5).await;
+    h.app.act(Action::Focus(Pane::Timeline));
+
+    // Skip #2, then sweep: the app drops it from its history.
+    h.app.act(Action::Top);
+    h.app.act(Action::Down);
+    h.app.act(Action::Down);
+    h.app.act(Action::Skip);
+    h.flush();
+    h.until("skip applied", 10, |a| {
+        a.instance().unwrap().skipped.contains(&2)
+    })
+    .await;
+    h.app.act(Action::Sweep);
+    h.flush();
+    let s = app
+        .wait_json("app after sweep", 15, |v| {
+            v["event"] == "state" && v["staged"] == 4
+        })
+        .await;
+    assert_eq!(s["count"], 3);
+    h.until("list rebuilt without #2", 10, |a| {
+        let i = a.instance().unwrap();
+        entries_of(a) == 4 && i.pending.is_none() && i.position_of(2).is_none()
+    })
+    .await;
+
+    // Pause and resume recording.
+    h.app.act(Action::Pause);
+    h.flush();
+    h.until("paused", 10, |a| a.instance().unwrap().is_paused)
+        .await;
+    h.app.act(Action::Pause);
+    h.flush();
+    h.until("recording again", 10, |a| !a.instance().unwrap().is_paused)
+        .await;
+
+    // Lock and unlock.
+    h.app.act(Action::Lock);
+    h.flush();
+    h.until("locked", 10, |a| a.instance().unwrap().is_locked)
+        .await;
+    h.app.act(Action::Lock);
+    h.flush();
+    h.until("unlocked", 10, |a| !a.instance().unwrap().is_locked)
+        .await;
+
+    // Commit, change, roll back: the app returns to the committed state.
+    h.app.act(Action::Commit);
+    h.flush();
+    h.until("committed", 10, |a| {
+        entries_of(a) == 1 && a.instance().unwrap().pending.is_none()
+    })
+    .await;
+    h.app.act(Action::DispatchPrompt);
+    for c in "{ type: 'INCREMENT', by: 100 }".chars() {
+        h.app.act(Action::Input(c));
+    }
+    h.app.act(Action::Submit);
+    h.flush();
+    let s = app
+        .wait_json("after +100", 15, |v| {
+            v["event"] == "state" && v["staged"] == 2
+        })
+        .await;
+    let committed_count = s["count"].as_i64().unwrap() - 100;
+    h.until("the +100 action listed", 10, |a| entries_of(a) == 2)
+        .await;
+    h.app.act(Action::Rollback);
+    h.flush();
+    let s = app
+        .wait_json("after rollback", 15, |v| {
+            v["event"] == "state" && v["staged"] == 1
+        })
+        .await;
+    assert_eq!(s["count"].as_i64().unwrap(), committed_count);
+
+    // Reset: back to the reducer's initial state.
+    h.app.act(Action::Reset);
+    h.flush();
+    let s = app
+        .wait_json("after reset", 15, |v| {
+            v["event"] == "state" && v["count"] == 0
+        })
+        .await;
+    assert_eq!(s["staged"], 1);
+    h.until("list rebuilt after reset", 10, |a| {
+        entries_of(a) == 1 && a.instance().unwrap().pending.is_none()
+    })
+    .await;
+}
