@@ -432,9 +432,16 @@ impl Session<'_> {
                 data,
                 decoded,
             } => {
-                let d = self.channel_deltas.entry(channel.to_string()).or_default();
-                d.0 += 1;
-                d.1 += len as u64;
+                match self.channel_deltas.get_mut(channel.as_ref()) {
+                    Some(d) => {
+                        d.0 += 1;
+                        d.1 += len as u64;
+                    }
+                    None => {
+                        self.channel_deltas
+                            .insert(channel.to_string(), (1, len as u64));
+                    }
+                }
                 if channel == "log" {
                     self.stats.messages_in += 1;
                     if let Some(ev) = decoded {
