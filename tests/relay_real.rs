@@ -11,20 +11,19 @@ use roomtap::store::timeline::Liveness;
 use roomtap::ui::Pane;
 use roomtap::ui::keymap::Action;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn time_travel_against_the_real_relay_and_app() {
-    let (_relay, port) = real_relay().await;
+/// The real relay, roomtap's monitor connected to it, and a real app that
+/// dispatched `actions` INCREMENTs (all listed in roomtap).
+async fn relay_monitor_and_app(actions: usize) -> (NodePeer, Harness, NodePeer) {
+    let (relay, port) = real_relay().await;
     let url = format!("ws://127.0.0.1:{port}/socketcluster/");
     let mut h = Harness::relay(&url);
     h.until("monitor connected", 20, |a| {
         matches!(a.store.sources[0].conn.state, ConnState::Connected { .. })
     })
     .await;
-
-    let dir = peers_dir("redux");
-    let p = port.to_string();
+    let (p, n) = (port.to_string(), actions.to_string());
     let mut app = NodePeer::spawn(
-        &dir,
+        &peers_dir("redux"),
         &[
             "app.mjs",
             "--port",
@@ -32,7 +31,7 @@ async fn time_travel_against_the_real_relay_and_app() {
             "--name",
             "counter",
             "--actions",
-            "5",
+            &n,
             "--interval",
             "60",
             "--start-after",
@@ -42,11 +41,17 @@ async fn time_travel_against_the_real_relay_and_app() {
     .await;
     app.wait_json("app done", 30, |v| v["event"] == "done")
         .await;
-    h.until("6 timeline entries (@@INIT + 5)", 20, |a| {
+    h.until("every action listed (@@INIT + actions)", 20, |a| {
         a.instance()
-            .is_some_and(|i| i.entries.len() == 6 && i.liveness == Liveness::Streaming)
+            .is_some_and(|i| i.entries.len() == actions + 1 && i.liveness == Liveness::Streaming)
     })
     .await;
+    (relay, h, app)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn time_travel_against_the_real_relay_and_app() {
+    let (_relay, mut h, mut app) = relay_monitor_and_app(5).await;
     let inst = h.app.instance().unwrap();
     assert_eq!(inst.name.as_deref(), Some("counter"));
     assert_eq!(inst.current_id(), Some(5));
@@ -128,33 +133,7 @@ fn entries_of(a: &roomtap::app::App) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sweep_pause_lock_rollback_and_reset_round_trip() {
-    let (_relay, port) = real_relay().await;
-    let url = format!("ws://127.0.0.1:{port}/socketcluster/");
-    let mut h = Harness::relay(&url);
-    h.until("monitor connected", 20, |a| {
-        matches!(a.store.sources[0].conn.state, ConnState::Connected { .. })
-    })
-    .await;
-    let dir = peers_dir("redux");
-    let p = port.to_string();
-    let mut app = NodePeer::spawn(
-        &dir,
-        &[
-            "app.mjs",
-            "--port",
-            &p,
-            "--actions",
-            "4",
-            "--interval",
-            "50",
-            "--start-after",
-            "800",
-        ],
-    )
-    .await;
-    app.wait_json("app done", 30, |v| v["event"] == "done")
-        .await;
-    h.until("5 entries", 20, |a| entries_of(a) == 5).await;
+    let (_relay, mut h, mut app) = relay_monitor_and_app(4).await;
     h.app.act(Action::Focus(Pane::Timeline));
 
     // Skip #2, then sweep: the app drops it from its history.

@@ -49,26 +49,14 @@ pub fn string_end(b: &[u8], i: usize) -> Option<(usize, bool)> {
     if b.get(i) != Some(&b'"') {
         return None;
     }
-    let mut j = i + 1;
     let mut carry = 0u64;
-    let mut escaped_any = false;
     // Keys and short values end within a few bytes: a byte loop is cheaper
     // than classifying a whole block for them.
-    let short_end = (j + 24).min(b.len());
-    while j < short_end {
-        match CLASS[b[j] as usize] {
-            0 => j += 1,
-            1 => return Some((j + 1, escaped_any)),
-            2 => {
-                if b.get(j + 1).is_some_and(|&c| c < 0x20) {
-                    return None;
-                }
-                escaped_any = true;
-                j += 2;
-            }
-            _ => return None,
-        }
-    }
+    let (mut j, mut escaped_any) = match scalar(b, i + 1, (i + 25).min(b.len()), false) {
+        Scalar::Ended(end, esc) => return Some((end, esc)),
+        Scalar::Invalid => return None,
+        Scalar::Reached(at, esc) => (at, esc),
+    };
     while j + 64 <= b.len() {
         let (quote, backslash, control) = masks64(&b[j..j + 64]);
         let escaped = escaped_bits(backslash, &mut carry);
@@ -95,24 +83,40 @@ pub fn string_end(b: &[u8], i: usize) -> Option<(usize, bool)> {
     string_tail(b, j, escaped_any)
 }
 
-/// The scalar remainder of [`string_end`], from `j` inside the string.
-fn string_tail(b: &[u8], mut j: usize, mut escaped: bool) -> Option<(usize, bool)> {
-    while j < b.len() {
+enum Scalar {
+    /// The closing quote: end after it, and whether escapes were seen.
+    Ended(usize, bool),
+    Invalid,
+    /// `until` reached (at a token boundary) without the string ending.
+    Reached(usize, bool),
+}
+
+/// The byte loop: from `j` inside a string, up to `until`.
+fn scalar(b: &[u8], mut j: usize, until: usize, mut escaped: bool) -> Scalar {
+    while j < until {
         match CLASS[b[j] as usize] {
             0 => j += 1,
-            1 => return Some((j + 1, escaped)),
+            1 => return Scalar::Ended(j + 1, escaped),
             2 => {
                 // A control byte is invalid even right after a backslash.
                 if b.get(j + 1).is_some_and(|&c| c < 0x20) {
-                    return None;
+                    return Scalar::Invalid;
                 }
                 escaped = true;
                 j += 2;
             }
-            _ => return None,
+            _ => return Scalar::Invalid,
         }
     }
-    None
+    Scalar::Reached(j, escaped)
+}
+
+/// The scalar remainder of [`string_end`], from `j` inside the string.
+fn string_tail(b: &[u8], j: usize, escaped: bool) -> Option<(usize, bool)> {
+    match scalar(b, j, b.len(), escaped) {
+        Scalar::Ended(end, esc) => Some((end, esc)),
+        Scalar::Invalid | Scalar::Reached(..) => None,
+    }
 }
 
 /// Bits of bytes that follow an odd run of backslashes (escaped bytes).
