@@ -179,7 +179,7 @@ fn handshake_reply_gives_the_socket_id() {
     else {
         panic!("not a reply: {}", r.frame)
     };
-    let (id, ping) = codec::handshake_id(data).unwrap();
+    let (id, ping) = codec::handshake_id(data.map(|d| d.get())).unwrap();
     assert_eq!(id, "YtnwfxKE-c_GHqANAAAA");
     assert_eq!(ping, Some(30000));
 }

@@ -101,8 +101,6 @@ pub struct Instance {
     pub update_requested: bool,
     pub last_error: Option<String>,
     pub action_creators: Option<String>,
-    pub states_received: u64,
-    pub actions_received: u64,
     /// Bumped on every change (views cache on it).
     pub rev: u64,
     cap: usize,
@@ -131,8 +129,6 @@ impl Instance {
             update_requested: false,
             last_error: None,
             action_creators: None,
-            states_received: 0,
-            actions_received: 0,
             rev: 0,
             cap: cap.max(2),
         }
@@ -185,7 +181,6 @@ impl Instance {
 
     /// An ACTION message: the app performed one more action.
     fn on_action(&mut self, mut rec: ActionRecord, is_excess: Option<bool>, now_ms: u64) {
-        self.actions_received += 1;
         self.liveness = Liveness::Streaming;
         if self.max_age.is_none() && is_excess == Some(true) && self.app_staged.len() > 1 {
             self.max_age = Some(self.app_staged.len());
@@ -228,7 +223,6 @@ impl Instance {
 
     /// A STATE message: rebuild from the app's lifted state.
     fn on_state(&mut self, lifted: LiftedState, now_ms: u64) {
-        self.states_received += 1;
         self.liveness = Liveness::Streaming;
         let authoritative = self.pending.take().is_some();
         self.stale = false;

@@ -227,15 +227,15 @@ fn error_text(raw: &RawValue) -> String {
     }
 }
 
-/// The socket id from a `#handshake` reply's data.
-pub fn handshake_id(data: Option<&RawValue>) -> Option<(String, Option<u64>)> {
+/// The socket id and ping timeout from a `#handshake` reply's data (raw JSON).
+pub fn handshake_id(data: Option<&str>) -> Option<(String, Option<u64>)> {
     #[derive(Deserialize)]
     struct H {
         id: String,
         #[serde(rename = "pingTimeout")]
         ping_timeout: Option<u64>,
     }
-    let h: H = serde_json::from_str(data?.get()).ok()?;
+    let h: H = serde_json::from_str(data?).ok()?;
     Some((h.id, h.ping_timeout))
 }
 

@@ -204,11 +204,8 @@ impl Session<'_> {
     }
 
     /// Read frames until the reply to `cid`, answering pings on the way.
-    async fn await_reply(
-        &mut self,
-        cid: u64,
-        what: &str,
-    ) -> Result<Option<serde_json::Value>, SessionEnd> {
+    /// Returns the reply's `data` as raw JSON text.
+    async fn await_reply(&mut self, cid: u64, what: &str) -> Result<Option<String>, SessionEnd> {
         let sent = Instant::now();
         let deadline = sent + Duration::from_secs(10);
         loop {
@@ -254,7 +251,7 @@ impl Session<'_> {
                             reason: format!("{what} refused: {err}"),
                         });
                     }
-                    return Ok(data.and_then(|d| serde_json::from_str(d.get()).ok()));
+                    return Ok(data.map(|d| d.get().to_string()));
                 }
                 Ok(_) => {}
                 Err(e) => self.malformed(e, t.as_str()).await,
@@ -266,13 +263,8 @@ impl Session<'_> {
         let cid = self.cid();
         self.send_text(codec::encode_handshake(cid), false).await?;
         let data = self.await_reply(cid, "#handshake").await?;
-        let (id, ping_timeout) = data
-            .as_ref()
-            .and_then(|d| {
-                let id = d.get("id")?.as_str()?.to_string();
-                Some((id, d.get("pingTimeout").and_then(|p| p.as_u64())))
-            })
-            .ok_or_else(|| SessionEnd::Lost {
+        let (id, ping_timeout) =
+            codec::handshake_id(data.as_deref()).ok_or_else(|| SessionEnd::Lost {
                 reason: "handshake reply has no socket id".into(),
                 was_connected: false,
             })?;
@@ -284,10 +276,8 @@ impl Session<'_> {
             .await?;
         let channel = self.await_reply(cid, "login").await?;
         let watch = channel
-            .as_ref()
-            .and_then(|c| c.as_str())
-            .unwrap_or("log")
-            .to_string();
+            .and_then(|c| serde_json::from_str::<String>(&c).ok())
+            .unwrap_or_else(|| "log".to_string());
         if watch != "log" {
             self.em
                 .log(
