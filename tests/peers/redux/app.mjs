@@ -24,27 +24,10 @@
 //   {"event":"done","name":N}                            after the last dispatch
 import { createStore } from 'redux';
 import { devToolsEnhancer } from '@redux-devtools/remote';
-import fs from 'node:fs';
+import { parseArgs, toErr, consoleToStderr, boundLifetime } from './lib.mjs';
 
 // The enhancer logs with console.log; keep stdout for JSON.
-const toErr = (...a) => process.stderr.write(a.map(String).join(' ') + '\n');
-console.log = toErr;
-console.info = toErr;
-console.warn = toErr;
-console.debug = toErr;
-
-function parseArgs(argv) {
-  const o = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (!a.startsWith('--')) continue;
-    const eq = a.indexOf('=');
-    if (eq > 0) o[a.slice(2, eq)] = a.slice(eq + 1);
-    else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) o[a.slice(2)] = argv[++i];
-    else o[a.slice(2)] = '1';
-  }
-  return o;
-}
+consoleToStderr();
 const args = parseArgs(process.argv.slice(2));
 const num = (k, d) => {
   if (args[k] === undefined) return d;
@@ -63,7 +46,7 @@ const startAfter = num('start-after', 500);
 const seconds = num('seconds', 60);
 const maxAge = num('maxAge', 50);
 const stores = num('stores', 1);
-const mixed = args.mixed === '1' || args.mixed === 'true';
+const mixed = args.mixed === true || args.mixed === '1' || args.mixed === 'true';
 
 const out = (o) => process.stdout.write(JSON.stringify(o) + '\n');
 
@@ -134,16 +117,4 @@ for (let k = 1; k <= stores; k++) {
 
 // Bounded lifetime: --seconds, or stdin closing when it is a pipe/socket
 // (a terminal or /dev/null stdin is not watched).
-setTimeout(() => process.exit(0), seconds * 1000);
-let st;
-try {
-  st = fs.fstatSync(0);
-} catch {
-  st = undefined;
-}
-if (st && (st.isFIFO() || st.isSocket())) {
-  process.stdin.on('end', () => process.exit(0));
-  process.stdin.on('close', () => process.exit(0));
-  process.stdin.on('error', () => process.exit(0));
-  process.stdin.resume();
-}
+boundLifetime(seconds, () => process.exit(0));

@@ -25,22 +25,11 @@
 //       ACTION adds action (inner type), nextActionId, isExcess, count
 //       ERROR adds payload; DISCONNECTED (from the relay) has only id
 //   {"event":"closed","code":C,"reason":R}
-import fs from 'node:fs';
+import { parseArgs, toErr, boundLifetime } from './lib.mjs';
 import WebSocket from 'ws';
 
-const log = (...a) => process.stderr.write(a.map(String).join(' ') + '\n');
+const log = toErr;
 console.log = log;
-
-function parseArgs(argv) {
-  const o = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (!a.startsWith('--')) continue;
-    if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) o[a.slice(2)] = argv[++i];
-    else o[a.slice(2)] = true;
-  }
-  return o;
-}
 const args = parseArgs(process.argv.slice(2));
 const port = Number(args.port || 8000);
 const host = args.host || '127.0.0.1';
@@ -226,17 +215,6 @@ const quit = () => {
   }
   setTimeout(() => process.exit(0), 500).unref();
 };
-setTimeout(quit, seconds * 1000);
-let st;
-try {
-  st = fs.fstatSync(0);
-} catch {
-  st = undefined;
-}
-if (st && (st.isFIFO() || st.isSocket())) {
-  process.stdin.on('end', quit);
-  process.stdin.on('close', quit);
-  process.stdin.resume();
-}
+boundLifetime(seconds, quit);
 process.on('SIGINT', quit);
 process.on('SIGTERM', quit);

@@ -10,7 +10,7 @@
 // Exit code 3: port already used.
 import net from 'node:net';
 import http from 'node:http';
-import fs from 'node:fs';
+import { toErr, boundLifetime } from './lib.mjs';
 import { createRequire } from 'node:module';
 
 const port = Number(process.argv[2] || 8000);
@@ -20,7 +20,7 @@ if (!Number.isInteger(port) || port <= 0 || port > 65535) {
   process.exit(2);
 }
 
-const log = (...a) => process.stderr.write(a.map(String).join(' ') + '\n');
+const log = toErr;
 console.log = log;
 console.info = log;
 
@@ -52,19 +52,7 @@ const exit = (code, why) => {
   log(`relay.mjs: exiting (${why})`);
   process.exit(code);
 };
-setTimeout(() => exit(0, `${seconds}s elapsed`), seconds * 1000);
-let st;
-try {
-  st = fs.fstatSync(0);
-} catch {
-  st = undefined;
-}
-if (st && (st.isFIFO() || st.isSocket())) {
-  process.stdin.on('end', () => exit(0, 'stdin closed'));
-  process.stdin.on('close', () => exit(0, 'stdin closed'));
-  process.stdin.on('error', () => exit(0, 'stdin error'));
-  process.stdin.resume();
-}
+boundLifetime(seconds, (why) => exit(0, why));
 process.on('SIGINT', () => exit(130, 'SIGINT'));
 process.on('SIGTERM', () => exit(143, 'SIGTERM'));
 
