@@ -175,7 +175,7 @@ fn hostile_payloads_never_reach_the_terminal() {
                 "actionsById": {"0": {"type": "PERFORM_ACTION", "action": {"type": format!("@@INIT{evil}")}, "timestamp": 1}},
                 "nextActionId": 1, "stagedActionIds": [0], "skippedActionIds": [],
                 "currentStateIndex": 0,
-                "computedStates": [{"state": {format!("k{evil}"): format!("v{evil}")}}]
+                "computedStates": [{"state": {format!("k{evil}"): format!("v{evil}")}, "error": format!("reducer threw {evil}")}]
             }),
         ),
     ));
@@ -225,4 +225,26 @@ fn long_values_are_capped_with_a_byte_count() {
     a.act(Action::Zoom);
     let text = screen_text(&render(&mut a, 400, 20));
     assert!(text.contains("bytes more"), "{text}");
+}
+
+#[test]
+fn remote_text_in_notes_shows_control_pictures() {
+    let mut a = app();
+    a.apply(ev(
+        T0,
+        state_msg(
+            "i",
+            "x",
+            &serde_json::json!({
+                "actionsById": {"0": {"type": "PERFORM_ACTION", "action": {"type": "@@INIT"}, "timestamp": 1}},
+                "nextActionId": 1, "stagedActionIds": [0], "skippedActionIds": [],
+                "currentStateIndex": 0,
+                "computedStates": [{"state": {}, "error": "boom\u{1b}[2J"}]
+            }),
+        ),
+    ));
+    a.act(Action::Focus(Pane::Timeline));
+    a.act(Action::NextTab);
+    let text = screen_text(&render(&mut a, 120, 40));
+    assert!(text.contains("reducer error: boom␛[2J"), "{text}");
 }

@@ -499,7 +499,7 @@ fn draw_detail(f: &mut Frame, app: &App, area: Rect) {
     let mut out = Vec::with_capacity(height);
     for (i, l) in lines.iter().enumerate().skip(off).take(height) {
         let mut line = match l {
-            DetailLine::Note(n) => Line::from(Span::styled(n.clone(), t.warn)),
+            DetailLine::Note(n) => Line::from(Span::styled(sanitize(n).into_owned(), t.warn)),
             DetailLine::Tree(r) => {
                 let indent = "  ".repeat(r.depth as usize);
                 let mut spans = vec![Span::raw(indent)];
