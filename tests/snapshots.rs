@@ -236,7 +236,7 @@ fn remote_text_in_notes_shows_control_pictures() {
             "i",
             "x",
             &serde_json::json!({
-                "actionsById": {"0": {"type": "PERFORM_ACTION", "action": {"type": "@@INIT"}, "timestamp": 1}},
+                "actionsById": {"0": {"type": "PERFORM_ACTION", "action": {"type": "@@INIT\u{1b}]0;t\u{7}"}, "timestamp": 1}},
                 "nextActionId": 1, "stagedActionIds": [0], "skippedActionIds": [],
                 "currentStateIndex": 0,
                 "computedStates": [{"state": {}, "error": "boom\u{1b}[2J"}]
@@ -247,4 +247,5 @@ fn remote_text_in_notes_shows_control_pictures() {
     a.act(Action::NextTab);
     let text = screen_text(&render(&mut a, 120, 40));
     assert!(text.contains("reducer error: boom␛[2J"), "{text}");
+    assert!(text.contains("@@INIT␛]0;t␇"), "action types too: {text}");
 }

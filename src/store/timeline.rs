@@ -29,7 +29,11 @@ impl Entry {
     fn from_record(r: ActionRecord, received_ms: u64) -> Self {
         Self {
             id: r.id,
-            action_type: r.action_type.into(),
+            // Shown in the list on every frame: sanitized once, here.
+            action_type: match crate::text::sanitize(&r.action_type) {
+                std::borrow::Cow::Borrowed(_) => r.action_type.into(),
+                std::borrow::Cow::Owned(clean) => clean.into(),
+            },
             at_ms: r.timestamp_ms,
             received_ms,
             action_raw: r.action_raw.into(),
