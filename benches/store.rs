@@ -74,6 +74,46 @@ fn ingest(c: &mut Criterion) {
             BatchSize::LargeInput,
         )
     });
+    // Steady state of a long session: the store is full (200k log lines,
+    // 10k actions), so every frame also evicts the oldest entries. Each
+    // frame lands in a receive buffer first, as it does off a socket.
+    g.bench_function("steady: receive+decode+apply into a full store", |b| {
+        let mut store = Store::new(&StoreConfig::default());
+        store.add_source("relay", "relay", "ws://x");
+        let mut next = 1u64;
+        let template = action_frame(0);
+        let cut = template.rfind("\"nextActionId\":").unwrap() + "\"nextActionId\":".len();
+        let (head, tail) = (&template[..cut], "}}}");
+        let batch = |n: u64, next: &mut u64| -> Vec<String> {
+            (0..n)
+                .map(|_| {
+                    *next += 1;
+                    format!("{head}{}{tail}", *next)
+                })
+                .collect()
+        };
+        for _ in 0..20 {
+            for f in batch(10_000, &mut next) {
+                store.apply(decode(&f));
+            }
+        }
+        assert_eq!(store.logs.len(), 200_000);
+        let mut buf = String::with_capacity(4096);
+        b.iter_custom(|iters| {
+            let mut spent = std::time::Duration::ZERO;
+            for _ in 0..iters {
+                let frames = batch(10_000, &mut next);
+                let t = std::time::Instant::now();
+                for f in &frames {
+                    buf.clear();
+                    buf.push_str(f);
+                    store.apply(decode(&buf));
+                }
+                spent += t.elapsed();
+            }
+            spent
+        })
+    });
     let events: Vec<SourceEvent> = frames.iter().map(|f| decode(f)).collect();
     g.bench_function("apply only 10k ACTION events", |b| {
         b.iter_batched(

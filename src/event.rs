@@ -218,7 +218,8 @@ pub struct ActionRecord {
     pub action_type: String,
     pub timestamp_ms: Option<u64>,
     /// Raw JSON of the user action (`PERFORM_ACTION.action`).
-    pub action_raw: String,
+    /// Shared with the log entry that shows the same action.
+    pub action_raw: std::sync::Arc<str>,
     /// The state after this action, when known.
     pub state_raw: Option<RawJson>,
     /// Reducer error recorded for this state.

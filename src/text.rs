@@ -27,7 +27,13 @@ fn replacement(c: char) -> char {
 
 /// One-line safe text: every control character becomes a visible symbol.
 pub fn sanitize(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(is_unsafe) {
+    // Byte test first: every unsafe char is a byte below 0x20, DEL, or a
+    // UTF-8 sequence led by 0xC2 (C1) or 0xE2 (bidi controls).
+    if !s
+        .bytes()
+        .any(|b| b < 0x20 || matches!(b, 0x7f | 0xc2 | 0xe2))
+        || !s.chars().any(is_unsafe)
+    {
         return Cow::Borrowed(s);
     }
     Cow::Owned(

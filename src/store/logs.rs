@@ -21,7 +21,7 @@ pub struct LogEntry {
     /// Sanitized one-line summary.
     pub summary: Box<str>,
     /// Raw JSON payload, parsed only when viewed.
-    pub data: Option<Box<str>>,
+    pub data: Option<std::sync::Arc<str>>,
 }
 
 #[derive(Debug)]
@@ -54,7 +54,7 @@ impl Logs {
         level: Level,
         kind: impl Into<Cow<'static, str>>,
         summary: impl Into<String>,
-        data: Option<Box<str>>,
+        data: Option<std::sync::Arc<str>>,
     ) {
         let summary: String = summary.into();
         // Reuse the caller's buffer when it is already clean and short.

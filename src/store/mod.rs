@@ -108,6 +108,8 @@ pub struct Store {
     pub timeline: Timeline,
     /// Events applied since start.
     pub events: u64,
+    /// Reused buffer for building summaries on the hot path.
+    scratch: String,
 }
 
 /// "name [instance]" (the key cut to 10 characters).
@@ -117,7 +119,9 @@ fn push_who(s: &mut String, app: &crate::event::AppRef) {
         s.push(' ');
     }
     s.push('[');
-    s.extend(app.key().unwrap_or("?").chars().take(10));
+    let key = app.key().unwrap_or("?");
+    let cut = key.char_indices().nth(10).map_or(key.len(), |(i, _)| i);
+    s.push_str(&key[..cut]);
     s.push(']');
 }
 
@@ -142,6 +146,7 @@ impl Store {
             logs: Logs::new(cfg.max_log_entries),
             timeline: Timeline::new(cfg.max_actions),
             events: 0,
+            scratch: String::new(),
         }
     }
 
@@ -365,15 +370,23 @@ impl Store {
                 is_excess,
             } => {
                 // The hot path: built without `format!` (it dominated ingest).
-                let mut summary = String::with_capacity(64 + action.action_type.len());
-                push_who(&mut summary, &app);
+                // Built in a reused buffer, then copied once at its size.
+                let summary = &mut self.scratch;
+                summary.clear();
+                push_who(summary, &app);
                 summary.push(' ');
                 summary.push_str(&action.action_type);
                 summary.push_str(" #");
-                push_u64(&mut summary, action.id);
-                let data = action.action_raw.clone().into_boxed_str();
-                self.logs
-                    .push(at_ms, source, Level::Info, "ACTION", &summary, Some(data));
+                push_u64(summary, action.id);
+                let data = action.action_raw.clone();
+                self.logs.push(
+                    at_ms,
+                    source,
+                    Level::Info,
+                    "ACTION",
+                    summary.as_str(),
+                    Some(data),
+                );
                 self.timeline
                     .on_action(source, &app, action, is_excess, at_ms);
             }

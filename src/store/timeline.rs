@@ -18,7 +18,7 @@ pub struct Entry {
     pub at_ms: Option<u64>,
     /// When roomtap received it.
     pub received_ms: u64,
-    pub action_raw: Box<str>,
+    pub action_raw: std::sync::Arc<str>,
     /// State after this action; `None` when the app did not tell us (it was
     /// showing an earlier state when this action arrived).
     pub state_raw: Option<crate::event::RawJson>,
@@ -36,7 +36,7 @@ impl Entry {
             },
             at_ms: r.timestamp_ms,
             received_ms,
-            action_raw: r.action_raw.into(),
+            action_raw: r.action_raw,
             state_raw: r.state_raw,
             error: r.error.map(Into::into),
         }

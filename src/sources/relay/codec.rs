@@ -125,9 +125,7 @@ pub fn decode_frame(text: &str) -> Result<Frame<'_>, DecodeError> {
 
 fn decode_packet(text: &str) -> Result<Frame<'_>, DecodeError> {
     // Hot path: a publish, walked once by the scanner.
-    if text.contains(r##""#publish""##)
-        && let Some(f) = fast_publish(text)
-    {
+    if let Some(f) = fast_publish(text) {
         return Ok(f);
     }
     let p: RawPacket<'_> = serde_json::from_str(text)
@@ -164,21 +162,22 @@ fn decode_packet(text: &str) -> Result<Frame<'_>, DecodeError> {
 /// A publish walked once: the app message inside is decoded in place when
 /// it is an ACTION.
 fn fast_publish(text: &str) -> Option<Frame<'_>> {
-    use super::scan::{Span, plain_str, value_end, walk};
+    use super::scan::{Span, plain_str, value, value_end, walk};
     let b = text.as_bytes();
     let (mut event, mut channel, mut inner, mut decoded) = (None, None, None, None);
     let mut extra = false;
     let end = walk(text, 0, |k, start| match k {
         "event" => {
-            let end = value_end(b, start)?;
-            event = plain_str(text, Span { start, end });
-            Some(end)
+            let v = value(b, start)?;
+            // Not a publish: leave it to the serde path at once.
+            event = Some(plain_str(text, v).filter(|e| *e == "#publish")?);
+            Some(v.end)
         }
         "data" => walk(text, start, |k, start| match k {
             "channel" => {
-                let end = value_end(b, start)?;
-                channel = plain_str(text, Span { start, end });
-                Some(end)
+                let v = value(b, start)?;
+                channel = plain_str(text, v);
+                Some(v.end)
             }
             "data" => {
                 let end = match fast_action_at(text, start) {
@@ -188,7 +187,11 @@ fn fast_publish(text: &str) -> Option<Frame<'_>> {
                     }
                     None => value_end(b, start)?,
                 };
-                inner = Some(Span { start, end });
+                inner = Some(Span {
+                    start,
+                    end,
+                    escaped: false,
+                });
                 Some(end)
             }
             _ => value_end(b, start),
@@ -468,7 +471,7 @@ fn fast_performed_action(id: u64, text: &str) -> Option<ActionRecord> {
         id,
         action_type,
         timestamp_ms: ts.filter(|t| t.is_finite() && *t >= 0.0).map(|t| t as u64),
-        action_raw: action_raw.to_string(),
+        action_raw: action_raw.into(),
         state_raw: None,
         error: None,
     })
@@ -524,7 +527,7 @@ pub fn decode_performed_action(id: u64, text: &str) -> Result<ActionRecord, Deco
         timestamp_ms: timestamp
             .filter(|t| t.is_finite() && *t >= 0.0)
             .map(|t| t as u64),
-        action_raw: inner.to_string(),
+        action_raw: inner.into(),
         state_raw: None,
         error: None,
     })

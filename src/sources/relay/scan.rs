@@ -7,6 +7,8 @@
 pub struct Span {
     pub start: usize,
     pub end: usize,
+    /// A string literal holding escapes (false for anything else).
+    pub escaped: bool,
 }
 
 impl Span {
@@ -49,14 +51,36 @@ pub fn string_end(b: &[u8], i: usize) -> Option<(usize, bool)> {
     if b.get(i) != Some(&b'"') {
         return None;
     }
+    let mut j = i + 1;
+    // Keys and short values end within a few bytes: one 16-byte look
+    // usually finds the closing quote with no escape before it.
+    while j + 16 <= b.len() {
+        let (quote, backslash, control) = masks16(&b[j..j + 16]);
+        let stop = quote | backslash | control;
+        if stop == 0 {
+            j += 16;
+            continue;
+        }
+        let k = stop.trailing_zeros();
+        if quote & (1 << k) != 0 {
+            return Some((j + k as usize + 1, false));
+        }
+        if control & (1 << k) != 0 {
+            return None;
+        }
+        // A backslash: escape-dense text follows; go block-wise from here.
+        j += k as usize;
+        return string_blocks(b, j);
+    }
+    string_tail(b, j, false)
+}
+
+/// [`string_end`] from `j` inside a string (at a token boundary, not inside
+/// an escape), 64 bytes at a time.
+fn string_blocks(b: &[u8], mut j: usize) -> Option<(usize, bool)> {
     let mut carry = 0u64;
-    // Keys and short values end within a few bytes: a byte loop is cheaper
-    // than classifying a whole block for them.
-    let (mut j, mut escaped_any) = match scalar(b, i + 1, (i + 25).min(b.len()), false) {
-        Scalar::Ended(end, esc) => return Some((end, esc)),
-        Scalar::Invalid => return None,
-        Scalar::Reached(at, esc) => (at, esc),
-    };
+    // It starts at a backslash.
+    let escaped_any = true;
     while j + 64 <= b.len() {
         let (quote, backslash, control) = masks64(&b[j..j + 64]);
         let escaped = escaped_bits(backslash, &mut carry);
@@ -67,13 +91,11 @@ pub fn string_end(b: &[u8], i: usize) -> Option<(usize, bool)> {
             if control & before != 0 {
                 return None;
             }
-            escaped_any |= backslash & before != 0;
             return Some((j + k as usize + 1, escaped_any));
         }
         if control != 0 {
             return None;
         }
-        escaped_any |= backslash != 0;
         j += 64;
     }
     if carry != 0 {
@@ -83,40 +105,26 @@ pub fn string_end(b: &[u8], i: usize) -> Option<(usize, bool)> {
     string_tail(b, j, escaped_any)
 }
 
-enum Scalar {
-    /// The closing quote: end after it, and whether escapes were seen.
-    Ended(usize, bool),
-    Invalid,
-    /// `until` reached (at a token boundary) without the string ending.
-    Reached(usize, bool),
-}
-
-/// The byte loop: from `j` inside a string, up to `until`.
-fn scalar(b: &[u8], mut j: usize, until: usize, mut escaped: bool) -> Scalar {
-    while j < until {
+/// The byte loop: the end of the string from `j` inside it (at a token
+/// boundary), and whether escapes were seen (`escaped` says if they were
+/// before `j`).
+fn string_tail(b: &[u8], mut j: usize, mut escaped: bool) -> Option<(usize, bool)> {
+    while j < b.len() {
         match CLASS[b[j] as usize] {
             0 => j += 1,
-            1 => return Scalar::Ended(j + 1, escaped),
+            1 => return Some((j + 1, escaped)),
             2 => {
                 // A control byte is invalid even right after a backslash.
                 if b.get(j + 1).is_some_and(|&c| c < 0x20) {
-                    return Scalar::Invalid;
+                    return None;
                 }
                 escaped = true;
                 j += 2;
             }
-            _ => return Scalar::Invalid,
+            _ => return None,
         }
     }
-    Scalar::Reached(j, escaped)
-}
-
-/// The scalar remainder of [`string_end`], from `j` inside the string.
-fn string_tail(b: &[u8], j: usize, escaped: bool) -> Option<(usize, bool)> {
-    match scalar(b, j, b.len(), escaped) {
-        Scalar::Ended(end, esc) => Some((end, esc)),
-        Scalar::Invalid | Scalar::Reached(..) => None,
-    }
+    None
 }
 
 /// Bits of bytes that follow an odd run of backslashes (escaped bytes).
@@ -137,36 +145,35 @@ fn escaped_bits(backslash: u64, carry: &mut u64) -> u64 {
     escaped
 }
 
+/// Bit masks of quotes, backslashes and control bytes in 16 bytes.
 #[cfg(target_arch = "x86_64")]
-fn masks64(block: &[u8]) -> (u64, u64, u64) {
+fn masks16(block: &[u8]) -> (u64, u64, u64) {
     use std::arch::x86_64::{
         __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_set1_epi8,
     };
-    assert!(block.len() >= 64);
-    let (mut q, mut s, mut c) = (0u64, 0u64, 0u64);
-    for k in 0..4 {
-        // SAFETY: `block` has at least 64 bytes (asserted), so each 16-byte
-        // unaligned load at 16*k is in bounds; SSE2 is part of x86_64, so
-        // these intrinsics are always available.
-        let (quote, bs, ctl) = unsafe {
-            let v = _mm_loadu_si128(block.as_ptr().add(16 * k).cast::<__m128i>());
-            (
-                _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8))),
-                _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8))),
-                _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v)),
-            )
-        };
-        q |= u64::from(quote as u16) << (16 * k);
-        s |= u64::from(bs as u16) << (16 * k);
-        c |= u64::from(ctl as u16) << (16 * k);
-    }
-    (q, s, c)
+    assert!(block.len() >= 16);
+    // SAFETY: `block` has at least 16 bytes (asserted), so the unaligned
+    // 16-byte load is in bounds; SSE2 is part of x86_64, so these
+    // intrinsics are always available.
+    let (quote, bs, ctl) = unsafe {
+        let v = _mm_loadu_si128(block.as_ptr().cast::<__m128i>());
+        (
+            _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8))),
+            _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8))),
+            _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v)),
+        )
+    };
+    (
+        u64::from(quote as u16),
+        u64::from(bs as u16),
+        u64::from(ctl as u16),
+    )
 }
 
 #[cfg(not(target_arch = "x86_64"))]
-fn masks64(block: &[u8]) -> (u64, u64, u64) {
+fn masks16(block: &[u8]) -> (u64, u64, u64) {
     let (mut q, mut s, mut c) = (0u64, 0u64, 0u64);
-    for (k, &x) in block[..64].iter().enumerate() {
+    for (k, &x) in block[..16].iter().enumerate() {
         q |= u64::from(x == b'"') << k;
         s |= u64::from(x == b'\\') << k;
         c |= u64::from(x < 0x20) << k;
@@ -174,40 +181,66 @@ fn masks64(block: &[u8]) -> (u64, u64, u64) {
     (q, s, c)
 }
 
+fn masks64(block: &[u8]) -> (u64, u64, u64) {
+    let (mut q, mut s, mut c) = (0u64, 0u64, 0u64);
+    for k in 0..4 {
+        let (quote, bs, ctl) = masks16(&block[16 * k..16 * k + 16]);
+        q |= quote << (16 * k);
+        s |= bs << (16 * k);
+        c |= ctl << (16 * k);
+    }
+    (q, s, c)
+}
+
 /// Unescape the content of a JSON string literal (quotes included) that
 /// holds escapes. `None` when it is not valid.
 fn unescape(lit: &str) -> Option<String> {
-    // Slicing at backslashes (ASCII) always lands on char boundaries.
-    let inner = lit.get(1..lit.len().checked_sub(1)?)?;
-    let b = inner.as_bytes();
-    let mut out = String::with_capacity(inner.len());
-    let mut start = 0;
+    let inner = lit.get(1..lit.len().checked_sub(1)?)?.as_bytes();
+    // Escapes are dense in app payloads (`\"` every few bytes), so one byte
+    // loop beats copying the short runs between them.
+    let mut out = Vec::with_capacity(inner.len());
     let mut j = 0;
-    while j < b.len() {
-        if b[j] != b'\\' {
+    while j < inner.len() {
+        let c = inner[j];
+        if c != b'\\' {
+            out.push(c);
             j += 1;
             continue;
         }
-        out.push_str(&inner[start..j]);
-        let c = match *b.get(j + 1)? {
-            b'"' => '"',
-            b'\\' => '\\',
-            b'/' => '/',
-            b'b' => '\u{8}',
-            b'f' => '\u{c}',
-            b'n' => '\n',
-            b'r' => '\r',
-            b't' => '\t',
+        out.push(match *inner.get(j + 1)? {
+            b'"' => b'"',
+            b'\\' => b'\\',
+            b'/' => b'/',
+            b'b' => 0x08,
+            b'f' => 0x0c,
+            b'n' => b'\n',
+            b'r' => b'\r',
+            b't' => b'\t',
             // \uXXXX (and surrogate pairs): leave to serde.
             b'u' => return serde_json::from_str::<String>(lit).ok(),
             _ => return None,
-        };
-        out.push(c);
+        });
         j += 2;
-        start = j;
     }
-    out.push_str(&inner[start..]);
-    Some(out)
+    // Only ASCII bytes were removed or replaced by ASCII, so this holds.
+    String::from_utf8(out).ok()
+}
+
+/// The value starting at `start` (no leading whitespace).
+pub fn value(b: &[u8], start: usize) -> Option<Span> {
+    if b.get(start) == Some(&b'"') {
+        let (end, escaped) = string_end(b, start)?;
+        return Some(Span {
+            start,
+            end,
+            escaped,
+        });
+    }
+    Some(Span {
+        start,
+        end: value_end(b, start)?,
+        escaped: false,
+    })
 }
 
 /// End of the value starting at `i` (after leading whitespace).
@@ -254,9 +287,9 @@ pub fn value_end(b: &[u8], i: usize) -> Option<usize> {
 /// field whose key has no escapes. Returns the end of the object.
 pub fn fields(s: &str, i: usize, mut f: impl FnMut(&str, Span)) -> Option<usize> {
     walk(s, i, |k, start| {
-        let end = value_end(s.as_bytes(), start)?;
-        f(k, Span { start, end });
-        Some(end)
+        let v = value(s.as_bytes(), start)?;
+        f(k, v);
+        Some(v.end)
     })
 }
 
@@ -296,9 +329,10 @@ pub fn walk(s: &str, i: usize, mut f: impl FnMut(&str, usize) -> Option<usize>) 
 
 /// The content of a string value without escapes (borrowed), or None.
 pub fn plain_str(s: &str, span: Span) -> Option<&str> {
-    let v = span.of(s);
-    let inner = v.strip_prefix('"')?.strip_suffix('"')?;
-    (!inner.contains('\\')).then_some(inner)
+    if span.escaped {
+        return None;
+    }
+    span.of(s).strip_prefix('"')?.strip_suffix('"')
 }
 
 /// The content of a string value, unescaped.
@@ -448,6 +482,22 @@ mod tests {
                 string_end_reference(b.as_bytes(), pad)
             );
             assert_eq!(string_end(b.as_bytes(), pad).unwrap().0, lit.len());
+        }
+    }
+
+    #[test]
+    fn string_end_agrees_after_long_plain_runs() {
+        // The 16-byte look-ahead hands over to the block loop at the first
+        // backslash, wherever it falls.
+        for run in 0..100 {
+            for tail in [r#"\"x""#, r#"\\""#, r#"\\\"y"z"#, "\"", "\u{1}\""] {
+                let s = format!("\"{}{tail},1", "a".repeat(run));
+                assert_eq!(
+                    string_end(s.as_bytes(), 0),
+                    string_end_reference(s.as_bytes(), 0),
+                    "{s:?}"
+                );
+            }
         }
     }
 
