@@ -7,11 +7,14 @@ use clap::{Args, Parser, Subcommand};
     name = "roomtap",
     version,
     about = "A terminal inspector for realtime apps: logs, channels, connections and Redux time travel",
+    long_about = "A terminal inspector for realtime apps. With no subcommand, roomtap starts its own Redux DevTools relay on 127.0.0.1:8000 (/socketcluster/) and opens the inspector attached to it: point apps using @redux-devtools/remote or remote-redux-devtools at it.",
     after_help = "Keys: press ? inside roomtap. NO_COLOR selects the mono theme."
 )]
 pub struct Cli {
     #[command(flatten)]
     pub ui: UiArgs,
+    #[command(flatten)]
+    pub serve: ServeArgs,
     #[command(subcommand)]
     pub command: Option<Cmd>,
 }
@@ -42,6 +45,43 @@ pub struct UiArgs {
     pub max_actions: usize,
 }
 
+/// roomtap's own relay (used by `roomtap`, `serve` and `demo`).
+#[derive(Debug, Args, Clone)]
+pub struct ServeArgs {
+    /// Port of the embedded relay.
+    #[arg(long, global = true, env = "ROOMTAP_PORT", default_value_t = crate::relay::DEFAULT_PORT)]
+    pub port: u16,
+    /// Address to listen on. Anything but loopback lets others drive your apps: a warning says so.
+    #[arg(long, global = true, env = "ROOMTAP_BIND", default_value = "127.0.0.1")]
+    pub bind: std::net::IpAddr,
+    /// Shared secret apps and monitors must present (URL `?secret=`, basic-auth password or
+    /// `Authorization: Bearer`). Never shown or logged.
+    #[arg(long, global = true, env = "ROOMTAP_SECRET", hide_env_values = true)]
+    pub secret: Option<String>,
+    /// Largest frame accepted, in bytes; a bigger one closes that socket (1009).
+    #[arg(long, global = true, env = "ROOMTAP_MAX_FRAME", default_value_t = 16 << 20)]
+    pub max_frame: usize,
+    /// Most client connections at once (more are refused with HTTP 503).
+    #[arg(long, global = true, env = "ROOMTAP_MAX_CONNS", default_value_t = 1024)]
+    pub max_conns: usize,
+    /// Frames queued per client before frames to it are dropped (and counted).
+    #[arg(long, global = true, env = "ROOMTAP_QUEUE", default_value_t = 4096)]
+    pub queue: usize,
+}
+
+impl ServeArgs {
+    pub fn config(&self) -> crate::relay::RelayConfig {
+        crate::relay::RelayConfig {
+            bind: std::net::SocketAddr::new(self.bind, self.port),
+            secret: self.secret.clone().filter(|s| !s.is_empty()),
+            max_frame: self.max_frame,
+            max_conns: self.max_conns,
+            queue: self.queue,
+            ..Default::default()
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Cmd {
     /// Monitor a Redux DevTools remote relay (@redux-devtools/cli or remotedev-server).
@@ -49,6 +89,14 @@ pub enum Cmd {
         /// WebSocket URL of the relay.
         #[arg(env = "ROOMTAP_RELAY_URL", default_value = crate::sources::relay::DEFAULT_URL)]
         url: String,
+    },
+    /// Run roomtap's relay alone, headless, logging to stderr (other monitors can use it).
+    Serve,
+    /// The embedded relay plus simulated apps: every pane alive, nothing else needed.
+    Demo {
+        /// How many simulated apps.
+        #[arg(long, default_value_t = 2)]
+        apps: usize,
     },
 }
 

@@ -6,7 +6,9 @@
 
 pub mod app;
 pub mod cli;
+pub mod demo;
 pub mod event;
+pub mod relay;
 pub mod runtime;
 pub mod sources;
 pub mod store;

@@ -56,6 +56,65 @@ pub fn sanitize_capped(s: &str, max: usize) -> Cow<'_, str> {
     Cow::Owned(format!("{}… {more} bytes more", sanitize(&s[..end])))
 }
 
+/// `HH:MM:SS.mmm` (UTC) of a time in ms since the epoch.
+pub fn clock(ms: u64) -> String {
+    let s = ms / 1000;
+    format!(
+        "{:02}:{:02}:{:02}.{:03}",
+        (s / 3600) % 24,
+        (s / 60) % 60,
+        s % 60,
+        ms % 1000
+    )
+}
+
+/// A URL safe to show: the password of its userinfo and the values of
+/// `secret`, `token`, `key`, `password` and `auth`-like query parameters
+/// become `***`.
+pub fn redact_url(url: &str) -> String {
+    let (head, query) = match url.split_once('?') {
+        Some((h, q)) => (h, Some(q)),
+        None => (url, None),
+    };
+    let mut out = match head.split_once("://") {
+        Some((scheme, rest)) => {
+            let (auth, host) = match rest.find('/') {
+                Some(i) => rest.split_at(i),
+                None => (rest, ""),
+            };
+            match auth.rsplit_once('@') {
+                Some((userinfo, hostport)) => {
+                    let user = userinfo.split(':').next().unwrap_or("");
+                    format!("{scheme}://{user}:***@{hostport}{host}")
+                }
+                None => head.to_string(),
+            }
+        }
+        None => head.to_string(),
+    };
+    if let Some(q) = query {
+        out.push('?');
+        let parts: Vec<String> = q
+            .split('&')
+            .map(|kv| match kv.split_once('=') {
+                Some((k, _)) if is_secret_key(k) => format!("{k}=***"),
+                _ => kv.to_string(),
+            })
+            .collect();
+        out.push_str(&parts.join("&"));
+    }
+    out
+}
+
+fn is_secret_key(k: &str) -> bool {
+    let k = k.to_ascii_lowercase();
+    [
+        "secret", "token", "key", "password", "passwd", "auth", "jwt",
+    ]
+    .iter()
+    .any(|s| k.contains(s))
+}
+
 /// Lowercase ASCII-folding substring test (no allocation for the haystack).
 pub fn contains_ci(haystack: &str, needle_lower: &str) -> bool {
     if needle_lower.is_empty() {
@@ -98,6 +157,20 @@ pub fn match_ranges(haystack: &str, needle_lower: &str) -> Vec<(usize, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urls_lose_their_secrets() {
+        assert_eq!(
+            redact_url("ws://127.0.0.1:8000/socketcluster/?secret=abc&x=1&token=t"),
+            "ws://127.0.0.1:8000/socketcluster/?secret=***&x=1&token=***"
+        );
+        assert_eq!(
+            redact_url("ws://roomtap:hunter2@127.0.0.1:8000/socketcluster/"),
+            "ws://roomtap:***@127.0.0.1:8000/socketcluster/"
+        );
+        assert_eq!(redact_url("ws://h/p"), "ws://h/p");
+        assert_eq!(redact_url("nonsense"), "nonsense");
+    }
 
     #[test]
     fn strips_csi_osc_and_c1() {

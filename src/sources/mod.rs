@@ -33,6 +33,14 @@ impl Emitter {
             .is_ok()
     }
 
+    /// For callers that must not wait (e.g. while holding a lock): a full
+    /// queue drops the event.
+    pub fn try_emit(&self, kind: EventKind) -> bool {
+        self.tx
+            .try_send(SourceEvent::new(self.source, kind))
+            .is_ok()
+    }
+
     pub async fn conn(&self, state: ConnState) -> bool {
         self.emit(EventKind::Conn(state)).await
     }

@@ -100,6 +100,9 @@ pub struct SourceInfo {
     pub channels: BTreeMap<String, ChannelInfo>,
     /// Frames that failed to decode.
     pub malformed: u64,
+    /// Commands naming an instance reach only that app (roomtap's own
+    /// relay); otherwise the relay broadcasts them to every app.
+    pub targets_instances: bool,
 }
 
 pub struct Store {
@@ -169,6 +172,7 @@ impl Store {
             },
             channels: BTreeMap::new(),
             malformed: 0,
+            targets_instances: false,
         });
         (self.sources.len() - 1) as SourceId
     }

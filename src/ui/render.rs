@@ -112,16 +112,7 @@ fn pane_title(app: &App, pane: Pane) -> String {
     }
 }
 
-fn fmt_time(ms: u64) -> String {
-    let s = ms / 1000;
-    format!(
-        "{:02}:{:02}:{:02}.{:03}",
-        (s / 3600) % 24,
-        (s / 60) % 60,
-        s % 60,
-        ms % 1000
-    )
-}
+use crate::text::clock as fmt_time;
 
 fn highlighted<'a>(text: &'a str, needle: Option<&str>, base: Style, hl: Style) -> Vec<Span<'a>> {
     let Some(n) = needle else {

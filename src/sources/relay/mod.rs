@@ -22,9 +22,15 @@ use codec::{DecodeError, Frame};
 
 pub const DEFAULT_URL: &str = "ws://127.0.0.1:8000/socketcluster/";
 
-#[derive(Debug, Clone)]
+/// Opens an in-process connection to roomtap's own relay.
+pub type LocalConnect =
+    std::sync::Arc<dyn Fn() -> (mpsc::Sender<Message>, mpsc::Receiver<Message>) + Send + Sync>;
+
+#[derive(Clone)]
 pub struct RelayConfig {
     pub url: String,
+    /// Set: connect in-process (roomtap's embedded relay) instead of `url`.
+    pub local: Option<LocalConnect>,
     /// Delay before answering an app's START (its own subscription to
     /// `respond` may not be acknowledged yet).
     pub start_delay: Duration,
@@ -38,6 +44,7 @@ impl RelayConfig {
     pub fn new(url: &str) -> Self {
         Self {
             url: url.to_string(),
+            local: None,
             start_delay: Duration::from_millis(250),
             start_retry: Duration::from_secs(1),
             start_attempts: 6,
@@ -67,10 +74,45 @@ pub fn spawn(
 
 type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type WsError = tokio_tungstenite::tungstenite::Error;
+
+/// A WebSocket, or an in-process pipe to roomtap's own relay (same frames).
+enum Transport {
+    Ws(Box<Ws>),
+    Local {
+        tx: mpsc::Sender<Message>,
+        rx: mpsc::Receiver<Message>,
+    },
+}
+
+impl Transport {
+    async fn next(&mut self) -> Option<Result<Message, WsError>> {
+        match self {
+            Transport::Ws(ws) => ws.next().await,
+            Transport::Local { rx, .. } => rx.recv().await.map(Ok),
+        }
+    }
+
+    async fn send(&mut self, m: Message) -> Result<(), WsError> {
+        match self {
+            Transport::Ws(ws) => ws.send(m).await,
+            Transport::Local { tx, .. } => tx.send(m).await.map_err(|_| WsError::ConnectionClosed),
+        }
+    }
+
+    async fn close(&mut self) {
+        match self {
+            Transport::Ws(ws) => {
+                let _ = ws.close(None).await;
+            }
+            Transport::Local { rx, .. } => rx.close(),
+        }
+    }
+}
 
 struct Session<'a> {
     em: &'a Emitter,
-    ws: Ws,
+    ws: Transport,
     cfg: &'a RelayConfig,
     next_cid: u64,
     stats: TrafficStats,
@@ -94,16 +136,21 @@ async fn session(
     em: &Emitter,
     cmds: &mut mpsc::Receiver<Command>,
 ) -> SessionEnd {
-    let connect = tokio_tungstenite::connect_async(cfg.url.as_str());
-    let ws = match tokio::time::timeout(cfg.connect_timeout, connect).await {
-        Err(_) => {
-            return SessionEnd::Lost {
-                reason: format!("connect timed out after {:?}", cfg.connect_timeout),
-                was_connected: false,
-            };
+    let ws = if let Some(local) = &cfg.local {
+        let (tx, rx) = local();
+        Transport::Local { tx, rx }
+    } else {
+        let connect = tokio_tungstenite::connect_async(cfg.url.as_str());
+        match tokio::time::timeout(cfg.connect_timeout, connect).await {
+            Err(_) => {
+                return SessionEnd::Lost {
+                    reason: format!("connect timed out after {:?}", cfg.connect_timeout),
+                    was_connected: false,
+                };
+            }
+            Ok(Err(e)) => return classify_connect_error(e),
+            Ok(Ok((ws, _resp))) => Transport::Ws(Box::new(ws)),
         }
-        Ok(Err(e)) => return classify_connect_error(e),
-        Ok(Ok((ws, _resp))) => ws,
     };
     if !em.conn(ConnState::Handshaking).await {
         return SessionEnd::Shutdown;
@@ -314,19 +361,23 @@ impl Session<'_> {
         stats_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let start_due = self.start_due;
-            let silence_deadline = self.last_rx + self.ping_timeout + Duration::from_secs(5);
+            // In-process there is no network to go silent, and no pings.
+            let silence_deadline = match self.ws {
+                Transport::Local { .. } => None,
+                Transport::Ws(_) => Some(self.last_rx + self.ping_timeout + Duration::from_secs(5)),
+            };
             let flow = tokio::select! {
                 msg = self.ws.next() => self.on_ws(msg).await,
                 cmd = cmds.recv() => match cmd {
                     None => {
-                        let _ = self.ws.close(None).await;
+                        self.ws.close().await;
                         Flow::End(SessionEnd::Shutdown)
                     }
                     Some(cmd) => self.on_command(cmd).await,
                 },
                 _ = sleep_opt(start_due) => self.send_start().await,
                 _ = stats_tick.tick() => { self.flush_stats().await; Flow::Continue }
-                _ = tokio::time::sleep_until(silence_deadline) => Flow::End(SessionEnd::Lost {
+                _ = sleep_opt(silence_deadline) => Flow::End(SessionEnd::Lost {
                     reason: format!("relay silent for {:?} (no ping): timed out", self.ping_timeout),
                     was_connected: true,
                 }),

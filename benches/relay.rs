@@ -1,0 +1,2 @@
+//! Relay throughput: the real `@redux-devtools/cli` relay vs `roomtap serve` (in progress).
+fn main() {}
