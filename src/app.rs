@@ -345,7 +345,27 @@ impl App {
 
     fn send(&mut self, c: Command) {
         let reach = self.store.timeline.live_on(c.source);
-        if reach > 1 {
+        let targeted = self
+            .store
+            .sources
+            .get(usize::from(c.source))
+            .is_some_and(|s| s.targets_instances);
+        if targeted {
+            if let Some(label) = self.instance().map(|i| i.label()) {
+                let to_all = matches!(
+                    &c.kind,
+                    CommandKind::Dispatch {
+                        action: LiftedAction::PauseRecording(_) | LiftedAction::LockChanges(_),
+                        ..
+                    }
+                );
+                self.ui.say(if to_all && reach > 1 {
+                    format!("sent: pause and lock reach all {reach} apps")
+                } else {
+                    format!("sent to {label} only")
+                });
+            }
+        } else if reach > 1 {
             self.ui.say(format!(
                 "sent: the relay broadcasts it, so all {reach} apps on this relay obey it"
             ));

@@ -346,8 +346,13 @@ where
         hub.cfg.ping_interval,
     );
     let mut binary_noted = false;
+    let mut closing = hub.closing.subscribe();
     let reason: String = loop {
         tokio::select! {
+            _ = closing.changed() => {
+                let _ = out.try_send(close(1001, "relay stopping"));
+                break "relay stopping".into();
+            }
             m = rx.next() => match m {
                 None => break "connection closed".into(),
                 Some(Err(WsError::Capacity(e))) => {

@@ -152,6 +152,8 @@ pub(crate) struct Hub {
     em: Option<Emitter>,
     conns: AtomicUsize,
     seed: AtomicU64,
+    /// Set when the relay stops: every session closes (1001).
+    closing: tokio::sync::watch::Sender<bool>,
 }
 
 impl Hub {
@@ -566,6 +568,7 @@ impl Relay {
             em: notices,
             conns: AtomicUsize::new(0),
             seed: AtomicU64::new(seed),
+            closing: tokio::sync::watch::Sender::new(false),
         });
         if let Some(em) = &hub.em {
             em.try_emit(EventKind::Conn(ConnState::Connected {
@@ -629,5 +632,7 @@ impl Drop for Relay {
         for t in &self.tasks {
             t.abort();
         }
+        // Close every client connection too ("going away").
+        self.hub.closing.send_replace(true);
     }
 }

@@ -366,7 +366,24 @@ fn draw_timeline(f: &mut Frame, app: &App, area: Rect) {
             t.error,
         )));
     }
-    if live > 1 {
+    let targeted = app
+        .store
+        .sources
+        .get(usize::from(inst.source))
+        .is_some_and(|s| s.targets_instances);
+    if targeted {
+        notices.push(Line::from(Span::styled(
+            if live > 1 {
+                format!(
+                    "→ commands reach {} only (roomtap relay); pause and lock reach all {live} apps",
+                    inst.label()
+                )
+            } else {
+                format!("→ commands reach {} only (roomtap relay)", inst.label())
+            },
+            t.notice,
+        )));
+    } else if live > 1 {
         notices.push(Line::from(Span::styled(
             format!(
                 "⚠ {live} apps on this relay: @redux-devtools/remote apps all obey commands sent through it"

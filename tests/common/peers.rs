@@ -106,9 +106,46 @@ pub struct Harness {
     pub app: App,
     events: mpsc::Receiver<SourceEvent>,
     routes: HashMap<SourceId, mpsc::Sender<Command>>,
+    /// Set by [`Harness::embedded`]: roomtap's own relay.
+    pub relay: Option<std::sync::Arc<roomtap::relay::Relay>>,
 }
 
 impl Harness {
+    /// roomtap's relay on a free loopback port (or `cfg.bind`) with the
+    /// inspector attached in-process, as `roomtap` runs it. Source 0 is the
+    /// relay's own log, source 1 the in-process monitor.
+    pub async fn embedded(cfg: roomtap::relay::RelayConfig) -> Harness {
+        let mut app = super::app_blank();
+        let (tx, rx) = mpsc::channel(8192);
+        let server = app.store.add_source("relay", "roomtap relay", "");
+        let relay = std::sync::Arc::new(
+            roomtap::relay::Relay::start(cfg, Some(Emitter::new(server, tx.clone())))
+                .await
+                .expect("relay binds"),
+        );
+        app.store.sources[0].url = relay.url();
+        let monitor = app.store.add_source("monitor", "relay", "in-process");
+        app.store.sources[1].targets_instances = true;
+        let mut mcfg = relay::RelayConfig::new(&relay.url());
+        let r = relay.clone();
+        mcfg.local = Some(std::sync::Arc::new(move || r.connect_local()));
+        let (ctx, crx) = mpsc::channel(256);
+        relay::spawn(mcfg, Emitter::new(monitor, tx), crx);
+        let mut routes = HashMap::new();
+        routes.insert(monitor, ctx);
+        Harness {
+            app,
+            events: rx,
+            routes,
+            relay: Some(relay),
+        }
+    }
+
+    /// The embedded relay's port.
+    pub fn port(&self) -> u16 {
+        self.relay.as_ref().unwrap().local_addr().port()
+    }
+
     pub fn relay(url: &str) -> Harness {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let mut app = super::app_blank();
@@ -122,6 +159,7 @@ impl Harness {
             app,
             events: rx,
             routes,
+            relay: None,
         }
     }
 

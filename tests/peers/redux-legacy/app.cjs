@@ -4,7 +4,7 @@
 //
 // Usage: node app.cjs [--port 8000] [--name counter] [--actions 5]
 //          [--interval 100] [--start-after 500] [--seconds 60] [--maxAge 50]
-//          [--stores 1] [--mixed 0|1]
+//          [--stores 1] [--mixed 0|1] [--hostname 127.0.0.1 (see ../redux/app.mjs)]
 //   --actions N      dispatch N actions (INCREMENT {by:1}; with --mixed 1 every
 //                    4th is ADD_TODO and every 7th DECREMENT), one per --interval ms,
 //                    the first after --start-after ms
@@ -116,7 +116,7 @@ for (let k = 1; k <= stores; k++) {
   const name = stores > 1 ? `${baseName}-${k}` : baseName;
   const store = createStore(
     reducer,
-    freshEnhancerModule().default({ name, realtime: true, hostname: '127.0.0.1', port, maxAge }),
+    freshEnhancerModule().default({ name, realtime: true, hostname: args.hostname || '127.0.0.1', port, maxAge }),
   );
   store.subscribe(() => {
     const s = store.getState();

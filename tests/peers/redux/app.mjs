@@ -3,7 +3,9 @@
 //
 // Usage: node app.mjs [--port 8000] [--name counter] [--actions 5]
 //          [--interval 100] [--start-after 500] [--seconds 60] [--maxAge 50]
-//          [--stores 1] [--mixed 0|1]
+//          [--stores 1] [--mixed 0|1] [--hostname 127.0.0.1]
+//   --hostname H     passed to the enhancer; "user:SECRET@127.0.0.1" makes `ws`
+//                    send HTTP basic auth (how apps present roomtap's --secret)
 //   --actions N      dispatch N actions (INCREMENT {by:1}; with --mixed 1 every
 //                    4th is ADD_TODO and every 7th DECREMENT), one per --interval ms,
 //                    the first after --start-after ms
@@ -81,7 +83,7 @@ for (let k = 1; k <= stores; k++) {
   const name = stores > 1 ? `${baseName}-${k}` : baseName;
   const store = createStore(
     reducer,
-    devToolsEnhancer({ name, realtime: true, hostname: '127.0.0.1', port, maxAge }),
+    devToolsEnhancer({ name, realtime: true, hostname: args.hostname || '127.0.0.1', port, maxAge }),
   );
   store.subscribe(() => {
     const s = store.getState();
