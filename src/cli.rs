@@ -45,7 +45,7 @@ pub struct UiArgs {
     pub max_actions: usize,
 }
 
-/// roomtap's own relay (used by `roomtap`, `serve` and `demo`).
+/// roomtap's own relay (used by `roomtap` and `serve`).
 #[derive(Debug, Args, Clone)]
 pub struct ServeArgs {
     /// Port of the embedded relay.
@@ -92,12 +92,6 @@ pub enum Cmd {
     },
     /// Run roomtap's relay alone, headless, logging to stderr (other monitors can use it).
     Serve,
-    /// The embedded relay plus simulated apps: every pane alive, nothing else needed.
-    Demo {
-        /// How many simulated apps.
-        #[arg(long, default_value_t = 2)]
-        apps: usize,
-    },
 }
 
 #[cfg(test)]

@@ -60,8 +60,7 @@ fn main() -> ExitCode {
                     .await
                     .map_err(|e| e.to_string())
             }
-            Some(Cmd::Demo { apps }) => embedded(&cli.serve, cfg, theme, cli.ui.fps, apps).await,
-            None => embedded(&cli.serve, cfg, theme, cli.ui.fps, 0).await,
+            None => embedded(&cli.serve, cfg, theme, cli.ui.fps).await,
         }
     });
     // Sources may still be connecting: do not wait for them.
@@ -89,14 +88,12 @@ async fn start_relay(args: &ServeArgs, notices: Emitter) -> Result<Relay, String
     })
 }
 
-/// The embedded relay with the inspector attached in-process (and
-/// `demo_apps` simulated apps connected to it).
+/// The embedded relay with the inspector attached in-process.
 async fn embedded(
     args: &ServeArgs,
     cfg: StoreConfig,
     theme: Theme,
     fps: u32,
-    demo_apps: usize,
 ) -> Result<(), String> {
     let mut app = App::new(&cfg, theme);
     let (tx, rx) = mpsc::channel(8192);
@@ -115,7 +112,6 @@ async fn embedded(
     let (ctx, crx) = mpsc::channel(256);
     relay::spawn(mcfg, Emitter::new(monitor, tx.clone()), crx);
     routes.insert(monitor, ctx);
-    let _ = demo_apps;
     drop(tx);
     let out = roomtap::runtime::run_tui(app, rx, routes, fps)
         .await
