@@ -345,12 +345,7 @@ impl App {
 
     fn send(&mut self, c: Command) {
         let reach = self.store.timeline.live_on(c.source);
-        let targeted = self
-            .store
-            .sources
-            .get(usize::from(c.source))
-            .is_some_and(|s| s.targets_instances);
-        if targeted {
+        if self.store.targets_instances(c.source) {
             if let Some(label) = self.instance().map(|i| i.label()) {
                 let to_all = matches!(
                     &c.kind,

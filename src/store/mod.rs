@@ -153,6 +153,13 @@ impl Store {
         }
     }
 
+    /// Whether commands on `source` reach only the app they name.
+    pub fn targets_instances(&self, source: SourceId) -> bool {
+        self.sources
+            .get(usize::from(source))
+            .is_some_and(|s| s.targets_instances)
+    }
+
     /// Register a source; its id indexes `sources`.
     pub fn add_source(&mut self, label: &str, kind: &'static str, url: &str) -> SourceId {
         self.sources.push(SourceInfo {

@@ -366,12 +366,7 @@ fn draw_timeline(f: &mut Frame, app: &App, area: Rect) {
             t.error,
         )));
     }
-    let targeted = app
-        .store
-        .sources
-        .get(usize::from(inst.source))
-        .is_some_and(|s| s.targets_instances);
-    if targeted {
+    if app.store.targets_instances(inst.source) {
         notices.push(Line::from(Span::styled(
             if live > 1 {
                 format!(
