@@ -29,11 +29,7 @@ fn replacement(c: char) -> char {
 pub fn sanitize(s: &str) -> Cow<'_, str> {
     // Byte test first: every unsafe char is a byte below 0x20, DEL, or a
     // UTF-8 sequence led by 0xC2 (C1) or 0xE2 (bidi controls).
-    if !s
-        .bytes()
-        .any(|b| b < 0x20 || matches!(b, 0x7f | 0xc2 | 0xe2))
-        || !s.chars().any(is_unsafe)
-    {
+    if !has_suspect_byte(s.as_bytes()) || !s.chars().any(is_unsafe) {
         return Cow::Borrowed(s);
     }
     Cow::Owned(
@@ -41,6 +37,19 @@ pub fn sanitize(s: &str) -> Cow<'_, str> {
             .map(|c| if is_unsafe(c) { replacement(c) } else { c })
             .collect(),
     )
+}
+
+/// A byte below 0x20, DEL, or a lead byte of C1 or bidi controls. Tested
+/// 16 bytes at a time without branching inside a chunk, so it vectorizes.
+fn has_suspect_byte(s: &[u8]) -> bool {
+    let suspect = |b: u8| (b < 0x20) | (b == 0x7f) | (b == 0xc2) | (b == 0xe2);
+    let mut chunks = s.chunks_exact(16);
+    for chunk in &mut chunks {
+        if chunk.iter().fold(false, |hit, &b| hit | suspect(b)) {
+            return true;
+        }
+    }
+    chunks.remainder().iter().any(|&b| suspect(b))
 }
 
 /// Sanitize and cap at `max` bytes (on a char boundary), saying how much was cut.
@@ -157,6 +166,23 @@ pub fn match_ranges(haystack: &str, needle_lower: &str) -> Vec<(usize, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_bytes_are_caught_at_every_offset() {
+        // The byte pre-check works 16 bytes at a time: an unsafe char in
+        // any lane, or in the tail, must still be replaced.
+        for len in [1usize, 15, 16, 17, 31, 32, 33, 70] {
+            for at in 0..len {
+                for bad in ["\u{1b}", "\u{7f}", "\u{9b}", "\u{202e}"] {
+                    let mut s = "a".repeat(len);
+                    s.insert_str(at, bad);
+                    let out = sanitize(&s);
+                    assert!(!out.contains(bad), "{len} {at} {bad:?}");
+                }
+            }
+        }
+        assert!(matches!(sanitize(&"é".repeat(40)), Cow::Borrowed(_)));
+    }
 
     #[test]
     fn urls_lose_their_secrets() {
