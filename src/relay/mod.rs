@@ -636,3 +636,48 @@ impl Drop for Relay {
         self.hub.closing.send_replace(true);
     }
 }
+
+/// In-process connections to `relay`, as the monitor source and the demo
+/// apps take them.
+pub fn local_connector(relay: &Arc<Relay>) -> crate::sources::relay::LocalConnect {
+    let r = relay.clone();
+    Arc::new(move || r.connect_local())
+}
+
+/// roomtap's relay with the inspector attached in-process.
+pub struct Attached {
+    pub relay: Arc<Relay>,
+    /// Source of the relay's own notices.
+    pub server: crate::event::SourceId,
+    /// The in-process monitor's source and where its commands go.
+    pub monitor: crate::event::SourceId,
+    pub commands: mpsc::Sender<crate::event::Command>,
+}
+
+/// Start the relay and attach it to `store`: a source "relay" for its own
+/// notices and a source "monitor" (an in-process monitor, which targets
+/// instances), both reporting to `events`.
+pub async fn start_attached(
+    store: &mut crate::store::Store,
+    cfg: RelayConfig,
+    events: &mpsc::Sender<crate::event::SourceEvent>,
+) -> std::io::Result<Attached> {
+    // The source is added once the relay is listening, so a failed start
+    // (say, the port is taken) leaves the store as it was.
+    let server = store.sources.len() as crate::event::SourceId;
+    let relay = Arc::new(Relay::start(cfg, Some(Emitter::new(server, events.clone()))).await?);
+    let added = store.add_source("relay", "roomtap relay", &relay.url());
+    debug_assert_eq!(added, server);
+    let monitor = store.add_source("monitor", "relay", &format!("in-process → {}", relay.url()));
+    store.sources[usize::from(monitor)].targets_instances = true;
+    let mut mcfg = crate::sources::relay::RelayConfig::new(&relay.url());
+    mcfg.local = Some(local_connector(&relay));
+    let (commands, crx) = mpsc::channel(256);
+    crate::sources::relay::spawn(mcfg, Emitter::new(monitor, events.clone()), crx);
+    Ok(Attached {
+        relay,
+        server,
+        monitor,
+        commands,
+    })
+}

@@ -117,27 +117,17 @@ impl Harness {
     pub async fn embedded(cfg: roomtap::relay::RelayConfig) -> Harness {
         let mut app = super::app_blank();
         let (tx, rx) = mpsc::channel(8192);
-        let server = app.store.add_source("relay", "roomtap relay", "");
-        let relay = std::sync::Arc::new(
-            roomtap::relay::Relay::start(cfg, Some(Emitter::new(server, tx.clone())))
-                .await
-                .expect("relay binds"),
-        );
-        app.store.sources[0].url = relay.url();
-        let monitor = app.store.add_source("monitor", "relay", "in-process");
-        app.store.sources[1].targets_instances = true;
-        let mut mcfg = relay::RelayConfig::new(&relay.url());
-        let r = relay.clone();
-        mcfg.local = Some(std::sync::Arc::new(move || r.connect_local()));
-        let (ctx, crx) = mpsc::channel(256);
-        relay::spawn(mcfg, Emitter::new(monitor, tx), crx);
+        let a = roomtap::relay::start_attached(&mut app.store, cfg, &tx)
+            .await
+            .expect("relay binds");
+        assert_eq!((a.server, a.monitor), (0, 1));
         let mut routes = HashMap::new();
-        routes.insert(monitor, ctx);
+        routes.insert(a.monitor, a.commands);
         Harness {
             app,
             events: rx,
             routes,
-            relay: Some(relay),
+            relay: Some(a.relay),
         }
     }
 

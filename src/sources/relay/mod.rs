@@ -9,7 +9,6 @@ pub mod scan;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
@@ -72,43 +71,7 @@ pub fn spawn(
     })
 }
 
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-type WsError = tokio_tungstenite::tungstenite::Error;
-
-/// A WebSocket, or an in-process pipe to roomtap's own relay (same frames).
-enum Transport {
-    Ws(Box<Ws>),
-    Local {
-        tx: mpsc::Sender<Message>,
-        rx: mpsc::Receiver<Message>,
-    },
-}
-
-impl Transport {
-    async fn next(&mut self) -> Option<Result<Message, WsError>> {
-        match self {
-            Transport::Ws(ws) => ws.next().await,
-            Transport::Local { rx, .. } => rx.recv().await.map(Ok),
-        }
-    }
-
-    async fn send(&mut self, m: Message) -> Result<(), WsError> {
-        match self {
-            Transport::Ws(ws) => ws.send(m).await,
-            Transport::Local { tx, .. } => tx.send(m).await.map_err(|_| WsError::ConnectionClosed),
-        }
-    }
-
-    async fn close(&mut self) {
-        match self {
-            Transport::Ws(ws) => {
-                let _ = ws.close(None).await;
-            }
-            Transport::Local { rx, .. } => rx.close(),
-        }
-    }
-}
+use crate::sources::transport::Transport;
 
 struct Session<'a> {
     em: &'a Emitter,
