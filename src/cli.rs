@@ -48,9 +48,9 @@ pub struct UiArgs {
 /// roomtap's own relay (used by `roomtap` and `serve`).
 #[derive(Debug, Args, Clone)]
 pub struct ServeArgs {
-    /// Port of the embedded relay.
-    #[arg(long, global = true, env = "ROOMTAP_PORT", default_value_t = crate::relay::DEFAULT_PORT)]
-    pub port: u16,
+    /// Port of the embedded relay [default: 8000].
+    #[arg(long, global = true, env = "ROOMTAP_PORT")]
+    pub port: Option<u16>,
     /// Address to listen on. Anything but loopback lets others drive your apps: a warning says so.
     #[arg(long, global = true, env = "ROOMTAP_BIND", default_value = "127.0.0.1")]
     pub bind: std::net::IpAddr,
@@ -70,9 +70,17 @@ pub struct ServeArgs {
 }
 
 impl ServeArgs {
+    /// Whether the user chose the port (flag or environment).
+    pub fn port_given(&self) -> bool {
+        self.port.is_some()
+    }
+
     pub fn config(&self) -> crate::relay::RelayConfig {
         crate::relay::RelayConfig {
-            bind: std::net::SocketAddr::new(self.bind, self.port),
+            bind: std::net::SocketAddr::new(
+                self.bind,
+                self.port.unwrap_or(crate::relay::DEFAULT_PORT),
+            ),
             secret: self.secret.clone().filter(|s| !s.is_empty()),
             max_frame: self.max_frame,
             max_conns: self.max_conns,
@@ -92,6 +100,13 @@ pub enum Cmd {
     },
     /// Run roomtap's relay alone, headless, logging to stderr (other monitors can use it).
     Serve,
+    /// roomtap's relay and inspector with two simulated apps (a shop and a chat) that really
+    /// time-travel: nothing else needed. Takes a free port if 8000 is taken (unless --port).
+    Demo {
+        /// Seed of the simulated users (the same seed replays the same story).
+        #[arg(long)]
+        seed: Option<u64>,
+    },
 }
 
 #[cfg(test)]

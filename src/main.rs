@@ -1,6 +1,5 @@
 use std::collections::HashMap;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::Parser;
 use tokio::sync::mpsc;
@@ -60,7 +59,11 @@ fn main() -> ExitCode {
                     .await
                     .map_err(|e| e.to_string())
             }
-            None => embedded(&cli.serve, cfg, theme, cli.ui.fps).await,
+            Some(Cmd::Demo { seed }) => {
+                let seed = seed.unwrap_or_else(roomtap::event::now_ms);
+                embedded(&cli.serve, cfg, theme, cli.ui.fps, Some(seed)).await
+            }
+            None => embedded(&cli.serve, cfg, theme, cli.ui.fps, None).await,
         }
     });
     // Sources may still be connecting: do not wait for them.
@@ -74,49 +77,64 @@ fn main() -> ExitCode {
     }
 }
 
-async fn start_relay(args: &ServeArgs, notices: Emitter) -> Result<Relay, String> {
-    let cfg = args.config();
-    Relay::start(cfg.clone(), Some(notices)).await.map_err(|e| {
-        if e.kind() == std::io::ErrorKind::AddrInUse {
-            format!(
-                "{} is in use: is another relay running there? Use --port, or `roomtap relay ws://{}/socketcluster/` to monitor it",
-                cfg.bind, cfg.bind
-            )
-        } else {
-            format!("cannot listen on {}: {e}", cfg.bind)
-        }
-    })
+fn bind_error(cfg: &roomtap::relay::RelayConfig, e: &std::io::Error) -> String {
+    if e.kind() == std::io::ErrorKind::AddrInUse {
+        format!(
+            "{} is in use: is another relay running there? Use --port, or `roomtap relay ws://{}/socketcluster/` to monitor it",
+            cfg.bind, cfg.bind
+        )
+    } else {
+        format!("cannot listen on {}: {e}", cfg.bind)
+    }
 }
 
-/// The embedded relay with the inspector attached in-process.
+async fn start_relay(args: &ServeArgs, notices: Emitter) -> Result<Relay, String> {
+    let cfg = args.config();
+    Relay::start(cfg.clone(), Some(notices))
+        .await
+        .map_err(|e| bind_error(&cfg, &e))
+}
+
+/// The embedded relay with the inspector attached in-process; with `demo`,
+/// simulated apps connected to it as well.
 async fn embedded(
     args: &ServeArgs,
     cfg: StoreConfig,
     theme: Theme,
     fps: u32,
+    demo: Option<u64>,
 ) -> Result<(), String> {
     let mut app = App::new(&cfg, theme);
     let (tx, rx) = mpsc::channel(8192);
+    let mut rcfg = args.config();
+    let attached = match roomtap::relay::start_attached(&mut app.store, rcfg.clone(), &tx).await {
+        // The demo needs no particular port: take a free one rather than fail.
+        Err(e)
+            if demo.is_some()
+                && !args.port_given()
+                && e.kind() == std::io::ErrorKind::AddrInUse =>
+        {
+            rcfg.bind.set_port(0);
+            roomtap::relay::start_attached(&mut app.store, rcfg, &tx)
+                .await
+                .map_err(|e| format!("cannot listen: {e}"))?
+        }
+        Err(e) => return Err(bind_error(&rcfg, &e)),
+        Ok(a) => a,
+    };
     let mut routes: HashMap<SourceId, mpsc::Sender<Command>> = HashMap::new();
-    let url_guess = format!("ws://{}/socketcluster/", args.config().bind);
-    let server = app.store.add_source("relay", "roomtap relay", &url_guess);
-    let relay = Arc::new(start_relay(args, Emitter::new(server, tx.clone())).await?);
-    app.store.sources[usize::from(server)].url = relay.url();
-    let monitor =
-        app.store
-            .add_source("monitor", "relay", &format!("in-process → {}", relay.url()));
-    app.store.sources[usize::from(monitor)].targets_instances = true;
-    let mut mcfg = relay::RelayConfig::new(&relay.url());
-    let r = relay.clone();
-    mcfg.local = Some(Arc::new(move || r.connect_local()));
-    let (ctx, crx) = mpsc::channel(256);
-    relay::spawn(mcfg, Emitter::new(monitor, tx.clone()), crx);
-    routes.insert(monitor, ctx);
+    routes.insert(attached.monitor, attached.commands.clone());
+    let _apps = demo.map(|seed| {
+        roomtap::demo::spawn_apps(
+            roomtap::demo::client::Link::Local(roomtap::relay::local_connector(&attached.relay)),
+            seed,
+        )
+    });
     drop(tx);
     let out = roomtap::runtime::run_tui(app, rx, routes, fps)
         .await
         .map_err(|e| e.to_string());
-    drop(relay);
+    drop(attached);
     out
 }
 

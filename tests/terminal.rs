@@ -134,3 +134,34 @@ fn a_panic_restores_the_terminal_and_is_readable() {
         "the panic message is printed on the normal screen:\n{screen}"
     );
 }
+
+/// `roomtap demo`, as the README's first command runs it: two simulated
+/// apps stream into the panes and a jump from the keyboard reaches only
+/// the selected one.
+#[test]
+fn the_demo_runs_with_nothing_else() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let cmd = format!(
+        "sh -c '{} demo --seed 7 --port {port}; echo EXITED $?; sleep 30'",
+        env!("CARGO_BIN_EXE_roomtap")
+    );
+    let t = Tmux::start("demo", &cmd, &[]);
+    t.wait("actions from both apps", 30, |t| {
+        let s = t.screen();
+        s.contains("ACTION       shop") && s.contains("ACTION       chat")
+    });
+    // Focus the timeline, pick the second state of the selected app, jump.
+    for k in ["4", "g", "Down", "Enter"] {
+        t.tmux(&["send-keys", "-t", &t.session, k]);
+    }
+    t.wait("the jump reported as reaching one app", 10, |t| {
+        let s = t.screen();
+        s.contains("sent to") && s.contains("only")
+    });
+    t.tmux(&["send-keys", "-t", &t.session, "q"]);
+    t.wait("a clean exit", 10, |t| t.screen().contains("EXITED 0"));
+}

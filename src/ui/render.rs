@@ -163,6 +163,15 @@ fn draw_logs(f: &mut Frame, app: &App, area: Rect) {
     let sel = app.log_view_index().unwrap_or(len - 1);
     let off = scroll_offset(&app.ui.log_offset, sel, height, len);
     let mut lines = Vec::with_capacity(height);
+    // As wide as the longest source label (labels are short: 4..10).
+    let src_w = app
+        .store
+        .sources
+        .iter()
+        .map(|s| s.label.chars().count())
+        .max()
+        .unwrap_or(6)
+        .clamp(4, 10);
     for i in off..(off + height).min(len) {
         let Some(e) = logs.view_get(i) else { break };
         let src = app
@@ -174,7 +183,7 @@ fn draw_logs(f: &mut Frame, app: &App, area: Rect) {
         let mut spans = vec![
             Span::styled(fmt_time(e.at_ms), t.dim),
             Span::raw(" "),
-            Span::styled(format!("{:<6.6}", src), t.key),
+            Span::styled(format!("{src:<src_w$.src_w$}"), t.key),
             Span::raw(" "),
             Span::styled(format!("{:<5}", e.level.label()), t.level(e.level)),
             Span::raw(" "),
