@@ -58,6 +58,26 @@ pub enum EventKind {
     /// A command really went out on the wire (echoed so the store can track
     /// state the remote side never confirms, e.g. JUMP_TO_STATE).
     CommandSent(Command),
+    /// A server source's connected clients (replace, not add).
+    Peers(Vec<PeerRow>),
+}
+
+/// One client of a server source (roomtap's relay), for the Connections pane.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PeerRow {
+    /// Socket id.
+    pub id: String,
+    /// Remote address, or "in-process".
+    pub addr: String,
+    /// "app", "monitor" or "client" (not logged in yet).
+    pub role: &'static str,
+    /// Protocol generation ("v1", "v2", "?").
+    pub proto: &'static str,
+    /// App name and instances, when known.
+    pub name: Option<String>,
+    pub instances: Vec<String>,
+    /// Frames dropped because this client did not keep up.
+    pub dropped: u64,
 }
 
 #[derive(Debug, Clone, PartialEq)]

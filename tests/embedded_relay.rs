@@ -111,6 +111,20 @@ async fn both_generations_stay_connected_and_stream() {
     };
     assert_eq!(proto("cur"), Some((Role::App, Proto::V2)), "{clients:?}");
     assert_eq!(proto("leg"), Some((Role::App, Proto::V1)), "{clients:?}");
+    // The Connections pane lists them under the relay, and its counters move.
+    h.until("clients and traffic reported", 10, |a| {
+        let s = &a.store.sources[0];
+        let has = |name: &str, proto: &str| {
+            s.peers
+                .iter()
+                .any(|p| p.role == "app" && p.proto == proto && p.name.as_deref() == Some(name))
+        };
+        has("cur", "v2")
+            && has("leg", "v1")
+            && s.conn.stats.frames_in > 20
+            && s.conn.stats.bytes_out > 0
+    })
+    .await;
     // Each app logged in once: nobody was dropped for missing pongs.
     assert_eq!(
         logs_matching(&h.app, "app logged in"),
@@ -361,8 +375,14 @@ async fn an_oversized_frame_closes_only_that_socket() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_monitor_cannot_grow_the_relay_memory() {
-    let mut h = Harness::embedded(RelayConfig { queue: 8, ..cfg() }).await;
-    // A monitor that never reads.
+    // A monitor that never reads (nor pongs: the ping timeout is long
+    // enough that it is still there when the drops are checked).
+    let mut h = Harness::embedded(RelayConfig {
+        queue: 8,
+        ping_timeout: Duration::from_secs(120),
+        ..cfg()
+    })
+    .await;
     let _stuck = raw_client(h.port(), Some("{}"), Some("log")).await;
     let mut app = raw_client(h.port(), Some(r#""master""#), None).await;
     let payload = "y".repeat(1000);
@@ -481,4 +501,28 @@ async fn a_separate_monitor_survives_a_relay_restart() {
         "history from before the restart is kept"
     );
     drop(app);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_over_the_limit_are_refused_and_logged() {
+    let mut h = Harness::embedded(RelayConfig {
+        max_conns: 2,
+        ..cfg()
+    })
+    .await;
+    let port = h.port();
+    // Two sockets fill the relay (the in-process monitor is not a socket).
+    let _a = raw_client(port, Some("{}"), Some("log")).await;
+    let _b = raw_client(port, Some("{}"), Some("log")).await;
+    let url = format!("ws://127.0.0.1:{port}/socketcluster/");
+    match tokio_tungstenite::connect_async(url.as_str()).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => {
+            assert_eq!(resp.status().as_u16(), 503)
+        }
+        other => panic!("a third socket should get HTTP 503, got {other:?}"),
+    }
+    h.until("the refusal logged", 10, |a| {
+        logs_matching(a, "connection limit reached") == 1
+    })
+    .await;
 }

@@ -249,3 +249,59 @@ fn remote_text_in_notes_shows_control_pictures() {
     assert!(text.contains("reducer error: boom␛[2J"), "{text}");
     assert!(text.contains("@@INIT␛]0;t␇"), "action types too: {text}");
 }
+
+#[test]
+fn connections_pane_lists_relay_clients() {
+    use roomtap::event::{EventKind, PeerRow, SourceEvent, TrafficStats};
+    let mut a = populated();
+    let server = a.store.add_source(
+        "relay",
+        "roomtap relay",
+        "ws://127.0.0.1:8000/socketcluster/",
+    );
+    let row = |id: &str, role, proto, name: Option<&str>, inst: &[&str], dropped| PeerRow {
+        id: id.into(),
+        addr: "127.0.0.1:50412".into(),
+        role,
+        proto,
+        name: name.map(Into::into),
+        instances: inst.iter().map(|s| s.to_string()).collect(),
+        dropped,
+    };
+    for kind in [
+        EventKind::Stats(TrafficStats {
+            bytes_in: 48_200,
+            bytes_out: 96_400,
+            frames_in: 40,
+            frames_out: 80,
+            ..Default::default()
+        }),
+        EventKind::Peers(vec![
+            row(
+                "Up_24t8RyzhUb1e8AAAB",
+                "app",
+                "v2",
+                Some("shop"),
+                &["3qzv910jqf"],
+                0,
+            ),
+            row(
+                "xTJpsv966NfopKSLAAAB",
+                "app",
+                "v1",
+                Some("legacy\u{1b}[2J"),
+                &[],
+                0,
+            ),
+            row("K0u6KZUC1wNMlUnAUAte", "monitor", "v2", None, &[], 120),
+        ]),
+    ] {
+        a.apply(SourceEvent::new(server, kind));
+    }
+    a.act(Action::Focus(Pane::Connections));
+    a.act(Action::Zoom);
+    let t = render(&mut a, 100, 20);
+    let screen = format!("{}", t.backend());
+    assert!(!screen.contains('\u{1b}'));
+    insta::assert_snapshot!(screen);
+}

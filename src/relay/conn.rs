@@ -209,19 +209,26 @@ async fn upgrade(hub: Arc<Hub>, tcp: tokio::net::TcpStream, peer: SocketAddr) {
     };
     let (mut sink, stream) = ws.split();
     let (out_tx, mut out_rx) = mpsc::channel::<Message>(cfg.queue.max(1));
+    let counted = hub.clone();
     let writer = tokio::spawn(async move {
+        let traffic = &counted.traffic;
         while let Some(m) = out_rx.recv().await {
             let mut closing = matches!(m, Message::Close(_));
+            // Counted once per batch: one atomic add, not one per frame.
+            let (mut frames, mut bytes) = (1u64, m.len() as u64);
             if sink.feed(m).await.is_err() {
                 return;
             }
             // Write what else is queued before one flush.
             while !closing && let Ok(m) = out_rx.try_recv() {
                 closing = matches!(m, Message::Close(_));
+                frames += 1;
+                bytes += m.len() as u64;
                 if sink.feed(m).await.is_err() {
                     return;
                 }
             }
+            traffic.add_out(frames, bytes);
             if sink.flush().await.is_err() || closing {
                 break;
             }
@@ -364,6 +371,9 @@ where
                 Some(Err(e)) => break format!("connection error: {e}"),
                 Some(Ok(Message::Text(t))) => {
                     last_rx = Instant::now();
+                    if !local {
+                        hub.traffic.add_in(t.len());
+                    }
                     if let Err(why) = on_text(&hub, &id, &peer, &out, &mut proto, t.as_str()).await {
                         break why;
                     }
@@ -378,6 +388,9 @@ where
                 }
                 Some(Ok(Message::Binary(b))) => {
                     last_rx = Instant::now();
+                    if !local {
+                        hub.traffic.add_in(b.len());
+                    }
                     if !binary_noted {
                         binary_noted = true;
                         hub.malformed(&id, &peer, format!("binary frame of {} bytes ignored (SocketCluster sends text)", b.len()), "");

@@ -154,6 +154,31 @@ pub(crate) struct Hub {
     seed: AtomicU64,
     /// Set when the relay stops: every session closes (1001).
     closing: tokio::sync::watch::Sender<bool>,
+    /// Wire traffic of every socket (in-process clients are not counted).
+    pub(crate) traffic: Traffic,
+    /// What was last reported (to report only changes).
+    reported: Mutex<(crate::event::TrafficStats, Vec<crate::event::PeerRow>)>,
+}
+
+/// Relay-wide byte and frame counters.
+#[derive(Default)]
+pub(crate) struct Traffic {
+    pub(crate) bytes_in: AtomicU64,
+    pub(crate) frames_in: AtomicU64,
+    pub(crate) bytes_out: AtomicU64,
+    pub(crate) frames_out: AtomicU64,
+}
+
+impl Traffic {
+    pub(crate) fn add_in(&self, bytes: usize) {
+        self.bytes_in.fetch_add(bytes as u64, Ordering::Relaxed);
+        self.frames_in.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn add_out(&self, frames: u64, bytes: u64) {
+        self.bytes_out.fetch_add(bytes, Ordering::Relaxed);
+        self.frames_out.fetch_add(frames, Ordering::Relaxed);
+    }
 }
 
 impl Hub {
@@ -532,7 +557,9 @@ impl Hub {
         v
     }
 
-    fn flush_channel_stats(&self) {
+    /// Channel counts since the last flush, and the relay's traffic and
+    /// clients when they changed.
+    fn flush_stats(&self) {
         let Some(em) = &self.em else { return };
         let deltas: Vec<_> = self.state().channel_deltas.drain().collect();
         for (channel, (count, bytes)) in deltas {
@@ -540,6 +567,43 @@ impl Hub {
                 channel,
                 change: ChannelChange::Messages { count, bytes },
             });
+        }
+        let t = &self.traffic;
+        let stats = crate::event::TrafficStats {
+            bytes_in: t.bytes_in.load(Ordering::Relaxed),
+            bytes_out: t.bytes_out.load(Ordering::Relaxed),
+            frames_in: t.frames_in.load(Ordering::Relaxed),
+            frames_out: t.frames_out.load(Ordering::Relaxed),
+            messages_in: 0,
+            messages_out: 0,
+        };
+        let peers: Vec<crate::event::PeerRow> = self
+            .clients()
+            .into_iter()
+            .map(|c| crate::event::PeerRow {
+                id: c.id,
+                addr: c.peer,
+                role: match c.role {
+                    Role::App => "app",
+                    Role::Monitor => "monitor",
+                    Role::Unknown => "client",
+                },
+                proto: match c.proto {
+                    Proto::V1 => "v1",
+                    Proto::V2 => "v2",
+                    Proto::Unknown => "?",
+                },
+                name: c.name,
+                instances: c.instances,
+                dropped: c.dropped,
+            })
+            .collect();
+        let mut last = self.reported.lock().unwrap_or_else(|p| p.into_inner());
+        if last.0 != stats && em.try_emit(EventKind::Stats(stats)) {
+            last.0 = stats;
+        }
+        if last.1 != peers && em.try_emit(EventKind::Peers(peers.clone())) {
+            last.1 = peers;
         }
     }
 }
@@ -569,6 +633,8 @@ impl Relay {
             conns: AtomicUsize::new(0),
             seed: AtomicU64::new(seed),
             closing: tokio::sync::watch::Sender::new(false),
+            traffic: Traffic::default(),
+            reported: Mutex::new(Default::default()),
         });
         if let Some(em) = &hub.em {
             em.try_emit(EventKind::Conn(ConnState::Connected {
@@ -591,7 +657,7 @@ impl Relay {
             let mut tick = tokio::time::interval(Duration::from_millis(250));
             loop {
                 tick.tick().await;
-                h.flush_channel_stats();
+                h.flush_stats();
             }
         });
         Ok(Relay {

@@ -103,6 +103,8 @@ pub struct SourceInfo {
     /// Commands naming an instance reach only that app (roomtap's own
     /// relay); otherwise the relay broadcasts them to every app.
     pub targets_instances: bool,
+    /// Clients of a server source (roomtap's relay), newest report.
+    pub peers: Vec<crate::event::PeerRow>,
 }
 
 pub struct Store {
@@ -180,6 +182,7 @@ impl Store {
             channels: BTreeMap::new(),
             malformed: 0,
             targets_instances: false,
+            peers: Vec::new(),
         });
         (self.sources.len() - 1) as SourceId
     }
@@ -208,6 +211,10 @@ impl Store {
             EventKind::Conn(state) => self.on_conn(source, at_ms, state),
             EventKind::Stats(stats) => {
                 self.sources[source as usize].conn.stats = stats;
+                Dirty::CONNECTIONS
+            }
+            EventKind::Peers(rows) => {
+                self.sources[source as usize].peers = rows;
                 Dirty::CONNECTIONS
             }
             EventKind::Rtt(rtt) => {

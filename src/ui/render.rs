@@ -341,8 +341,58 @@ fn draw_connections(f: &mut Frame, app: &App, area: Rect) {
                 Span::styled(sanitize_capped(e, 200).into_owned(), t.error),
             ]));
         }
+        peer_lines(&mut lines, app, s);
     }
     f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+}
+
+/// A server source's clients, one line each (the first few).
+fn peer_lines(lines: &mut Vec<Line<'static>>, app: &App, s: &crate::store::SourceInfo) {
+    const SHOWN: usize = 8;
+    if s.peers.is_empty() {
+        return;
+    }
+    let t = &app.theme;
+    let count = |role: &str| s.peers.iter().filter(|p| p.role == role).count();
+    lines.push(Line::from(Span::raw(format!(
+        "  clients {} (apps {}, monitors {})",
+        s.peers.len(),
+        count("app"),
+        count("monitor")
+    ))));
+    for p in s.peers.iter().take(SHOWN) {
+        let mut who = p.role.to_string();
+        if let Some(n) = &p.name {
+            who.push(' ');
+            who.push_str(&sanitize_capped(n, 40));
+        }
+        if !p.instances.is_empty() {
+            who.push_str(&format!(
+                " [{}]",
+                sanitize_capped(&p.instances.join(", "), 60)
+            ));
+        }
+        let mut spans = vec![
+            Span::raw("    "),
+            Span::styled(format!("{who:<24}"), t.key),
+            Span::styled(format!(" {:<3}", p.proto), t.dim),
+            Span::raw(format!(
+                " {}  {}",
+                sanitize_capped(&p.addr, 40),
+                sanitize_capped(&p.id, 24)
+            )),
+        ];
+        if p.dropped > 0 {
+            spans.push(Span::styled(format!("  dropped {}", p.dropped), t.warn));
+        }
+        lines.push(Line::from(spans));
+    }
+    if s.peers.len() > SHOWN {
+        lines.push(Line::from(Span::styled(
+            format!("    … {} more", s.peers.len() - SHOWN),
+            t.dim,
+        )));
+    }
 }
 
 fn draw_timeline(f: &mut Frame, app: &App, area: Rect) {
