@@ -526,3 +526,53 @@ async fn connections_over_the_limit_are_refused_and_logged() {
     })
     .await;
 }
+
+/// Send an RPC and wait for its reply (frames in between are returned).
+async fn rpc(
+    ws: &mut tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    cid: u64,
+    event: &str,
+    data: &str,
+) -> Vec<String> {
+    ws.send(Message::text(format!(
+        r#"{{"event":"{event}","data":{data},"cid":{cid}}}"#
+    )))
+    .await
+    .unwrap();
+    let want = format!(r#"{{"rid":{cid}"#);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let mut seen = Vec::new();
+    loop {
+        match tokio::time::timeout_at(deadline, ws.next()).await {
+            Ok(Some(Ok(Message::Text(t)))) if t.starts_with(&want) => return seen,
+            Ok(Some(Ok(Message::Text(t)))) => seen.push(t.to_string()),
+            Ok(Some(Ok(_))) => {}
+            other => panic!("no reply to {event}: {other:?}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unsubscribed_monitors_get_nothing_until_they_subscribe_again() {
+    let h = Harness::embedded(cfg()).await;
+    let mut mon = raw_client(h.port(), Some("{}"), Some("log")).await;
+    let mut app = raw_client(h.port(), Some(r#""master""#), None).await;
+    let say = |n: &str| {
+        Message::text(format!(
+            r#"{{"event":"log","data":{{"type":"ACTION","instanceId":"u","name":"{n}"}}}}"#
+        ))
+    };
+    rpc(&mut mon, 10, "#unsubscribe", r#"{"channel":"log"}"#).await;
+    // The app's frames are handled in order: once its RPC is answered,
+    // "gone" has been routed (to nobody).
+    app.send(say("gone")).await.unwrap();
+    rpc(&mut app, 10, "#subscribe", r#"{"channel":"respond"}"#).await;
+    rpc(&mut mon, 11, "#subscribe", r#"{"channel":"log"}"#).await;
+    app.send(say("back")).await.unwrap();
+    rpc(&mut app, 11, "#subscribe", r#"{"channel":"x"}"#).await;
+    // Everything the monitor got up to an RPC answered after "back".
+    let got = rpc(&mut mon, 12, "#subscribe", r#"{"channel":"y"}"#).await;
+    let got = got.join("\n");
+    assert!(got.contains(r#""name":"back""#), "{got}");
+    assert!(!got.contains(r#""name":"gone""#), "{got}");
+}

@@ -144,6 +144,9 @@ struct State {
     owners: HashMap<String, Arc<str>>,
     /// Messages and bytes per channel since the last stats flush.
     channel_deltas: HashMap<String, (u64, u64)>,
+    /// channel → subscribed sockets (the same facts as each `Sock::subs`,
+    /// indexed for publishing: one lookup per message, not one per socket).
+    subscribers: HashMap<String, Vec<Arc<str>>>,
 }
 
 pub(crate) struct Hub {
@@ -271,6 +274,20 @@ impl Hub {
             return;
         };
         let fresh = s.subs.insert(channel.to_string());
+        if fresh {
+            let key = st
+                .socks
+                .get_key_value(id)
+                .map(|(k, _)| k.clone())
+                .unwrap_or_else(|| id.into());
+            st.subscribers
+                .entry(channel.to_string())
+                .or_default()
+                .push(key);
+        }
+        let Some(s) = st.socks.get(id) else {
+            return;
+        };
         // An app subscribing while monitors are connected would miss their
         // START (it announced itself before this subscription): send it now.
         if fresh && channel == "respond" && s.role == Role::App && Self::monitors(&st) > 0 {
@@ -280,14 +297,28 @@ impl Hub {
     }
 
     fn unsubscribe(&self, id: &str, channel: &str) {
-        if let Some(s) = self.state().socks.get_mut(id) {
+        let mut st = self.state();
+        if let Some(s) = st.socks.get_mut(id) {
             s.subs.remove(channel);
+        }
+        Self::unindex(&mut st, id, channel);
+    }
+
+    fn unindex(st: &mut State, id: &str, channel: &str) {
+        if let Some(v) = st.subscribers.get_mut(channel) {
+            v.retain(|s| &**s != id);
+            if v.is_empty() {
+                st.subscribers.remove(channel);
+            }
         }
     }
 
     /// Queue `msg` for socket `id`; a full queue drops it (counted).
     fn deliver(st: &mut State, id: &str, msg: Message) -> Option<(u64, String)> {
-        let s = st.socks.get_mut(id)?;
+        Self::deliver_to(st.socks.get_mut(id)?, msg)
+    }
+
+    fn deliver_to(s: &mut Sock, msg: Message) -> Option<(u64, String)> {
         match s.out.try_send(msg) {
             Ok(()) => None,
             Err(mpsc::error::TrySendError::Full(_)) => {
@@ -328,16 +359,19 @@ impl Hub {
         let frame = packet::publish(channel, data);
         Self::count_channel(st, channel, frame.len());
         let msg = Message::text(frame);
-        let targets: Vec<Arc<str>> = st
-            .socks
-            .iter()
-            .filter(|(id, s)| s.subs.contains(channel) && filter(id, s))
-            .map(|(id, _)| id.clone())
-            .collect();
         let mut drops = Vec::new();
-        for id in targets {
-            if let Some(d) = Self::deliver(st, &id, msg.clone()) {
-                drops.push((id, d));
+        let State {
+            socks, subscribers, ..
+        } = st;
+        for id in subscribers.get(channel).map(Vec::as_slice).unwrap_or(&[]) {
+            let Some(s) = socks.get_mut(&**id) else {
+                continue;
+            };
+            if !filter(id, s) {
+                continue;
+            }
+            if let Some(d) = Self::deliver_to(s, msg.clone()) {
+                drops.push((id.clone(), d));
             }
         }
         for (id, (n, peer)) in drops {
@@ -480,6 +514,9 @@ impl Hub {
             return;
         };
         st.owners.retain(|_, o| &**o != id);
+        for ch in &s.subs {
+            Self::unindex(&mut st, id, ch);
+        }
         let note = packet::disconnected(id);
         match s.role {
             Role::App => self.publish_filtered(&mut st, "log", &note, |_, _| true),

@@ -120,12 +120,18 @@ pub struct AppFacts<'a> {
 pub fn app_facts(data: &str) -> AppFacts<'_> {
     let b = data.as_bytes();
     let mut f = AppFacts::default();
+    let (mut has_inst, mut has_name, mut has_ty) = (false, false, false);
     let _ = walk(data, 0, |k, start| {
+        // Apps send these before the large payload: once all three were
+        // seen, stop rather than scan the payload again.
+        if has_inst && has_name && has_ty {
+            return None;
+        }
         let v = value(b, start)?;
         match k {
-            "instanceId" => f.instance_id = plain_str(data, v),
-            "name" => f.name = plain_str(data, v),
-            "type" => f.ty = plain_str(data, v),
+            "instanceId" => (f.instance_id, has_inst) = (plain_str(data, v), true),
+            "name" => (f.name, has_name) = (plain_str(data, v), true),
+            "type" => (f.ty, has_ty) = (plain_str(data, v), true),
             _ => {}
         }
         Some(v.end)
