@@ -194,6 +194,23 @@ async fn history_commands_from_the_ui_change_the_demo_app() {
         named(app, "shop").is_some_and(|i| i.entries.len() == 1)
     })
     .await;
+    // Two more actions, then rollback: back to the committed state.
+    dispatch_n(&a, 2).await;
+    wait_view(&mut a, "two more", |v| v.staged.len() == 3).await;
+    h.app.act(Action::Rollback);
+    h.flush();
+    let v = wait_view(&mut a, "rolled back", |v| v.staged == [0]).await;
+    assert_eq!(v.state, before);
+    // Reset: back to the state the store was created with.
+    let initial = shop_reducer(None, &serde_json::json!({"type": "@@INIT"})).unwrap();
+    assert_ne!(
+        before, initial,
+        "the committed state is not the initial one"
+    );
+    h.app.act(Action::Reset);
+    h.flush();
+    let v = wait_view(&mut a, "reset", |v| v.state == initial).await;
+    assert_eq!(v.staged, [0]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

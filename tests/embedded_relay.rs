@@ -529,7 +529,9 @@ async fn connections_over_the_limit_are_refused_and_logged() {
 
 /// Send an RPC and wait for its reply (frames in between are returned).
 async fn rpc(
-    ws: &mut tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    ws: &mut tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
     cid: u64,
     event: &str,
     data: &str,

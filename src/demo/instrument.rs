@@ -261,8 +261,10 @@ impl Instrument {
                 if active {
                     self.skipped.retain(|x| !(start..end).contains(x));
                 } else {
-                    // lodash union: existing first, then the new ones.
-                    for id in start..end {
+                    // lodash union: existing first, then the new ones
+                    // (ids that never existed cannot be skipped: a huge
+                    // range from a monitor stays cheap).
+                    for id in start..end.min(self.next_action_id) {
                         if !self.skipped.contains(&id) {
                             self.skipped.push(id);
                         }
