@@ -4,6 +4,7 @@
 //! backoff and jitter, written once here.
 
 pub mod relay;
+pub mod room;
 pub mod transport;
 
 use std::future::Future;
