@@ -9,6 +9,7 @@ pub mod cli;
 pub mod demo;
 pub mod event;
 pub mod relay;
+pub mod room;
 pub mod runtime;
 pub mod sources;
 pub mod store;
