@@ -212,6 +212,23 @@ impl App {
                     });
                 }
             }
+            Action::Watch => {
+                if let Some(source) = self.room_target() {
+                    self.commands.push(Command {
+                        source,
+                        kind: CommandKind::Watch(None),
+                    });
+                    self.ui.say("developer logs: toggling watching");
+                }
+            }
+            Action::CommandLine => {
+                if self.room_target().is_some() {
+                    self.ui.prompt = Some(Prompt {
+                        kind: PromptKind::Command,
+                        text: String::new(),
+                    });
+                }
+            }
             Action::NextInstance => {
                 let n = self.store.timeline.instances.len();
                 if n > 0 {
@@ -287,6 +304,24 @@ impl App {
                 });
                 match p.kind {
                     PromptKind::Filter(_) => {}
+                    PromptKind::Command => match crate::ui::cmdline::parse(&p.text) {
+                        Ok(kind) => {
+                            if let Some(source) = self.room_target() {
+                                let what = match &kind {
+                                    CommandKind::Watch(Some(true)) => "watch".to_string(),
+                                    CommandKind::Watch(_) => "unwatch".to_string(),
+                                    _ => "developer log".to_string(),
+                                };
+                                self.commands.push(Command { source, kind });
+                                self.ui.say(format!("sent: {what}"));
+                            }
+                        }
+                        Err(e) => {
+                            // Keep the text so it can be fixed.
+                            self.ui.warn(e);
+                            self.ui.prompt = Some(p);
+                        }
+                    },
                     PromptKind::Dispatch => {
                         let text = p.text.trim().to_string();
                         if text.is_empty() {
@@ -321,6 +356,33 @@ impl App {
                 }
             }
         }
+    }
+
+    /// The room that room commands go to: the one selected in Connections,
+    /// else the first; a status says why when there is none.
+    pub fn room_target(&mut self) -> Option<crate::event::SourceId> {
+        if let Some(why) = &self.read_only {
+            let why = why.clone();
+            self.ui.warn(why);
+            return None;
+        }
+        let rooms: Vec<usize> = (0..self.store.sources.len())
+            .filter(|&i| self.store.sources[i].kind == "room")
+            .collect();
+        let sel = self
+            .ui
+            .conn_sel
+            .min(self.store.sources.len().saturating_sub(1));
+        let chosen = if self.ui.focus == Pane::Connections && rooms.contains(&sel) {
+            Some(sel)
+        } else {
+            rooms.first().copied()
+        };
+        if chosen.is_none() {
+            self.ui
+                .warn("no room source: start roomtap with `room URL` or --room URL");
+        }
+        chosen.map(|i| i as crate::event::SourceId)
     }
 
     /// The selected instance as a command target, or a status saying why not.

@@ -15,6 +15,8 @@ pub struct Cli {
     pub ui: UiArgs,
     #[command(flatten)]
     pub serve: ServeArgs,
+    #[command(flatten)]
+    pub room: RoomArgs,
     #[command(subcommand)]
     pub command: Option<Cmd>,
 }
@@ -90,6 +92,37 @@ impl ServeArgs {
     }
 }
 
+/// MeshAgent rooms (`roomtap room`, `--room` with any other source).
+#[derive(Debug, Args, Clone)]
+pub struct RoomArgs {
+    /// Also inspect a MeshAgent room (ws:// URL or room NAME); repeatable.
+    #[arg(long = "room", global = true, value_name = "URL|NAME")]
+    pub rooms: Vec<String>,
+    /// File whose first line is the room token (JWT).
+    #[arg(long, global = true, env = "ROOMTAP_TOKEN_FILE", value_name = "FILE")]
+    pub token_file: Option<std::path::PathBuf>,
+    /// Environment variable that holds the room token.
+    #[arg(long, global = true, value_name = "VAR")]
+    pub token_env: Option<String>,
+    /// The room token itself. Works, but lands in shell history and `ps`: prefer --token-file
+    /// or MESHAGENT_TOKEN.
+    #[arg(long, global = true, value_name = "JWT")]
+    pub token: Option<String>,
+    /// The room's HS256 secret: roomtap mints its own token for the room (as the SDKs do with
+    /// MESHAGENT_SECRET); `room-server` checks tokens with it. Never shown or logged.
+    #[arg(long, global = true, env = "MESHAGENT_SECRET", hide_env_values = true)]
+    pub room_secret: Option<String>,
+    /// Do not watch developer logs on connect (w toggles it).
+    #[arg(long, global = true)]
+    pub no_watch: bool,
+    /// Developer-log protocol: auto (the toolkit, else legacy), current or legacy.
+    #[arg(long, global = true, default_value = "auto", value_parser = ["auto", "current", "legacy"])]
+    pub dev_logs: String,
+    /// Port of `room-server`.
+    #[arg(long, global = true, default_value_t = 8765)]
+    pub room_port: u16,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Cmd {
     /// Monitor a Redux DevTools remote relay (@redux-devtools/cli or remotedev-server).
@@ -98,6 +131,16 @@ pub enum Cmd {
         #[arg(env = "ROOMTAP_RELAY_URL", default_value = crate::sources::relay::DEFAULT_URL)]
         url: String,
     },
+    /// Inspect a MeshAgent room: live developer logs (both protocol generations), room status,
+    /// connection facts. NAME uses MESHAGENT_ROOM_URL / MESHAGENT_API_URL as the SDKs do.
+    Room {
+        /// ws[s]://HOST/rooms/NAME, or a room NAME.
+        #[arg(env = "MESHAGENT_ROOM", value_name = "URL|NAME")]
+        target: String,
+    },
+    /// Run roomtap's MeshAgent room server alone, headless, logging to stderr (on
+    /// 127.0.0.1:--room-port; checks HS256 tokens when --room-secret / MESHAGENT_SECRET is set).
+    RoomServer,
     /// Run roomtap's relay alone, headless, logging to stderr (other monitors can use it).
     Serve,
     /// roomtap's relay and inspector with two simulated apps (a shop and a chat) that really

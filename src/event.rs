@@ -60,6 +60,9 @@ pub enum EventKind {
     CommandSent(Command),
     /// A server source's connected clients (replace, not add).
     Peers(Vec<PeerRow>),
+    /// Named facts about the source for the Connections pane (room name,
+    /// participant, developer-log watching...). Replace, not add.
+    Facts(Vec<(String, String)>),
 }
 
 /// One client of a server source (roomtap's relay), for the Connections pane.
@@ -347,4 +350,20 @@ pub enum CommandKind {
     Start,
     /// Ask for a fresh STATE.
     Update { instance: String },
+    /// Developer-log watching on a room: on, off, or the other way round.
+    Watch(Option<bool>),
+    /// Send a developer log to a room.
+    DevLog(DevLog),
+}
+
+/// A developer log a room source sends (`RoomClient.developer`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum DevLog {
+    /// `developer.log(type, data)`; `data` is JSON object text.
+    Log { ty: String, data: String },
+    /// `developer.info/warning/error(message)`; `level` is one of those.
+    Say {
+        level: &'static str,
+        message: String,
+    },
 }

@@ -195,7 +195,10 @@ fn our_monitor_frames_match_the_captured_ones() {
     assert_eq!(sent[0], codec::encode_handshake(1));
     assert_eq!(sent[1], codec::encode_login_monitor(2));
     assert_eq!(sent[2], codec::encode_subscribe("log", 3));
-    let start = codec::encode_transmit("respond", &codec::command_message(&CommandKind::Start, 0));
+    let start = codec::encode_transmit(
+        "respond",
+        &codec::command_message(&CommandKind::Start, 0).unwrap(),
+    );
     assert_eq!(sent[3], start);
     let jump = codec::encode_transmit(
         "respond",
@@ -205,7 +208,8 @@ fn our_monitor_frames_match_the_captured_ones() {
                 action: LiftedAction::JumpToState { index: 1 },
             },
             0,
-        ),
+        )
+        .unwrap(),
     );
     assert!(sent.contains(&jump.as_str()), "{jump}");
     let toggle = codec::encode_transmit(
@@ -216,7 +220,8 @@ fn our_monitor_frames_match_the_captured_ones() {
                 action: LiftedAction::ToggleAction { id: 1 },
             },
             0,
-        ),
+        )
+        .unwrap(),
     );
     assert!(sent.contains(&toggle.as_str()), "{toggle}");
     let commit = codec::command_message(
@@ -225,7 +230,8 @@ fn our_monitor_frames_match_the_captured_ones() {
             action: LiftedAction::Commit,
         },
         1795344169584,
-    );
+    )
+    .unwrap();
     assert!(sent.iter().any(|s| s.contains(&commit)), "{commit}");
 }
 

@@ -305,3 +305,81 @@ fn connections_pane_lists_relay_clients() {
     assert!(!screen.contains('\u{1b}'));
     insta::assert_snapshot!(screen);
 }
+
+/// A MeshAgent room: its facts in Connections (room, participant, which
+/// developer-log generation is in use), developer logs in Logs with the
+/// levels of their otel records, and the room channel in Channels.
+#[test]
+fn room_source_in_every_pane() {
+    use roomtap::event::{ChannelChange, EventKind, SourceEvent};
+    use roomtap::sources::room::logs;
+    let mut a = app_blank();
+    let room = a
+        .store
+        .add_source("room", "room", "ws://127.0.0.1:8765/rooms/test");
+    let at = |ms: u64, kind| SourceEvent {
+        source: room,
+        at_ms: T0 + ms,
+        kind,
+    };
+    a.apply(at(
+        0,
+        EventKind::Conn(ConnState::Connected {
+            session: Some("session-0001".into()),
+        }),
+    ));
+    a.apply(at(
+        1,
+        EventKind::Facts(vec![
+            ("room".into(), "test".into()),
+            ("participant".into(), "participant-0001".into()),
+            ("developer logs".into(), "on (developer toolkit)".into()),
+            (
+                "status".into(),
+                "degraded: indexer queue is backing up".into(),
+            ),
+        ]),
+    ));
+    a.apply(at(
+        2,
+        EventKind::Channel {
+            channel: "developer.logs".into(),
+            change: ChannelChange::Subscribed,
+        },
+    ));
+    let otel = serde_json::json!({"resourceLogs": [{
+    "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "indexer"}}]},
+    "scopeLogs": [{"logRecords": [
+        {"timeUnixNano": ((T0 + 100) * 1_000_000).to_string(), "severityNumber": 13,
+         "body": {"stringValue": "embedding request timed out"},
+         "attributes": [{"key": "attempt", "value": {"intValue": "2"}}]},
+        {"timeUnixNano": ((T0 + 200) * 1_000_000).to_string(), "severityNumber": 17,
+         "body": {"stringValue": "cannot read storage object"}}
+    ]}]}]});
+    let mut lines = logs::lines("otel.log", &otel);
+    lines.extend(logs::lines(
+        "agent.turn",
+        &serde_json::json!({"message": "draft a reply", "user": "ana"}),
+    ));
+    for (i, l) in lines.into_iter().enumerate() {
+        let ms = l.at_ms.map(|t| t - T0).unwrap_or(300 + i as u64);
+        a.apply(at(ms, EventKind::Log(l.record)));
+    }
+    a.apply(at(
+        900,
+        EventKind::Channel {
+            channel: "developer.logs".into(),
+            change: ChannelChange::Messages {
+                count: 2,
+                bytes: 640,
+            },
+        },
+    ));
+    a.act(Action::Focus(Pane::Logs));
+    let t = render(&mut a, 120, 30);
+    let screen = format!("{}", t.backend());
+    assert!(screen.contains("developer logs on (developer toolkit)"));
+    assert!(screen.contains("w watch · : room command"));
+    assert!(screen.contains("WARN  indexer"));
+    insta::assert_snapshot!(screen);
+}

@@ -12,6 +12,7 @@
 pub mod client;
 pub mod instrument;
 pub mod remote;
+pub mod room;
 
 use serde_json::{Value, json};
 

@@ -35,6 +35,18 @@ impl Emitter {
             .is_ok()
     }
 
+    /// An event dated by the remote side (ms since epoch).
+    pub async fn emit_at(&self, at_ms: u64, kind: EventKind) -> bool {
+        self.tx
+            .send(SourceEvent {
+                source: self.source,
+                at_ms,
+                kind,
+            })
+            .await
+            .is_ok()
+    }
+
     /// For callers that must not wait (e.g. while holding a lock): a full
     /// queue drops the event.
     pub fn try_emit(&self, kind: EventKind) -> bool {

@@ -105,6 +105,8 @@ pub struct SourceInfo {
     pub targets_instances: bool,
     /// Clients of a server source (roomtap's relay), newest report.
     pub peers: Vec<crate::event::PeerRow>,
+    /// Named facts the source reported (room, participant, watching...).
+    pub facts: Vec<(String, String)>,
 }
 
 pub struct Store {
@@ -183,6 +185,7 @@ impl Store {
             malformed: 0,
             targets_instances: false,
             peers: Vec::new(),
+            facts: Vec::new(),
         });
         (self.sources.len() - 1) as SourceId
     }
@@ -215,6 +218,10 @@ impl Store {
             }
             EventKind::Peers(rows) => {
                 self.sources[source as usize].peers = rows;
+                Dirty::CONNECTIONS
+            }
+            EventKind::Facts(facts) => {
+                self.sources[source as usize].facts = facts;
                 Dirty::CONNECTIONS
             }
             EventKind::Rtt(rtt) => {
@@ -478,6 +485,17 @@ impl Store {
                     self.timeline.instances[i].update_requested = true;
                 }
                 format!("UPDATE → {instance}")
+            }
+            CommandKind::Watch(on) => match on {
+                Some(true) => "developer logs: watch".to_string(),
+                Some(false) => "developer logs: unwatch".to_string(),
+                None => "developer logs: toggle watching".to_string(),
+            },
+            CommandKind::DevLog(crate::event::DevLog::Log { ty, data }) => {
+                format!("developer.log {ty} {data}")
+            }
+            CommandKind::DevLog(crate::event::DevLog::Say { level, message }) => {
+                format!("developer.{level} {message}")
             }
         };
         self.logs

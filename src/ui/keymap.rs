@@ -40,6 +40,10 @@ pub enum Action {
     Help,
     /// Ask the selected app for a fresh STATE.
     Refresh,
+    /// Toggle developer-log watching on the room.
+    Watch,
+    /// Open the `:` command line.
+    CommandLine,
     // Prompt editing.
     Input(char),
     Backspace,
@@ -121,6 +125,8 @@ pub fn map_key(key: KeyEvent, mode: Mode) -> Option<Action> {
         KeyCode::Char('z') => Action::Zoom,
         KeyCode::Char('y') => Action::Copy,
         KeyCode::Char('u') => Action::Refresh,
+        KeyCode::Char('w') => Action::Watch,
+        KeyCode::Char(':') => Action::CommandLine,
         KeyCode::Char('?') => Action::Help,
         _ => return None,
     })
@@ -150,6 +156,8 @@ pub const HELP: &[(&str, &str)] = &[
     ("P", "replay from the selected action to the last"),
     ("u", "ask the app for a fresh STATE (UPDATE)"),
     ("i", "next app instance"),
+    ("w", "room: watch / stop watching developer logs"),
+    (":", "room command: log TYPE {json} · info|warn|error TEXT"),
     ("/", "filter the focused pane (substring)"),
     ("n / N", "next / previous match"),
     ("Esc", "clear filter, close prompt or help"),

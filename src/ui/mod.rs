@@ -1,6 +1,7 @@
 //! The terminal ui: state of the views (selection, focus, prompts, caches)
 //! and pure rendering of the store. Keys become [`keymap::Action`]s.
 
+pub mod cmdline;
 pub mod json;
 pub mod keymap;
 pub mod render;
@@ -73,6 +74,8 @@ impl DetailTab {
 pub enum PromptKind {
     Filter(Pane),
     Dispatch,
+    /// The `:` command line (room commands).
+    Command,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -276,7 +276,12 @@ fn draw_connections(f: &mut Frame, app: &App, area: Rect) {
     }
     let now = crate::event::now_ms();
     let mut lines = Vec::new();
+    let selected = app.ui.conn_sel.min(app.store.sources.len() - 1);
+    let mut selected_at = 0;
     for (i, s) in app.store.sources.iter().enumerate() {
+        if i == selected {
+            selected_at = lines.len();
+        }
         let c = &s.conn;
         let state_style = match c.state {
             ConnState::Connected { .. } => t.info,
@@ -335,6 +340,12 @@ fn draw_connections(f: &mut Frame, app: &App, area: Rect) {
             st.frames_out,
             st.messages_out
         ))));
+        for (k, v) in &s.facts {
+            lines.push(Line::from(vec![
+                Span::raw(format!("  {} ", sanitize_capped(k, 30))),
+                Span::styled(sanitize_capped(v, 120).into_owned(), t.key),
+            ]));
+        }
         if let Some(e) = &c.last_error {
             lines.push(Line::from(vec![
                 Span::raw("  last error "),
@@ -343,7 +354,20 @@ fn draw_connections(f: &mut Frame, app: &App, area: Rect) {
         }
         peer_lines(&mut lines, app, s);
     }
-    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+    // Keep the selected source's block in view (its head at the top when
+    // the whole list does not fit).
+    let fits = lines.len() <= usize::from(area.height);
+    let top = if fits {
+        0
+    } else {
+        selected_at.min(u16::MAX as usize) as u16
+    };
+    f.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((top, 0)),
+        area,
+    );
 }
 
 /// A server source's clients, one line each (the first few).
@@ -635,6 +659,7 @@ fn draw_status(f: &mut Frame, app: &App, area: Rect) {
         let label = match p.kind {
             PromptKind::Filter(_) => "filter /",
             PromptKind::Dispatch => "dispatch (JS object literal) ›",
+            PromptKind::Command => ":",
         };
         Line::from(vec![
             Span::styled(format!(" {label} "), t.key),
@@ -649,12 +674,19 @@ fn draw_status(f: &mut Frame, app: &App, area: Rect) {
         };
         Line::from(Span::styled(format!(" {}", sanitize(msg)), st))
     } else {
+        let has_room = app.store.sources.iter().any(|s| s.kind == "room");
         let hint = match app.ui.focus {
             Pane::Timeline => {
                 "Enter jump · s skip · x sweep · c commit · r rollback · R reset · p pause · l lock · d dispatch · P replay · i app · [ ] tab · ? help"
             }
+            Pane::Logs if has_room => {
+                "/ filter · n/N match · f follow · y copy · w watch · : room command · z zoom · ? help · q quit"
+            }
             Pane::Logs => {
                 "/ filter · n/N match · f follow · y copy · z zoom · Tab next pane · ? help · q quit"
+            }
+            _ if has_room => {
+                "j/k move · w watch · : room command · Tab next pane · z zoom · ? help · q quit"
             }
             _ => "j/k move · Tab next pane · z zoom · ? help · q quit",
         };

@@ -153,6 +153,23 @@ impl Harness {
         }
     }
 
+    /// A room source (as `roomtap room URL`) feeding an `App`; source 0.
+    pub fn room(cfg: roomtap::sources::room::RoomConfig) -> Harness {
+        let mut app = super::app_blank();
+        let id = app.store.add_source("room", "room", &cfg.url);
+        let (tx, rx) = mpsc::channel(8192);
+        let (ctx, crx) = mpsc::channel(256);
+        roomtap::sources::room::spawn(cfg, Emitter::new(id, tx), crx);
+        let mut routes = HashMap::new();
+        routes.insert(id, ctx);
+        Harness {
+            app,
+            events: rx,
+            routes,
+            relay: None,
+        }
+    }
+
     /// Apply events and route commands until `cond` holds (bounded).
     pub async fn until(&mut self, what: &str, secs: u64, cond: impl Fn(&App) -> bool) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
@@ -192,4 +209,22 @@ pub fn dump_logs(app: &App) -> String {
         .map(|e| format!("{} {} {}", e.level.label(), e.kind, e.summary))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// The value of a fact a source reported (Connections pane).
+pub fn fact(app: &App, source: usize, key: &str) -> String {
+    app.store.sources[source]
+        .facts
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default()
+}
+
+/// Whether some log line has this kind and a summary containing `text`.
+pub fn has_log(app: &App, kind: &str, text: &str) -> bool {
+    let logs = &app.store.logs;
+    (0..logs.view_len())
+        .filter_map(|i| logs.view_get(i))
+        .any(|e| e.kind == kind && e.summary.contains(text))
 }

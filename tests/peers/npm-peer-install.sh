@@ -99,7 +99,9 @@ node -e '
   if (bad.length) { console.error(bad.join("\n")); process.exit(1); }
   console.log(got.join(" "));
 ' | sed "s/^/peers[$name]: installed: /" || fail "installed versions do not match package.json"
-if node -e 'require("sqlite3")' 2>/dev/null; then
+if ! grep -q '"node_modules/sqlite3"' package-lock.json; then
+  sqlite_state="no sqlite3 in this folder"
+elif node -e 'require("sqlite3")' 2>/dev/null; then
   sqlite_state="sqlite3 native module loads"
 else
   sqlite_state="sqlite3 native module MISSING (relay runs without report storage)"

@@ -660,9 +660,10 @@ pub fn lifted_action_json(a: &LiftedAction, now_ms: u64) -> String {
     }
 }
 
-/// The `data` of the `respond` transmit that carries a command.
-pub fn command_message(kind: &CommandKind, now_ms: u64) -> String {
-    match kind {
+/// The `data` of the `respond` transmit that carries a command (`None` for
+/// commands a relay does not take, e.g. a room's).
+pub fn command_message(kind: &CommandKind, now_ms: u64) -> Option<String> {
+    Some(match kind {
         CommandKind::Dispatch { instance, action } => format!(
             r#"{{"type":"DISPATCH","action":{},"instanceId":{}}}"#,
             lifted_action_json(action, now_ms),
@@ -677,7 +678,8 @@ pub fn command_message(kind: &CommandKind, now_ms: u64) -> String {
         CommandKind::Update { instance } => {
             format!(r#"{{"type":"UPDATE","instanceId":{}}}"#, quote(instance))
         }
-    }
+        CommandKind::Watch(_) | CommandKind::DevLog(_) => return None,
+    })
 }
 
 #[cfg(test)]
@@ -714,7 +716,7 @@ mod tests {
             action: LiftedAction::JumpToState { index: 2 },
         };
         assert_eq!(
-            encode_transmit("respond", &command_message(&k, 0)),
+            encode_transmit("respond", &command_message(&k, 0).unwrap()),
             r#"{"event":"respond","data":{"type":"DISPATCH","action":{"type":"JUMP_TO_STATE","index":2},"instanceId":"m8mwyg2jqk"}}"#
         );
     }

@@ -542,7 +542,8 @@ impl Session<'_> {
             return Flow::Continue;
         }
         self.initial_start_sent = true;
-        let msg = codec::command_message(&crate::event::CommandKind::Start, now_ms());
+        let msg =
+            codec::command_message(&crate::event::CommandKind::Start, now_ms()).unwrap_or_default();
         if let Err(end) = self
             .send_text(codec::encode_transmit("respond", &msg), true)
             .await
@@ -576,7 +577,17 @@ impl Session<'_> {
     }
 
     async fn on_command(&mut self, cmd: Command) -> Flow {
-        let text = codec::encode_transmit("respond", &codec::command_message(&cmd.kind, now_ms()));
+        let Some(msg) = codec::command_message(&cmd.kind, now_ms()) else {
+            self.em
+                .log(
+                    Level::Warn,
+                    "command",
+                    format!("a relay does not take {:?}: not sent", cmd.kind),
+                )
+                .await;
+            return Flow::Continue;
+        };
+        let text = codec::encode_transmit("respond", &msg);
         if let Err(end) = self.send_text(text, true).await {
             return Flow::End(end);
         }
