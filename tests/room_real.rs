@@ -282,3 +282,122 @@ async fn the_generation_can_be_forced() {
     })
     .await;
 }
+
+/// The room goes away and comes back on the same port: roomtap retries
+/// with backoff, rejoins and watches again by itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_room_source_reconnects_and_watches_again() {
+    let srv = server(true).await;
+    let addr = srv.local_addr();
+    let url = srv.url("test");
+    let mut h = roomtap(&url, SECRET);
+    h.until("watching", 15, |a| {
+        fact(a, 0, "developer logs").starts_with("on")
+    })
+    .await;
+    drop(srv);
+    h.until("the loss seen, a retry planned", 15, |a| {
+        matches!(
+            a.store.sources[0].conn.state,
+            ConnState::Errored {
+                will_reconnect: true,
+                ..
+            }
+        )
+    })
+    .await;
+    let srv = RoomServer::start(
+        RoomServerConfig {
+            bind: addr,
+            secret: Some(Secret::new(SECRET)),
+            ..Default::default()
+        },
+        None,
+    )
+    .await
+    .expect("the port is free again");
+    h.until("rejoined and watching", 20, |a| {
+        a.store.sources[0].conn.reconnects >= 1 && srv.watchers("test") == 1
+    })
+    .await;
+    srv.publish("test", "after.restart", &json!({"ok": 1}));
+    h.until("logs flow again", 15, |a| has_log(a, "after.restart", "ok"))
+        .await;
+}
+
+/// roomtap pings the room (RTT in Connections) and drops a room that
+/// stops answering pings, then retries.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pings_measure_rtt_and_a_silent_room_is_dropped() {
+    let srv = server(true).await;
+    let mut cfg = RoomConfig::new(
+        &srv.url("test"),
+        Some(participant_token(SECRET, "roomtap", "test")),
+    );
+    cfg.ping_every = std::time::Duration::from_millis(100);
+    let mut h = Harness::room(cfg.clone());
+    h.until("an RTT from a pong", 15, |a| {
+        a.store.sources[0].conn.rtt.is_some()
+    })
+    .await;
+
+    // A room that shakes hands and then never reads again (no pongs).
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/rooms/mute", listener.local_addr().unwrap());
+    let mute = tokio::spawn(async move {
+        use futures_util::SinkExt;
+        use roomtap::sources::room::codec::{encode, pack};
+        let mut held = Vec::new();
+        loop {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let mut ws = tokio_tungstenite::accept_async(tcp).await.unwrap();
+            for (kind, head) in [
+                (
+                    "room_ready",
+                    json!({"room_name": "mute", "session_id": "s"}),
+                ),
+                ("connected", json!({"type": "init", "participantId": "p"})),
+            ] {
+                for p in encode(1, kind, &pack(&head.to_string(), &[])) {
+                    ws.send(tokio_tungstenite::tungstenite::Message::Binary(p.into()))
+                        .await
+                        .unwrap();
+                }
+            }
+            held.push(ws); // never read: pings go unanswered
+        }
+    });
+    cfg.url = url;
+    cfg.watch = false;
+    let mut h = Harness::room(cfg);
+    h.until("dropped for missing pongs", 15, |a| {
+        matches!(
+            &a.store.sources[0].conn.state,
+            ConnState::Errored { reason, will_reconnect: true, .. } if reason.contains("no pong")
+        )
+    })
+    .await;
+    mute.abort();
+}
+
+/// A token without the developer grant: the room says 1001 and roomtap
+/// shows it in words, with the hint about the grant.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_without_the_developer_grant_is_explained() {
+    let srv = server(true).await;
+    let claims = json!({"name": "no-dev", "grants": [
+        {"name": "room", "scope": "test"},
+        {"name": "api", "scope": {"storage": {}, "messaging": {}}},
+    ]});
+    let token = Secret::new(roomtap::room::token::sign_hs256(SECRET.as_bytes(), &claims));
+    let mut h = Harness::room(RoomConfig::new(&srv.url("test"), Some(token)));
+    h.until("the refusal in words", 15, |a| {
+        has_log(
+            a,
+            "room",
+            "code 1001: permission denied: does the token carry the developer grant?",
+        )
+    })
+    .await;
+    assert!(fact(&h.app, 0, "developer logs").starts_with("off"));
+}

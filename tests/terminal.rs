@@ -154,6 +154,13 @@ fn the_demo_runs_with_nothing_else() {
         let s = t.screen();
         s.contains("ACTION       shop") && s.contains("ACTION       chat")
     });
+    t.wait("developer logs from the demo room's agents", 30, |t| {
+        let s = t.screen();
+        s.contains(" room ")
+            && ["indexer", "agent.turn", "assistant", "warning"]
+                .iter()
+                .any(|k| s.contains(k))
+    });
     // Focus the timeline, pick the second state of the selected app, jump.
     for k in ["4", "g", "Down", "Enter"] {
         t.tmux(&["send-keys", "-t", &t.session, k]);
@@ -162,6 +169,105 @@ fn the_demo_runs_with_nothing_else() {
         let s = t.screen();
         s.contains("sent to") && s.contains("only")
     });
+    t.tmux(&["send-keys", "-t", &t.session, "q"]);
+    t.wait("a clean exit", 10, |t| t.screen().contains("EXITED 0"));
+}
+
+/// `roomtap room-server` in the background, killed on drop.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn room_server(port: u16, secret: &str) -> Child {
+    use std::io::BufRead;
+    let mut c = Command::new(env!("CARGO_BIN_EXE_roomtap"))
+        .args(["room-server", "--room-port", &port.to_string()])
+        .env("MESHAGENT_SECRET", secret)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let err = c.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for l in std::io::BufReader::new(err).lines().map_while(Result::ok) {
+            let _ = tx.send(l);
+        }
+    });
+    let child = Child(c);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(l) if l.contains("roomtap room server on") => return child,
+            Ok(_) => {}
+            Err(e) => panic!("room-server did not start: {e}"),
+        }
+    }
+}
+
+/// Relay and room in one run: `roomtap --room URL` (the embedded relay plus
+/// a room), the token given with --token: the Logs pane interleaves both
+/// sources, Connections lists both, a log typed on the command line comes
+/// back from the room, and the token is never on screen.
+#[test]
+fn a_relay_and_a_room_in_one_run_and_the_token_stays_hidden() {
+    let room_port = free_port();
+    let _srv = room_server(room_port, "tmux-secret");
+    let token = roomtap::room::token::participant_token("tmux-secret", "roomtap", "test");
+    let cmd = format!(
+        "sh -c '{} --port {} --room ws://127.0.0.1:{room_port}/rooms/test --token {}; echo EXITED $?; sleep 30'",
+        env!("CARGO_BIN_EXE_roomtap"),
+        free_port(),
+        token.expose()
+    );
+    let t = Tmux::start("multi", &cmd, &[]);
+    t.wait("the room watching and the relay listening", 30, |t| {
+        let s = t.screen();
+        s.contains("watching developer logs") && s.contains("relay ")
+    });
+    assert!(
+        t.screen().contains("--token puts the token"),
+        "--token warns:\n{}",
+        t.screen()
+    );
+    for k in [":", "log tmux.check {\"typed\":\"here\"}"] {
+        t.tmux(&["send-keys", "-t", &t.session, "-l", k]);
+    }
+    t.tmux(&["send-keys", "-t", &t.session, "Enter"]);
+    t.wait("the typed log back from the room", 15, |t| {
+        t.screen().contains("INFO  tmux.check")
+    });
+    // Connections: the relay first, the room further down.
+    for k in ["3", "G"] {
+        t.tmux(&["send-keys", "-t", &t.session, k]);
+    }
+    t.wait("the room in Connections", 10, |t| {
+        let s = t.screen();
+        s.contains("room room ws://127.0.0.1")
+            && s.contains("developer logs on (developer toolkit)")
+    });
+    let tail: String = token.expose().chars().rev().take(16).collect::<String>();
+    let tail: String = tail.chars().rev().collect();
+    for screen in [
+        t.screen(),
+        t.tmux(&["capture-pane", "-p", "-S", "-", "-t", &t.session]),
+    ] {
+        let body: String = screen.lines().skip(1).collect::<Vec<_>>().join("\n");
+        assert!(!body.contains(&tail), "the token is on screen:\n{body}");
+    }
     t.tmux(&["send-keys", "-t", &t.session, "q"]);
     t.wait("a clean exit", 10, |t| t.screen().contains("EXITED 0"));
 }
