@@ -174,7 +174,7 @@ fn render(c: &mut Criterion) {
             term.draw(|f| roomtap::ui::render::draw(f, &app)).unwrap();
         })
     });
-    app.store.logs.set_filter(Some("entry 99"));
+    app.store.logs.set_filter(Some("entry 99")).unwrap();
     g.bench_function("200x50 frame, 1M log entries, filtered view", |b| {
         b.iter(|| {
             app.prepare();

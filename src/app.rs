@@ -111,12 +111,16 @@ impl App {
         }
     }
 
-    /// Paste goes into an open prompt.
+    /// Paste goes into an open prompt (a filter applies at once).
     pub fn paste(&mut self, text: &str) {
         if let Some(p) = &mut self.ui.prompt {
             p.text
                 .extend(text.chars().filter(|c| !c.is_control() || *c == '\t'));
             self.dirty = true;
+            if let PromptKind::Filter(pane) = p.kind {
+                let text = p.text.clone();
+                self.apply_filter(pane, &text);
+            }
         }
     }
 
@@ -253,9 +257,15 @@ impl App {
                     _ => Pane::Logs,
                 };
                 let text = match pane {
-                    Pane::Timeline => self.ui.tl_filter.clone().unwrap_or_default(),
+                    Pane::Timeline => self
+                        .ui
+                        .tl_filter
+                        .as_ref()
+                        .map(|q| q.source.clone())
+                        .unwrap_or_default(),
                     _ => self.store.logs.filter().unwrap_or_default().to_string(),
                 };
+                self.ui.filter_error = None;
                 self.ui.focus = pane;
                 self.ui.prompt = Some(Prompt {
                     kind: PromptKind::Filter(pane),
@@ -270,7 +280,7 @@ impl App {
                 } else if self.ui.focus == Pane::Timeline && self.ui.tl_filter.is_some() {
                     self.ui.tl_filter = None;
                 } else if self.store.logs.filter().is_some() {
-                    self.store.logs.set_filter(None);
+                    self.store.logs.set_query(None);
                 } else {
                     self.ui.status = None;
                 }
@@ -278,7 +288,7 @@ impl App {
             Action::Zoom => self.ui.zoom = !self.ui.zoom,
             Action::Copy => self.copy(),
             Action::Help => self.ui.help = !self.ui.help,
-            Action::Input(_) | Action::Backspace | Action::Submit => {}
+            Action::Input(_) | Action::Backspace | Action::Submit | Action::ToggleCase => {}
         }
     }
 
@@ -291,7 +301,15 @@ impl App {
             }
             Action::Escape => {
                 self.ui.prompt = None;
+                self.ui.filter_error = None;
                 return;
+            }
+            Action::ToggleCase => {
+                if matches!(p.kind, PromptKind::Filter(_)) {
+                    self.ui.case_sensitive = !self.ui.case_sensitive;
+                } else {
+                    return;
+                }
             }
             Action::Quit => {
                 self.quit = true;
@@ -303,7 +321,13 @@ impl App {
                     text: String::new(),
                 });
                 match p.kind {
-                    PromptKind::Filter(_) => {}
+                    PromptKind::Filter(_) => {
+                        if let Some(e) = &self.ui.filter_error {
+                            // Keep the prompt open until the query is fixed.
+                            self.ui.warn(format!("bad filter {e}"));
+                            self.ui.prompt = Some(p);
+                        }
+                    }
                     PromptKind::Command => match crate::ui::cmdline::parse(&p.text) {
                         Ok(kind) => {
                             if let Some(source) = self.room_target() {
@@ -345,15 +369,32 @@ impl App {
         }) = &self.ui.prompt
         {
             let text = text.clone();
-            match pane {
-                Pane::Timeline => {
-                    self.ui.tl_filter = (!text.is_empty()).then(|| text.to_lowercase());
+            let pane = *pane;
+            self.apply_filter(pane, &text);
+        }
+    }
+
+    /// Parse and apply the filter being typed; a bad query leaves the last
+    /// good one in place and is shown with where it went wrong.
+    fn apply_filter(&mut self, pane: Pane, text: &str) {
+        let q = if text.trim().is_empty() {
+            None
+        } else {
+            match crate::query::Query::parse(text, self.ui.case_sensitive) {
+                Ok(q) => Some(q),
+                Err(e) => {
+                    self.ui.filter_error = Some(e);
+                    return;
                 }
-                _ => {
-                    self.store.logs.set_filter(Some(&text));
-                    self.ui.log_follow = true;
-                    self.ui.log_sel = None;
-                }
+            }
+        };
+        self.ui.filter_error = None;
+        match pane {
+            Pane::Timeline => self.ui.tl_filter = q,
+            _ => {
+                self.store.logs.set_query(q);
+                self.ui.log_follow = true;
+                self.ui.log_sel = None;
             }
         }
     }
@@ -587,13 +628,20 @@ impl App {
         };
         match &self.ui.tl_filter {
             None => (0..inst.entries.len()).collect(),
-            Some(f) => inst
-                .entries
-                .iter()
-                .enumerate()
-                .filter(|(_, e)| crate::text::contains_ci(&e.action_type, f))
-                .map(|(i, _)| i)
-                .collect(),
+            Some(q) => {
+                let label = inst.label();
+                inst.entries
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, e)| {
+                        q.matches(&crate::store::timeline::EntryRecord {
+                            entry: e,
+                            instance: &label,
+                        })
+                    })
+                    .map(|(i, _)| i)
+                    .collect()
+            }
         }
     }
 

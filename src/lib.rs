@@ -8,6 +8,7 @@ pub mod app;
 pub mod cli;
 pub mod demo;
 pub mod event;
+pub mod query;
 pub mod relay;
 pub mod room;
 pub mod runtime;

@@ -351,3 +351,147 @@ fn commands_are_refused_for_a_gone_app() {
     assert!(a.take_commands().is_empty());
     assert!(a.ui.status.as_ref().unwrap().0.contains("not connected"));
 }
+
+fn type_filter(a: &mut roomtap::app::App, pane: Pane, text: &str) {
+    a.act(Action::Focus(pane));
+    a.act(Action::FilterPrompt);
+    for c in text.chars() {
+        a.act(Action::Input(c));
+    }
+}
+
+fn log_line(
+    a: &mut roomtap::app::App,
+    at: u64,
+    level: roomtap::event::Level,
+    kind: &str,
+    summary: &str,
+    data: &str,
+) {
+    a.apply(ev(
+        at,
+        EventKind::Log(roomtap::event::LogRecord {
+            level,
+            kind: kind.into(),
+            summary: summary.into(),
+            data: Some(data.into()),
+        }),
+    ));
+}
+
+/// The query language over live logs: the issue's example, a bad query
+/// shown where it fails while the last good filter stays, the case
+/// toggle, and entries arriving later filtered as they come.
+#[test]
+fn the_query_language_filters_logs_as_you_type() {
+    use roomtap::event::Level;
+    let mut a = app();
+    log_line(
+        &mut a,
+        T0,
+        Level::Warn,
+        "indexer",
+        "upstream",
+        r#"{"msg":"upstream time-out","user":{"id":42}}"#,
+    );
+    log_line(
+        &mut a,
+        T0 + 1,
+        Level::Info,
+        "indexer",
+        "ok",
+        r#"{"msg":"timeout but info"}"#,
+    );
+    log_line(
+        &mut a,
+        T0 + 2,
+        Level::Error,
+        "assistant",
+        "Timeout!",
+        r#"{"msg":"fine"}"#,
+    );
+    type_filter(&mut a, Pane::Logs, "level>=warn and data.msg~/time.?out/");
+    assert!(a.ui.filter_error.is_none());
+    assert_eq!(a.store.logs.view_len(), 1);
+    assert_eq!(&*a.store.logs.view_get(0).unwrap().summary, "upstream");
+    // Typing on into a broken query: the error says where, the filter stays.
+    a.paste(" and (");
+    let e = a.ui.filter_error.clone().expect("an error");
+    assert!(e.message.contains("ends where a term"), "{e}");
+    assert_eq!(a.store.logs.view_len(), 1);
+    a.act(Action::Submit);
+    assert!(a.ui.prompt.is_some(), "Enter keeps a broken query open");
+    for _ in 0..6 {
+        a.act(Action::Backspace);
+    }
+    a.act(Action::Submit);
+    assert!(a.ui.prompt.is_none());
+    // Later entries are filtered on arrival.
+    log_line(
+        &mut a,
+        T0 + 3,
+        Level::Error,
+        "indexer",
+        "again",
+        r#"{"msg":"timeout"}"#,
+    );
+    log_line(
+        &mut a,
+        T0 + 4,
+        Level::Debug,
+        "indexer",
+        "quiet",
+        r#"{"msg":"timeout"}"#,
+    );
+    assert_eq!(a.store.logs.view_len(), 2);
+    // Case: "timeout!" matches "Timeout!" until the case toggle.
+    a.act(Action::Escape);
+    type_filter(&mut a, Pane::Logs, "Timeout!");
+    assert_eq!(a.store.logs.view_len(), 1);
+    a.act(Action::ToggleCase);
+    assert!(a.ui.case_sensitive);
+    assert_eq!(
+        a.store.logs.view_len(),
+        1,
+        "exact case still matches 'Timeout!'"
+    );
+    for _ in 0.."Timeout!".len() {
+        a.act(Action::Backspace);
+    }
+    for c in "timeout!".chars() {
+        a.act(Action::Input(c));
+    }
+    assert_eq!(a.store.logs.view_len(), 0);
+    a.act(Action::ToggleCase);
+    assert_eq!(a.store.logs.view_len(), 1);
+    // Field predicates on source and JSON paths with numbers.
+    a.act(Action::Escape);
+    a.act(Action::Escape);
+    type_filter(&mut a, Pane::Logs, "source=relay data.user.id>=42");
+    assert_eq!(a.store.logs.view_len(), 1);
+    a.act(Action::Submit);
+    // The title counts the matches.
+    let t = render(&mut a, 120, 40);
+    assert!(screen_text(&t).contains("· 1 match ·"));
+}
+
+/// The same language on the timeline: action type and action fields.
+#[test]
+fn the_query_language_filters_the_timeline() {
+    let mut a = app_with_actions(3);
+    a.apply(ev(
+        T0 + 900,
+        action_msg("inst-a", "counter", 4, "ADD_TODO", 3),
+    ));
+    a.after_events();
+    type_filter(&mut a, Pane::Timeline, "type:todo or action.type=@@INIT");
+    assert_eq!(a.timeline_view().len(), 2);
+    a.act(Action::Escape);
+    a.act(Action::Escape);
+    type_filter(&mut a, Pane::Timeline, "action.by=1 not increment");
+    assert_eq!(a.timeline_view().len(), 1, "ADD_TODO has by=1 too");
+    a.act(Action::Submit);
+    a.act(Action::Zoom);
+    let t = render(&mut a, 120, 40);
+    assert!(screen_text(&t).contains("· 1 shown"));
+}

@@ -383,3 +383,35 @@ fn room_source_in_every_pane() {
     assert!(screen.contains("WARN  indexer"));
     insta::assert_snapshot!(screen);
 }
+
+/// A query with a regex and a field predicate: matches highlighted, the
+/// count in the title; then a broken query marked where it fails.
+#[test]
+fn query_highlights_and_inline_errors() {
+    let mut a = populated();
+    a.act(Action::Focus(Pane::Logs));
+    a.act(Action::Zoom);
+    a.act(Action::FilterPrompt);
+    a.paste("kind=action and /INCR\\w+/ not #1");
+    let t = render(&mut a, 100, 10);
+    let screen = format!("{}", t.backend());
+    assert!(screen.contains("3 matches"), "{screen}");
+    insta::assert_snapshot!("query_highlights", screen);
+    let buf = t.backend().buffer();
+    let hl = a.theme.highlight;
+    let mut highlighted = 0;
+    for y in 0..buf.area.height {
+        let row: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect();
+        if let Some(col) = row.find("INCREMENT") {
+            let x = row[..col].chars().count() as u16;
+            assert_eq!(buf[(x, y)].bg, hl.bg.unwrap());
+            highlighted += 1;
+        }
+    }
+    assert_eq!(highlighted, 3);
+    a.paste(" and (level>=loud");
+    let t = render(&mut a, 100, 10);
+    let screen = format!("{}", t.backend());
+    assert!(screen.contains("✗ at column"), "{screen}");
+    insta::assert_snapshot!("query_inline_error", screen);
+}

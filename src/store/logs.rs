@@ -6,7 +6,8 @@ use std::borrow::Cow;
 use std::collections::VecDeque;
 
 use crate::event::{Level, SourceId};
-use crate::text::{contains_ci, sanitize_capped};
+use crate::query::{ParseError, Query, Record};
+use crate::text::sanitize_capped;
 
 /// Longest summary kept per entry (the full data stays in `data`).
 pub const SUMMARY_CAP: usize = 1024;
@@ -30,9 +31,69 @@ pub struct Logs {
     cap: usize,
     next_seq: u64,
     evicted: u64,
-    filter: Option<String>,
+    filter: Option<Query>,
     /// Sequence numbers of entries matching `filter` (ascending).
     matches: VecDeque<u64>,
+    /// Source labels, by source id (for `source=` predicates).
+    labels: Vec<Box<str>>,
+}
+
+/// A log entry as the query language sees it.
+pub struct EntryRecord<'a> {
+    pub entry: &'a LogEntry,
+    pub labels: &'a [Box<str>],
+}
+
+impl Record for EntryRecord<'_> {
+    fn source(&self) -> &str {
+        self.labels
+            .get(usize::from(self.entry.source))
+            .map_or("", |l| l)
+    }
+    fn kind(&self) -> &str {
+        &self.entry.kind
+    }
+    fn level(&self) -> Option<Level> {
+        Some(self.entry.level)
+    }
+    fn summary(&self) -> &str {
+        &self.entry.summary
+    }
+    fn data(&self) -> Option<&str> {
+        self.entry.data.as_deref()
+    }
+}
+
+/// Entries a full rescan handles per thread (smaller scans stay on one).
+const PARALLEL_CHUNK: usize = 64 * 1024;
+
+/// Sequence numbers of the entries of `slice` matching `q`, in order;
+/// split over the machine's cores when the slice is large.
+fn scan(slice: &[LogEntry], q: &Query, labels: &[Box<str>], out: &mut VecDeque<u64>) {
+    let hit = |e: &LogEntry| q.matches(&EntryRecord { entry: e, labels });
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(slice.len() / PARALLEL_CHUNK)
+        .max(1);
+    if threads == 1 {
+        out.extend(slice.iter().filter(|e| hit(e)).map(|e| e.seq));
+        return;
+    }
+    let per = slice.len().div_ceil(threads);
+    let parts: Vec<Vec<u64>> = std::thread::scope(|sc| {
+        let handles: Vec<_> = slice
+            .chunks(per)
+            .map(|c| sc.spawn(move || c.iter().filter(|e| hit(e)).map(|e| e.seq).collect()))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    for p in parts {
+        out.extend(p);
+    }
 }
 
 impl Logs {
@@ -44,7 +105,13 @@ impl Logs {
             evicted: 0,
             filter: None,
             matches: VecDeque::new(),
+            labels: Vec::new(),
         }
+    }
+
+    /// Source labels by id, for `source=` predicates.
+    pub fn set_labels(&mut self, labels: Vec<Box<str>>) {
+        self.labels = labels;
     }
 
     pub fn push(
@@ -81,33 +148,55 @@ impl Logs {
             summary,
             data,
         };
-        if let Some(f) = &self.filter
-            && entry_matches(&e, f)
+        if let Some(q) = &self.filter
+            && q.matches(&EntryRecord {
+                entry: &e,
+                labels: &self.labels,
+            })
         {
             self.matches.push_back(seq);
         }
         self.entries.push_back(e);
     }
 
-    /// Set (or clear, with `None` or "") the substring filter.
-    pub fn set_filter(&mut self, filter: Option<&str>) {
-        let f = filter.map(str::to_lowercase).filter(|f| !f.is_empty());
-        if f == self.filter {
+    /// Set (or clear, with `None` or blank text) the filter from query
+    /// text, ignoring case. A bad query changes nothing and says why.
+    pub fn set_filter(&mut self, filter: Option<&str>) -> Result<(), ParseError> {
+        match filter.filter(|f| !f.trim().is_empty()) {
+            None => self.set_query(None),
+            Some(f) => self.set_query(Some(Query::parse(f, false)?)),
+        }
+        Ok(())
+    }
+
+    /// Set (or clear) the filter. The whole buffer is scanned only here;
+    /// entries arriving later are tested once, on arrival.
+    pub fn set_query(&mut self, q: Option<Query>) {
+        if let (Some(a), Some(b)) = (&q, &self.filter)
+            && a.source == b.source
+            && a.case_sensitive == b.case_sensitive
+        {
             return;
         }
-        self.filter = f;
+        if q.is_none() && self.filter.is_none() {
+            return;
+        }
+        self.filter = q;
         self.matches.clear();
-        if let Some(f) = &self.filter {
-            for e in &self.entries {
-                if entry_matches(e, f) {
-                    self.matches.push_back(e.seq);
-                }
-            }
+        if let Some(q) = &self.filter {
+            let (a, b) = self.entries.as_slices();
+            scan(a, q, &self.labels, &mut self.matches);
+            scan(b, q, &self.labels, &mut self.matches);
         }
     }
 
+    /// The filter's text.
     pub fn filter(&self) -> Option<&str> {
-        self.filter.as_deref()
+        self.filter.as_ref().map(|q| q.source.as_str())
+    }
+
+    pub fn query(&self) -> Option<&Query> {
+        self.filter.as_ref()
     }
 
     /// Entries in view (all, or the filtered ones).
@@ -173,12 +262,6 @@ impl Logs {
     }
 }
 
-fn entry_matches(e: &LogEntry, needle_lower: &str) -> bool {
-    contains_ci(&e.summary, needle_lower)
-        || contains_ci(&e.kind, needle_lower)
-        || contains_ci(e.level.label(), needle_lower)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,7 +288,7 @@ mod tests {
         let mut l = Logs::new(4);
         push(&mut l, "alpha");
         push(&mut l, "beta");
-        l.set_filter(Some("ALP"));
+        l.set_filter(Some("ALP")).unwrap();
         assert_eq!(l.view_len(), 1);
         push(&mut l, "alpine");
         push(&mut l, "gamma");
@@ -215,7 +298,7 @@ mod tests {
         assert_eq!(&*l.view_get(0).unwrap().summary, "alpine");
         assert_eq!(l.view_count_since(2), 1);
         assert_eq!(l.view_count_since(3), 0);
-        l.set_filter(None);
+        l.set_filter(None).unwrap();
         assert_eq!(l.view_len(), 4);
         assert_eq!(l.view_count_since(3), 2);
     }

@@ -187,6 +187,12 @@ impl Store {
             peers: Vec::new(),
             facts: Vec::new(),
         });
+        let labels = self
+            .sources
+            .iter()
+            .map(|s| s.label.as_str().into())
+            .collect();
+        self.logs.set_labels(labels);
         (self.sources.len() - 1) as SourceId
     }
 

@@ -25,6 +25,34 @@ pub struct Entry {
     pub error: Option<Box<str>>,
 }
 
+/// A timeline entry as the query language sees it: kind and summary are
+/// the action type, data its fields (`action.user.id=3`), source the app.
+pub struct EntryRecord<'a> {
+    pub entry: &'a Entry,
+    pub instance: &'a str,
+}
+
+impl crate::query::Record for EntryRecord<'_> {
+    fn source(&self) -> &str {
+        self.instance
+    }
+    fn kind(&self) -> &str {
+        &self.entry.action_type
+    }
+    fn level(&self) -> Option<crate::event::Level> {
+        self.entry
+            .error
+            .as_ref()
+            .map(|_| crate::event::Level::Error)
+    }
+    fn summary(&self) -> &str {
+        &self.entry.action_type
+    }
+    fn data(&self) -> Option<&str> {
+        Some(&self.entry.action_raw)
+    }
+}
+
 impl Entry {
     fn from_record(r: ActionRecord, received_ms: u64) -> Self {
         Self {

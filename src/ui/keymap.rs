@@ -44,6 +44,8 @@ pub enum Action {
     Watch,
     /// Open the `:` command line.
     CommandLine,
+    /// In the filter prompt: match case exactly, or not.
+    ToggleCase,
     // Prompt editing.
     Input(char),
     Backspace,
@@ -73,6 +75,7 @@ pub fn map_key(key: KeyEvent, mode: Mode) -> Option<Action> {
                 KeyCode::Esc => Some(Action::Escape),
                 KeyCode::Enter => Some(Action::Submit),
                 KeyCode::Backspace => Some(Action::Backspace),
+                KeyCode::Tab => Some(Action::ToggleCase),
                 KeyCode::Char(c) if !ctrl => Some(Action::Input(c)),
                 _ => None,
             };
@@ -158,7 +161,11 @@ pub const HELP: &[(&str, &str)] = &[
     ("i", "next app instance"),
     ("w", "room: watch / stop watching developer logs"),
     (":", "room command: log TYPE {json} · info|warn|error TEXT"),
-    ("/", "filter the focused pane (substring)"),
+    (
+        "/",
+        "filter: word \"phrase\" /re/ level>=warn data.a=1 or not ( )",
+    ),
+    ("Tab (in /)", "match case exactly / ignore case"),
     ("n / N", "next / previous match"),
     ("Esc", "clear filter, close prompt or help"),
     ("f / End", "follow the newest entry"),

@@ -158,7 +158,11 @@ pub struct UiState {
     pub inst: usize,
     pub tl_follow: bool,
     pub tl_sel: Option<u64>,
-    pub tl_filter: Option<String>,
+    pub tl_filter: Option<crate::query::Query>,
+    /// Filters match case exactly (Tab in the filter prompt toggles).
+    pub case_sensitive: bool,
+    /// What is wrong with the filter being typed (the last good one stays).
+    pub filter_error: Option<crate::query::ParseError>,
     pub tl_offset: Cell<usize>,
     pub detail_focus: bool,
     pub tab: DetailTab,
@@ -189,6 +193,8 @@ impl Default for UiState {
             tl_follow: true,
             tl_sel: None,
             tl_filter: None,
+            case_sensitive: false,
+            filter_error: None,
             tl_offset: Cell::new(0),
             detail_focus: false,
             tab: DetailTab::Action,

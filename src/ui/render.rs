@@ -14,7 +14,7 @@ use super::{DetailLine, DetailTab, Pane, PromptKind, StatusKind, scroll_offset};
 use crate::app::App;
 use crate::event::ConnState;
 use crate::store::timeline::Liveness;
-use crate::text::{match_ranges, sanitize, sanitize_capped};
+use crate::text::{sanitize, sanitize_capped};
 
 /// Draw everything.
 pub fn draw(f: &mut Frame, app: &App) {
@@ -73,7 +73,12 @@ fn pane_title(app: &App, pane: Pane) -> String {
             let logs = &app.store.logs;
             let mut s = format!("{} · {}", pane.title(), logs.len());
             if let Some(flt) = logs.filter() {
-                s.push_str(&format!(" · /{} {} match", sanitize(flt), logs.view_len()));
+                let n = logs.view_len();
+                s.push_str(&format!(
+                    " · /{} · {n} {}",
+                    sanitize_capped(flt, 40),
+                    if n == 1 { "match" } else { "matches" }
+                ));
             }
             if logs.evicted() > 0 {
                 s.push_str(&format!(" · {} evicted", logs.evicted()));
@@ -103,8 +108,12 @@ fn pane_title(app: &App, pane: Pane) -> String {
                     s.push_str(" · locked");
                 }
             }
-            if let Some(flt) = &app.ui.tl_filter {
-                s.push_str(&format!(" · /{}", sanitize(flt)));
+            if let Some(q) = &app.ui.tl_filter {
+                s.push_str(&format!(
+                    " · /{} · {} shown",
+                    sanitize_capped(&q.source, 40),
+                    app.timeline_view().len()
+                ));
             }
             s
         }
@@ -114,11 +123,16 @@ fn pane_title(app: &App, pane: Pane) -> String {
 
 use crate::text::clock as fmt_time;
 
-fn highlighted<'a>(text: &'a str, needle: Option<&str>, base: Style, hl: Style) -> Vec<Span<'a>> {
-    let Some(n) = needle else {
+fn highlighted<'a>(
+    text: &'a str,
+    q: Option<&crate::query::Query>,
+    base: Style,
+    hl: Style,
+) -> Vec<Span<'a>> {
+    let Some(q) = q else {
         return vec![Span::styled(text, base)];
     };
-    let ranges = match_ranges(text, n);
+    let ranges = q.highlights(text);
     if ranges.is_empty() {
         return vec![Span::styled(text, base)];
     }
@@ -190,7 +204,7 @@ fn draw_logs(f: &mut Frame, app: &App, area: Rect) {
             Span::styled(format!("{:<12.12}", e.kind), t.title),
             Span::raw(" "),
         ];
-        spans.extend(highlighted(&e.summary, logs.filter(), t.base, t.highlight));
+        spans.extend(highlighted(&e.summary, logs.query(), t.base, t.highlight));
         let mut line = Line::from(spans);
         if !app.ui.log_follow && i == sel && app.ui.focus == Pane::Logs {
             line = line.style(t.selected);
@@ -537,7 +551,7 @@ fn draw_action_list(f: &mut Frame, app: &App, inst: &crate::store::timeline::Ins
         ];
         spans.extend(highlighted(
             &e.action_type,
-            app.ui.tl_filter.as_deref(),
+            app.ui.tl_filter.as_ref(),
             name_style,
             t.highlight,
         ));
@@ -661,12 +675,47 @@ fn draw_status(f: &mut Frame, app: &App, area: Rect) {
             PromptKind::Dispatch => "dispatch (JS object literal) ›",
             PromptKind::Command => ":",
         };
-        Line::from(vec![
-            Span::styled(format!(" {label} "), t.key),
-            Span::raw(sanitize(&p.text).into_owned()),
-            Span::styled("█", t.key),
-            Span::styled("   Enter ok · Esc cancel", t.dim),
-        ])
+        let mut spans = vec![Span::styled(format!(" {label} "), t.key)];
+        let err = match p.kind {
+            PromptKind::Filter(_) => app.ui.filter_error.as_ref(),
+            _ => None,
+        };
+        match err {
+            // Mark where the query went wrong.
+            Some(e) if e.pos < p.text.len() && p.text.is_char_boundary(e.pos) => {
+                let (a, b) = p.text.split_at(e.pos);
+                let cut = b.chars().next().map_or(0, char::len_utf8);
+                spans.push(Span::raw(sanitize(a).into_owned()));
+                spans.push(Span::styled(
+                    sanitize(&b[..cut]).into_owned(),
+                    t.error.add_modifier(Modifier::REVERSED),
+                ));
+                spans.push(Span::raw(sanitize(&b[cut..]).into_owned()));
+                spans.push(Span::styled("█", t.key));
+            }
+            _ => {
+                spans.push(Span::raw(sanitize(&p.text).into_owned()));
+                spans.push(Span::styled("█", t.key));
+            }
+        }
+        if let Some(e) = err {
+            spans.push(Span::styled(
+                format!("  ✗ {}", sanitize(&e.to_string())),
+                t.error,
+            ));
+        } else if matches!(p.kind, PromptKind::Filter(_)) {
+            spans.push(Span::styled(
+                if app.ui.case_sensitive {
+                    "   Aa exact case (Tab) · Enter ok · Esc close"
+                } else {
+                    "   aa any case (Tab) · Enter ok · Esc close"
+                },
+                t.dim,
+            ));
+        } else {
+            spans.push(Span::styled("   Enter ok · Esc cancel", t.dim));
+        }
+        Line::from(spans)
     } else if let Some((msg, kind)) = &app.ui.status {
         let st = match kind {
             StatusKind::Info => t.status,

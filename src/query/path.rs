@@ -1,0 +1,229 @@
+//! Finding a value by path in raw JSON text without parsing the rest: keys
+//! are compared as they are met and every other value is skipped (strings
+//! with `memchr`, containers by depth), so `data.user.id` on a 200-byte
+//! object costs about one pass over the bytes before it.
+
+/// One step of a path: an object key or an array index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+/// A JSON value found in raw text, still raw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Found<'a> {
+    /// The string's contents between the quotes, still escaped.
+    Str(&'a str),
+    /// A number, `true`, `false` or `null` as written.
+    Scalar(&'a str),
+    /// An object or array, brackets included.
+    Container(&'a str),
+}
+
+impl<'a> Found<'a> {
+    /// The value as text: strings unescaped, anything else as written.
+    pub fn text(&self) -> std::borrow::Cow<'a, str> {
+        match *self {
+            Found::Str(s) if !s.contains('\\') => std::borrow::Cow::Borrowed(s),
+            Found::Str(s) => std::borrow::Cow::Owned(
+                serde_json::from_str::<String>(&format!("\"{s}\"")).unwrap_or_else(|_| s.into()),
+            ),
+            Found::Scalar(s) | Found::Container(s) => std::borrow::Cow::Borrowed(s),
+        }
+    }
+
+    /// The value as a number (strings holding a number count too).
+    pub fn number(&self) -> Option<f64> {
+        match self {
+            Found::Scalar(s) | Found::Str(s) => s.trim().parse().ok(),
+            Found::Container(_) => None,
+        }
+    }
+}
+
+/// The value at `path` in `json`, or `None` (missing, or not JSON).
+pub fn find<'a>(json: &'a str, path: &[Seg]) -> Option<Found<'a>> {
+    let b = json.as_bytes();
+    let mut i = ws(b, 0);
+    for seg in path {
+        match (seg, b.get(i)?) {
+            (Seg::Key(k), b'{') => i = find_key(b, json, i, k)?,
+            (Seg::Index(n), b'[') => i = find_index(b, i, *n)?,
+            _ => return None,
+        }
+    }
+    let end = skip_value(b, i)?;
+    let raw = json.get(i..end)?;
+    Some(match b[i] {
+        b'"' => Found::Str(&raw[1..raw.len() - 1]),
+        b'{' | b'[' => Found::Container(raw),
+        _ => Found::Scalar(raw),
+    })
+}
+
+fn ws(b: &[u8], mut i: usize) -> usize {
+    while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\n' | b'\r') {
+        i += 1;
+    }
+    i
+}
+
+/// `i` at `{`: the start of the value under `key`.
+fn find_key(b: &[u8], json: &str, mut i: usize, key: &str) -> Option<usize> {
+    i += 1;
+    loop {
+        i = ws(b, i);
+        match b.get(i)? {
+            b'}' => return None,
+            b',' => {
+                i += 1;
+                continue;
+            }
+            b'"' => {}
+            _ => return None,
+        }
+        let kend = skip_string(b, i)?;
+        let raw = &json[i + 1..kend - 1];
+        let hit = if raw.contains('\\') {
+            serde_json::from_str::<String>(&json[i..kend]).ok()? == key
+        } else {
+            raw == key
+        };
+        i = ws(b, kend);
+        if *b.get(i)? != b':' {
+            return None;
+        }
+        i = ws(b, i + 1);
+        if hit {
+            return Some(i);
+        }
+        i = skip_value(b, i)?;
+    }
+}
+
+/// `i` at `[`: the start of element `n`.
+fn find_index(b: &[u8], mut i: usize, n: usize) -> Option<usize> {
+    i = ws(b, i + 1);
+    if *b.get(i)? == b']' {
+        return None;
+    }
+    for _ in 0..n {
+        i = skip_value(b, i)?;
+        i = ws(b, i);
+        if *b.get(i)? != b',' {
+            return None;
+        }
+        i = ws(b, i + 1);
+    }
+    Some(i)
+}
+
+/// `i` at `"`: the index after the closing quote.
+fn skip_string(b: &[u8], i: usize) -> Option<usize> {
+    let mut j = i + 1;
+    loop {
+        j += memchr::memchr2(b'"', b'\\', b.get(j..)?)?;
+        if b[j] == b'\\' {
+            j += 2;
+        } else {
+            return Some(j + 1);
+        }
+    }
+}
+
+/// The index just after the value starting at `i`.
+fn skip_value(b: &[u8], i: usize) -> Option<usize> {
+    match *b.get(i)? {
+        b'"' => skip_string(b, i),
+        b'{' | b'[' => {
+            let mut depth = 0usize;
+            let mut j = i;
+            while j < b.len() {
+                match b[j] {
+                    b'"' => {
+                        j = skip_string(b, j)?;
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth = depth.checked_sub(1)?;
+                        if depth == 0 {
+                            return Some(j + 1);
+                        }
+                    }
+                    _ => {}
+                }
+                j += 1;
+            }
+            None
+        }
+        _ => {
+            let mut j = i;
+            while j < b.len() && !matches!(b[j], b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r')
+            {
+                j += 1;
+            }
+            (j > i).then_some(j)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn k(s: &str) -> Seg {
+        Seg::Key(s.into())
+    }
+
+    #[test]
+    fn finds_nested_values_and_skips_the_rest() {
+        let j = r#"{"a": {"x": "}]\"{", "arr": [1, {"b": [2, 3]}]}, "user": {"id": 42, "name": "Zoë \"z\""}, "ok": true}"#;
+        assert_eq!(find(j, &[k("user"), k("id")]), Some(Found::Scalar("42")));
+        assert_eq!(
+            find(j, &[k("user"), k("name")]).unwrap().text(),
+            "Zoë \"z\""
+        );
+        assert_eq!(find(j, &[k("ok")]), Some(Found::Scalar("true")));
+        assert_eq!(
+            find(j, &[k("a"), k("arr"), Seg::Index(1), k("b"), Seg::Index(1)]),
+            Some(Found::Scalar("3"))
+        );
+        assert_eq!(
+            find(j, &[k("a"), k("arr")]),
+            Some(Found::Container(r#"[1, {"b": [2, 3]}]"#))
+        );
+        assert_eq!(find(j, &[k("missing")]), None);
+        assert_eq!(find(j, &[k("a"), k("arr"), Seg::Index(5)]), None);
+        assert_eq!(find(j, &[k("user"), k("id"), k("deeper")]), None);
+        assert_eq!(
+            find(r#"{"k\u0065y": 1}"#, &[k("key")]),
+            Some(Found::Scalar("1"))
+        );
+        assert_eq!(
+            find(j, &[]).map(|f| matches!(f, Found::Container(_))),
+            Some(true)
+        );
+    }
+
+    #[test]
+    fn broken_json_is_none_not_a_panic() {
+        for bad in [
+            "",
+            "{",
+            "{\"a\"",
+            "{\"a\":",
+            "{\"a\": [1, 2",
+            "[",
+            "{\"a\": \"x",
+            "nul",
+            "{\"a\" 1}",
+            "{\"a\": {\"b\": ]}",
+        ] {
+            let _ = find(bad, &[k("a"), k("b")]);
+            let _ = find(bad, &[Seg::Index(3)]);
+        }
+        assert_eq!(find("{\"a\": [1, 2", &[k("a")]), None);
+    }
+}

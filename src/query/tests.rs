@@ -1,0 +1,222 @@
+use super::*;
+
+struct E<'a> {
+    source: &'a str,
+    kind: &'a str,
+    level: Option<Level>,
+    summary: &'a str,
+    data: Option<&'a str>,
+}
+
+impl Record for E<'_> {
+    fn source(&self) -> &str {
+        self.source
+    }
+    fn kind(&self) -> &str {
+        self.kind
+    }
+    fn level(&self) -> Option<Level> {
+        self.level
+    }
+    fn summary(&self) -> &str {
+        self.summary
+    }
+    fn data(&self) -> Option<&str> {
+        self.data
+    }
+}
+
+fn e(level: Level, kind: &str, summary: &str, data: &str) -> E<'static> {
+    E {
+        source: "room",
+        kind: Box::leak(kind.to_string().into_boxed_str()),
+        level: Some(level),
+        summary: Box::leak(summary.to_string().into_boxed_str()),
+        data: Some(Box::leak(data.to_string().into_boxed_str())),
+    }
+}
+
+fn m(q: &str, r: &E) -> bool {
+    Query::parse(q, false)
+        .unwrap_or_else(|e| panic!("{q}: {e}"))
+        .matches(r)
+}
+
+#[test]
+fn words_phrases_and_regexes_search_every_field() {
+    let r = e(
+        Level::Warn,
+        "indexer",
+        "Upstream timed out",
+        r#"{"msg":"retry","attempt":3}"#,
+    );
+    assert!(m("timed", &r));
+    assert!(m("TIMED", &r), "case is ignored by default");
+    assert!(!Query::parse("TIMED", true).unwrap().matches(&r));
+    assert!(m("\"timed out\"", &r));
+    assert!(!m("\"out timed\"", &r));
+    assert!(m("/time.?d? out/", &r));
+    assert!(m("indexer", &r), "kind");
+    assert!(m("room", &r), "source");
+    assert!(m("warn", &r), "level label");
+    assert!(m("retry", &r), "data");
+    assert!(!m("nothing-like-this", &r));
+}
+
+#[test]
+fn levels_are_ordered() {
+    let w = e(Level::Warn, "k", "s", "{}");
+    let i = e(Level::Info, "k", "s", "{}");
+    let x = e(Level::Error, "k", "s", "{}");
+    assert!(m("level>=warn", &w) && m("level>=warn", &x) && !m("level>=warn", &i));
+    assert!(m("level<warn", &i) && !m("level<warn", &w));
+    assert!(m("level=warning", &w) && m("level!=info", &w));
+    assert!(m("lvl:err", &x));
+    assert!(m("level~/^(warn|error)$/", &x));
+}
+
+#[test]
+fn fields_and_json_paths() {
+    let r = e(
+        Level::Info,
+        "otel.log",
+        "hello",
+        r#"{"user":{"id":42,"name":"Ana"},"msg":"connection timeout","tags":["a","b"],"ratio":"0.5"}"#,
+    );
+    assert!(m("data.user.id=42", &r));
+    assert!(m("data.user.id=42.0", &r), "numbers compare as numbers");
+    assert!(m("data.user.id>40 data.user.id<=42", &r));
+    assert!(!m("data.user.id>42", &r));
+    assert!(m("data.user.name=ana", &r));
+    assert!(
+        !Query::parse("data.user.name=ana", true)
+            .unwrap()
+            .matches(&r)
+    );
+    assert!(m("data.msg~timeout", &r));
+    assert!(m("data.msg~/time.?out/", &r));
+    assert!(m("data.tags[1]=b", &r));
+    assert!(
+        m("data.ratio<1", &r),
+        "a string holding a number compares as a number"
+    );
+    assert!(m("data.missing!=1", &r), "absent is not equal");
+    assert!(!m("data.missing=1", &r));
+    assert!(m("data~connection", &r), "data alone is its JSON text");
+    assert!(m("kind=otel.log source=room msg:hel", &r));
+    assert!(m("type:otel", &r));
+    assert!(
+        m("action.user.id=42", &r),
+        "action.* is the same on the timeline"
+    );
+    assert!(
+        m("data.msg=/conn.*out/", &r),
+        "= with a regex matches the whole value"
+    );
+    assert!(!m("data.msg=/conn/", &r));
+}
+
+#[test]
+fn boolean_operators_and_parentheses() {
+    let r = e(Level::Error, "a", "alpha beta", "{}");
+    assert!(m("alpha beta", &r));
+    assert!(m("alpha and beta", &r));
+    assert!(m("alpha && beta", &r));
+    assert!(!m("alpha gamma", &r));
+    assert!(m("alpha or gamma", &r));
+    assert!(m("gamma || beta", &r));
+    assert!(!m("not alpha", &r));
+    assert!(!m("!alpha", &r));
+    assert!(!m("-alpha", &r));
+    assert!(m("not gamma", &r));
+    assert!(m("(gamma or alpha) and not delta", &r));
+    assert!(
+        !m("gamma or alpha and delta", &r),
+        "and binds tighter than or"
+    );
+    assert!(m("level>=warn and data.x!=1 and (alpha or zeta)", &r));
+    assert!(m("a-b or alpha", &r), "a dash inside a word is part of it");
+}
+
+#[test]
+fn the_issue_example() {
+    let q = Query::parse("level>=warn and data.msg~/time.?out/", false).unwrap();
+    assert!(q.matches(&e(Level::Warn, "k", "s", r#"{"msg":"upstream timeout"}"#)));
+    assert!(!q.matches(&e(Level::Error, "k", "s", r#"{"msg":"timed out"}"#)));
+    assert!(q.matches(&e(Level::Error, "k", "s", r#"{"msg":"time-out"}"#)));
+    assert!(!q.matches(&e(Level::Info, "k", "s", r#"{"msg":"timeout"}"#)));
+}
+
+#[test]
+fn errors_say_where() {
+    for (q, pos, words) in [
+        ("(alpha", 6, "missing ')'"),
+        ("alpha)", 5, "unbalanced ')'"),
+        ("\"open", 0, "unterminated"),
+        ("/(/", 0, "bad /regex/"),
+        ("level>=loud", 7, "unknown level"),
+        ("a and", 5, "ends where a term"),
+        ("or a", 0, "needs a term"),
+        ("data.a[x]=1", 0, "not an index"),
+        ("data..a=1", 0, "empty key"),
+        ("()", 0, "empty parentheses"),
+        ("", 0, "empty query"),
+        ("level=", 6, "value is missing"),
+        ("//", 0, "empty /regex/"),
+        ("not", 3, "ends where a term"),
+    ] {
+        let e = Query::parse(q, false).expect_err(q);
+        assert_eq!(e.pos, pos, "{q}: {e}");
+        assert!(e.message.contains(words), "{q}: {e}");
+    }
+}
+
+#[test]
+fn highlights_cover_positive_terms_only() {
+    let q = Query::parse("time /o+/ not alpha msg~beta", false).unwrap();
+    let h = q.highlights("Time is alpha beta foo");
+    assert_eq!(h, vec![(0, 4), (14, 18), (20, 22)]);
+    assert!(
+        Query::parse("level>=warn", false)
+            .unwrap()
+            .highlights("warn")
+            .is_empty()
+    );
+}
+
+/// Any input parses or errors; nothing panics (a deterministic property
+/// test over generated queries made of the language's pieces and noise).
+#[test]
+fn any_input_parses_or_errors() {
+    let pieces = [
+        "a", "b", "\"", "/", "(", ")", "!", "-", "&&", "||", "and", "or", "not", "level", ">=",
+        "<", "=", "~", ":", "data", ".", "[", "]", "0", "x.y", "\\", " ", "é", "\u{1b}", "*", "+",
+        "?", "{", "}", "warn", "42",
+    ];
+    let r = e(Level::Warn, "k", "summary", r#"{"x":{"y":[1,2]}}"#);
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut parsed = 0;
+    for _ in 0..20_000 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let n = (seed % 12) as usize;
+        let mut q = String::new();
+        let mut s = seed;
+        for _ in 0..n {
+            q.push_str(pieces[(s % pieces.len() as u64) as usize]);
+            s /= pieces.len() as u64;
+            if s == 0 {
+                s = seed.rotate_left(17);
+            }
+        }
+        for cs in [false, true] {
+            if let Ok(query) = Query::parse(&q, cs) {
+                parsed += 1;
+                let _ = query.matches(&r);
+                let _ = query.highlights("summary with x and y");
+            }
+        }
+    }
+    assert!(parsed > 1000, "{parsed}");
+}
