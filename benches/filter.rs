@@ -1,0 +1,185 @@
+//! Filtering benchmark (issue #5): 1 M log entries with ~200 B of JSON
+//! data each, filtered with a field predicate plus a regex, against
+//! `grep -c` on the same entries as a JSON Lines file, in the same run.
+//!
+//! `cargo bench --bench filter` prints medians of 7 runs and the ratio.
+//! Targets: the filter ≤ 50 ms; within 2× of grep; plus ingest with an
+//! active filter (msgs/s) and a render of the filtered view.
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use roomtap::app::App;
+use roomtap::event::{EventKind, Level, LogRecord, SourceEvent};
+use roomtap::query::Query;
+use roomtap::store::StoreConfig;
+use roomtap::ui::theme::Theme;
+
+const N: usize = 1_000_000;
+const QUERY: &str = "level>=warn and data.msg~/time.?out/";
+/// The same question for grep, on the JSON Lines form of the entries.
+const GREP: &str = r#""level":"(WARN|ERROR)".*"data":\{"msg":"[^"]*[Tt][Ii][Mm][Ee].?[Oo][Uu][Tt]"#;
+
+fn entry(i: usize) -> (Level, &'static str, String, String) {
+    let level = match i % 10 {
+        0..=5 => Level::Info,
+        6 | 7 => Level::Debug,
+        8 => Level::Warn,
+        _ => Level::Error,
+    };
+    let kind = ["indexer", "assistant", "otel.log", "agent.turn"][i % 4];
+    let msg = match i % 7 {
+        0 => "upstream request timed out after 5000 ms",
+        1 => "embedding timeout, retrying",
+        2 => "cache stats collected for the shard",
+        3 => "connection reset by peer while reading",
+        4 => "turn completed with tool calls",
+        5 => "indexed a batch of documents",
+        _ => "Time-Out waiting for the queue lease",
+    };
+    let data = format!(
+        r#"{{"msg":"{msg}","user":{{"id":{},"name":"user-{}"}},"attempt":{},"path":"/api/v1/rooms/demo/items/{}","took_ms":{}}}"#,
+        i % 5000,
+        i % 97,
+        i % 4,
+        i,
+        (i * 37) % 9000
+    );
+    let summary = format!("{msg} attempt={}", i % 4);
+    (level, kind, summary, data)
+}
+
+fn record(i: usize) -> SourceEvent {
+    let (level, kind, summary, data) = entry(i);
+    SourceEvent {
+        source: 0,
+        at_ms: 1_795_000_000_000 + i as u64,
+        kind: EventKind::Log(LogRecord {
+            level,
+            kind: kind.into(),
+            summary,
+            data: Some(data),
+        }),
+    }
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn main() {
+    // `cargo bench` passes --bench; nothing to parse.
+    let cfg = StoreConfig {
+        max_log_entries: N,
+        ..Default::default()
+    };
+    let mut app = App::new(&cfg, Theme::builtin("dark").unwrap());
+    app.store
+        .add_source("room", "room", "ws://127.0.0.1/rooms/demo");
+    for i in 0..N {
+        app.apply(record(i));
+    }
+    let bytes: usize = (0..N).map(|i| entry(i).3.len()).sum();
+    eprintln!(
+        "filter: {N} entries, {:.0} B of JSON data each on average",
+        bytes as f64 / N as f64
+    );
+
+    // The JSON Lines file grep reads: the same entries.
+    let dir = std::env::temp_dir().join(format!("roomtap-filter-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("entries.jsonl");
+    {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+        for i in 0..N {
+            let (level, kind, summary, data) = entry(i);
+            writeln!(
+                f,
+                r#"{{"level":"{}","kind":"{kind}","summary":"{summary}","data":{data}}}"#,
+                level.label()
+            )
+            .unwrap();
+        }
+    }
+    let file_mb = std::fs::metadata(&path).unwrap().len() as f64 / 1e6;
+
+    let q = Query::parse(QUERY, false).unwrap();
+    let mut ours = Vec::new();
+    let mut count = 0;
+    for _ in 0..7 {
+        app.store.logs.set_query(None);
+        let t = Instant::now();
+        app.store.logs.set_query(Some(q.clone()));
+        ours.push(t.elapsed());
+        count = app.store.logs.view_len();
+    }
+    let mut grep = Vec::new();
+    let mut grep_count = 0;
+    for _ in 0..7 {
+        let t = Instant::now();
+        let out = std::process::Command::new("grep")
+            .args(["-c", "-E", GREP])
+            .arg(&path)
+            .env("LC_ALL", "C")
+            .output()
+            .expect("grep runs");
+        grep.push(t.elapsed());
+        grep_count = String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse()
+            .unwrap_or(0);
+    }
+    assert_eq!(
+        count, grep_count,
+        "roomtap and grep must find the same entries"
+    );
+    let (ours, grep) = (median(ours), median(grep));
+
+    // Ingest with that filter active (every entry tested on arrival).
+    let mut fresh = App::new(&cfg, Theme::builtin("dark").unwrap());
+    fresh
+        .store
+        .add_source("room", "room", "ws://127.0.0.1/rooms/demo");
+    fresh.store.logs.set_query(Some(q.clone()));
+    let events: Vec<SourceEvent> = (0..200_000).map(record).collect();
+    let t = Instant::now();
+    for e in events {
+        fresh.apply(e);
+    }
+    let ingest = t.elapsed();
+    let ingest_rate = 200_000.0 / ingest.as_secs_f64();
+
+    // Render the filtered view of 1 M entries.
+    app.after_events();
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(200, 50)).unwrap();
+    let mut renders = Vec::new();
+    for _ in 0..50 {
+        let t = Instant::now();
+        app.prepare();
+        term.draw(|f| roomtap::ui::render::draw(f, &app)).unwrap();
+        renders.push(t.elapsed());
+    }
+    let render = median(renders);
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!("query: {QUERY}");
+    println!("grep:  grep -c -E '{GREP}' ({file_mb:.0} MB JSON Lines)");
+    println!("matches: {count} (grep: {grep_count})");
+    println!(
+        "filter 1M entries: {:.1} ms (target ≤ 50 ms) | grep -c: {:.1} ms | roomtap/grep time ratio {:.2} (goal ≤ 2)",
+        ms(ours),
+        ms(grep),
+        ours.as_secs_f64() / grep.as_secs_f64()
+    );
+    println!(
+        "ingest with the filter active: {:.0} k entries/s ({:.2} µs/entry)",
+        ingest_rate / 1000.0,
+        1e6 / ingest_rate
+    );
+    println!(
+        "render 200x50, 1M entries, filtered view: {:.2} ms (target ≤ 1 ms)",
+        ms(render)
+    );
+}
