@@ -175,11 +175,15 @@ impl App {
             Action::Top => self.move_sel(i64::MIN / 2),
             Action::Bottom | Action::Follow => self.follow(),
             Action::Activate => self.activate(),
-            Action::ToggleDetailFocus => {
-                if self.ui.focus == Pane::Timeline {
-                    self.ui.detail_focus = !self.ui.detail_focus;
+            Action::ToggleDetailFocus => match self.ui.focus {
+                Pane::Timeline => self.ui.detail_focus = !self.ui.detail_focus,
+                Pane::Logs if self.ui.log_detail => {
+                    self.ui.log_detail_focus = !self.ui.log_detail_focus
                 }
-            }
+                _ => {}
+            },
+            Action::Freeze => self.freeze(),
+            Action::CopyPath => self.copy_path(),
             Action::Skip => self.skip(),
             Action::Sweep => self.dispatch_history(LiftedAction::Sweep),
             Action::Commit => self.dispatch_history(LiftedAction::Commit),
@@ -277,6 +281,9 @@ impl App {
             Action::Escape => {
                 if self.ui.zoom {
                     self.ui.zoom = false;
+                } else if self.ui.focus == Pane::Logs && self.ui.log_detail {
+                    self.ui.log_detail = false;
+                    self.ui.log_detail_focus = false;
                 } else if self.ui.focus == Pane::Timeline && self.ui.tl_filter.is_some() {
                     self.ui.tl_filter = None;
                 } else if self.store.logs.filter().is_some() {
@@ -496,7 +503,73 @@ impl App {
         match self.ui.focus {
             Pane::Timeline if self.ui.detail_focus => self.toggle_fold(),
             Pane::Timeline => self.jump_selected(),
+            Pane::Logs if self.ui.log_detail_focus => {
+                if let Some(DetailLine::Tree(row)) =
+                    self.ui.log_view.lines.get(self.ui.log_detail_sel)
+                {
+                    let path = row.path.clone();
+                    if !self.ui.log_collapsed.remove(&path) {
+                        self.ui.log_collapsed.insert(path);
+                    }
+                    self.ui.log_collapsed_gen += 1;
+                }
+            }
+            Pane::Logs => {
+                if self.store.logs.view_len() == 0 {
+                    return;
+                }
+                // Opening the detail pins the selection to what is shown.
+                if self.ui.log_sel.is_none() {
+                    let len = self.log_len();
+                    self.ui.log_sel = len
+                        .checked_sub(1)
+                        .and_then(|i| self.store.logs.view_get(i))
+                        .map(|e| e.seq);
+                    if self.ui.log_follow {
+                        self.ui.log_paused_at = self.store.logs.next_seq();
+                    }
+                    self.ui.log_follow = false;
+                }
+                self.ui.log_detail = !self.ui.log_detail;
+                self.ui.log_detail_focus = self.ui.log_detail;
+                self.ui.log_detail_sel = 0;
+            }
             _ => {}
+        }
+    }
+
+    /// Entries of the Logs view that are shown: all of it, or up to where
+    /// Space froze it.
+    pub fn log_len(&self) -> usize {
+        let logs = &self.store.logs;
+        match self.ui.log_frozen {
+            Some(at) => logs.view_len() - logs.view_count_since(at),
+            None => logs.view_len(),
+        }
+    }
+
+    fn freeze(&mut self) {
+        match self.ui.log_frozen.take() {
+            Some(_) => {
+                self.ui.log_follow = true;
+                self.ui.log_sel = None;
+                self.ui.say("live again");
+            }
+            None => {
+                let at = self.store.logs.next_seq();
+                self.ui.log_frozen = Some(at);
+                if self.ui.log_follow {
+                    self.ui.log_paused_at = at;
+                    self.ui.log_follow = false;
+                    let len = self.log_len();
+                    self.ui.log_sel = len
+                        .checked_sub(1)
+                        .and_then(|i| self.store.logs.view_get(i))
+                        .map(|e| e.seq);
+                }
+                self.ui
+                    .say("frozen: new entries are kept and counted; Space shows them");
+            }
         }
     }
 
@@ -529,7 +602,11 @@ impl App {
 
     fn follow(&mut self) {
         match self.ui.focus {
+            Pane::Logs if self.ui.log_detail_focus => {
+                self.ui.log_detail_sel = self.ui.log_view.lines.len().saturating_sub(1);
+            }
             Pane::Logs => {
+                self.ui.log_frozen = None;
                 self.ui.log_follow = true;
                 self.ui.log_sel = None;
             }
@@ -553,19 +630,25 @@ impl App {
             (cur as i64 + delta).clamp(0, len as i64 - 1) as usize
         };
         match self.ui.focus {
+            Pane::Logs if self.ui.log_detail_focus => {
+                let len = self.ui.log_view.lines.len();
+                self.ui.log_detail_sel =
+                    step(self.ui.log_detail_sel.min(len.saturating_sub(1)), len);
+            }
             Pane::Logs => {
-                let len = self.store.logs.view_len();
+                let len = self.log_len();
                 if len == 0 {
                     return;
                 }
-                let cur = self.log_view_index().unwrap_or(len - 1);
+                let cur = self.log_view_index().unwrap_or(len - 1).min(len - 1);
                 let next = step(cur, len);
                 if self.ui.log_follow {
                     self.ui.log_paused_at = self.store.logs.next_seq();
                 }
                 self.ui.log_follow = false;
                 self.ui.log_sel = self.store.logs.view_get(next).map(|e| e.seq);
-                if delta > 0 && next + 1 == len {
+                self.ui.log_detail_sel = 0;
+                if delta > 0 && next + 1 == len && self.ui.log_frozen.is_none() {
                     self.ui.log_follow = true;
                     self.ui.log_sel = None;
                 }
@@ -665,14 +748,23 @@ impl App {
 
     fn copy(&mut self) {
         let text = match self.ui.focus {
+            Pane::Logs if self.ui.log_detail_focus => {
+                let v = self.ui.log_view.value.as_ref();
+                match self.ui.log_view.lines.get(self.ui.log_detail_sel) {
+                    Some(DetailLine::Tree(row)) => v
+                        .and_then(|v| json::at_path(v, &row.path))
+                        .map(|v| serde_json::to_string_pretty(v).unwrap_or_default()),
+                    _ => v.map(|v| serde_json::to_string_pretty(v).unwrap_or_default()),
+                }
+            }
             Pane::Logs => {
                 let idx = self
                     .log_view_index()
-                    .unwrap_or(self.store.logs.view_len().saturating_sub(1));
-                self.store.logs.view_get(idx).map(|e| match &e.data {
-                    Some(d) => pretty(d),
-                    None => e.summary.to_string(),
-                })
+                    .unwrap_or(self.log_len().saturating_sub(1));
+                self.store
+                    .logs
+                    .view_get(idx)
+                    .map(|e| serde_json::to_string_pretty(&self.entry_json(e)).unwrap_or_default())
             }
             Pane::Timeline => {
                 let v = self.ui.detail.value.as_ref();
@@ -700,6 +792,54 @@ impl App {
         match text {
             Some(t) => self.copies.push(t),
             None => self.ui.warn("nothing to copy here"),
+        }
+    }
+
+    /// A log entry as one JSON object: time, source, level, kind, summary
+    /// and its data (parsed when it is JSON, else kept as text).
+    pub fn entry_json(&self, e: &crate::store::logs::LogEntry) -> serde_json::Value {
+        let source = self
+            .store
+            .sources
+            .get(usize::from(e.source))
+            .map(|s| s.label.as_str())
+            .unwrap_or("?");
+        let mut o = serde_json::json!({
+            "time": crate::text::iso_time(e.at_ms),
+            "source": source,
+            "level": e.level.label(),
+            "kind": &*e.kind,
+            "summary": &*e.summary,
+        });
+        if let Some(d) = &e.data {
+            o["data"] = serde_json::from_str(d)
+                .unwrap_or_else(|_| serde_json::Value::String(d.to_string()));
+        }
+        o
+    }
+
+    /// Y: the path of the value under the cursor in a detail view.
+    fn copy_path(&mut self) {
+        let row = match self.ui.focus {
+            Pane::Logs if self.ui.log_detail_focus => {
+                self.ui.log_view.lines.get(self.ui.log_detail_sel)
+            }
+            Pane::Timeline if self.ui.detail_focus => self.ui.detail.lines.get(self.ui.detail_sel),
+            _ => None,
+        };
+        let in_logs = self.ui.focus == Pane::Logs;
+        match row {
+            Some(DetailLine::Tree(r)) => {
+                // In Logs the path is a filter as is (`data.user.id`).
+                let p = match r.path.strip_prefix("$.") {
+                    Some(p) if in_logs => p,
+                    _ => r.path.as_str(),
+                };
+                self.copies.push(p.to_string());
+            }
+            _ => self.ui.warn(
+                "Y copies a path: open a detail (Enter in Logs, → in Timeline) and pick a value",
+            ),
         }
     }
 
@@ -778,6 +918,7 @@ impl App {
     /// Rebuild view caches that depend on the selection (once per frame at
     /// most, and only when their inputs changed).
     pub fn prepare(&mut self) {
+        self.prepare_log_detail();
         let Some(pos) = self.selected_position() else {
             self.ui.detail = DetailView::default();
             return;
@@ -863,6 +1004,40 @@ impl App {
     }
 }
 
+impl App {
+    fn prepare_log_detail(&mut self) {
+        if !self.ui.log_detail {
+            return;
+        }
+        let Some(seq) = self.ui.log_sel else {
+            self.ui.log_view = DetailView::default();
+            return;
+        };
+        let key = (0, seq, DetailTab::Action, 0, self.ui.log_collapsed_gen);
+        if self.ui.log_view.key == Some(key) {
+            return;
+        }
+        let Some(e) = self.store.logs.by_seq(seq) else {
+            self.ui.log_view = DetailView {
+                key: Some(key),
+                lines: vec![DetailLine::Note("this entry was evicted".into())],
+                value: None,
+            };
+            return;
+        };
+        let v = self.entry_json(e);
+        let lines = tree_lines(&v, &self.ui.log_collapsed);
+        if self.ui.log_detail_sel >= lines.len() {
+            self.ui.log_detail_sel = lines.len().saturating_sub(1);
+        }
+        self.ui.log_view = DetailView {
+            key: Some(key),
+            lines,
+            value: Some(v),
+        };
+    }
+}
+
 fn tree_lines(
     v: &serde_json::Value,
     collapsed: &std::collections::HashSet<String>,
@@ -871,10 +1046,4 @@ fn tree_lines(
         .into_iter()
         .map(DetailLine::Tree)
         .collect()
-}
-
-fn pretty(raw: &str) -> String {
-    serde_json::from_str::<serde_json::Value>(raw)
-        .and_then(|v| serde_json::to_string_pretty(&v))
-        .unwrap_or_else(|_| raw.to_string())
 }

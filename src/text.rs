@@ -77,6 +77,30 @@ pub fn clock(ms: u64) -> String {
     )
 }
 
+/// `2026-12-01T08:12:22.665Z` (UTC) for ms since the epoch.
+pub fn iso_time(ms: u64) -> String {
+    let secs = ms / 1000;
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Days → civil date (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        (rem / 60) % 60,
+        rem % 60,
+        ms % 1000
+    )
+}
+
 /// A URL safe to show: the password of its userinfo and the values of
 /// `secret`, `token`, `key`, `password` and `auth`-like query parameters
 /// become `***`.
@@ -217,6 +241,13 @@ mod tests {
         let long = "é".repeat(100);
         let s = sanitize_capped(&long, 11);
         assert!(s.ends_with("… 190 bytes more"), "{s}");
+    }
+
+    #[test]
+    fn iso_times() {
+        assert_eq!(iso_time(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(iso_time(1_795_344_242_881), "2026-11-22T10:44:02.881Z");
+        assert_eq!(iso_time(951_782_400_000), "2000-02-29T00:00:00.000Z");
     }
 
     #[test]

@@ -495,3 +495,111 @@ fn the_query_language_filters_the_timeline() {
     let t = render(&mut a, 120, 40);
     assert!(screen_text(&t).contains("· 1 shown"));
 }
+
+/// Space freezes the Logs view: new entries are kept and counted, not
+/// shown, until Space again.
+#[test]
+fn space_freezes_the_logs_while_ingest_goes_on() {
+    use roomtap::event::Level;
+    let mut a = app();
+    for i in 0..3 {
+        log_line(
+            &mut a,
+            T0 + i,
+            Level::Info,
+            "k",
+            &format!("before {i}"),
+            "{}",
+        );
+    }
+    a.act(Action::Focus(Pane::Logs));
+    a.act(Action::Freeze);
+    for i in 0..2 {
+        log_line(
+            &mut a,
+            T0 + 10 + i,
+            Level::Info,
+            "k",
+            &format!("after {i}"),
+            "{}",
+        );
+    }
+    assert_eq!(a.log_len(), 3);
+    assert_eq!(a.store.logs.len(), 5);
+    // Moving to the end of a frozen view does not resume following.
+    a.act(Action::Down);
+    a.act(Action::Down);
+    assert_eq!(a.log_len(), 3);
+    let t = render(&mut a, 120, 40);
+    let s = screen_text(&t);
+    assert!(s.contains("FROZEN"), "{s}");
+    assert!(s.contains("2 new ↓  (Space to unfreeze)"), "{s}");
+    assert!(!s.contains("after 0"));
+    a.act(Action::Freeze);
+    assert_eq!(a.log_len(), 5);
+    assert!(a.ui.log_follow);
+    let t = render(&mut a, 120, 40);
+    assert!(screen_text(&t).contains("after 1"));
+}
+
+/// Enter opens the selected entry as a tree under the list; y copies the
+/// value under the cursor, Y its path (a filter as is), and in the list y
+/// copies the whole entry.
+#[test]
+fn enter_opens_a_log_entry_and_y_copies_value_path_or_entry() {
+    use roomtap::event::Level;
+    let mut a = app();
+    log_line(
+        &mut a,
+        T0,
+        Level::Warn,
+        "indexer",
+        "slow",
+        r#"{"user":{"id":42,"name":"ana"}}"#,
+    );
+    a.act(Action::Focus(Pane::Logs));
+    a.act(Action::Activate);
+    assert!(a.ui.log_detail && a.ui.log_detail_focus);
+    a.prepare();
+    let rows: Vec<String> =
+        a.ui.log_view
+            .lines
+            .iter()
+            .map(|l| match l {
+                roomtap::ui::DetailLine::Tree(r) => r.path.clone(),
+                _ => String::new(),
+            })
+            .collect();
+    let at = rows
+        .iter()
+        .position(|p| p == "$.data.user.id")
+        .expect("a row for data.user.id");
+    for _ in 0..at {
+        a.act(Action::Down);
+    }
+    a.act(Action::Copy);
+    a.act(Action::CopyPath);
+    assert_eq!(a.copies, vec!["42".to_string(), "data.user.id".to_string()]);
+    // Fold the `data` object: its children go.
+    let data_row = rows.iter().position(|p| p == "$.data").unwrap();
+    a.act(Action::Top);
+    for _ in 0..data_row {
+        a.act(Action::Down);
+    }
+    a.act(Action::Activate);
+    a.prepare();
+    assert!(a.ui.log_view.lines.len() < rows.len());
+    let t = render(&mut a, 120, 40);
+    assert!(screen_text(&t).contains("entry #0"));
+    // Back to the list: y copies the whole entry.
+    a.copies.clear();
+    a.act(Action::ToggleDetailFocus);
+    a.act(Action::Copy);
+    let v: serde_json::Value = serde_json::from_str(&a.copies[0]).unwrap();
+    assert_eq!(v["level"], "WARN");
+    assert_eq!(v["kind"], "indexer");
+    assert_eq!(v["data"]["user"]["name"], "ana");
+    assert_eq!(v["source"], "relay");
+    a.act(Action::Escape);
+    assert!(!a.ui.log_detail);
+}

@@ -151,6 +151,18 @@ pub struct UiState {
     /// `next_seq` when following stopped: entries after it are "new".
     pub log_paused_at: u64,
     pub log_offset: Cell<usize>,
+    /// Space froze the Logs view at this sequence number: newer entries
+    /// are kept (and counted) but not shown until Space again.
+    pub log_frozen: Option<u64>,
+    /// The selected entry's detail is open under the list (Enter).
+    pub log_detail: bool,
+    /// Keys move in the detail instead of the list.
+    pub log_detail_focus: bool,
+    pub log_detail_sel: usize,
+    pub log_detail_offset: Cell<usize>,
+    pub log_collapsed: HashSet<String>,
+    pub log_collapsed_gen: u64,
+    pub log_view: DetailView,
     // Channels / connections
     pub chan_sel: usize,
     pub conn_sel: usize,
@@ -187,6 +199,14 @@ impl Default for UiState {
             log_sel: None,
             log_paused_at: 0,
             log_offset: Cell::new(0),
+            log_frozen: None,
+            log_detail: false,
+            log_detail_focus: false,
+            log_detail_sel: 0,
+            log_detail_offset: Cell::new(0),
+            log_collapsed: HashSet::new(),
+            log_collapsed_gen: 0,
+            log_view: DetailView::default(),
             chan_sel: 0,
             conn_sel: 0,
             inst: 0,

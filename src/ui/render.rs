@@ -83,7 +83,9 @@ fn pane_title(app: &App, pane: Pane) -> String {
             if logs.evicted() > 0 {
                 s.push_str(&format!(" · {} evicted", logs.evicted()));
             }
-            s.push_str(if app.ui.log_follow {
+            s.push_str(if app.ui.log_frozen.is_some() {
+                " · FROZEN"
+            } else if app.ui.log_follow {
                 " · follow"
             } else {
                 " · paused"
@@ -152,9 +154,17 @@ fn highlighted<'a>(
 }
 
 fn draw_logs(f: &mut Frame, app: &App, area: Rect) {
+    let area = if app.ui.log_detail {
+        let [list, detail] =
+            Layout::vertical([Constraint::Percentage(55), Constraint::Min(3)]).areas(area);
+        draw_log_detail(f, app, detail);
+        list
+    } else {
+        area
+    };
     let t = &app.theme;
     let logs = &app.store.logs;
-    let len = logs.view_len();
+    let len = app.log_len();
     let mut height = area.height as usize;
     // Entries that arrived since following stopped (and still match).
     let new_count = if app.ui.log_follow {
@@ -218,14 +228,48 @@ fn draw_logs(f: &mut Frame, app: &App, area: Rect) {
     .areas(area);
     f.render_widget(Paragraph::new(lines), list);
     if new_count > 0 {
+        let how = if app.ui.log_frozen.is_some() {
+            "Space to unfreeze"
+        } else {
+            "f or End to follow"
+        };
         f.render_widget(
             Paragraph::new(Span::styled(
-                format!(" {new_count} new ↓  (f or End to follow)"),
+                format!(" {new_count} new ↓  ({how})"),
                 t.notice,
             )),
             footer,
         );
     }
+}
+
+/// The selected log entry as a collapsible tree, under the list.
+fn draw_log_detail(f: &mut Frame, app: &App, area: Rect) {
+    let t = &app.theme;
+    let focus = app.ui.focus == Pane::Logs && app.ui.log_detail_focus;
+    let [head, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
+    let title = match app.ui.log_sel {
+        Some(seq) => format!(
+            " entry #{seq} · Enter fold · y copy value · Y copy path · ← → list/detail · Esc close"
+        ),
+        None => " entry".to_string(),
+    };
+    f.render_widget(
+        Paragraph::new(Line::from(vec![
+            Span::styled(if focus { "▌" } else { " " }, t.border_focus),
+            Span::styled(title, t.dim),
+        ])),
+        head,
+    );
+    draw_lines(
+        f,
+        app,
+        body,
+        &app.ui.log_view.lines,
+        app.ui.log_detail_sel,
+        &app.ui.log_detail_offset,
+        focus,
+    );
 }
 
 fn draw_channels(f: &mut Frame, app: &App, area: Rect) {
@@ -589,13 +633,34 @@ fn draw_detail(f: &mut Frame, app: &App, area: Rect) {
     let [tabs_area, body] =
         Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
     f.render_widget(Paragraph::new(Line::from(tabs)), tabs_area);
-    let lines = &app.ui.detail.lines;
+    draw_lines(
+        f,
+        app,
+        body,
+        &app.ui.detail.lines,
+        app.ui.detail_sel,
+        &app.ui.detail_offset,
+        focus,
+    );
+}
+
+/// JSON tree, note and diff lines, the visible slice only.
+fn draw_lines(
+    f: &mut Frame,
+    app: &App,
+    body: Rect,
+    lines: &[DetailLine],
+    sel: usize,
+    offset: &std::cell::Cell<usize>,
+    focus: bool,
+) {
+    let t = &app.theme;
     if lines.is_empty() {
         return;
     }
     let height = body.height as usize;
-    let sel = app.ui.detail_sel.min(lines.len() - 1);
-    let off = scroll_offset(&app.ui.detail_offset, sel, height, lines.len());
+    let sel = sel.min(lines.len() - 1);
+    let off = scroll_offset(offset, sel, height, lines.len());
     let mut out = Vec::with_capacity(height);
     for (i, l) in lines.iter().enumerate().skip(off).take(height) {
         let mut line = match l {
@@ -729,10 +794,10 @@ fn draw_status(f: &mut Frame, app: &App, area: Rect) {
                 "Enter jump · s skip · x sweep · c commit · r rollback · R reset · p pause · l lock · d dispatch · P replay · i app · [ ] tab · ? help"
             }
             Pane::Logs if has_room => {
-                "/ filter · n/N match · f follow · y copy · w watch · : room command · z zoom · ? help · q quit"
+                "/ filter · Enter entry · Space freeze · f follow · y copy · w watch · : room command · ? help"
             }
             Pane::Logs => {
-                "/ filter · n/N match · f follow · y copy · z zoom · Tab next pane · ? help · q quit"
+                "/ filter · n/N match · Enter entry · Space freeze · f follow · y copy · z zoom · ? help · q quit"
             }
             _ if has_room => {
                 "j/k move · w watch · : room command · Tab next pane · z zoom · ? help · q quit"
