@@ -38,12 +38,13 @@ fn entry(i: usize) -> (Level, &'static str, String, String) {
         _ => "Time-Out waiting for the queue lease",
     };
     let data = format!(
-        r#"{{"msg":"{msg}","user":{{"id":{},"name":"user-{}"}},"attempt":{},"path":"/api/v1/rooms/demo/items/{}","took_ms":{}}}"#,
+        r#"{{"msg":"{msg}","user":{{"id":{},"name":"user-{}"}},"attempt":{},"path":"/api/v1/rooms/demo/items/{}","took_ms":{},"trace_id":"{:032x}","region":"eu-west-1"}}"#,
         i % 5000,
         i % 97,
         i % 4,
         i,
-        (i * 37) % 9000
+        (i * 37) % 9000,
+        (i as u128).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835)
     );
     let summary = format!("{msg} attempt={}", i % 4);
     (level, kind, summary, data)
@@ -72,6 +73,7 @@ fn main() {
     // `cargo bench` passes --bench; nothing to parse.
     let cfg = StoreConfig {
         max_log_entries: N,
+        max_log_bytes: usize::MAX,
         ..Default::default()
     };
     let mut app = App::new(&cfg, Theme::builtin("dark").unwrap());

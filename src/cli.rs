@@ -37,6 +37,15 @@ pub struct UiArgs {
         default_value_t = 200_000
     )]
     pub max_entries: usize,
+    /// Bytes of log lines kept in memory (oldest are evicted, and counted). Suffixes K, M, G.
+    #[arg(
+        long,
+        global = true,
+        env = "ROOMTAP_MAX_BYTES",
+        default_value = "256M",
+        value_parser = parse_bytes
+    )]
+    pub max_bytes: usize,
     /// Timeline actions kept per app instance.
     #[arg(
         long,
@@ -152,10 +161,44 @@ pub enum Cmd {
     },
 }
 
+/// `512`, `64K`, `256M`, `1G` (powers of 1024).
+pub fn parse_bytes(s: &str) -> Result<usize, String> {
+    let s = s.trim();
+    let (num, mult) = match s.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => {
+            let m = match c.to_ascii_uppercase() {
+                'K' => 1usize << 10,
+                'M' => 1 << 20,
+                'G' => 1 << 30,
+                'B' => 1,
+                _ => return Err(format!("{s:?}: use a number with K, M or G")),
+            };
+            (&s[..i], m)
+        }
+        _ => (s, 1),
+    };
+    num.trim()
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_mul(mult))
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("{s:?}: use a positive number with K, M or G"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use clap::CommandFactory;
+
+    #[test]
+    fn byte_sizes() {
+        assert_eq!(parse_bytes("512").unwrap(), 512);
+        assert_eq!(parse_bytes("64K").unwrap(), 64 << 10);
+        assert_eq!(parse_bytes("256m").unwrap(), 256 << 20);
+        assert!(parse_bytes("0").is_err());
+        assert!(parse_bytes("12Q").is_err());
+        assert!(parse_bytes("").is_err());
+    }
 
     #[test]
     fn cli_is_consistent() {

@@ -38,6 +38,7 @@ fn main() -> ExitCode {
     };
     let cfg = StoreConfig {
         max_log_entries: cli.ui.max_entries,
+        max_log_bytes: cli.ui.max_bytes,
         max_actions: cli.ui.max_actions,
     };
     let result = rt.block_on(async move {

@@ -29,6 +29,9 @@ pub struct LogEntry {
 pub struct Logs {
     entries: VecDeque<LogEntry>,
     cap: usize,
+    /// Most bytes kept (summaries, kinds, data, per-entry overhead).
+    max_bytes: usize,
+    bytes: usize,
     next_seq: u64,
     evicted: u64,
     filter: Option<Query>,
@@ -98,9 +101,16 @@ fn scan(slice: &[LogEntry], q: &Query, labels: &[Box<str>], out: &mut VecDeque<u
 
 impl Logs {
     pub fn new(cap: usize) -> Self {
+        Self::with_limits(cap, usize::MAX)
+    }
+
+    /// Bounded by entries and by bytes, whichever is reached first.
+    pub fn with_limits(cap: usize, max_bytes: usize) -> Self {
         Self {
             entries: VecDeque::with_capacity(cap.min(4096)),
             cap: cap.max(1),
+            max_bytes,
+            bytes: 0,
             next_seq: 0,
             evicted: 0,
             filter: None,
@@ -129,14 +139,21 @@ impl Logs {
             Cow::Borrowed(_) => summary.into_boxed_str(),
             Cow::Owned(clean) => clean.into_boxed_str(),
         };
-        if self.entries.len() == self.cap
-            && let Some(old) = self.entries.pop_front()
+        let kind: Cow<'static, str> = kind.into();
+        let size = entry_bytes(&summary, &LogKind(&kind), data.as_deref());
+        while self.entries.len() >= self.cap
+            || (self.bytes + size > self.max_bytes && !self.entries.is_empty())
         {
+            let Some(old) = self.entries.pop_front() else {
+                break;
+            };
             self.evicted += 1;
+            self.bytes -= entry_bytes(&old.summary, &LogKind(&old.kind), old.data.as_deref());
             if self.matches.front() == Some(&old.seq) {
                 self.matches.pop_front();
             }
         }
+        self.bytes += size;
         let seq = self.next_seq;
         self.next_seq += 1;
         let e = LogEntry {
@@ -144,7 +161,7 @@ impl Logs {
             at_ms,
             source,
             level,
-            kind: kind.into(),
+            kind,
             summary,
             data,
         };
@@ -260,11 +277,55 @@ impl Logs {
     pub fn cap(&self) -> usize {
         self.cap
     }
+
+    /// Bytes held by the entries (approximate: text plus per-entry size).
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    pub fn max_bytes(&self) -> usize {
+        self.max_bytes
+    }
 }
+
+/// What an entry costs: its texts (a static kind costs nothing) and the
+/// entry itself.
+fn entry_bytes(summary: &str, kind: &LogKind, data: Option<&str>) -> usize {
+    let kind = match &kind.0 {
+        Cow::Borrowed(_) => 0,
+        Cow::Owned(k) => k.len(),
+    };
+    std::mem::size_of::<LogEntry>() + summary.len() + kind + data.map_or(0, str::len)
+}
+
+/// A kind as stored (borrowed kinds are static and cost nothing).
+struct LogKind<'a>(&'a Cow<'static, str>);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bounded_by_bytes_too() {
+        let mut l = Logs::with_limits(1000, 4 * (std::mem::size_of::<LogEntry>() + 100));
+        for i in 0..10 {
+            l.push(0, 0, Level::Info, "k", format!("{i:0>100}"), None);
+        }
+        assert_eq!(l.len(), 4);
+        assert_eq!(l.evicted(), 6);
+        assert!(l.bytes() <= l.max_bytes());
+        // One entry bigger than the whole budget is still kept (alone).
+        l.push(
+            0,
+            0,
+            Level::Info,
+            "k",
+            "x".repeat(SUMMARY_CAP),
+            Some("y".repeat(10_000).into()),
+        );
+        assert_eq!(l.len(), 1);
+        assert_eq!(l.evicted(), 10);
+    }
 
     fn push(l: &mut Logs, s: &str) {
         l.push(0, 0, Level::Info, "k", s, None);

@@ -51,6 +51,8 @@ impl std::ops::BitOrAssign for Dirty {
 pub struct StoreConfig {
     /// Log lines kept (oldest evicted first, and counted).
     pub max_log_entries: usize,
+    /// Bytes of log entries kept (oldest evicted first, and counted).
+    pub max_log_bytes: usize,
     /// Timeline entries kept per app instance.
     pub max_actions: usize,
 }
@@ -59,6 +61,7 @@ impl Default for StoreConfig {
     fn default() -> Self {
         Self {
             max_log_entries: 200_000,
+            max_log_bytes: 256 << 20,
             max_actions: 10_000,
         }
     }
@@ -150,7 +153,7 @@ impl Store {
     pub fn new(cfg: &StoreConfig) -> Self {
         Self {
             sources: Vec::new(),
-            logs: Logs::new(cfg.max_log_entries),
+            logs: Logs::with_limits(cfg.max_log_entries, cfg.max_log_bytes),
             timeline: Timeline::new(cfg.max_actions),
             events: 0,
             scratch: String::new(),
