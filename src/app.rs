@@ -28,6 +28,8 @@ pub struct App {
     pub commands: Vec<Command>,
     /// Text waiting to be copied to the clipboard.
     pub copies: Vec<String>,
+    /// `e` was pressed: the runtime writes the view out (`export_view`).
+    pub export_requested: bool,
     pub quit: bool,
     /// Something visible changed since the last draw.
     pub dirty: bool,
@@ -45,6 +47,7 @@ impl App {
             theme,
             commands: Vec::new(),
             copies: Vec::new(),
+            export_requested: false,
             quit: false,
             dirty: true,
             read_only: None,
@@ -183,6 +186,7 @@ impl App {
                 _ => {}
             },
             Action::Freeze => self.freeze(),
+            Action::Export => self.export_requested = true,
             Action::CopyPath => self.copy_path(),
             Action::Skip => self.skip(),
             Action::Sweep => self.dispatch_history(LiftedAction::Sweep),
@@ -816,6 +820,19 @@ impl App {
                 .unwrap_or_else(|_| serde_json::Value::String(d.to_string()));
         }
         o
+    }
+
+    /// The Logs view as filtered (up to a freeze), one JSON object per
+    /// line; returns how many entries were written.
+    pub fn export_view(&self, w: &mut dyn std::io::Write) -> std::io::Result<usize> {
+        let len = self.log_len();
+        for i in 0..len {
+            if let Some(e) = self.store.logs.view_get(i) {
+                serde_json::to_writer(&mut *w, &self.entry_json(e))?;
+                w.write_all(b"\n")?;
+            }
+        }
+        Ok(len)
     }
 
     /// Y: the path of the value under the cursor in a detail view.

@@ -46,6 +46,10 @@ pub struct UiArgs {
         value_parser = parse_bytes
     )]
     pub max_bytes: usize,
+    /// Append every event to FILE as JSON Lines (flushed every second; `roomtap open FILE`
+    /// replays it). Tokens and secrets are never written.
+    #[arg(long, global = true, env = "ROOMTAP_RECORD", value_name = "FILE")]
+    pub record: Option<std::path::PathBuf>,
     /// Timeline actions kept per app instance.
     #[arg(
         long,
@@ -132,7 +136,7 @@ pub struct RoomArgs {
     pub room_port: u16,
 }
 
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Subcommand, Clone)]
 pub enum Cmd {
     /// Monitor a Redux DevTools remote relay (@redux-devtools/cli or remotedev-server).
     Relay {
@@ -156,6 +160,52 @@ pub enum Cmd {
     /// time-travel: nothing else needed. Takes a free port if 8000 is taken (unless --port).
     Demo {
         /// Seed of the simulated users (the same seed replays the same story).
+        #[arg(long)]
+        seed: Option<u64>,
+    },
+    /// Replay a recording (--record FILE) into the panes, timeline included; commands are
+    /// disabled.
+    Open {
+        file: std::path::PathBuf,
+        /// Replay at recorded speed times N (1 = as recorded); without it, all at once.
+        #[arg(long, value_name = "N")]
+        speed: Option<f64>,
+    },
+    /// Print events to stdout instead of opening the panes: `roomtap tail [--filter Q] [--json]
+    /// [relay URL | room URL | open FILE | demo]` (roomtap's own relay when no source is given).
+    Tail {
+        /// Only entries matching this query (the `/` language).
+        #[arg(long, value_name = "QUERY")]
+        filter: Option<String>,
+        /// One JSON object per line (time, source, level, kind, summary, data).
+        #[arg(long)]
+        json: bool,
+        #[command(subcommand)]
+        source: Option<Source>,
+    },
+}
+
+/// What `tail` reads: the same sources as the panes.
+#[derive(Debug, Subcommand, Clone)]
+pub enum Source {
+    /// A Redux DevTools relay.
+    Relay {
+        #[arg(env = "ROOMTAP_RELAY_URL", default_value = crate::sources::relay::DEFAULT_URL)]
+        url: String,
+    },
+    /// A MeshAgent room.
+    Room {
+        #[arg(env = "MESHAGENT_ROOM", value_name = "URL|NAME")]
+        target: String,
+    },
+    /// A recording.
+    Open {
+        file: std::path::PathBuf,
+        #[arg(long, value_name = "N")]
+        speed: Option<f64>,
+    },
+    /// The demo (relay, apps and room).
+    Demo {
         #[arg(long)]
         seed: Option<u64>,
     },

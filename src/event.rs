@@ -17,7 +17,7 @@ pub fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SourceEvent {
     pub source: SourceId,
     /// When the source saw it (ms since epoch).
@@ -35,7 +35,7 @@ impl SourceEvent {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum EventKind {
     /// The connection lifecycle moved.
     Conn(ConnState),
@@ -66,16 +66,16 @@ pub enum EventKind {
 }
 
 /// One client of a server source (roomtap's relay), for the Connections pane.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct PeerRow {
     /// Socket id.
     pub id: String,
     /// Remote address, or "in-process".
     pub addr: String,
     /// "app", "monitor" or "client" (not logged in yet).
-    pub role: &'static str,
+    pub role: std::borrow::Cow<'static, str>,
     /// Protocol generation ("v1", "v2", "?").
-    pub proto: &'static str,
+    pub proto: std::borrow::Cow<'static, str>,
     /// App name and instances, when known.
     pub name: Option<String>,
     pub instances: Vec<String>,
@@ -83,7 +83,7 @@ pub struct PeerRow {
     pub dropped: u64,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum ConnState {
     Connecting {
         attempt: u32,
@@ -112,7 +112,7 @@ impl ConnState {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TrafficStats {
     pub bytes_in: u64,
     pub bytes_out: u64,
@@ -123,7 +123,7 @@ pub struct TrafficStats {
     pub messages_out: u64,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum ChannelChange {
     Subscribed,
     Unsubscribed,
@@ -134,7 +134,9 @@ pub enum ChannelChange {
     },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum Level {
     Trace,
     Debug,
@@ -155,7 +157,7 @@ impl Level {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LogRecord {
     pub level: Level,
     pub kind: String,
@@ -166,7 +168,7 @@ pub struct LogRecord {
 
 /// Who sent an app message: the socket that carried it, the app's own
 /// `instanceId` (absent in legacy `remote-redux-devtools`) and its `name`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AppRef {
     pub socket_id: Option<String>,
     pub instance_id: Option<String>,
@@ -183,7 +185,7 @@ impl AppRef {
 /// JSON text kept as it arrived, parsed only when a view needs it: either
 /// plain JSON, or still inside the JSON string literal that carried it (an
 /// app's `payload` is a string holding JSON; unescaping waits until viewed).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RawJson {
     text: Box<str>,
     quoted: bool,
@@ -233,7 +235,7 @@ impl RawJson {
 }
 
 /// One recorded action of an app's history.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ActionRecord {
     /// The app's action id (key of `actionsById`).
     pub id: u64,
@@ -250,7 +252,7 @@ pub struct ActionRecord {
 }
 
 /// A decoded lifted state (the payload of a STATE message).
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct LiftedState {
     /// In `stagedActionIds` order: index = state index.
     pub actions: Vec<ActionRecord>,
@@ -262,7 +264,7 @@ pub struct LiftedState {
     pub has_committed_state: bool,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum ReduxEvent {
     Start {
         app: AppRef,
@@ -298,7 +300,7 @@ pub enum ReduxEvent {
 }
 
 /// A lifted action as sent inside DISPATCH (`@redux-devtools/instrument`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum LiftedAction {
     JumpToState { index: usize },
     ToggleAction { id: u64 },
@@ -331,13 +333,13 @@ impl LiftedAction {
 }
 
 /// A command addressed to a source.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Command {
     pub source: SourceId,
     pub kind: CommandKind,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum CommandKind {
     /// `DISPATCH` a lifted action to an instance.
     Dispatch {
@@ -357,13 +359,10 @@ pub enum CommandKind {
 }
 
 /// A developer log a room source sends (`RoomClient.developer`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum DevLog {
     /// `developer.log(type, data)`; `data` is JSON object text.
     Log { ty: String, data: String },
     /// `developer.info/warning/error(message)`; `level` is one of those.
-    Say {
-        level: &'static str,
-        message: String,
-    },
+    Say { level: String, message: String },
 }

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod demo;
 pub mod event;
 pub mod query;
+pub mod record;
 pub mod relay;
 pub mod room;
 pub mod runtime;

@@ -5,7 +5,7 @@ use clap::Parser;
 use tokio::sync::mpsc;
 
 use roomtap::app::App;
-use roomtap::cli::{Cli, Cmd, RoomArgs, ServeArgs};
+use roomtap::cli::{Cli, Cmd, RoomArgs, ServeArgs, Source};
 use roomtap::event::{Command, EventKind, SourceEvent, SourceId};
 use roomtap::relay::Relay;
 use roomtap::room::token::Secret;
@@ -42,46 +42,24 @@ fn main() -> ExitCode {
         max_actions: cli.ui.max_actions,
     };
     let result = rt.block_on(async move {
-        match cli.command {
+        match cli.command.clone() {
             Some(Cmd::Serve) => serve(&cli.serve).await,
             Some(Cmd::RoomServer) => room_server(&cli.room).await,
-            Some(Cmd::Room { target }) => {
-                let mut app = App::new(&cfg, theme);
-                let (tx, rx) = mpsc::channel(8192);
-                let mut routes = HashMap::new();
-                let mut targets = vec![target];
-                targets.extend(cli.room.rooms.iter().cloned());
-                add_rooms(&mut app, &tx, &mut routes, &cli.room, &targets)?;
-                app.ui.focus = roomtap::ui::Pane::Logs;
-                drop(tx);
-                roomtap::runtime::run_tui(app, rx, routes, cli.ui.fps)
-                    .await
-                    .map_err(|e| e.to_string())
+            Some(Cmd::Tail {
+                filter,
+                json,
+                source,
+            }) => tail(&cli, cfg, theme, source, filter.as_deref(), json).await,
+            other => {
+                let source = match other {
+                    Some(Cmd::Relay { url }) => Some(Source::Relay { url }),
+                    Some(Cmd::Room { target }) => Some(Source::Room { target }),
+                    Some(Cmd::Demo { seed }) => Some(Source::Demo { seed }),
+                    Some(Cmd::Open { file, speed }) => Some(Source::Open { file, speed }),
+                    _ => None,
+                };
+                panes(&cli, cfg, theme, source).await
             }
-            Some(Cmd::Relay { url }) => {
-                let mut app = App::new(&cfg, theme);
-                let (tx, rx) = mpsc::channel(8192);
-                let mut routes = HashMap::new();
-                let shown = roomtap::text::redact_url(&url);
-                let id = app.store.add_source("relay", "relay", &shown);
-                let (ctx, crx) = mpsc::channel(256);
-                relay::spawn(
-                    relay::RelayConfig::new(&url),
-                    Emitter::new(id, tx.clone()),
-                    crx,
-                );
-                routes.insert(id, ctx);
-                add_rooms(&mut app, &tx, &mut routes, &cli.room, &cli.room.rooms)?;
-                drop(tx);
-                roomtap::runtime::run_tui(app, rx, routes, cli.ui.fps)
-                    .await
-                    .map_err(|e| e.to_string())
-            }
-            Some(Cmd::Demo { seed }) => {
-                let seed = seed.unwrap_or_else(roomtap::event::now_ms);
-                embedded(&cli.serve, &cli.room, cfg, theme, cli.ui.fps, Some(seed)).await
-            }
-            None => embedded(&cli.serve, &cli.room, cfg, theme, cli.ui.fps, None).await,
         }
     });
     // Sources may still be connecting: do not wait for them.
@@ -113,20 +91,279 @@ async fn start_relay(args: &ServeArgs, notices: Emitter) -> Result<Relay, String
         .map_err(|e| bind_error(&cfg, &e))
 }
 
-/// The embedded relay with the inspector attached in-process; with `demo`,
-/// simulated apps connected to it as well.
-async fn embedded(
-    args: &ServeArgs,
-    rooms: &RoomArgs,
+/// What keeps the sources of a session alive.
+type Keep = Vec<Box<dyn std::any::Any + Send>>;
+
+/// Sources wired into `app`: the one named (roomtap's own relay when none)
+/// plus every `--room`. Returns what must stay alive while they run.
+async fn setup(
+    cli: &Cli,
+    app: &mut App,
+    tx: &mpsc::Sender<SourceEvent>,
+    routes: &mut HashMap<SourceId, mpsc::Sender<Command>>,
+    source: Option<Source>,
+) -> Result<Keep, String> {
+    let mut keep: Keep = Vec::new();
+    match source {
+        Some(Source::Relay { url }) => {
+            let shown = roomtap::text::redact_url(&url);
+            let id = app.store.add_source("relay", "relay", &shown);
+            let (ctx, crx) = mpsc::channel(256);
+            relay::spawn(
+                relay::RelayConfig::new(&url),
+                Emitter::new(id, tx.clone()),
+                crx,
+            );
+            routes.insert(id, ctx);
+        }
+        Some(Source::Room { target }) => {
+            add_rooms(app, tx, routes, &cli.room, std::slice::from_ref(&target))?;
+            app.ui.focus = roomtap::ui::Pane::Logs;
+        }
+        Some(Source::Open { file, speed }) => {
+            open_recording(app, tx, &file, speed)?;
+        }
+        Some(Source::Demo { seed }) => {
+            let seed = seed.unwrap_or_else(roomtap::event::now_ms);
+            keep.extend(embedded(&cli.serve, app, tx, routes, Some(seed)).await?);
+        }
+        None => keep.extend(embedded(&cli.serve, app, tx, routes, None).await?),
+    }
+    add_rooms(app, tx, routes, &cli.room, &cli.room.rooms)?;
+    Ok(keep)
+}
+
+/// The panes (the TUI) on a source, recording when asked.
+async fn panes(
+    cli: &Cli,
     cfg: StoreConfig,
     theme: Theme,
-    fps: u32,
-    demo: Option<u64>,
+    source: Option<Source>,
 ) -> Result<(), String> {
     let mut app = App::new(&cfg, theme);
     let (tx, rx) = mpsc::channel(8192);
+    let mut routes = HashMap::new();
+    let keep = setup(cli, &mut app, &tx, &mut routes, source).await?;
+    drop(tx);
+    let recorder = match &cli.ui.record {
+        Some(path) => Some(
+            roomtap::record::Recorder::create(path, &app.store, secrets(cli))
+                .map_err(|e| format!("cannot record to {}: {e}", path.display()))?,
+        ),
+        None => None,
+    };
+    let out = roomtap::runtime::run_tui(app, rx, routes, cli.ui.fps, recorder)
+        .await
+        .map_err(|e| e.to_string());
+    drop(keep);
+    out
+}
+
+/// Every secret this run knows, for the recorder to mask.
+fn secrets(cli: &Cli) -> Vec<String> {
+    let mut v: Vec<String> = [
+        cli.serve.secret.clone(),
+        cli.room.room_secret.clone(),
+        cli.room.token.clone(),
+        std::env::var("MESHAGENT_TOKEN").ok(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if let Ok((Some(t), _)) = explicit_token(&cli.room) {
+        v.push(t.expose().to_string());
+    }
+    if let Some(var) = &cli.room.token_env
+        && let Ok(t) = std::env::var(var)
+    {
+        v.push(t);
+    }
+    v.retain(|s| !s.trim().is_empty());
+    v
+}
+
+/// A recording replayed into `app` by a task (at once, or paced).
+fn open_recording(
+    app: &mut App,
+    tx: &mpsc::Sender<SourceEvent>,
+    file: &std::path::Path,
+    speed: Option<f64>,
+) -> Result<(), String> {
+    let rec = roomtap::record::read(file)?;
+    for s in &rec.header.sources {
+        let kind: &'static str = match s.kind.as_str() {
+            "relay" => "relay",
+            "roomtap relay" => "roomtap relay",
+            "room" => "room",
+            _ => "recorded",
+        };
+        let id = app.store.add_source(&s.label, kind, &s.url);
+        app.store.sources[usize::from(id)].targets_instances = s.targets_instances;
+    }
+    let me = app
+        .store
+        .add_source("file", "recording", &file.display().to_string());
+    app.read_only = Some("replaying a recording: commands are disabled".into());
+    let note = move |level, summary: String| {
+        SourceEvent::new(
+            me,
+            EventKind::Log(roomtap::event::LogRecord {
+                level,
+                kind: "recording".into(),
+                summary,
+                data: None,
+            }),
+        )
+    };
+    let tx = tx.clone();
+    let n = rec.events.len();
+    let started = rec.header.started_ms;
+    let warnings = rec.warnings;
+    let events = rec.events;
+    tokio::spawn(async move {
+        let _ = tx
+            .send(SourceEvent::new(
+                me,
+                EventKind::Conn(roomtap::event::ConnState::Connected {
+                    session: Some(format!(
+                        "{n} events recorded from {}",
+                        roomtap::text::iso_time(started)
+                    )),
+                }),
+            ))
+            .await;
+        for w in warnings {
+            let _ = tx.send(note(roomtap::event::Level::Warn, w)).await;
+        }
+        let mut prev: Option<u64> = None;
+        for ev in events {
+            if let (Some(speed), Some(p)) = (speed.filter(|s| *s > 0.0), prev) {
+                // Long silences are cut to 5 s so a replay never seems stuck.
+                let gap = ev.at_ms.saturating_sub(p).min(5_000) as f64 / speed;
+                tokio::time::sleep(std::time::Duration::from_secs_f64(gap / 1000.0)).await;
+            }
+            prev = Some(ev.at_ms);
+            if tx.send(ev).await.is_err() {
+                return;
+            }
+        }
+        let _ = tx
+            .send(note(
+                roomtap::event::Level::Info,
+                format!("replay finished: {n} events"),
+            ))
+            .await;
+    });
+    Ok(())
+}
+
+/// `roomtap tail`: the same sources, matching entries printed to stdout.
+async fn tail(
+    cli: &Cli,
+    cfg: StoreConfig,
+    theme: Theme,
+    source: Option<Source>,
+    filter: Option<&str>,
+    json: bool,
+) -> Result<(), String> {
+    use std::io::Write;
+    let query = match filter {
+        Some(f) if !f.trim().is_empty() => Some(
+            roomtap::query::Query::parse(f, false).map_err(|e| format!("--filter {f:?}: {e}"))?,
+        ),
+        _ => None,
+    };
+    // One Ctrl-C listener for the whole run, installed before anything
+    // starts: a new one per turn would miss a signal between turns.
+    let mut interrupt = Interrupt::new()?;
+    let mut app = App::new(&cfg, theme);
+    let (tx, mut rx) = mpsc::channel(8192);
+    let mut routes = HashMap::new();
+    let keep = setup(cli, &mut app, &tx, &mut routes, source).await?;
+    drop(tx);
+    let mut recorder = match &cli.ui.record {
+        Some(path) => Some(
+            roomtap::record::Recorder::create(path, &app.store, secrets(cli))
+                .map_err(|e| format!("cannot record to {}: {e}", path.display()))?,
+        ),
+        None => None,
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut next = 0u64;
+    let mut batch = Vec::with_capacity(1024);
+    let result = loop {
+        tokio::select! {
+            n = rx.recv_many(&mut batch, 1024) => {
+                if n == 0 {
+                    break Ok(());
+                }
+                for ev in batch.drain(..) {
+                    if let Some(r) = &mut recorder {
+                        r.write(&ev);
+                    }
+                    app.apply(ev);
+                }
+                let logs = &app.store.logs;
+                let first = logs.by_seq(next).map_or(logs.next_seq(), |e| e.seq);
+                let mut failed = None;
+                for seq in first.max(next)..logs.next_seq() {
+                    let Some(e) = logs.by_seq(seq) else { continue };
+                    let labels: Vec<Box<str>> =
+                        app.store.sources.iter().map(|s| s.label.as_str().into()).collect();
+                    if let Some(q) = &query
+                        && !q.matches(&roomtap::store::logs::EntryRecord { entry: e, labels: &labels })
+                    {
+                        continue;
+                    }
+                    let line = if json {
+                        app.entry_json(e).to_string()
+                    } else {
+                        let src = app.store.sources.get(usize::from(e.source)).map_or("?", |s| s.label.as_str());
+                        format!(
+                            "{} {src} {:<5} {} {}",
+                            roomtap::text::iso_time(e.at_ms),
+                            e.level.label(),
+                            roomtap::text::sanitize(&e.kind),
+                            e.summary
+                        )
+                    };
+                    if let Err(e) = writeln!(out, "{line}") {
+                        failed = Some(e);
+                        break;
+                    }
+                }
+                next = logs.next_seq();
+                if failed.is_none() && rx.is_empty() {
+                    failed = out.flush().err();
+                }
+                match failed {
+                    // `| head` closed the pipe: that is a normal end.
+                    Some(e) if e.kind() == std::io::ErrorKind::BrokenPipe => break Ok(()),
+                    Some(e) => break Err(format!("cannot write: {e}")),
+                    None => {}
+                }
+            }
+            _ = interrupt.recv() => break Ok(()),
+        }
+    };
+    let _ = out.flush();
+    drop(keep);
+    result
+}
+
+/// The embedded relay with the inspector attached in-process; with `demo`,
+/// simulated apps and a room as well.
+async fn embedded(
+    args: &ServeArgs,
+    app: &mut App,
+    tx: &mpsc::Sender<SourceEvent>,
+    routes: &mut HashMap<SourceId, mpsc::Sender<Command>>,
+    demo: Option<u64>,
+) -> Result<Keep, String> {
+    let mut keep: Keep = Vec::new();
     let mut rcfg = args.config();
-    let attached = match roomtap::relay::start_attached(&mut app.store, rcfg.clone(), &tx).await {
+    let attached = match roomtap::relay::start_attached(&mut app.store, rcfg.clone(), tx).await {
         // The demo needs no particular port: take a free one rather than fail.
         Err(e)
             if demo.is_some()
@@ -134,44 +371,33 @@ async fn embedded(
                 && e.kind() == std::io::ErrorKind::AddrInUse =>
         {
             rcfg.bind.set_port(0);
-            roomtap::relay::start_attached(&mut app.store, rcfg, &tx)
+            roomtap::relay::start_attached(&mut app.store, rcfg, tx)
                 .await
                 .map_err(|e| format!("cannot listen: {e}"))?
         }
         Err(e) => return Err(bind_error(&rcfg, &e)),
         Ok(a) => a,
     };
-    let mut routes: HashMap<SourceId, mpsc::Sender<Command>> = HashMap::new();
     routes.insert(attached.monitor, attached.commands.clone());
-    let _apps = demo.map(|seed| {
-        roomtap::demo::spawn_apps(
+    if let Some(seed) = demo {
+        keep.push(Box::new(roomtap::demo::spawn_apps(
             roomtap::demo::client::Link::Local(roomtap::relay::local_connector(&attached.relay)),
             seed,
-        )
-    });
-    let _room = match demo {
-        Some(seed) => {
-            let room = roomtap::demo::room::start(seed)
-                .await
-                .map_err(|e| format!("cannot start the demo room: {e}"))?;
-            let id = app.store.add_source("room", "room", &room.url);
-            spawn_room(
-                &tx,
-                &mut routes,
-                id,
-                roomtap::sources::room::RoomConfig::new(&room.url, Some(room.token.clone())),
-            );
-            Some(room)
-        }
-        None => None,
-    };
-    add_rooms(&mut app, &tx, &mut routes, rooms, &rooms.rooms)?;
-    drop(tx);
-    let out = roomtap::runtime::run_tui(app, rx, routes, fps)
-        .await
-        .map_err(|e| e.to_string());
-    drop(attached);
-    out
+        )));
+        let room = roomtap::demo::room::start(seed)
+            .await
+            .map_err(|e| format!("cannot start the demo room: {e}"))?;
+        let id = app.store.add_source("room", "room", &room.url);
+        spawn_room(
+            tx,
+            routes,
+            id,
+            roomtap::sources::room::RoomConfig::new(&room.url, Some(room.token.clone())),
+        );
+        keep.push(Box::new(room));
+    }
+    keep.push(Box::new(attached.relay));
+    Ok(keep)
 }
 
 /// `roomtap serve`: the relay alone, its log on stderr.
@@ -179,13 +405,15 @@ async fn serve(args: &ServeArgs) -> Result<(), String> {
     let (tx, mut rx) = mpsc::channel::<SourceEvent>(8192);
     let relay = start_relay(args, Emitter::new(0, tx)).await?;
     eprintln!("roomtap relay listening on {}", relay.url());
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
     loop {
         tokio::select! {
             ev = rx.recv() => match ev {
                 Some(ev) => print_event(&ev),
                 None => return Ok(()),
             },
-            _ = tokio::signal::ctrl_c() => {
+            _ = &mut ctrl_c => {
                 eprintln!("roomtap relay: stopping");
                 return Ok(());
             }
@@ -355,16 +583,48 @@ async fn room_server(args: &RoomArgs) -> Result<(), String> {
             "no --room-secret: any token is accepted"
         }
     );
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
     loop {
         tokio::select! {
             ev = rx.recv() => match ev {
                 Some(ev) => print_event(&ev),
                 None => return Ok(()),
             },
-            _ = tokio::signal::ctrl_c() => {
+            _ = &mut ctrl_c => {
                 eprintln!("roomtap room server: stopping");
                 return Ok(());
             }
+        }
+    }
+}
+
+/// Ctrl-C, listened to from creation on.
+struct Interrupt {
+    #[cfg(unix)]
+    sig: tokio::signal::unix::Signal,
+}
+
+impl Interrupt {
+    fn new() -> Result<Interrupt, String> {
+        #[cfg(unix)]
+        {
+            let sig = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+                .map_err(|e| format!("cannot listen for Ctrl-C: {e}"))?;
+            Ok(Interrupt { sig })
+        }
+        #[cfg(not(unix))]
+        Ok(Interrupt {})
+    }
+
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        {
+            self.sig.recv().await;
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
         }
     }
 }

@@ -131,6 +131,7 @@ pub async fn run_tui(
     mut events: mpsc::Receiver<SourceEvent>,
     routes: HashMap<SourceId, mpsc::Sender<Command>>,
     fps: u32,
+    mut recorder: Option<crate::record::Recorder>,
 ) -> io::Result<()> {
     let _guard = TerminalGuard::enter()?;
     let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
@@ -144,6 +145,9 @@ pub async fn run_tui(
     // Test hook: lets the terminal tests prove the panic path restores the
     // terminal (`!` panics only when this variable is set).
     let panic_key = std::env::var_os("ROOMTAP_TEST_PANIC_KEY").is_some();
+    let mut flush_tick = tokio::time::interval(Duration::from_secs(1));
+    flush_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut recorder_error_shown = false;
     let mut slow_tick = tokio::time::interval(Duration::from_millis(250));
     slow_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
@@ -154,6 +158,17 @@ pub async fn run_tui(
                 Err(e) => app.ui.warn(e),
             }
             app.dirty = true;
+        }
+        if app.export_requested {
+            app.export_requested = false;
+            export(&mut app);
+        }
+        if let Some(r) = &recorder
+            && let Some(e) = &r.error
+            && !recorder_error_shown
+        {
+            recorder_error_shown = true;
+            app.ui.warn(e.clone());
         }
         if app.quit {
             break;
@@ -193,9 +208,17 @@ pub async fn run_tui(
                     events_open = false;
                 }
                 for ev in batch.drain(..) {
+                    if let Some(r) = &mut recorder {
+                        r.write(&ev);
+                    }
                     app.apply(ev);
                 }
                 app.after_events();
+            }
+            _ = flush_tick.tick(), if recorder.is_some() => {
+                if let Some(r) = &mut recorder {
+                    r.flush_if_due();
+                }
             }
             _ = sleep_opt(draw_at) => {}
             _ = sleep_opt(tick_at) => {}
@@ -204,6 +227,28 @@ pub async fn run_tui(
     }
     drop(terminal);
     Ok(())
+}
+
+/// `e`: the Logs view as it is filtered, one JSON object per line, into
+/// `roomtap-export-<time>.jsonl` in the current directory.
+fn export(app: &mut App) {
+    let name = format!(
+        "roomtap-export-{}.jsonl",
+        crate::text::iso_time(crate::event::now_ms())
+            .replace([':', '.'], "-")
+            .trim_end_matches('Z')
+    );
+    let result = std::fs::File::create(&name).and_then(|f| {
+        let mut w = std::io::BufWriter::new(f);
+        let n = app.export_view(&mut w)?;
+        w.flush()?;
+        Ok(n)
+    });
+    match result {
+        Ok(n) => app.ui.say(format!("exported {n} entries to {name}")),
+        Err(e) => app.ui.warn(format!("export failed: {e}")),
+    }
+    app.dirty = true;
 }
 
 async fn sleep_opt(at: Option<Instant>) {

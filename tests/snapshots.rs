@@ -259,11 +259,16 @@ fn connections_pane_lists_relay_clients() {
         "roomtap relay",
         "ws://127.0.0.1:8000/socketcluster/",
     );
-    let row = |id: &str, role, proto, name: Option<&str>, inst: &[&str], dropped| PeerRow {
+    let row = |id: &str,
+               role: &'static str,
+               proto: &'static str,
+               name: Option<&str>,
+               inst: &[&str],
+               dropped| PeerRow {
         id: id.into(),
         addr: "127.0.0.1:50412".into(),
-        role,
-        proto,
+        role: role.into(),
+        proto: proto.into(),
         name: name.map(Into::into),
         instances: inst.iter().map(|s| s.to_string()).collect(),
         dropped,

@@ -145,9 +145,12 @@ fn the_demo_runs_with_nothing_else() {
         .local_addr()
         .unwrap()
         .port();
+    let rec = std::env::temp_dir().join(format!("roomtap-demo-rec-{}.jsonl", std::process::id()));
+    let _ = std::fs::remove_file(&rec);
     let cmd = format!(
-        "sh -c '{} demo --seed 7 --port {port}; echo EXITED $?; sleep 30'",
-        env!("CARGO_BIN_EXE_roomtap")
+        "sh -c '{} demo --seed 7 --port {port} --record {}; echo EXITED $?; sleep 30'",
+        env!("CARGO_BIN_EXE_roomtap"),
+        rec.display()
     );
     let t = Tmux::start("demo", &cmd, &[]);
     t.wait("actions from both apps", 30, |t| {
@@ -169,8 +172,17 @@ fn the_demo_runs_with_nothing_else() {
         let s = t.screen();
         s.contains("sent to") && s.contains("only")
     });
+    // The recording is flushed while the session runs (at least every
+    // second), not only at exit.
+    t.wait("the recording on disk", 10, |_| {
+        std::fs::read_to_string(&rec).is_ok_and(|s| s.contains("\"Redux\"") && s.contains("agent"))
+    });
     t.tmux(&["send-keys", "-t", &t.session, "q"]);
     t.wait("a clean exit", 10, |t| t.screen().contains("EXITED 0"));
+    let r = roomtap::record::read(&rec).unwrap();
+    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    assert_eq!(r.header.sources.len(), 3);
+    let _ = std::fs::remove_file(&rec);
 }
 
 /// `roomtap room-server` in the background, killed on drop.

@@ -624,12 +624,14 @@ impl Hub {
                     Role::App => "app",
                     Role::Monitor => "monitor",
                     Role::Unknown => "client",
-                },
+                }
+                .into(),
                 proto: match c.proto {
                     Proto::V1 => "v1",
                     Proto::V2 => "v2",
                     Proto::Unknown => "?",
-                },
+                }
+                .into(),
                 name: c.name,
                 instances: c.instances,
                 dropped: c.dropped,

@@ -119,8 +119,8 @@ impl Hub {
                 .map(|(id, p)| PeerRow {
                     id: format!("{} ({})", p.participant, id),
                     addr: p.addr.clone(),
-                    role: "participant",
-                    proto: p.generation,
+                    role: "participant".into(),
+                    proto: p.generation.into(),
                     name: Some(format!("{} in {}", p.name, p.room)),
                     instances: Vec::new(),
                     dropped: p.dropped,

@@ -46,7 +46,7 @@ pub fn parse(line: &str) -> Result<CommandKind, String> {
                 _ => "warning",
             };
             Ok(CommandKind::DevLog(DevLog::Say {
-                level,
+                level: level.to_string(),
                 message: rest.to_string(),
             }))
         }
@@ -80,7 +80,7 @@ mod tests {
         assert_eq!(
             parse("warn disk  almost full").unwrap(),
             CommandKind::DevLog(DevLog::Say {
-                level: "warning",
+                level: "warning".into(),
                 message: "disk  almost full".into()
             })
         );

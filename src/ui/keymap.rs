@@ -50,6 +50,8 @@ pub enum Action {
     Freeze,
     /// Y: copy the path of the value under the cursor.
     CopyPath,
+    /// e: export the Logs view (as filtered) as JSON Lines.
+    Export,
     // Prompt editing.
     Input(char),
     Backspace,
@@ -133,6 +135,7 @@ pub fn map_key(key: KeyEvent, mode: Mode) -> Option<Action> {
         KeyCode::Char('z') => Action::Zoom,
         KeyCode::Char('y') => Action::Copy,
         KeyCode::Char('Y') => Action::CopyPath,
+        KeyCode::Char('e') => Action::Export,
         KeyCode::Char('u') => Action::Refresh,
         KeyCode::Char('w') => Action::Watch,
         KeyCode::Char(':') => Action::CommandLine,
@@ -174,7 +177,10 @@ pub const HELP: &[(&str, &str)] = &[
     ("n / N", "next / previous match"),
     ("Esc", "clear filter, close prompt, detail or help"),
     ("f / End", "follow the newest entry"),
-    ("z", "zoom the focused pane"),
+    (
+        "z  e",
+        "zoom the focused pane · export the Logs view (JSON Lines)",
+    ),
     (
         "y / Y",
         "copy the entry or the value under the cursor / its path",

@@ -794,7 +794,7 @@ impl Session<'_> {
                 )
             }
             DevLog::Say { level, message } => (
-                *level,
+                &**level,
                 json!({"message": message, "extra": {}}),
                 format!("{level} {message}"),
             ),

@@ -1,0 +1,332 @@
+//! Recorded sessions and the headless tail: a session recorded and opened
+//! again gives the same store; secrets never reach the file; `roomtap tail`
+//! prints what matches (readable or JSON), survives a cut-off recording,
+//! and ends cleanly on a closed pipe and on Ctrl-C; `e` exports the view.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use roomtap::event::{
+    ChannelChange, ConnState, EventKind, Level, LogRecord, PeerRow, SourceEvent, TrafficStats,
+};
+use roomtap::record::{Recorder, read};
+use roomtap::ui::Pane;
+use roomtap::ui::keymap::Action;
+
+const SECRET: &str = "s3cret-token-value";
+
+fn session() -> Vec<SourceEvent> {
+    let mut v = vec![
+        ev(T0, EventKind::Conn(ConnState::Connecting { attempt: 1 })),
+        ev(
+            T0 + 1,
+            EventKind::Conn(ConnState::Connected {
+                session: Some("sock-1".into()),
+            }),
+        ),
+        ev(
+            T0 + 2,
+            EventKind::Channel {
+                channel: "log".into(),
+                change: ChannelChange::Subscribed,
+            },
+        ),
+        ev(
+            T0 + 3,
+            state_msg("inst-a", "counter", &lifted(&[0, 1], 1, &[])),
+        ),
+    ];
+    for i in 2..6 {
+        v.push(ev(
+            T0 + 100 * i,
+            action_msg("inst-a", "counter", i, "INCREMENT", i as i64),
+        ));
+    }
+    v.push(ev(
+        T0 + 700,
+        EventKind::Log(LogRecord {
+            level: Level::Warn,
+            kind: "indexer".into(),
+            summary: format!("upstream timed out (token {SECRET})"),
+            data: Some(format!(r#"{{"msg":"time-out","auth":"{SECRET}"}}"#)),
+        }),
+    ));
+    v.push(ev(
+        T0 + 800,
+        EventKind::Stats(TrafficStats {
+            bytes_in: 10,
+            frames_in: 2,
+            ..Default::default()
+        }),
+    ));
+    v.push(ev(
+        T0 + 801,
+        EventKind::Peers(vec![PeerRow {
+            id: "p1".into(),
+            addr: "127.0.0.1:1".into(),
+            role: "app".into(),
+            proto: "v2".into(),
+            name: Some("counter".into()),
+            instances: vec!["inst-a".into()],
+            dropped: 0,
+        }]),
+    ));
+    v.push(ev(
+        T0 + 802,
+        EventKind::Facts(vec![("room".into(), "test".into())]),
+    ));
+    v.push(ev(
+        T0 + 900,
+        EventKind::Malformed {
+            what: "bad frame".into(),
+            raw: "{".into(),
+        },
+    ));
+    v
+}
+
+fn logs_of(a: &roomtap::app::App) -> Vec<String> {
+    let l = &a.store.logs;
+    (0..l.view_len())
+        .filter_map(|i| l.view_get(i))
+        .map(|e| {
+            format!(
+                "{} {} {} {} {} {:?}",
+                e.at_ms,
+                e.source,
+                e.level.label(),
+                e.kind,
+                e.summary,
+                e.data
+            )
+        })
+        .collect()
+}
+
+fn timeline_of(a: &roomtap::app::App) -> Vec<String> {
+    a.store
+        .timeline
+        .instances
+        .iter()
+        .flat_map(|i| {
+            i.entries.iter().map(move |e| {
+                format!(
+                    "{} {} {} {:?}",
+                    i.key,
+                    e.id,
+                    e.action_type,
+                    e.state_raw.as_ref().map(|s| s.text().unwrap().into_owned())
+                )
+            })
+        })
+        .collect()
+}
+
+fn temp(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("roomtap-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_file(&d);
+    d
+}
+
+#[test]
+fn a_recorded_session_opens_into_the_same_store_and_keeps_no_secret() {
+    let path = temp("roundtrip.jsonl");
+    let mut a = app();
+    {
+        let mut rec = Recorder::create(&path, &a.store, vec![SECRET.into()]).unwrap();
+        for e in session() {
+            rec.write(&e);
+            a.apply(e);
+        }
+        a.after_events();
+    }
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(!text.contains(SECRET), "a secret reached the recording");
+    assert!(text.contains("***"));
+
+    let rec = read(&path).unwrap();
+    assert!(rec.warnings.is_empty(), "{:?}", rec.warnings);
+    let mut b = app_blank();
+    for s in &rec.header.sources {
+        b.store.add_source(&s.label, "relay", &s.url);
+    }
+    for e in rec.events {
+        b.apply(e);
+    }
+    b.after_events();
+    // Same logs and timeline, except that the secret is masked.
+    let masked: Vec<String> = logs_of(&a)
+        .into_iter()
+        .map(|l| l.replace(SECRET, "***"))
+        .collect();
+    assert_eq!(logs_of(&b), masked);
+    assert_eq!(timeline_of(&b), timeline_of(&a));
+    assert!(!timeline_of(&a).is_empty());
+    let (sa, sb) = (&a.store.sources[0], &b.store.sources[0]);
+    assert_eq!(sa.conn.state, sb.conn.state);
+    assert_eq!(sa.conn.stats, sb.conn.stats);
+    assert_eq!(sa.channels.len(), sb.channels.len());
+    assert_eq!(sa.peers, sb.peers);
+    assert_eq!(sa.facts, sb.facts);
+    assert_eq!(sa.malformed, sb.malformed);
+    let _ = std::fs::remove_file(&path);
+}
+
+#[test]
+fn e_exports_the_filtered_view_as_json_lines() {
+    let mut a = app();
+    for e in session() {
+        a.apply(e);
+    }
+    a.act(Action::Focus(Pane::Logs));
+    a.act(Action::FilterPrompt);
+    a.paste("level>=warn");
+    a.act(Action::Submit);
+    a.act(Action::Export);
+    assert!(a.export_requested);
+    let mut out = Vec::new();
+    let n = a.export_view(&mut out).unwrap();
+    let lines: Vec<serde_json::Value> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(n, lines.len());
+    assert_eq!(n, 2, "the warning and the malformed frame");
+    assert_eq!(lines[0]["kind"], "indexer");
+    assert_eq!(lines[0]["data"]["msg"], "time-out");
+}
+
+fn roomtap() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_roomtap"))
+}
+
+/// A recording written by the recorder, with a cut-off last line as a
+/// crash leaves it.
+fn crashed_recording() -> std::path::PathBuf {
+    let path = temp("crashed.jsonl");
+    let a = app();
+    {
+        let mut rec = Recorder::create(&path, &a.store, vec![]).unwrap();
+        for e in session() {
+            rec.write(&e);
+        }
+    }
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str(r#"{"source":0,"at_ms":17953441"#);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn tail_prints_matches_from_a_recording_readable_or_json() {
+    let path = crashed_recording();
+    let out = roomtap()
+        .args(["tail", "--filter", "level>=warn", "open"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains(" file WARN  recording line 15: the last line is cut off")),
+        "{text}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains(" relay WARN  indexer upstream timed out")),
+        "{text}"
+    );
+    assert!(
+        lines.iter().any(|l| l.contains("ERROR malformed")),
+        "{text}"
+    );
+    // Recorded entries keep their recorded time.
+    assert!(
+        lines
+            .iter()
+            .filter(|l| !l.contains(" file "))
+            .all(|l| l.starts_with("2026-11-22T10:42:40")),
+        "{text}"
+    );
+
+    let out = roomtap()
+        .args(["tail", "--json", "--filter", "data.msg~/time.?out/", "open"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let v: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(v.len(), 1, "{text}");
+    assert_eq!(v[0]["level"], "WARN");
+    assert_eq!(v[0]["source"], "relay");
+    assert_eq!(v[0]["data"]["msg"], "time-out");
+
+    // A bad filter is a clear error, exit 1, nothing on stdout.
+    let out = roomtap()
+        .args(["tail", "--filter", "level>=loud", "open"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown level"));
+    let _ = std::fs::remove_file(&path);
+}
+
+/// Wait (bounded) for the child to exit; its status.
+fn wait_exit(c: &mut std::process::Child, secs: u64) -> std::process::ExitStatus {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(s) = c.try_wait().unwrap() {
+            return s;
+        }
+        if Instant::now() > deadline {
+            let _ = c.kill();
+            panic!("roomtap tail did not exit within {secs}s");
+        }
+        std::thread::sleep(Duration::from_millis(20)); // allow-sleep: polling another process's exit
+    }
+}
+
+#[test]
+fn tail_on_a_live_source_ends_cleanly_on_a_closed_pipe_and_on_ctrl_c() {
+    for how in ["pipe", "ctrl-c"] {
+        let mut c = roomtap()
+            .args(["tail", "--port", "0", "demo", "--seed", "5"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut r = BufReader::new(c.stdout.take().unwrap());
+        let mut line = String::new();
+        r.read_line(&mut line).unwrap();
+        assert!(line.starts_with("20"), "{line}");
+        match how {
+            // `| head -1`: the reader goes away.
+            "pipe" => drop(r),
+            _ => {
+                let ok = Command::new("kill")
+                    .args(["-INT", &c.id().to_string()])
+                    .status()
+                    .unwrap();
+                assert!(ok.success());
+            }
+        }
+        let status = wait_exit(&mut c, 20);
+        assert!(status.success(), "{how}: {status:?}");
+    }
+}
