@@ -196,7 +196,7 @@ fn any_input_parses_or_errors() {
     let r = e(Level::Warn, "k", "summary", r#"{"x":{"y":[1,2]}}"#);
     let mut seed = 0x2545_f491_4f6c_dd1du64;
     let mut parsed = 0;
-    for _ in 0..20_000 {
+    for _ in 0..5_000 {
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
@@ -218,5 +218,61 @@ fn any_input_parses_or_errors() {
             }
         }
     }
-    assert!(parsed > 1000, "{parsed}");
+    assert!(parsed > 250, "{parsed}");
+}
+
+mod prop {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn piece() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[a-z]{1,6}",
+            Just("\"".to_string()),
+            Just("/".to_string()),
+            Just("(".to_string()),
+            Just(")".to_string()),
+            Just("!".to_string()),
+            Just("-".to_string()),
+            Just(" and ".to_string()),
+            Just(" or ".to_string()),
+            Just("not ".to_string()),
+            Just("level>=".to_string()),
+            Just("data.a.b[0]".to_string()),
+            "[=~:<>!]{1,2}",
+            "[0-9]{1,3}",
+            " +",
+            "\\PC{1,3}",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Any text parses or gives an error inside the text; nothing panics.
+        #[test]
+        fn any_text_parses_or_errors(q in "\\PC{0,60}", cs in any::<bool>()) {
+            match Query::parse(&q, cs) {
+                Ok(query) => {
+                    let r = e(Level::Info, "k", "some summary", r#"{"a":{"b":[1]}}"#);
+                    let _ = query.matches(&r);
+                    let _ = query.highlights(&q);
+                }
+                Err(err) => prop_assert!(err.pos <= q.len(), "{err}"),
+            }
+        }
+
+        /// Queries built from the language's own pieces.
+        #[test]
+        fn language_shaped_text_parses_or_errors(parts in proptest::collection::vec(piece(), 0..12)) {
+            let q: String = parts.concat();
+            match Query::parse(&q, false) {
+                Ok(query) => {
+                    let r = e(Level::Warn, "kind", "summary text", r#"{"a":{"b":[5]}}"#);
+                    let _ = query.matches(&r);
+                }
+                Err(err) => prop_assert!(err.pos <= q.len(), "{err}"),
+            }
+        }
+    }
 }
