@@ -173,6 +173,19 @@ fn a_recorded_session_opens_into_the_same_store_and_keeps_no_secret() {
     assert_eq!(sa.peers, sb.peers);
     assert_eq!(sa.facts, sb.facts);
     assert_eq!(sa.malformed, sb.malformed);
+    // Opened as `roomtap open` does: commands are refused and it says so.
+    b.read_only = Some("replaying a recording: commands are disabled".into());
+    b.act(Action::Focus(Pane::Timeline));
+    b.act(Action::Activate);
+    b.act(Action::Commit);
+    assert!(b.take_commands().is_empty());
+    let t = render(&mut b, 120, 40);
+    let screen = screen_text(&t);
+    assert!(screen.contains("recorded"), "{screen}");
+    assert!(
+        screen.contains("replaying a recording: commands are disabled"),
+        "{screen}"
+    );
     let _ = std::fs::remove_file(&path);
 }
 

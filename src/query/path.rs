@@ -227,3 +227,29 @@ mod tests {
         assert_eq!(find("{\"a\": [1, 2", &[k("a")]), None);
     }
 }
+
+#[cfg(test)]
+mod prop {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        /// Any text and any path: a value or none, never a panic; a value
+        /// found is a slice of the input.
+        #[test]
+        fn never_panics(json in "[{}\\[\\]\":,a-c0-9 \\\\.e-]{0,40}|\\PC{0,30}", keys in proptest::collection::vec("[a-c]{1,2}", 0..3), idx in 0usize..3) {
+            let mut path: Vec<Seg> = keys.into_iter().map(Seg::Key).collect();
+            path.push(Seg::Index(idx));
+            for p in [&path[..], &path[..path.len() - 1]] {
+                if let Some(f) = find(&json, p) {
+                    let s = match f { Found::Str(s) | Found::Scalar(s) | Found::Container(s) => s };
+                    prop_assert!(json.contains(s));
+                    let _ = f.text();
+                    let _ = f.number();
+                }
+            }
+        }
+    }
+}

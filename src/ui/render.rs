@@ -101,7 +101,11 @@ fn pane_title(app: &App, pane: Pane) -> String {
                     sanitize(&i.label()),
                     app.ui.inst + 1,
                     n,
-                    i.liveness.label()
+                    if app.read_only.is_some() {
+                        "recorded"
+                    } else {
+                        i.liveness.label()
+                    }
                 ));
                 if i.is_paused {
                     s.push_str(" · paused");
@@ -507,7 +511,12 @@ fn draw_timeline(f: &mut Frame, app: &App, area: Rect) {
             t.error,
         )));
     }
-    if app.store.targets_instances(inst.source) {
+    if let Some(why) = &app.read_only {
+        notices.push(Line::from(Span::styled(
+            format!("{why}; Enter and the history keys do nothing here"),
+            t.notice,
+        )));
+    } else if app.store.targets_instances(inst.source) {
         notices.push(Line::from(Span::styled(
             if live > 1 {
                 format!(
