@@ -334,6 +334,17 @@ async fn tail(
                     }
                 }
                 next = logs.next_seq();
+                // Nothing more can come when every source has given up.
+                let gave_up = |s: &roomtap::store::SourceInfo| {
+                    matches!(
+                        s.conn.state,
+                        roomtap::event::ConnState::Errored { will_reconnect: false, .. }
+                    )
+                };
+                if failed.is_none() && !app.store.sources.is_empty() && app.store.sources.iter().all(gave_up) {
+                    let _ = out.flush();
+                    break Err("every source gave up (see the error above)".to_string());
+                }
                 if failed.is_none() && rx.is_empty() {
                     failed = out.flush().err();
                 }

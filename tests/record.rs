@@ -343,3 +343,32 @@ fn tail_on_a_live_source_ends_cleanly_on_a_closed_pipe_and_on_ctrl_c() {
         assert!(status.success(), "{how}: {status:?}");
     }
 }
+
+/// `tail` on a room that refuses the token: the 403 is printed, explained,
+/// and tail ends with a failure instead of waiting forever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tail_ends_with_an_error_when_every_source_gave_up() {
+    let srv = roomtap::room::RoomServer::start(
+        roomtap::room::RoomServerConfig {
+            secret: Some(roomtap::room::token::Secret::new("right")),
+            ..Default::default()
+        },
+        None,
+    )
+    .await
+    .unwrap();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_roomtap"))
+        .args(["tail", "--room-secret", "wrong", "room", &srv.url("test")])
+        .env_remove("MESHAGENT_TOKEN")
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(20), out)
+        .await
+        .expect("tail ends by itself")
+        .unwrap();
+    assert!(!out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("the room refused the token (HTTP 403)"), "{text}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("every source gave up"));
+    assert!(!text.contains("wrong"), "the secret is not printed");
+}
