@@ -260,7 +260,7 @@ async fn a_legacy_room_is_watched_with_developer_watch() {
         fact(a, 0, "developer logs") == "on (legacy developer.watch)"
     })
     .await;
-    assert!(has_log(&h.app, "room", "using legacy developer.watch"));
+    assert!(has_log(&h.app, "room", "the room has no developer toolkit"));
     srv.publish("test", "agent.step", &json!({"message": "thinking"}));
     h.until("pushed developer.log arrives", 15, |a| {
         has_log(a, "agent.step", "thinking")

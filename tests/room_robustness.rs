@@ -297,3 +297,205 @@ fn mutated_captured_frames_never_panic_the_decoder() {
     assert!(messages > 0 && errors > 0, "{execs} {messages} {errors}");
     let _ = EventKind::Facts(Vec::new());
 }
+
+/// A scripted room: handshake, then hand every request to the test.
+struct Scripted {
+    ws: tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>,
+    asm: Assembler,
+}
+
+impl Scripted {
+    async fn accept(listener: &tokio::net::TcpListener) -> Scripted {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let mut ws = tokio_tungstenite::accept_async(tcp).await.unwrap();
+        let mut out = msg(
+            1,
+            "room_ready",
+            json!({"room_name": "s", "session_id": "s1"}),
+            &[],
+        );
+        out.extend(msg(
+            2,
+            "connected",
+            json!({"type": "init", "participantId": "p"}),
+            &[],
+        ));
+        for m in out {
+            ws.send(m).await.unwrap();
+        }
+        Scripted {
+            ws,
+            asm: Assembler::new(codec::DEFAULT_MAX_MESSAGE),
+        }
+    }
+
+    /// The next request: (id, type, JSON).
+    async fn next(&mut self) -> (u64, String, Value) {
+        loop {
+            let f = tokio::time::timeout(Duration::from_secs(15), self.ws.next())
+                .await
+                .expect("a request in time")
+                .expect("open")
+                .unwrap();
+            if let Message::Binary(b) = f
+                && let Some(m) = self.asm.push(&b).unwrap()
+            {
+                let (h, _) = unpack(&m.data).unwrap();
+                return (m.id, m.kind, h);
+            }
+        }
+    }
+
+    async fn respond(&mut self, id: u64, content: Value) {
+        for m in msg(id, "__response__", content, &[]) {
+            self.ws.send(m).await.unwrap();
+        }
+    }
+}
+
+/// The toolkit never answers in time: roomtap really falls back to
+/// `developer.watch`, and closes the toolkit stream when its answer
+/// finally comes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_toolkit_that_answers_too_late_falls_back_and_is_closed() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/rooms/s", listener.local_addr().unwrap());
+    let mut cfg = RoomConfig::new(&url, Some(Secret::new("t")));
+    cfg.open_timeout = Duration::from_millis(300);
+    let mut h = Harness::room(cfg);
+    let room = tokio::spawn(async move {
+        let mut r = Scripted::accept(&listener).await;
+        let (open_id, kind, head) = r.next().await;
+        assert_eq!(kind, "room.invoke_tool");
+        let call = head["tool_call_id"].as_str().unwrap().to_string();
+        // Say nothing until roomtap gives up and asks the legacy way.
+        let (watch_id, kind, _) = r.next().await;
+        assert_eq!(kind, "developer.watch");
+        r.respond(watch_id, json!({"type": "empty"})).await;
+        // Now the late toolkit answer: roomtap must close that stream.
+        r.respond(open_id, json!({"type": "control", "method": "open"}))
+            .await;
+        let (close_id, kind, head) = r.next().await;
+        assert_eq!(kind, "room.tool_call_request_chunk");
+        assert_eq!(head["tool_call_id"], call.as_str());
+        assert_eq!(head["chunk"]["method"], "close");
+        r.respond(close_id, json!({"type": "empty"})).await;
+        r
+    });
+    h.until("legacy watching after the fallback", 15, |a| {
+        common::peers::fact(a, 0, "developer logs") == "on (legacy developer.watch)"
+    })
+    .await;
+    let _r = tokio::time::timeout(Duration::from_secs(15), room)
+        .await
+        .expect("the script ran")
+        .unwrap();
+    assert_eq!(
+        common::peers::fact(&h.app, 0, "developer logs"),
+        "on (legacy developer.watch)"
+    );
+}
+
+/// `w` while the stream is still opening: the open answer must not turn
+/// watching on, and the close's answer turns it off even when the room
+/// sends no close chunk.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watching_switched_off_while_opening_ends_off() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/rooms/s", listener.local_addr().unwrap());
+    let mut h = Harness::room(RoomConfig::new(&url, Some(Secret::new("t"))));
+    let (asked_tx, asked_rx) = tokio::sync::oneshot::channel();
+    let room = tokio::spawn(async move {
+        let mut r = Scripted::accept(&listener).await;
+        let (open_id, kind, _) = r.next().await;
+        assert_eq!(kind, "room.invoke_tool");
+        let _ = asked_tx.send(());
+        let (close_id, kind, _) = r.next().await;
+        assert_eq!(kind, "room.tool_call_request_chunk");
+        r.respond(open_id, json!({"type": "control", "method": "open"}))
+            .await;
+        r.respond(close_id, json!({"type": "empty"})).await;
+        r
+    });
+    h.until("opening", 15, |a| {
+        common::peers::fact(a, 0, "developer logs").starts_with("opening")
+    })
+    .await;
+    tokio::time::timeout(Duration::from_secs(15), asked_rx)
+        .await
+        .unwrap()
+        .unwrap();
+    h.app.act(roomtap::ui::keymap::Action::Watch);
+    h.flush();
+    let _r = tokio::time::timeout(Duration::from_secs(15), room)
+        .await
+        .unwrap()
+        .unwrap();
+    h.until("off", 15, |a| {
+        common::peers::fact(a, 0, "developer logs").starts_with("off")
+            && has_log(a, "room", "stopped watching developer logs")
+    })
+    .await;
+    assert!(!has_log(
+        &h.app,
+        "room",
+        "the room closed the developer log stream"
+    ));
+}
+
+/// A client that never reads is disconnected once its queue is full (its
+/// replies are never dropped quietly); a client in another room keeps
+/// being served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_room_server_disconnects_a_client_that_does_not_read() {
+    let srv = RoomServer::start(
+        RoomServerConfig {
+            queue: 16,
+            ..Default::default()
+        },
+        None,
+    )
+    .await
+    .unwrap();
+    let mut good = Harness::room(RoomConfig::new(&srv.url("test"), Some(Secret::new("t"))));
+    good.until("good client watching", 15, |a| {
+        common::peers::fact(a, 0, "developer logs").starts_with("on")
+    })
+    .await;
+    // The deaf client opens a stream in its own room, then never reads.
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let req = srv.url("flood").into_client_request().unwrap();
+    let (mut deaf, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+    for m in msg(
+        1,
+        "room.invoke_tool",
+        json!({"toolkit": "developer", "tool": "logs", "tool_call_id": "deaf", "arguments": {"type": "control", "method": "open"}}),
+        &[],
+    ) {
+        deaf.send(m).await.unwrap();
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while srv.watchers("flood") < 1 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the deaf stream never opened"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await; // allow-sleep: polling the server's own state
+    }
+    let big = "x".repeat(200_000);
+    let mut i = 0;
+    while srv.participants().iter().any(|(_, room)| room == "flood") {
+        assert!(i < 10_000, "the deaf client was never disconnected");
+        srv.publish("flood", "flood", &json!({ "i": i, "pad": big }));
+        i += 1;
+        if i % 50 == 0 {
+            tokio::task::yield_now().await;
+        }
+    }
+    srv.publish("test", "after.flood", &json!({"ok": true}));
+    good.until("the other room is still served", 15, |a| {
+        has_log(a, "after.flood", "true")
+    })
+    .await;
+    drop(deaf);
+}

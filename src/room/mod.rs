@@ -46,6 +46,8 @@ pub struct RoomServerConfig {
     pub legacy: bool,
     /// Messages queued per client before it is dropped as too slow.
     pub queue: usize,
+    /// Developer log streams one client may hold open.
+    pub max_streams: usize,
 }
 
 impl Default for RoomServerConfig {
@@ -53,10 +55,11 @@ impl Default for RoomServerConfig {
         Self {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             secret: None,
-            max_message: codec::DEFAULT_MAX_MESSAGE,
+            max_message: 1 << 20,
             toolkit: true,
             legacy: true,
             queue: 4096,
+            max_streams: 8,
         }
     }
 }
@@ -142,6 +145,18 @@ impl Hub {
         });
         if p.tx.try_send(codec::encode(id, kind, data)).is_err() {
             p.dropped += 1;
+            // Too slow to keep: a reply must never be dropped quietly.
+            // Dropping its sender ends the connection task.
+            if let Some(p) = st.peers.remove(&conn) {
+                self.notice(
+                    Level::Warn,
+                    "room",
+                    format!(
+                        "{} ({}) disconnected: it did not read its {} queued messages",
+                        p.name, p.participant, self.cfg.queue
+                    ),
+                );
+            }
         }
     }
 
@@ -368,13 +383,15 @@ fn admit(cfg: &RoomServerConfig, req: &Request) -> Result<Admitted, (u16, String
             let now = crate::event::now_ms() / 1000;
             let claims = token::verify_hs256(t, secret.expose().as_bytes(), now)
                 .map_err(|e| (403, format!("token refused: {e}")))?;
-            if let Some(r) = token::grant(&claims, "room").and_then(Value::as_str)
-                && r != room
-            {
-                return Err((
-                    403,
-                    format!("token refused: it is for room {r:?}, not {room:?}"),
-                ));
+            match token::grant(&claims, "room").and_then(Value::as_str) {
+                Some(r) if r == room => {}
+                Some(r) => {
+                    return Err((
+                        403,
+                        format!("token refused: it is for room {r:?}, not {room:?}"),
+                    ));
+                }
+                None => return Err((403, "token refused: it has no room grant".into())),
             }
             Some(claims)
         }
@@ -521,19 +538,22 @@ async fn serve_conn(
                 Some(Ok(_)) => {} // pings are answered by tungstenite
             },
             out = rx.recv() => {
-                let Some(packets) = out else { break "dropped".to_string() };
-                let mut failed = None;
-                for p in packets {
-                    if let Err(e) = ws.feed(Message::Binary(p.into())).await {
-                        failed = Some(e);
-                        break;
+                let Some(packets) = out else { break "dropped: too slow".to_string() };
+                // A client that stops reading must not hold this task (and
+                // the server's shutdown) forever.
+                let write = async {
+                    for p in packets {
+                        ws.feed(Message::Binary(p.into())).await?;
                     }
-                }
-                if failed.is_none() && rx.is_empty() {
-                    failed = ws.flush().await.err();
-                }
-                if let Some(e) = failed {
-                    break format!("send failed: {e}");
+                    if rx.is_empty() {
+                        ws.flush().await?;
+                    }
+                    Ok::<(), tokio_tungstenite::tungstenite::Error>(())
+                };
+                match tokio::time::timeout(Duration::from_secs(10), write).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => break format!("send failed: {e}"),
+                    Err(_) => break "send timed out: the client does not read".to_string(),
                 }
             }
             _ = closing.changed() => {
@@ -654,15 +674,32 @@ fn handle(hub: &Hub, conn: u64, adm: &Admitted, m: codec::Message) {
                     );
                     return;
                 }
-                if let Some(p) = hub.state().peers.get_mut(&conn) {
-                    p.streams.insert(tc.to_string());
+                let opened = match hub.state().peers.get_mut(&conn) {
+                    Some(p) if p.streams.len() < hub.cfg.max_streams || p.streams.contains(tc) => {
+                        p.streams.insert(tc.to_string());
+                        true
+                    }
+                    _ => false,
+                };
+                if opened {
+                    respond(
+                        hub,
+                        conn,
+                        m.id,
+                        &json!({"type": "control", "method": "open"}),
+                    );
+                } else {
+                    respond_error(
+                        hub,
+                        conn,
+                        m.id,
+                        1008,
+                        format!(
+                            "too many developer log streams open (at most {})",
+                            hub.cfg.max_streams
+                        ),
+                    );
                 }
-                respond(
-                    hub,
-                    conn,
-                    m.id,
-                    &json!({"type": "control", "method": "open"}),
-                );
                 return;
             }
             let body = match codec::Content::from_parts(&args, payload) {

@@ -188,14 +188,24 @@ enum Pending {
     OpenStream {
         call: String,
     },
-    CloseStream,
+    CloseStream {
+        call: String,
+    },
+    /// Closing a stream given up on (no answer in time): nothing to update.
+    Abandon,
     Watch,
     Unwatch,
     Log {
         what: String,
         legacy_retry: Option<(String, Vec<u8>)>,
+        /// Sent as legacy `developer.*`: a success teaches the generation.
+        legacy: bool,
     },
 }
+
+/// How long a request may wait for its `__response__` before it is given
+/// up on (and said so).
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Watching {
@@ -229,6 +239,8 @@ struct Session<'a> {
     facts_sent: Vec<(String, String)>,
     ping_sent: Option<Instant>,
     missed_pongs: u32,
+    /// Events noted while reading frames, emitted right after.
+    reports: Vec<EventKind>,
 }
 
 async fn session(
@@ -269,7 +281,7 @@ async fn session(
                 was_connected: false,
             };
         }
-        Ok(Err(e)) => return classify_connect_error(e, cfg.token.is_some()),
+        Ok(Err(e)) => return classify_connect_error(e, cfg.token.as_ref()),
         Ok(Ok((ws, _))) => ws,
     };
     if !em.conn(ConnState::Handshaking).await {
@@ -296,6 +308,7 @@ async fn session(
         facts_sent: Vec::new(),
         ping_sent: None,
         missed_pongs: 0,
+        reports: Vec::new(),
     };
     if let Err(end) = s.handshake().await {
         return end;
@@ -325,7 +338,11 @@ async fn session(
     s.run(cmds).await
 }
 
-fn classify_connect_error(e: tokio_tungstenite::tungstenite::Error, had_token: bool) -> SessionEnd {
+fn classify_connect_error(
+    e: tokio_tungstenite::tungstenite::Error,
+    token: Option<&Secret>,
+) -> SessionEnd {
+    let had_token = token.is_some();
     use tokio_tungstenite::tungstenite::Error as E;
     match e {
         E::Url(u) => SessionEnd::Fatal {
@@ -337,10 +354,12 @@ fn classify_connect_error(e: tokio_tungstenite::tungstenite::Error, had_token: b
                 .body()
                 .as_ref()
                 .map(|b| {
-                    String::from_utf8_lossy(b)
-                        .chars()
-                        .take(200)
-                        .collect::<String>()
+                    // A proxy may echo the request: never show the token.
+                    let mut t = String::from_utf8_lossy(b).into_owned();
+                    if let Some(tok) = token.filter(|t| !t.is_empty()) {
+                        t = t.replace(tok.expose(), "***");
+                    }
+                    t.chars().take(200).collect::<String>()
                 })
                 .filter(|b| !b.trim().is_empty())
                 .map(|b| format!(" ({})", b.trim()))
@@ -459,6 +478,7 @@ impl Session<'_> {
         let deadline = Instant::now() + self.cfg.ready_timeout;
         let (mut ready, mut init) = (false, false);
         while !(ready && init) {
+            self.flush_reports().await;
             let msg = match tokio::time::timeout_at(deadline, self.next_message()).await {
                 Err(_) => {
                     return Err(SessionEnd::Lost {
@@ -513,7 +533,7 @@ impl Session<'_> {
                 self.stats.bytes_in += b.len() as u64;
                 let (err, msg) = self.asm.feed(&b);
                 if let Some(e) = err {
-                    self.malformed(e.0, &b).await;
+                    self.note_malformed(e.0, &b);
                 }
                 if msg.is_some() {
                     self.stats.messages_in += 1;
@@ -522,19 +542,19 @@ impl Session<'_> {
             }
             WsMessage::Text(t) => {
                 self.stats.bytes_in += t.len() as u64;
-                self.malformed(
+                self.note_malformed(
                     "a text frame: the room protocol is binary packets only".into(),
                     t.as_bytes(),
-                )
-                .await;
+                );
                 Ok(None)
             }
             WsMessage::Pong(p) => {
-                if let Some(at) = self.ping_sent.take()
-                    && p.as_ref() == b"roomtap"
+                // Only our own pong answers our ping.
+                if p.as_ref() == b"roomtap"
+                    && let Some(at) = self.ping_sent.take()
                 {
                     self.missed_pongs = 0;
-                    self.em.emit(EventKind::Rtt(at.elapsed())).await;
+                    self.reports.push(EventKind::Rtt(at.elapsed()));
                 }
                 Ok(None)
             }
@@ -548,18 +568,22 @@ impl Session<'_> {
         }
     }
 
+    /// A malformed frame, reported after the frame is handled: reading a
+    /// frame never waits on the event queue, so a cancelled read cannot
+    /// lose the message the frame completed.
+    fn note_malformed(&mut self, what: String, raw: &[u8]) {
+        self.reports.push(malformed_event(what, raw));
+    }
+
     async fn malformed(&self, what: String, raw: &[u8]) {
-        let shown: String = raw.iter().take(256).map(|b| format!("{b:02x}")).collect();
-        self.em
-            .emit(EventKind::Malformed {
-                what,
-                raw: if raw.len() > 256 {
-                    format!("{shown}… ({} bytes)", raw.len())
-                } else {
-                    shown
-                },
-            })
-            .await;
+        self.em.emit(malformed_event(what, raw)).await;
+    }
+
+    /// Emit what reading frames noted.
+    async fn flush_reports(&mut self) {
+        for r in std::mem::take(&mut self.reports) {
+            self.em.emit(r).await;
+        }
     }
 
     async fn run(&mut self, cmds: &mut mpsc::Receiver<Command>) -> SessionEnd {
@@ -593,6 +617,7 @@ impl Session<'_> {
                 _ = tick.tick() => self.on_tick().await,
                 _ = ping.tick() => self.on_ping().await,
             };
+            self.flush_reports().await;
             if let Err(end) = step {
                 self.flush_stats().await;
                 return end;
@@ -631,11 +656,40 @@ impl Session<'_> {
                     ),
                 )
                 .await;
-            self.pending
-                .retain(|_, (p, _)| !matches!(p, Pending::OpenStream { .. }));
-            self.stream = None;
-            self.learn(Generation::Legacy);
-            self.open_watch().await?;
+            // The toolkit request stays pending: should its answer come
+            // late, that stream is closed again (see on_response).
+            self.closed_stream = self.stream.take();
+            self.watching = Watching::Off;
+            self.open_watch_with(Some(Generation::Legacy)).await?;
+        }
+        // Requests never answered: say so, and forget them.
+        let now = Instant::now();
+        let stale: Vec<u64> = self
+            .pending
+            .iter()
+            .filter(|(_, (p, at))| {
+                now.duration_since(*at) >= ANSWER_TIMEOUT
+                    && !matches!(p, Pending::OpenStream { .. })
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        for id in stale {
+            if let Some((p, _)) = self.pending.remove(&id) {
+                self.em
+                    .log(
+                        Level::Warn,
+                        "room",
+                        format!("no answer from the room to request {id} ({p:?}) within {ANSWER_TIMEOUT:?}"),
+                    )
+                    .await;
+                if matches!(
+                    p,
+                    Pending::Watch | Pending::Unwatch | Pending::CloseStream { .. }
+                ) {
+                    self.watching = Watching::Off;
+                    self.report_facts().await;
+                }
+            }
         }
         self.flush_stats().await;
         Ok(())
@@ -685,10 +739,16 @@ impl Session<'_> {
 
     /// Start watching with the generation known (or the toolkit first).
     async fn open_watch(&mut self) -> Result<(), SessionEnd> {
+        self.open_watch_with(None).await
+    }
+
+    /// Start watching with `g`, else the generation learned, else the
+    /// toolkit. The generation is learned only from a success.
+    async fn open_watch_with(&mut self, g: Option<Generation>) -> Result<(), SessionEnd> {
         if matches!(self.watching, Watching::On(_) | Watching::Opening(..)) {
             return Ok(());
         }
-        let g = self.learned().unwrap_or(Generation::Current);
+        let g = g.or(self.learned()).unwrap_or(Generation::Current);
         match g {
             Generation::Legacy => {
                 self.request("developer.watch", &json!({}), &[], Pending::Watch)
@@ -729,7 +789,7 @@ impl Session<'_> {
                         "room.tool_call_request_chunk",
                         &head,
                         &[],
-                        Pending::CloseStream,
+                        Pending::CloseStream { call },
                     )
                     .await?;
                     self.watching = Watching::Closing;
@@ -809,6 +869,7 @@ impl Session<'_> {
                 Pending::Log {
                     what,
                     legacy_retry: None,
+                    legacy: true,
                 },
             )
             .await?;
@@ -818,8 +879,10 @@ impl Session<'_> {
                 "tool": tool,
                 "arguments": {"type": "json", "json": args},
             });
-            let retry =
-                (self.cfg.generation == Generation::Auto).then_some((legacy_kind, legacy_head));
+            // Fall back to legacy only while the room's generation is
+            // unknown: a room that served the toolkit keeps it.
+            let retry = (self.cfg.generation == Generation::Auto && self.learned().is_none())
+                .then_some((legacy_kind, legacy_head));
             self.request(
                 "room.invoke_tool",
                 &head,
@@ -827,6 +890,7 @@ impl Session<'_> {
                 Pending::Log {
                     what,
                     legacy_retry: retry,
+                    legacy: false,
                 },
             )
             .await?;
@@ -917,16 +981,22 @@ impl Session<'_> {
                         self.report_facts().await;
                     }
                     Content::Error { text, code } => {
+                        // As in the SDKs, an error ends the stream.
+                        self.closed_stream = self.stream.take();
+                        self.watching = Watching::Off;
+                        self.set_want(false);
+                        self.channel_change(ChannelChange::Unsubscribed).await;
                         self.em
                             .log(
                                 Level::Error,
                                 "room",
                                 format!(
-                                    "developer log stream error: {}",
+                                    "the developer log stream ended with an error: {} (w watches again)",
                                     codec::describe_error(&text, code)
                                 ),
                             )
                             .await;
+                        self.report_facts().await;
                     }
                     other => {
                         self.malformed(
@@ -1040,9 +1110,24 @@ impl Session<'_> {
         match pending {
             Pending::OpenStream { call } => {
                 if self.stream.as_deref() != Some(call.as_str()) {
-                    return Ok(()); // given up on (fallback) or closed meanwhile
+                    // Given up on (no answer in time) or replaced: a stream
+                    // the room opened late is closed again.
+                    if error.is_none() {
+                        let head = json!({
+                            "tool_call_id": call,
+                            "chunk": {"type": "control", "method": "close", "status_code": 1000},
+                        });
+                        self.closed_stream = Some(call);
+                        self.request("room.tool_call_request_chunk", &head, &[], Pending::Abandon)
+                            .await?;
+                    }
+                    return Ok(());
                 }
                 match error {
+                    // `w` was pressed while it opened: the close is on its way.
+                    None if self.watching == Watching::Closing => {
+                        self.learn(Generation::Current);
+                    }
                     None => {
                         self.learn(Generation::Current);
                         self.watching = Watching::On(Generation::Current);
@@ -1055,18 +1140,19 @@ impl Session<'_> {
                             )
                             .await;
                     }
-                    Some((_, Some(1003))) if self.cfg.generation == Generation::Auto => {
+                    Some((_, Some(1003)))
+                        if self.cfg.generation == Generation::Auto && self.learned().is_none() =>
+                    {
                         self.stream = None;
                         self.watching = Watching::Off;
-                        self.learn(Generation::Legacy);
                         self.em
                             .log(
                                 Level::Info,
                                 "room",
-                                "the room has no developer toolkit: using legacy developer.watch",
+                                "the room has no developer toolkit: trying legacy developer.watch",
                             )
                             .await;
-                        self.open_watch().await?;
+                        self.open_watch_with(Some(Generation::Legacy)).await?;
                     }
                     Some((text, code)) => {
                         self.stream = None;
@@ -1136,7 +1222,8 @@ impl Session<'_> {
                     }
                 };
             }
-            Pending::CloseStream => {
+            Pending::Abandon => {}
+            Pending::CloseStream { call } => {
                 // The close chunk that follows ends the stream; a room that
                 // sends none still stops here.
                 if let Some((text, code)) = error {
@@ -1151,7 +1238,9 @@ impl Session<'_> {
                         )
                         .await;
                 }
-                if self.watching == Watching::Closing {
+                if self.watching == Watching::Closing
+                    && self.stream.as_deref() == Some(call.as_str())
+                {
                     self.closed_stream = self.stream.take();
                     self.watching = Watching::Off;
                     self.channel_change(ChannelChange::Unsubscribed).await;
@@ -1160,15 +1249,21 @@ impl Session<'_> {
                         .await;
                 }
             }
-            Pending::Log { what, legacy_retry } => match (error, legacy_retry) {
+            Pending::Log {
+                what,
+                legacy_retry,
+                legacy,
+            } => match (error, legacy_retry) {
                 (None, _) => {
+                    if legacy && self.learned().is_none() {
+                        self.learn(Generation::Legacy);
+                    }
                     self.em
                         .log(Level::Info, "sent", format!("developer {what}: accepted"))
                         .await;
                 }
                 (Some((_, Some(1003))), Some((kind, head))) => {
                     let head: Value = serde_json::from_slice(&head).unwrap_or(json!({}));
-                    self.learn(Generation::Legacy);
                     self.request(
                         &kind,
                         &head,
@@ -1176,6 +1271,7 @@ impl Session<'_> {
                         Pending::Log {
                             what,
                             legacy_retry: None,
+                            legacy: true,
                         },
                     )
                     .await?;
@@ -1196,6 +1292,18 @@ impl Session<'_> {
         }
         self.report_facts().await;
         Ok(())
+    }
+}
+
+fn malformed_event(what: String, raw: &[u8]) -> EventKind {
+    let shown: String = raw.iter().take(256).map(|b| format!("{b:02x}")).collect();
+    EventKind::Malformed {
+        what,
+        raw: if raw.len() > 256 {
+            format!("{shown}… ({} bytes)", raw.len())
+        } else {
+            shown
+        },
     }
 }
 
