@@ -35,6 +35,9 @@ pub struct App {
     pub dirty: bool,
     /// Commands are refused (replaying a recording, or no live source).
     pub read_only: Option<String>,
+    /// The filtered timeline list, kept until the instance or the filter
+    /// changes (a render asks for it more than once per frame).
+    tl_view_cache: std::cell::RefCell<Option<(TlViewKey, Vec<usize>)>>,
     /// When an UPDATE last went to each app (rate limit).
     last_update: std::collections::HashMap<(crate::event::SourceId, String), Instant>,
 }
@@ -52,6 +55,7 @@ impl App {
             dirty: true,
             read_only: None,
             last_update: std::collections::HashMap::new(),
+            tl_view_cache: std::cell::RefCell::new(None),
         }
     }
 
@@ -716,8 +720,24 @@ impl App {
         match &self.ui.tl_filter {
             None => (0..inst.entries.len()).collect(),
             Some(q) => {
+                let key = TlViewKey {
+                    inst: self.ui.inst,
+                    source: inst.source,
+                    name: inst.key.clone(),
+                    rev: inst.rev,
+                    len: inst.entries.len(),
+                    first: inst.entries.front().map(|e| e.id),
+                    query: q.source.clone(),
+                    case: q.case_sensitive,
+                };
+                if let Some((k, v)) = &*self.tl_view_cache.borrow()
+                    && *k == key
+                {
+                    return v.clone();
+                }
                 let label = inst.label();
-                inst.entries
+                let v: Vec<usize> = inst
+                    .entries
                     .iter()
                     .enumerate()
                     .filter(|(_, e)| {
@@ -727,7 +747,9 @@ impl App {
                         })
                     })
                     .map(|(i, _)| i)
-                    .collect()
+                    .collect();
+                *self.tl_view_cache.borrow_mut() = Some((key, v.clone()));
+                v
             }
         }
     }
@@ -1019,6 +1041,19 @@ impl App {
             value,
         };
     }
+}
+
+/// What the filtered timeline list depends on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct TlViewKey {
+    inst: usize,
+    source: crate::event::SourceId,
+    name: String,
+    rev: u64,
+    len: usize,
+    first: Option<u64>,
+    query: String,
+    case: bool,
 }
 
 impl App {

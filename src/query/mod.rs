@@ -42,14 +42,20 @@ pub trait Record {
 pub struct ParseError {
     /// Byte offset in the query where it went wrong.
     pub pos: usize,
+    /// The same place in characters, from 1 (what the user counts).
+    pub column: usize,
     pub message: String,
 }
 
 impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "at column {}: {}", self.pos + 1, self.message)
+        write!(f, "at column {}: {}", self.column, self.message)
     }
 }
+
+/// Deepest nesting of parentheses and `not`s accepted (deeper input is
+/// an error, not a stack overflow).
+const MAX_DEPTH: usize = 64;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
@@ -80,6 +86,8 @@ pub struct Matcher {
     literal: Option<String>,
     /// Case is ignored.
     ci: bool,
+    /// The literal lowercased once (case-insensitive `=` on non-ASCII).
+    lower: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -113,16 +121,29 @@ pub struct Query {
 
 impl Query {
     pub fn parse(text: &str, case_sensitive: bool) -> Result<Query, ParseError> {
+        Self::parse_bytes(text, case_sensitive).map_err(|mut e| {
+            e.pos = e.pos.min(text.len());
+            while !text.is_char_boundary(e.pos) {
+                e.pos -= 1;
+            }
+            e.column = text[..e.pos].chars().count() + 1;
+            e
+        })
+    }
+
+    fn parse_bytes(text: &str, case_sensitive: bool) -> Result<Query, ParseError> {
         let toks = lex(text)?;
         let mut p = Parser {
             toks: &toks,
             i: 0,
             case_sensitive,
             end: text.len(),
+            depth: 0,
         };
         if toks.is_empty() {
             return Err(ParseError {
                 pos: 0,
+                column: 1,
                 message: "empty query".into(),
             });
         }
@@ -130,6 +151,7 @@ impl Query {
         if let Some(t) = p.toks.get(p.i) {
             return Err(ParseError {
                 pos: t.pos,
+                column: 0,
                 message: match t.kind {
                     Tok::RParen => "unbalanced ')'".into(),
                     _ => "unexpected token".into(),
@@ -199,7 +221,9 @@ fn eval(n: &Node, r: &dyn Record) -> bool {
                 || m.re.is_match(r.kind())
                 || m.re.is_match(r.source())
                 || r.level().is_some_and(|l| m.re.is_match(l.label()))
-                || r.data().is_some_and(|d| m.re.is_match(d))
+                || r.data().is_some_and(|d| {
+                    m.re.is_match(d) || (d.contains('\\') && m.re.is_match(&path::unescape_all(d)))
+                })
         }
         Node::Pred { field, op, value } => pred(field, *op, value, r),
     }
@@ -208,7 +232,9 @@ fn eval(n: &Node, r: &dyn Record) -> bool {
 fn pred(field: &Field, op: Op, value: &Value, r: &dyn Record) -> bool {
     match field {
         Field::Level => {
-            let Some(l) = r.level() else { return false };
+            let Some(l) = r.level() else {
+                return op == Op::Ne;
+            };
             match value {
                 Value::Level(want) => compare_ord(l.cmp(want), op),
                 Value::Text(m) | Value::Number(_, m) => text_op(l.label(), op, m),
@@ -257,7 +283,8 @@ fn text_op(s: &str, op: Op, m: &Matcher) -> bool {
         Op::Eq | Op::Ne => {
             let eq = match &m.literal {
                 Some(lit) if m.ci => {
-                    s.eq_ignore_ascii_case(lit) || s.to_lowercase() == lit.to_lowercase()
+                    s.eq_ignore_ascii_case(lit)
+                        || (!s.is_ascii() && m.lower.as_deref() == Some(&*s.to_lowercase()))
                 }
                 Some(lit) => s == lit,
                 // `=` with a regex: the whole text matches it.
@@ -276,12 +303,26 @@ fn text_op(s: &str, op: Op, m: &Matcher) -> bool {
 }
 
 fn found_op(found: Found<'_>, op: Op, value: &Value) -> bool {
-    if let Value::Number(n, _) = value
-        && let Some(x) = found.number()
-        && matches!(op, Op::Eq | Op::Ne | Op::Lt | Op::Le | Op::Gt | Op::Ge)
+    if let Value::Number(n, m) = value
+        && op != Op::Has
     {
-        return match x.partial_cmp(n) {
+        let lit = m.literal.as_deref().unwrap_or("");
+        let raw = match found {
+            Found::Scalar(t) | Found::Str(t) => t.trim(),
+            Found::Container(_) => return op == Op::Ne,
+        };
+        if raw == lit {
+            return compare_ord(std::cmp::Ordering::Equal, op);
+        }
+        // Integers exactly (ids beyond 2^53 stay distinct), else as numbers.
+        let ord = match (raw.parse::<i128>(), lit.parse::<i128>()) {
+            (Ok(a), Ok(b)) => Some(a.cmp(&b)),
+            _ if is_json_number(raw) => raw.parse::<f64>().ok().and_then(|x| x.partial_cmp(n)),
+            _ => None,
+        };
+        return match ord {
             Some(o) => compare_ord(o, op),
+            // Not a number: equal to no number, and never in order with one.
             None => op == Op::Ne,
         };
     }
@@ -289,6 +330,15 @@ fn found_op(found: Found<'_>, op: Op, value: &Value) -> bool {
         Some(m) => text_op(&found.text(), op, m),
         None => false,
     }
+}
+
+/// JSON number syntax (no `inf`, `nan`, `+1`, `.5`).
+fn is_json_number(s: &str) -> bool {
+    let b = s.strip_prefix('-').unwrap_or(s).as_bytes();
+    !b.is_empty()
+        && b[0].is_ascii_digit()
+        && b.iter()
+            .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-'))
 }
 
 // ---- lexing ----
@@ -321,6 +371,7 @@ struct Token {
 fn err<T>(pos: usize, message: impl Into<String>) -> Result<T, ParseError> {
     Err(ParseError {
         pos,
+        column: 0,
         message: message.into(),
     })
 }
@@ -436,6 +487,7 @@ fn lex(src: &str) -> Result<Vec<Token>, ParseError> {
                 let mut j = i;
                 while j < b.len()
                     && (b[j].is_ascii_alphanumeric()
+                        || b[j] >= 0x80
                         || matches!(b[j], b'_' | b'.' | b'[' | b']' | b'-' | b'@' | b'$'))
                 {
                     j += 1;
@@ -511,8 +563,13 @@ fn quoted(src: &str, start: usize) -> Result<(String, usize), ParseError> {
     while let Some((k, c)) = it.next() {
         match c {
             '"' => return Ok((s, start + 1 + k + 1)),
+            // `\"` and `\\` are escapes; any other backslash is itself.
             '\\' => match it.next() {
-                Some((_, e)) => s.push(e),
+                Some((_, e @ ('"' | '\\'))) => s.push(e),
+                Some((_, e)) => {
+                    s.push('\\');
+                    s.push(e);
+                }
                 None => break,
             },
             c => s.push(c),
@@ -554,6 +611,7 @@ struct Parser<'a> {
     i: usize,
     case_sensitive: bool,
     end: usize,
+    depth: usize,
 }
 
 impl Parser<'_> {
@@ -599,8 +657,15 @@ impl Parser<'_> {
 
     fn not(&mut self) -> Result<Node, ParseError> {
         if self.peek() == Some(&Tok::Not) {
+            let pos = self.pos();
             self.i += 1;
-            return Ok(Node::Not(Box::new(self.not()?)));
+            self.depth += 1;
+            if self.depth > MAX_DEPTH {
+                return err(pos, format!("nested more than {MAX_DEPTH} deep"));
+            }
+            let inner = self.not();
+            self.depth -= 1;
+            return Ok(Node::Not(Box::new(inner?)));
         }
         self.atom()
     }
@@ -616,7 +681,13 @@ impl Parser<'_> {
                 if self.peek() == Some(&Tok::RParen) {
                     return err(pos, "empty parentheses");
                 }
-                let n = self.or()?;
+                self.depth += 1;
+                if self.depth > MAX_DEPTH {
+                    return err(pos, format!("nested more than {MAX_DEPTH} deep"));
+                }
+                let n = self.or();
+                self.depth -= 1;
+                let n = n?;
                 if self.peek() != Some(&Tok::RParen) {
                     return err(self.pos(), "missing ')'");
                 }
@@ -647,6 +718,7 @@ impl Parser<'_> {
             re,
             literal: Some(w.to_string()),
             ci: !self.case_sensitive,
+            lower: (!self.case_sensitive).then(|| w.to_lowercase()),
         })
     }
 
@@ -669,6 +741,7 @@ impl Parser<'_> {
             re,
             literal: None,
             ci: !self.case_sensitive,
+            lower: None,
         })
     }
 
@@ -707,7 +780,10 @@ impl Parser<'_> {
                     );
                 }
             }
-        } else if !is_regex && let Ok(n) = text.parse::<f64>() {
+        } else if matches!(value, Tok::Word(_))
+            && is_json_number(text)
+            && let Ok(n) = text.parse::<f64>()
+        {
             Value::Number(n, m)
         } else {
             if matches!(op, Op::Lt | Op::Le | Op::Gt | Op::Ge) && is_regex {
@@ -747,6 +823,9 @@ fn parse_path(field: &str, pos: usize) -> Result<Vec<Seg>, ParseError> {
             let end = r.find(['.', '[']).unwrap_or(r.len());
             if end == 0 {
                 return err(pos, format!("{field}: empty key in the path"));
+            }
+            if r[..end].contains(']') {
+                return err(pos, format!("{field}: a ']' without its '['"));
             }
             segs.push(Seg::Key(r[..end].to_string()));
             s = &r[end..];

@@ -42,6 +42,47 @@ impl<'a> Found<'a> {
     }
 }
 
+/// JSON text with its string escapes resolved (`\"` → `"`, `\u00eb` →
+/// `ë`, ...), structure kept: what a word search should see.
+pub fn unescape_all(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    let mut it = json.chars().peekable();
+    while let Some(c) = it.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match it.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('r') => out.push('\r'),
+            Some('b') => out.push('\u{8}'),
+            Some('f') => out.push('\u{c}'),
+            Some('u') => {
+                let hex: String = (0..4).filter_map(|_| it.next()).collect();
+                let mut code = u32::from_str_radix(&hex, 16).unwrap_or(0xfffd);
+                // A surrogate pair: \uD83D\uDE00.
+                if (0xd800..0xdc00).contains(&code) {
+                    let mut look = it.clone();
+                    if look.next() == Some('\\') && look.next() == Some('u') {
+                        let low: String = (0..4).filter_map(|_| look.next()).collect();
+                        if let Ok(l) = u32::from_str_radix(&low, 16)
+                            && (0xdc00..0xe000).contains(&l)
+                        {
+                            code = 0x10000 + ((code - 0xd800) << 10) + (l - 0xdc00);
+                            it = look;
+                        }
+                    }
+                }
+                out.push(char::from_u32(code).unwrap_or('\u{fffd}'));
+            }
+            Some(o) => out.push(o),
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
 /// The value at `path` in `json`, or `None` (missing, or not JSON).
 pub fn find<'a>(json: &'a str, path: &[Seg]) -> Option<Found<'a>> {
     let b = json.as_bytes();
@@ -205,6 +246,16 @@ mod tests {
             find(j, &[]).map(|f| matches!(f, Found::Container(_))),
             Some(true)
         );
+    }
+
+    #[test]
+    fn escapes_resolved_for_word_search() {
+        assert_eq!(
+            unescape_all(r#"{"m":"say \"hi\" Zo\u00eb \ud83d\ude00\n"}"#),
+            "{\"m\":\"say \"hi\" Zoë 😀\n\"}"
+        );
+        assert_eq!(unescape_all(r"\u12"), "\u{12}");
+        assert_eq!(unescape_all("\\"), "\\");
     }
 
     #[test]

@@ -276,3 +276,82 @@ mod prop {
         }
     }
 }
+
+#[test]
+fn review_findings_stay_fixed() {
+    let with = |data: &str| e(Level::Info, "k", "C:\\Users\\ana", data);
+    // Ordering never matches a value that is not a number.
+    for d in [
+        r#"{"took_ms":null}"#,
+        r#"{"took_ms":true}"#,
+        r#"{"took_ms":"slow"}"#,
+        r#"{"took_ms":{"a":1}}"#,
+        r#"{"took_ms":"Infinity"}"#,
+    ] {
+        assert!(!m("data.took_ms>1000", &with(d)), "{d}");
+        assert!(m("data.took_ms!=1000", &with(d)), "{d}");
+    }
+    assert!(m("data.took_ms>1000", &with(r#"{"took_ms":1500}"#)));
+    assert!(m("data.took_ms>1000", &with(r#"{"took_ms":"1500"}"#)));
+    // Quoted values are text; big integers stay exact; inf/nan are words.
+    assert!(!m(r#"data.v="1.10""#, &with(r#"{"v":"1.1"}"#)));
+    assert!(m(r#"data.zip="02134""#, &with(r#"{"zip":"02134"}"#)));
+    assert!(!m(r#"data.zip="02134""#, &with(r#"{"zip":"2134"}"#)));
+    assert!(!m(
+        "data.id=12345678901234567",
+        &with(r#"{"id":12345678901234568}"#)
+    ));
+    assert!(m(
+        "data.id!=12345678901234567",
+        &with(r#"{"id":12345678901234568}"#)
+    ));
+    assert!(m(
+        "data.id=12345678901234567",
+        &with(r#"{"id":12345678901234567}"#)
+    ));
+    assert!(m("data.name=inf", &with(r#"{"name":"inf"}"#)));
+    assert!(m("data.name=NaN", &with(r#"{"name":"NaN"}"#)));
+    // Entries without a level are not equal to any level.
+    let no_level = E {
+        source: "app",
+        kind: "ADD",
+        level: None,
+        summary: "ADD",
+        data: Some("{}"),
+    };
+    assert!(m("level!=error", &no_level));
+    assert!(!m("level=error", &no_level));
+    // Backslashes in phrases are kept unless they escape " or \.
+    assert!(m(r#""C:\Users""#, &with("{}")));
+    assert!(m(r#""say \"hi\"""#, &with(r#"{"m":"say \"hi\""}"#)));
+    // Word search sees the data unescaped.
+    assert!(m("Zoë", &with(r#"{"n":"Zo\u00eb"}"#)));
+    // Non-ASCII keys.
+    assert!(m("data.é=1", &with(r#"{"é":1}"#)));
+    // A stray ']' in a path is an error.
+    assert!(Query::parse("data.a]=1", false).is_err());
+}
+
+#[test]
+fn deep_nesting_is_an_error_not_a_stack_overflow() {
+    for q in [
+        "(".repeat(10_000) + "a",
+        "!".repeat(100_000) + "a",
+        "not ".repeat(5_000) + "a",
+    ] {
+        let e = Query::parse(&q, false).expect_err("too deep");
+        assert!(e.message.contains("nested more than"), "{e}");
+    }
+    let ok = "(".repeat(30) + "a" + &")".repeat(30);
+    assert!(Query::parse(&ok, false).is_ok());
+}
+
+#[test]
+fn error_columns_count_characters() {
+    let e = Query::parse("éé level>=loud", false).unwrap_err();
+    assert_eq!(e.column, 11, "{e}");
+    assert_eq!(
+        e.to_string(),
+        "at column 11: unknown level \"loud\" (trace, debug, info, warn, error)"
+    );
+}
