@@ -368,7 +368,10 @@ async fn tail_ends_with_an_error_when_every_source_gave_up() {
         .unwrap();
     assert!(!out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("the room refused the token (HTTP 403)"), "{text}");
+    assert!(
+        text.contains("the room refused the token (HTTP 403)"),
+        "{text}"
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("every source gave up"));
     assert!(!text.contains("wrong"), "the secret is not printed");
 }
