@@ -416,16 +416,23 @@ async fn serve(args: &ServeArgs) -> Result<(), String> {
     let (tx, mut rx) = mpsc::channel::<SourceEvent>(8192);
     let relay = start_relay(args, Emitter::new(0, tx)).await?;
     eprintln!("roomtap relay listening on {}", relay.url());
-    let ctrl_c = tokio::signal::ctrl_c();
-    tokio::pin!(ctrl_c);
+    print_until_interrupted(&mut rx, "roomtap relay").await
+}
+
+/// A headless server's notices on stderr until Ctrl-C.
+async fn print_until_interrupted(
+    rx: &mut mpsc::Receiver<SourceEvent>,
+    who: &str,
+) -> Result<(), String> {
+    let mut interrupt = Interrupt::new()?;
     loop {
         tokio::select! {
             ev = rx.recv() => match ev {
                 Some(ev) => print_event(&ev),
                 None => return Ok(()),
             },
-            _ = &mut ctrl_c => {
-                eprintln!("roomtap relay: stopping");
+            _ = interrupt.recv() => {
+                eprintln!("{who}: stopping");
                 return Ok(());
             }
         }
@@ -594,20 +601,7 @@ async fn room_server(args: &RoomArgs) -> Result<(), String> {
             "no --room-secret: any token is accepted"
         }
     );
-    let ctrl_c = tokio::signal::ctrl_c();
-    tokio::pin!(ctrl_c);
-    loop {
-        tokio::select! {
-            ev = rx.recv() => match ev {
-                Some(ev) => print_event(&ev),
-                None => return Ok(()),
-            },
-            _ = &mut ctrl_c => {
-                eprintln!("roomtap room server: stopping");
-                return Ok(());
-            }
-        }
-    }
+    print_until_interrupted(&mut rx, "roomtap room server").await
 }
 
 /// Ctrl-C, listened to from creation on.

@@ -1065,6 +1065,22 @@ impl Session<'_> {
         Ok(())
     }
 
+    /// The room said no to watching: off, and why in words.
+    async fn watch_refused(&mut self, text: &str, code: Option<i64>) {
+        self.watching = Watching::Off;
+        self.set_want(false);
+        self.em
+            .log(
+                Level::Error,
+                "room",
+                format!(
+                    "cannot watch developer logs: {}",
+                    codec::describe_error(text, code)
+                ),
+            )
+            .await;
+    }
+
     async fn channel_change(&self, change: ChannelChange) {
         self.em
             .emit(EventKind::Channel {
@@ -1156,18 +1172,7 @@ impl Session<'_> {
                     }
                     Some((text, code)) => {
                         self.stream = None;
-                        self.watching = Watching::Off;
-                        self.set_want(false);
-                        self.em
-                            .log(
-                                Level::Error,
-                                "room",
-                                format!(
-                                    "cannot watch developer logs: {}",
-                                    codec::describe_error(&text, code)
-                                ),
-                            )
-                            .await;
+                        self.watch_refused(&text, code).await;
                     }
                 }
             }
@@ -1184,20 +1189,7 @@ impl Session<'_> {
                         )
                         .await;
                 }
-                Some((text, code)) => {
-                    self.watching = Watching::Off;
-                    self.set_want(false);
-                    self.em
-                        .log(
-                            Level::Error,
-                            "room",
-                            format!(
-                                "cannot watch developer logs: {}",
-                                codec::describe_error(&text, code)
-                            ),
-                        )
-                        .await;
-                }
+                Some((text, code)) => self.watch_refused(&text, code).await,
             },
             Pending::Unwatch => {
                 self.watching = Watching::Off;

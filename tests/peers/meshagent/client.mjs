@@ -25,7 +25,7 @@ import readline from 'node:readline';
 import { createRequire } from 'node:module';
 // The package's node build (CommonJS) has every export; its ESM entry does not.
 const meshagent = createRequire(import.meta.url)('@meshagent/meshagent');
-import { parseArgs, toErr, consoleToStderr, boundLifetime } from './lib.mjs';
+import { parseArgs, toErr, consoleToStderr, boundLifetime } from '../lib.mjs';
 
 const { RoomClient, WebSocketClientProtocol, ParticipantToken, ApiScope } = meshagent;
 consoleToStderr();

@@ -26,7 +26,7 @@
 //   {"event":"done","name":N}                            after the last dispatch
 import { createStore } from 'redux';
 import { devToolsEnhancer } from '@redux-devtools/remote';
-import { parseArgs, toErr, consoleToStderr, boundLifetime } from './lib.mjs';
+import { parseArgs, toErr, consoleToStderr, boundLifetime } from '../lib.mjs';
 
 // The enhancer logs with console.log; keep stdout for JSON.
 consoleToStderr();

@@ -25,7 +25,7 @@
 //       ACTION adds action (inner type), nextActionId, isExcess, count
 //       ERROR adds payload; DISCONNECTED (from the relay) has only id
 //   {"event":"closed","code":C,"reason":R}
-import { parseArgs, toErr, boundLifetime } from './lib.mjs';
+import { parseArgs, toErr, boundLifetime } from '../lib.mjs';
 import WebSocket from 'ws';
 
 const log = toErr;

@@ -10,7 +10,7 @@
 // Exit code 3: port already used.
 import net from 'node:net';
 import http from 'node:http';
-import { toErr, boundLifetime } from './lib.mjs';
+import { toErr, boundLifetime } from '../lib.mjs';
 import { createRequire } from 'node:module';
 
 const port = Number(process.argv[2] || 8000);

@@ -14,7 +14,7 @@
 //   {"event":"sent","what":"START"|"JUMP_TO_STATE"}
 //   {"event":"error","message":M} {"event":"closed","code":C}
 import { create } from 'socketcluster-client';
-import { parseArgs, toErr, consoleToStderr, boundLifetime } from './lib.mjs';
+import { parseArgs, toErr, consoleToStderr, boundLifetime } from '../lib.mjs';
 
 consoleToStderr();
 const args = parseArgs(process.argv.slice(2));

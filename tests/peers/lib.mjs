@@ -1,4 +1,4 @@
-// Shared by the peer scripts: argument parsing, stdout kept for data, and a
+// Shared by the peer scripts of every folder here: argument parsing, stdout kept for data, and a
 // bounded lifetime.
 import fs from 'node:fs';
 
