@@ -868,6 +868,9 @@ impl App {
         };
         let in_logs = self.ui.focus == Pane::Logs;
         match row {
+            Some(DetailLine::Tree(r)) if r.path == "$" => self
+                .ui
+                .warn("the root has no path: pick a value inside it (y copies the whole)"),
             Some(DetailLine::Tree(r)) => {
                 // In Logs the path is a filter as is (`data.user.id`).
                 let p = match r.path.strip_prefix("$.") {

@@ -580,6 +580,13 @@ fn enter_opens_a_log_entry_and_y_copies_value_path_or_entry() {
     a.act(Action::Copy);
     a.act(Action::CopyPath);
     assert_eq!(a.copies, vec!["42".to_string(), "data.user.id".to_string()]);
+    // The root has no path to copy: said, nothing copied.
+    a.act(Action::Top);
+    a.act(Action::CopyPath);
+    assert_eq!(a.copies.len(), 2);
+    for _ in 0..at {
+        a.act(Action::Down);
+    }
     // Fold the `data` object: its children go.
     let data_row = rows.iter().position(|p| p == "$.data").unwrap();
     a.act(Action::Top);
