@@ -375,3 +375,39 @@ async fn tail_ends_with_an_error_when_every_source_gave_up() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("every source gave up"));
     assert!(!text.contains("wrong"), "the secret is not printed");
 }
+
+/// A recording is a file anyone can write: its source labels and URLs
+/// are remote text too, and never reach the terminal raw.
+#[test]
+fn labels_from_a_recording_are_sanitised() {
+    let path = temp("hostile.jsonl");
+    let a = app();
+    {
+        let mut rec = Recorder::create(&path, &a.store, vec![]).unwrap();
+        for e in session() {
+            rec.write(&e);
+        }
+    }
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replacen(
+            "\"label\":\"relay\"",
+            "\"label\":\"re\\u001b]0;pwn\\u0007\\u001b[2Jlay\"",
+            1,
+        )
+        .replacen("\"url\":\"ws://", "\"url\":\"\\u001b[31mws://", 1);
+    std::fs::write(&path, text).unwrap();
+    let out = roomtap()
+        .args(["tail", "--filter", "level>=warn", "open"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("indexer upstream timed out"), "{text}");
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}'),
+        "{text:?}"
+    );
+    let _ = std::fs::remove_file(&path);
+}

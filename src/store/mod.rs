@@ -167,12 +167,13 @@ impl Store {
             .is_some_and(|s| s.targets_instances)
     }
 
-    /// Register a source; its id indexes `sources`.
+    /// Register a source; its id indexes `sources`. Label and URL may come
+    /// from outside (a recording file): they are sanitised here, once.
     pub fn add_source(&mut self, label: &str, kind: &'static str, url: &str) -> SourceId {
         self.sources.push(SourceInfo {
-            label: label.to_string(),
+            label: crate::text::sanitize_capped(label, 32).into_owned(),
             kind,
-            url: url.to_string(),
+            url: crate::text::sanitize_capped(url, 512).into_owned(),
             conn: Connection {
                 state: ConnState::Closed,
                 since_ms: 0,
