@@ -145,18 +145,24 @@ async fn panes(
     let mut routes = HashMap::new();
     let keep = setup(cli, &mut app, &tx, &mut routes, source).await?;
     drop(tx);
-    let recorder = match &cli.ui.record {
-        Some(path) => Some(
-            roomtap::record::Recorder::create(path, &app.store, secrets(cli))
-                .map_err(|e| format!("cannot record to {}: {e}", path.display()))?,
-        ),
-        None => None,
-    };
+    let recorder = recorder(cli, &app)?;
     let out = roomtap::runtime::run_tui(app, rx, routes, cli.ui.fps, recorder)
         .await
         .map_err(|e| e.to_string());
     drop(keep);
     out
+}
+
+/// The recorder `--record` asks for, on the sources set up in `app`.
+fn recorder(cli: &Cli, app: &App) -> Result<Option<roomtap::record::Recorder>, String> {
+    cli.ui
+        .record
+        .as_ref()
+        .map(|path| {
+            roomtap::record::Recorder::create(path, &app.store, secrets(cli))
+                .map_err(|e| format!("cannot record to {}: {e}", path.display()))
+        })
+        .transpose()
 }
 
 /// Every secret this run knows, for the recorder to mask.
@@ -281,13 +287,7 @@ async fn tail(
     let mut routes = HashMap::new();
     let keep = setup(cli, &mut app, &tx, &mut routes, source).await?;
     drop(tx);
-    let mut recorder = match &cli.ui.record {
-        Some(path) => Some(
-            roomtap::record::Recorder::create(path, &app.store, secrets(cli))
-                .map_err(|e| format!("cannot record to {}: {e}", path.display()))?,
-        ),
-        None => None,
-    };
+    let mut recorder = recorder(cli, &app)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut next = 0u64;
@@ -309,10 +309,8 @@ async fn tail(
                 let mut failed = None;
                 for seq in first.max(next)..logs.next_seq() {
                     let Some(e) = logs.by_seq(seq) else { continue };
-                    let labels: Vec<Box<str>> =
-                        app.store.sources.iter().map(|s| s.label.as_str().into()).collect();
                     if let Some(q) = &query
-                        && !q.matches(&roomtap::store::logs::EntryRecord { entry: e, labels: &labels })
+                        && !q.matches(&logs.record(e))
                     {
                         continue;
                     }

@@ -119,6 +119,14 @@ impl Logs {
         }
     }
 
+    /// An entry as the query language sees it (with its source label).
+    pub fn record<'a>(&'a self, entry: &'a LogEntry) -> EntryRecord<'a> {
+        EntryRecord {
+            entry,
+            labels: &self.labels,
+        }
+    }
+
     /// Source labels by id, for `source=` predicates.
     pub fn set_labels(&mut self, labels: Vec<Box<str>>) {
         self.labels = labels;
