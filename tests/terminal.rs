@@ -140,15 +140,10 @@ fn a_panic_restores_the_terminal_and_is_readable() {
 /// the selected one.
 #[test]
 fn the_demo_runs_with_nothing_else() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
     let rec = std::env::temp_dir().join(format!("roomtap-demo-rec-{}.jsonl", std::process::id()));
     let _ = std::fs::remove_file(&rec);
     let cmd = format!(
-        "sh -c '{} demo --seed 7 --port {port} --record {}; echo EXITED $?; sleep 30'",
+        "sh -c '{} demo --seed 7 --port 0 --record {}; echo EXITED $?; sleep 30'",
         env!("CARGO_BIN_EXE_roomtap"),
         rec.display()
     );
@@ -195,18 +190,12 @@ impl Drop for Child {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn room_server(port: u16, secret: &str) -> Child {
+/// The room server on a port of its choosing (no race with other tests
+/// for a "free" port): the child and its port.
+fn room_server(secret: &str) -> (Child, u16) {
     use std::io::BufRead;
     let mut c = Command::new(env!("CARGO_BIN_EXE_roomtap"))
-        .args(["room-server", "--room-port", &port.to_string()])
+        .args(["room-server", "--room-port", "0"])
         .env("MESHAGENT_SECRET", secret)
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -223,7 +212,16 @@ fn room_server(port: u16, secret: &str) -> Child {
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         match rx.recv_timeout(left) {
-            Ok(l) if l.contains("roomtap room server on") => return child,
+            Ok(l) if l.contains("roomtap room server on") => {
+                // "roomtap room server on ws://127.0.0.1:PORT/rooms/NAME (...)"
+                let port = l
+                    .split("127.0.0.1:")
+                    .nth(1)
+                    .and_then(|r| r.split('/').next())
+                    .and_then(|p| p.parse().ok())
+                    .expect("the port in the first line");
+                return (child, port);
+            }
             Ok(_) => {}
             Err(e) => panic!("room-server did not start: {e}"),
         }
@@ -236,13 +234,11 @@ fn room_server(port: u16, secret: &str) -> Child {
 /// back from the room, and the token is never on screen.
 #[test]
 fn a_relay_and_a_room_in_one_run_and_the_token_stays_hidden() {
-    let room_port = free_port();
-    let _srv = room_server(room_port, "tmux-secret");
+    let (_srv, room_port) = room_server("tmux-secret");
     let token = roomtap::room::token::participant_token("tmux-secret", "roomtap", "test");
     let cmd = format!(
-        "sh -c '{} --port {} --room ws://127.0.0.1:{room_port}/rooms/test --token {}; echo EXITED $?; sleep 30'",
+        "sh -c '{} --port 0 --room ws://127.0.0.1:{room_port}/rooms/test --token {}; echo EXITED $?; sleep 30'",
         env!("CARGO_BIN_EXE_roomtap"),
-        free_port(),
         token.expose()
     );
     let t = Tmux::start("multi", &cmd, &[]);
