@@ -1,7 +1,9 @@
 //! Finding a value by path in raw JSON text without parsing the rest: keys
-//! are compared as they are met and every other value is skipped (strings
-//! with `memchr`, containers by depth), so `data.user.id` on a 200-byte
-//! object costs about one pass over the bytes before it.
+//! are compared as they are met and every other value is skipped with the
+//! relay codec's scanner (`sources::relay::scan`), so `data.user.id` on a
+//! 200-byte object costs about one pass over the bytes before it.
+
+use crate::sources::relay::scan;
 
 /// One step of a path: an object key or an array index.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,7 +96,7 @@ pub fn find<'a>(json: &'a str, path: &[Seg]) -> Option<Found<'a>> {
             _ => return None,
         }
     }
-    let end = skip_value(b, i)?;
+    let end = scan::value_end(b, i)?;
     let raw = json.get(i..end)?;
     Some(match b[i] {
         b'"' => Found::Str(&raw[1..raw.len() - 1]),
@@ -139,7 +141,7 @@ fn find_key(b: &[u8], json: &str, mut i: usize, key: &str) -> Option<usize> {
         if hit {
             return Some(i);
         }
-        i = skip_value(b, i)?;
+        i = scan::value_end(b, i)?;
     }
 }
 
@@ -150,7 +152,7 @@ fn find_index(b: &[u8], mut i: usize, n: usize) -> Option<usize> {
         return None;
     }
     for _ in 0..n {
-        i = skip_value(b, i)?;
+        i = scan::value_end(b, i)?;
         i = ws(b, i);
         if *b.get(i)? != b',' {
             return None;
@@ -160,54 +162,9 @@ fn find_index(b: &[u8], mut i: usize, n: usize) -> Option<usize> {
     Some(i)
 }
 
-/// `i` at `"`: the index after the closing quote.
+/// `i` at `"`: the index after the closing quote (the relay's scanner).
 fn skip_string(b: &[u8], i: usize) -> Option<usize> {
-    let mut j = i + 1;
-    loop {
-        j += memchr::memchr2(b'"', b'\\', b.get(j..)?)?;
-        if b[j] == b'\\' {
-            j += 2;
-        } else {
-            return Some(j + 1);
-        }
-    }
-}
-
-/// The index just after the value starting at `i`.
-fn skip_value(b: &[u8], i: usize) -> Option<usize> {
-    match *b.get(i)? {
-        b'"' => skip_string(b, i),
-        b'{' | b'[' => {
-            let mut depth = 0usize;
-            let mut j = i;
-            while j < b.len() {
-                match b[j] {
-                    b'"' => {
-                        j = skip_string(b, j)?;
-                        continue;
-                    }
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
-                        depth = depth.checked_sub(1)?;
-                        if depth == 0 {
-                            return Some(j + 1);
-                        }
-                    }
-                    _ => {}
-                }
-                j += 1;
-            }
-            None
-        }
-        _ => {
-            let mut j = i;
-            while j < b.len() && !matches!(b[j], b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r')
-            {
-                j += 1;
-            }
-            (j > i).then_some(j)
-        }
-    }
+    scan::string_end(b, i).map(|(end, _)| end)
 }
 
 #[cfg(test)]
