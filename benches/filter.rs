@@ -77,8 +77,11 @@ fn main() {
         ..Default::default()
     };
     let mut app = App::new(&cfg, Theme::builtin("dark").unwrap());
-    app.store
-        .add_source("room", "room", "ws://127.0.0.1/rooms/demo");
+    app.store.add_source(
+        "room",
+        roomtap::sources::kind::SourceKind::Room,
+        "ws://127.0.0.1/rooms/demo",
+    );
     for i in 0..N {
         app.apply(record(i));
     }
@@ -140,9 +143,11 @@ fn main() {
 
     // Ingest with that filter active (every entry tested on arrival).
     let mut fresh = App::new(&cfg, Theme::builtin("dark").unwrap());
-    fresh
-        .store
-        .add_source("room", "room", "ws://127.0.0.1/rooms/demo");
+    fresh.store.add_source(
+        "room",
+        roomtap::sources::kind::SourceKind::Room,
+        "ws://127.0.0.1/rooms/demo",
+    );
     fresh.store.logs.set_query(Some(q.clone()));
     let events: Vec<SourceEvent> = (0..200_000).map(record).collect();
     let t = Instant::now();

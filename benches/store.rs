@@ -62,7 +62,7 @@ fn ingest(c: &mut Criterion) {
         b.iter_batched(
             || {
                 let mut s = Store::new(&StoreConfig::default());
-                s.add_source("relay", "relay", "ws://x");
+                s.add_source("relay", roomtap::sources::kind::SourceKind::Relay, "ws://x");
                 s
             },
             |mut store| {
@@ -79,7 +79,7 @@ fn ingest(c: &mut Criterion) {
     // frame lands in a receive buffer first, as it does off a socket.
     g.bench_function("steady: receive+decode+apply into a full store", |b| {
         let mut store = Store::new(&StoreConfig::default());
-        store.add_source("relay", "relay", "ws://x");
+        store.add_source("relay", roomtap::sources::kind::SourceKind::Relay, "ws://x");
         let mut next = 1u64;
         let template = action_frame(0);
         let cut = template.rfind("\"nextActionId\":").unwrap() + "\"nextActionId\":".len();
@@ -119,7 +119,7 @@ fn ingest(c: &mut Criterion) {
         b.iter_batched(
             || {
                 let mut s = Store::new(&StoreConfig::default());
-                s.add_source("relay", "relay", "ws://x");
+                s.add_source("relay", roomtap::sources::kind::SourceKind::Relay, "ws://x");
                 (s, events.clone())
             },
             |(mut store, evs)| {
@@ -148,7 +148,8 @@ fn render(c: &mut Criterion) {
         max_actions: 10_000,
     };
     let mut app = App::new(&cfg, Theme::builtin("dark").unwrap());
-    app.store.add_source("relay", "relay", "ws://x");
+    app.store
+        .add_source("relay", roomtap::sources::kind::SourceKind::Relay, "ws://x");
     for f in (1..=10_000).map(action_frame) {
         app.apply(decode(&f));
     }

@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use crossterm::event::KeyEvent;
 
-use crate::event::{Command, CommandKind, LiftedAction, SourceEvent};
+use crate::event::{Command, CommandKind, SourceEvent};
+use crate::sources::relay::model::{LiftedAction, ReduxCommand};
 use crate::store::timeline::{Instance, Liveness};
 use crate::store::{Store, StoreConfig};
 use crate::ui::keymap::{self, Action};
@@ -99,7 +100,7 @@ impl App {
             self.last_update.insert((source, instance.clone()), now);
             self.commands.push(Command {
                 source,
-                kind: CommandKind::Update { instance },
+                kind: CommandKind::Redux(ReduxCommand::Update { instance }),
             });
         }
     }
@@ -224,21 +225,22 @@ impl App {
                 if let Some((source, instance)) = self.target() {
                     self.commands.push(Command {
                         source,
-                        kind: CommandKind::Update { instance },
+                        kind: CommandKind::Redux(ReduxCommand::Update { instance }),
                     });
                 }
             }
             Action::Watch => {
-                if let Some(source) = self.room_target() {
-                    self.commands.push(Command {
-                        source,
-                        kind: CommandKind::Watch(None),
-                    });
-                    self.ui.say("developer logs: toggling watching");
+                if let Some(source) = self.source_with(|c| c.watch.is_some()) {
+                    let watch = self.store.sources[usize::from(source)].caps.watch;
+                    if let Some(make) = watch {
+                        let kind = make();
+                        self.ui.say(kind.describe());
+                        self.commands.push(Command { source, kind });
+                    }
                 }
             }
             Action::CommandLine => {
-                if self.room_target().is_some() {
+                if self.source_with(|c| c.command_line.is_some()).is_some() {
                     self.ui.prompt = Some(Prompt {
                         kind: PromptKind::Command,
                         text: String::new(),
@@ -343,23 +345,17 @@ impl App {
                             self.ui.prompt = Some(p);
                         }
                     }
-                    PromptKind::Command => match crate::ui::cmdline::parse(&p.text) {
-                        Ok(kind) => {
-                            if let Some(source) = self.room_target() {
-                                let what = match &kind {
-                                    CommandKind::Watch(Some(true)) => "watch".to_string(),
-                                    CommandKind::Watch(_) => "unwatch".to_string(),
-                                    _ => "developer log".to_string(),
-                                };
-                                self.commands.push(Command { source, kind });
-                                self.ui.say(format!("sent: {what}"));
-                            }
+                    PromptKind::Command => match self.command_line(&p.text) {
+                        Some(Ok((source, kind))) => {
+                            self.ui.say(format!("sent: {}", kind.describe()));
+                            self.commands.push(Command { source, kind });
                         }
-                        Err(e) => {
+                        Some(Err(e)) => {
                             // Keep the text so it can be fixed.
                             self.ui.warn(e);
                             self.ui.prompt = Some(p);
                         }
+                        None => {}
                     },
                     PromptKind::Dispatch => {
                         let text = p.text.trim().to_string();
@@ -368,7 +364,10 @@ impl App {
                         } else if let Some((source, instance)) = self.target() {
                             self.send(Command {
                                 source,
-                                kind: CommandKind::DispatchUserAction { instance, text },
+                                kind: CommandKind::Redux(ReduxCommand::DispatchUserAction {
+                                    instance,
+                                    text,
+                                }),
                             });
                         }
                     }
@@ -414,31 +413,60 @@ impl App {
         }
     }
 
-    /// The room that room commands go to: the one selected in Connections,
-    /// else the first; a status says why when there is none.
-    pub fn room_target(&mut self) -> Option<crate::event::SourceId> {
+    /// The source a capability's commands go to: the one selected in
+    /// Connections when it has the capability, else the first that has it;
+    /// a status says why when there is none.
+    pub fn source_with(
+        &mut self,
+        has: impl Fn(&crate::sources::kind::Caps) -> bool,
+    ) -> Option<crate::event::SourceId> {
         if let Some(why) = &self.read_only {
             let why = why.clone();
             self.ui.warn(why);
             return None;
         }
-        let rooms: Vec<usize> = (0..self.store.sources.len())
-            .filter(|&i| self.store.sources[i].kind == "room")
+        let able: Vec<usize> = (0..self.store.sources.len())
+            .filter(|&i| has(&self.store.sources[i].caps))
             .collect();
         let sel = self
             .ui
             .conn_sel
             .min(self.store.sources.len().saturating_sub(1));
-        let chosen = if self.ui.focus == Pane::Connections && rooms.contains(&sel) {
+        let chosen = if self.ui.focus == Pane::Connections && able.contains(&sel) {
             Some(sel)
         } else {
-            rooms.first().copied()
+            able.first().copied()
         };
         if chosen.is_none() {
             self.ui
                 .warn("no room source: start roomtap with `room URL` or --room URL");
         }
         chosen.map(|i| i as crate::event::SourceId)
+    }
+
+    /// The `:` line as a command for the source it is for: the targeted
+    /// source (selected in Connections) when its command line takes the
+    /// word, else the first whose command line does.
+    fn command_line(
+        &mut self,
+        line: &str,
+    ) -> Option<Result<(crate::event::SourceId, CommandKind), String>> {
+        let target = self.source_with(|c| c.command_line.is_some())?;
+        let word = line.split_whitespace().next().unwrap_or("");
+        let takes = |s: &crate::store::SourceInfo| {
+            s.caps.command_line.is_some_and(|c| c.verbs.contains(&word))
+        };
+        let source = if takes(&self.store.sources[usize::from(target)]) {
+            target
+        } else {
+            self.store
+                .sources
+                .iter()
+                .position(takes)
+                .map_or(target, |i| i as crate::event::SourceId)
+        };
+        let cl = self.store.sources[usize::from(source)].caps.command_line?;
+        Some((cl.parse)(line).map(|k| (source, k)))
     }
 
     /// The selected instance as a command target, or a status saying why not.
@@ -467,10 +495,10 @@ impl App {
             if let Some(label) = self.instance().map(|i| i.label()) {
                 let to_all = matches!(
                     &c.kind,
-                    CommandKind::Dispatch {
+                    CommandKind::Redux(ReduxCommand::Dispatch {
                         action: LiftedAction::PauseRecording(_) | LiftedAction::LockChanges(_),
                         ..
-                    }
+                    })
                 );
                 self.ui.say(if to_all && reach > 1 {
                     format!("sent: pause and lock reach all {reach} apps")
@@ -490,7 +518,7 @@ impl App {
         if let Some((source, instance)) = self.target() {
             self.send(Command {
                 source,
-                kind: CommandKind::Dispatch { instance, action },
+                kind: CommandKind::Redux(ReduxCommand::Dispatch { instance, action }),
             });
         }
     }
@@ -938,10 +966,10 @@ impl App {
             let (index, _) = r.steps[r.next];
             self.commands.push(Command {
                 source: r.source,
-                kind: CommandKind::Dispatch {
+                kind: CommandKind::Redux(ReduxCommand::Dispatch {
                     instance: r.instance.clone(),
                     action: LiftedAction::JumpToState { index },
-                },
+                }),
             });
             r.next += 1;
             if let Some((_, delay)) = r.steps.get(r.next) {

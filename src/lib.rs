@@ -13,6 +13,8 @@ pub mod record;
 pub mod relay;
 pub mod room;
 pub mod runtime;
+pub mod scan;
+pub mod secret;
 pub mod sources;
 pub mod store;
 pub mod text;

@@ -8,8 +8,8 @@ use roomtap::app::App;
 use roomtap::cli::{Cli, Cmd, RoomArgs, ServeArgs, Source};
 use roomtap::event::{Command, EventKind, SourceEvent, SourceId};
 use roomtap::relay::Relay;
-use roomtap::room::token::Secret;
 use roomtap::sources::room::Generation;
+use roomtap::sources::room::token::Secret;
 use roomtap::sources::{Emitter, relay};
 use roomtap::store::StoreConfig;
 use roomtap::ui::theme::Theme;
@@ -107,7 +107,9 @@ async fn setup(
     match source {
         Some(Source::Relay { url }) => {
             let shown = roomtap::text::redact_url(&url);
-            let id = app.store.add_source("relay", "relay", &shown);
+            let id =
+                app.store
+                    .add_source("relay", roomtap::sources::kind::SourceKind::Relay, &shown);
             let (ctx, crx) = mpsc::channel(256);
             relay::spawn(
                 relay::RelayConfig::new(&url),
@@ -197,18 +199,18 @@ fn open_recording(
 ) -> Result<(), String> {
     let rec = roomtap::record::read(file)?;
     for s in &rec.header.sources {
-        let kind: &'static str = match s.kind.as_str() {
-            "relay" => "relay",
-            "roomtap relay" => "roomtap relay",
-            "room" => "room",
-            _ => "recorded",
+        let kind = roomtap::sources::kind::SourceKind::from_name(&s.kind);
+        let caps = roomtap::sources::kind::Caps {
+            targets_instances: s.targets_instances,
+            ..kind.caps()
         };
-        let id = app.store.add_source(&s.label, kind, &s.url);
-        app.store.sources[usize::from(id)].targets_instances = s.targets_instances;
+        app.store.register(&s.label, kind, caps, &s.url);
     }
-    let me = app
-        .store
-        .add_source("file", "recording", &file.display().to_string());
+    let me = app.store.add_source(
+        "file",
+        roomtap::sources::kind::SourceKind::Recording,
+        &file.display().to_string(),
+    );
     app.read_only = Some("replaying a recording: commands are disabled".into());
     let note = move |level, summary: String| {
         SourceEvent::new(
@@ -396,7 +398,9 @@ async fn embedded(
         let room = roomtap::demo::room::start(seed)
             .await
             .map_err(|e| format!("cannot start the demo room: {e}"))?;
-        let id = app.store.add_source("room", "room", &room.url);
+        let id = app
+            .store
+            .add_source("room", roomtap::sources::kind::SourceKind::Room, &room.url);
         spawn_room(
             tx,
             routes,
@@ -532,7 +536,7 @@ fn add_rooms(
         if token.is_none()
             && let Some(secret) = args.room_secret.as_deref().filter(|s| !s.is_empty())
         {
-            token = Some(roomtap::room::token::participant_token(
+            token = Some(roomtap::sources::room::token::participant_token(
                 secret, "roomtap", &name,
             ));
         }
@@ -541,9 +545,11 @@ fn add_rooms(
         } else {
             name.chars().take(10).collect()
         };
-        let id = app
-            .store
-            .add_source(&label, "room", &roomtap::text::redact_url(&url));
+        let id = app.store.add_source(
+            &label,
+            roomtap::sources::kind::SourceKind::Room,
+            &roomtap::text::redact_url(&url),
+        );
         for w in warnings.drain(..) {
             let _ = tx.try_send(SourceEvent::new(
                 id,

@@ -50,9 +50,9 @@ impl Header {
                 .iter()
                 .map(|s| SourceDecl {
                     label: s.label.clone(),
-                    kind: s.kind.to_string(),
+                    kind: s.kind.name().to_string(),
                     url: s.url.clone(),
-                    targets_instances: s.targets_instances,
+                    targets_instances: s.caps.targets_instances,
                 })
                 .collect(),
         }
@@ -234,7 +234,11 @@ mod tests {
     #[test]
     fn truncated_and_corrupt_lines_are_skipped_and_said() {
         let mut store = Store::new(&Default::default());
-        store.add_source("room", "room", "ws://h/rooms/r");
+        store.add_source(
+            "room",
+            crate::sources::kind::SourceKind::Room,
+            "ws://h/rooms/r",
+        );
         let head = serde_json::to_string(&Header::of(&store)).unwrap();
         let ev = SourceEvent {
             source: 0,

@@ -3,8 +3,9 @@
 
 use std::path::PathBuf;
 
-use roomtap::event::{Command, CommandKind, EventKind, LiftedAction, ReduxEvent, SourceEvent};
+use roomtap::event::{Command, CommandKind, EventKind, SourceEvent};
 use roomtap::sources::relay::codec::{self, Frame, PingStyle};
+use roomtap::sources::relay::model::{LiftedAction, ReduxCommand, ReduxEvent};
 use roomtap::store::{Store, StoreConfig};
 use serde_json::Value;
 
@@ -195,43 +196,37 @@ fn our_monitor_frames_match_the_captured_ones() {
     assert_eq!(sent[0], codec::encode_handshake(1));
     assert_eq!(sent[1], codec::encode_login_monitor(2));
     assert_eq!(sent[2], codec::encode_subscribe("log", 3));
-    let start = codec::encode_transmit(
-        "respond",
-        &codec::command_message(&CommandKind::Start, 0).unwrap(),
-    );
+    let start = codec::encode_transmit("respond", &codec::command_message(&ReduxCommand::Start, 0));
     assert_eq!(sent[3], start);
     let jump = codec::encode_transmit(
         "respond",
         &codec::command_message(
-            &CommandKind::Dispatch {
+            &ReduxCommand::Dispatch {
                 instance: "prnvi3u41tf".into(),
                 action: LiftedAction::JumpToState { index: 1 },
             },
             0,
-        )
-        .unwrap(),
+        ),
     );
     assert!(sent.contains(&jump.as_str()), "{jump}");
     let toggle = codec::encode_transmit(
         "respond",
         &codec::command_message(
-            &CommandKind::Dispatch {
+            &ReduxCommand::Dispatch {
                 instance: "prnvi3u41tf".into(),
                 action: LiftedAction::ToggleAction { id: 1 },
             },
             0,
-        )
-        .unwrap(),
+        ),
     );
     assert!(sent.contains(&toggle.as_str()), "{toggle}");
     let commit = codec::command_message(
-        &CommandKind::Dispatch {
+        &ReduxCommand::Dispatch {
             instance: "prnvi3u41tf".into(),
             action: LiftedAction::Commit,
         },
         1795344169584,
-    )
-    .unwrap();
+    );
     assert!(sent.iter().any(|s| s.contains(&commit)), "{commit}");
 }
 
@@ -318,7 +313,7 @@ fn log_noid_wrapper_takes_the_sender_id() {
 #[test]
 fn errors_become_visible_entries() {
     let mut store = Store::new(&StoreConfig::default());
-    let src = store.add_source("relay", "relay", "ws://x");
+    let src = store.add_source("relay", roomtap::sources::kind::SourceKind::Relay, "ws://x");
     feed_monitor(&mut store, src, "errors-frames.jsonl");
     let errors: Vec<String> = (0..store.logs.view_len())
         .filter_map(|i| store.logs.view_get(i))
@@ -384,10 +379,10 @@ fn feed_monitor(store: &mut Store, src: u16, name: &str) -> Vec<Check> {
                         src,
                         EventKind::CommandSent(Command {
                             source: src,
-                            kind: CommandKind::Dispatch {
+                            kind: CommandKind::Redux(ReduxCommand::Dispatch {
                                 instance: inst.to_string(),
                                 action,
-                            },
+                            }),
                         }),
                     ));
                 }
@@ -419,7 +414,7 @@ fn feed_monitor(store: &mut Store, src: u16, name: &str) -> Vec<Check> {
 #[test]
 fn mirror_of_the_app_history_predicts_its_states() {
     let mut store = Store::new(&StoreConfig::default());
-    let src = store.add_source("relay", "relay", "ws://x");
+    let src = store.add_source("relay", roomtap::sources::kind::SourceKind::Relay, "ws://x");
     let checks = feed_monitor(&mut store, src, "jump-frames.jsonl");
     // STATE after JUMP_TO_ACTION (which roomtap does not send): the history
     // was predicted right even though the current index moved elsewhere.
@@ -442,7 +437,7 @@ fn mirror_of_the_app_history_predicts_its_states() {
 #[test]
 fn action_after_a_jump_has_an_unknown_state_and_marks_the_app_stale() {
     let mut store = Store::new(&StoreConfig::default());
-    let src = store.add_source("relay", "relay", "ws://x");
+    let src = store.add_source("relay", roomtap::sources::kind::SourceKind::Relay, "ws://x");
     let recs = load("jump-frames.jsonl");
     // Feed up to (and including) the ACTION that follows JUMP_TO_STATE 1.
     let cut = recs
@@ -457,10 +452,10 @@ fn action_after_a_jump_has_an_unknown_state_and_marks_the_app_stale() {
                     src,
                     EventKind::CommandSent(Command {
                         source: src,
-                        kind: CommandKind::Dispatch {
+                        kind: CommandKind::Redux(ReduxCommand::Dispatch {
                             instance: "prnvi3u41tf".into(),
                             action: LiftedAction::JumpToState { index: 1 },
-                        },
+                        }),
                     }),
                 ));
             }

@@ -5,14 +5,15 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use roomtap::event::{Command, CommandKind, EventKind, LiftedAction};
+use roomtap::event::{Command, CommandKind, EventKind};
+use roomtap::sources::relay::model::{LiftedAction, ReduxCommand};
 use roomtap::ui::Pane;
 use roomtap::ui::keymap::Action;
 
 fn dispatches(cmds: &[Command]) -> Vec<LiftedAction> {
     cmds.iter()
         .filter_map(|c| match &c.kind {
-            CommandKind::Dispatch { action, .. } => Some(action.clone()),
+            CommandKind::Redux(ReduxCommand::Dispatch { action, .. }) => Some(action.clone()),
             _ => None,
         })
         .collect()
@@ -30,7 +31,7 @@ fn enter_jumps_to_the_selected_state_and_the_current_mark_follows() {
         dispatches(&cmds),
         vec![LiftedAction::JumpToState { index: 1 }]
     );
-    let CommandKind::Dispatch { instance, .. } = &cmds[0].kind else {
+    let CommandKind::Redux(ReduxCommand::Dispatch { instance, .. }) = &cmds[0].kind else {
         panic!()
     };
     assert_eq!(instance, "inst-a");
@@ -116,10 +117,10 @@ fn dispatch_prompt_sends_the_typed_action() {
     let cmds = a.take_commands();
     assert_eq!(
         cmds[0].kind,
-        CommandKind::DispatchUserAction {
+        CommandKind::Redux(ReduxCommand::DispatchUserAction {
             instance: "inst-a".into(),
             text: "{ type: 'INCREMENT', by: 10 }".into()
-        }
+        })
     );
 }
 
@@ -200,9 +201,9 @@ fn an_unknown_state_is_asked_for_only_when_viewed_and_rate_limited() {
     let cmds = a.take_commands();
     assert_eq!(
         cmds.iter().map(|c| c.kind.clone()).collect::<Vec<_>>(),
-        vec![CommandKind::Update {
+        vec![CommandKind::Redux(ReduxCommand::Update {
             instance: "inst-a".into()
-        }]
+        })]
     );
     a.apply(ev(T0 + 1200, EventKind::CommandSent(cmds[0].clone())));
     a.apply(ev(
@@ -228,9 +229,9 @@ fn an_app_seen_mid_stream_is_asked_for_its_history() {
             .iter()
             .map(|c| c.kind.clone())
             .collect::<Vec<_>>(),
-        vec![CommandKind::Update {
+        vec![CommandKind::Redux(ReduxCommand::Update {
             instance: "inst-a".into()
-        }]
+        })]
     );
 }
 
@@ -342,9 +343,11 @@ fn commands_are_refused_for_a_gone_app() {
     let mut a = app_with_actions(2);
     a.apply(ev(
         T0 + 5000,
-        roomtap::event::EventKind::Redux(roomtap::event::ReduxEvent::Disconnected {
-            socket_id: "sock-1".into(),
-        }),
+        roomtap::event::EventKind::Redux(
+            roomtap::sources::relay::model::ReduxEvent::Disconnected {
+                socket_id: "sock-1".into(),
+            },
+        ),
     ));
     a.act(Action::Focus(Pane::Timeline));
     a.act(Action::Activate);

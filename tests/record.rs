@@ -152,7 +152,8 @@ fn a_recorded_session_opens_into_the_same_store_and_keeps_no_secret() {
     assert!(rec.warnings.is_empty(), "{:?}", rec.warnings);
     let mut b = app_blank();
     for s in &rec.header.sources {
-        b.store.add_source(&s.label, "relay", &s.url);
+        b.store
+            .add_source(&s.label, roomtap::sources::kind::SourceKind::Relay, &s.url);
     }
     for e in rec.events {
         b.apply(e);
@@ -350,7 +351,7 @@ fn tail_on_a_live_source_ends_cleanly_on_a_closed_pipe_and_on_ctrl_c() {
 async fn tail_ends_with_an_error_when_every_source_gave_up() {
     let srv = roomtap::room::RoomServer::start(
         roomtap::room::RoomServerConfig {
-            secret: Some(roomtap::room::token::Secret::new("right")),
+            secret: Some(roomtap::sources::room::token::Secret::new("right")),
             ..Default::default()
         },
         None,

@@ -164,8 +164,8 @@ impl ServerSide {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_room_server_answers_captured_clients_like_the_capture() {
     use futures_util::{SinkExt, StreamExt};
-    use roomtap::room::token::{Secret, sign_hs256};
     use roomtap::room::{RoomServer, RoomServerConfig};
+    use roomtap::sources::room::token::{Secret, sign_hs256};
     use tokio_tungstenite::tungstenite::Message;
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 

@@ -7,9 +7,9 @@ mod common;
 
 use common::peers::{Harness, NodePeer, fact, has_log, peers_dir};
 use roomtap::event::{ConnState, Level};
-use roomtap::room::token::Secret;
-use roomtap::room::token::participant_token;
 use roomtap::room::{RoomServer, RoomServerConfig};
+use roomtap::sources::room::token::Secret;
+use roomtap::sources::room::token::participant_token;
 use roomtap::sources::room::{Generation, RoomConfig};
 use roomtap::ui::keymap::Action;
 use serde_json::json;
@@ -402,7 +402,10 @@ async fn a_token_without_the_developer_grant_is_explained() {
         {"name": "room", "scope": "test"},
         {"name": "api", "scope": {"storage": {}, "messaging": {}}},
     ]});
-    let token = Secret::new(roomtap::room::token::sign_hs256(SECRET.as_bytes(), &claims));
+    let token = Secret::new(roomtap::sources::room::token::sign_hs256(
+        SECRET.as_bytes(),
+        &claims,
+    ));
     let mut h = Harness::room(RoomConfig::new(&srv.url("test"), Some(token)));
     h.until("the refusal in words", 15, |a| {
         has_log(

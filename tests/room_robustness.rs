@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use roomtap::event::{ConnState, EventKind};
-use roomtap::room::token::{Secret, participant_token};
 use roomtap::room::{RoomServer, RoomServerConfig};
 use roomtap::sources::room::codec::{self, Assembler, Content, encode, pack, unpack};
+use roomtap::sources::room::token::{Secret, participant_token};
 use roomtap::sources::room::{RoomConfig, logs};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;

@@ -256,7 +256,7 @@ fn connections_pane_lists_relay_clients() {
     let mut a = populated();
     let server = a.store.add_source(
         "relay",
-        "roomtap relay",
+        roomtap::sources::kind::SourceKind::RoomtapRelay,
         "ws://127.0.0.1:8000/socketcluster/",
     );
     let row = |id: &str,
@@ -319,9 +319,11 @@ fn room_source_in_every_pane() {
     use roomtap::event::{ChannelChange, EventKind, SourceEvent};
     use roomtap::sources::room::logs;
     let mut a = app_blank();
-    let room = a
-        .store
-        .add_source("room", "room", "ws://127.0.0.1:8765/rooms/test");
+    let room = a.store.add_source(
+        "room",
+        roomtap::sources::kind::SourceKind::Room,
+        "ws://127.0.0.1:8765/rooms/test",
+    );
     let at = |ms: u64, kind| SourceEvent {
         source: room,
         at_ms: T0 + ms,

@@ -235,7 +235,7 @@ fn room_server(secret: &str) -> (Child, u16) {
 #[test]
 fn a_relay_and_a_room_in_one_run_and_the_token_stays_hidden() {
     let (_srv, room_port) = room_server("tmux-secret");
-    let token = roomtap::room::token::participant_token("tmux-secret", "roomtap", "test");
+    let token = roomtap::sources::room::token::participant_token("tmux-secret", "roomtap", "test");
     let cmd = format!(
         "sh -c '{} --port 0 --room ws://127.0.0.1:{room_port}/rooms/test --token {}; echo EXITED $?; sleep 30'",
         env!("CARGO_BIN_EXE_roomtap"),

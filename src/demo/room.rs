@@ -12,9 +12,9 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use super::client::Rng;
-use crate::room::token::{Secret, participant_token};
 use crate::room::{RoomServer, RoomServerConfig};
 use crate::sources::room::codec;
+use crate::sources::room::token::{Secret, participant_token};
 
 pub const ROOM: &str = "demo";
 

@@ -3,7 +3,7 @@
 //! relay codec's scanner (`sources::relay::scan`), so `data.user.id` on a
 //! 200-byte object costs about one pass over the bytes before it.
 
-use crate::sources::relay::scan;
+use crate::scan;
 
 /// One step of a path: an object key or an array index.
 #[derive(Debug, Clone, PartialEq, Eq)]

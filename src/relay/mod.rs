@@ -771,10 +771,22 @@ pub async fn start_attached(
     // (say, the port is taken) leaves the store as it was.
     let server = store.sources.len() as crate::event::SourceId;
     let relay = Arc::new(Relay::start(cfg, Some(Emitter::new(server, events.clone()))).await?);
-    let added = store.add_source("relay", "roomtap relay", &relay.url());
+    let added = store.add_source(
+        "relay",
+        crate::sources::kind::SourceKind::RoomtapRelay,
+        &relay.url(),
+    );
     debug_assert_eq!(added, server);
-    let monitor = store.add_source("monitor", "relay", &format!("in-process → {}", relay.url()));
-    store.sources[usize::from(monitor)].targets_instances = true;
+    let caps = crate::sources::kind::Caps {
+        targets_instances: true,
+        ..crate::sources::kind::SourceKind::Relay.caps()
+    };
+    let monitor = store.register(
+        "monitor",
+        crate::sources::kind::SourceKind::Relay,
+        caps,
+        &format!("in-process → {}", relay.url()),
+    );
     let mut mcfg = crate::sources::relay::RelayConfig::new(&relay.url());
     mcfg.local = Some(local_connector(&relay));
     let (commands, crx) = mpsc::channel(256);

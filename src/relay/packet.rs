@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::sources::relay::scan::{Span, plain_str, value, walk};
+use crate::scan::{Span, plain_str, value, walk};
 
 /// One packet a client sent.
 #[derive(Debug, PartialEq, Eq)]

@@ -14,8 +14,6 @@
 //!   `log` with the pushed `developer.log`.
 //! * WebSocket pings are answered; only binary frames are sent.
 
-pub mod token;
-
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -32,6 +30,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use crate::event::{ConnState, EventKind, Level, LogRecord, PeerRow};
 use crate::sources::Emitter;
 use crate::sources::room::codec::{self, Assembler};
+use crate::sources::room::token;
 
 #[derive(Debug, Clone)]
 pub struct RoomServerConfig {

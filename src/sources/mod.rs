@@ -3,6 +3,7 @@
 //! connected → errored {reason, will_reconnect, retry_in}, with exponential
 //! backoff and jitter, written once here.
 
+pub mod kind;
 pub mod relay;
 pub mod room;
 pub mod transport;

@@ -8,9 +8,11 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::event::{
-    ChannelChange, Command, CommandKind, ConnState, EventKind, Level, ReduxEvent, SourceEvent,
-    SourceId, TrafficStats,
+    ChannelChange, Command, CommandKind, ConnState, EventKind, Level, SourceEvent, SourceId,
+    TrafficStats,
 };
+use crate::sources::kind::{Caps, SourceKind};
+use crate::sources::relay::model::{ReduxCommand, ReduxEvent};
 use crate::text::sanitize_capped;
 use logs::Logs;
 use timeline::Timeline;
@@ -95,17 +97,16 @@ pub struct Connection {
 pub struct SourceInfo {
     /// Short label shown in the logs (e.g. "relay").
     pub label: String,
-    /// Protocol ("relay", "room", ...).
-    pub kind: &'static str,
+    /// What it is (relay, room...).
+    pub kind: SourceKind,
+    /// What it can do (commands, the `:` line, `w`...).
+    pub caps: Caps,
     /// Where it connects (credentials never appear here).
     pub url: String,
     pub conn: Connection,
     pub channels: BTreeMap<String, ChannelInfo>,
     /// Frames that failed to decode.
     pub malformed: u64,
-    /// Commands naming an instance reach only that app (roomtap's own
-    /// relay); otherwise the relay broadcasts them to every app.
-    pub targets_instances: bool,
     /// Clients of a server source (roomtap's relay), newest report.
     pub peers: Vec<crate::event::PeerRow>,
     /// Named facts the source reported (room, participant, watching...).
@@ -123,7 +124,7 @@ pub struct Store {
 }
 
 /// "name [instance]" (the key cut to 10 characters).
-fn push_who(s: &mut String, app: &crate::event::AppRef) {
+fn push_who(s: &mut String, app: &crate::sources::relay::model::AppRef) {
     if let Some(n) = &app.name {
         s.push_str(n);
         s.push(' ');
@@ -164,15 +165,21 @@ impl Store {
     pub fn targets_instances(&self, source: SourceId) -> bool {
         self.sources
             .get(usize::from(source))
-            .is_some_and(|s| s.targets_instances)
+            .is_some_and(|s| s.caps.targets_instances)
+    }
+
+    /// Register a source of `kind` that can do what its kind does.
+    pub fn add_source(&mut self, label: &str, kind: SourceKind, url: &str) -> SourceId {
+        self.register(label, kind, kind.caps(), url)
     }
 
     /// Register a source; its id indexes `sources`. Label and URL may come
     /// from outside (a recording file): they are sanitised here, once.
-    pub fn add_source(&mut self, label: &str, kind: &'static str, url: &str) -> SourceId {
+    pub fn register(&mut self, label: &str, kind: SourceKind, caps: Caps, url: &str) -> SourceId {
         self.sources.push(SourceInfo {
             label: crate::text::sanitize_capped(label, 32).into_owned(),
             kind,
+            caps,
             url: crate::text::sanitize_capped(url, 512).into_owned(),
             conn: Connection {
                 state: ConnState::Closed,
@@ -187,7 +194,6 @@ impl Store {
             },
             channels: BTreeMap::new(),
             malformed: 0,
-            targets_instances: false,
             peers: Vec::new(),
             facts: Vec::new(),
         });
@@ -359,7 +365,7 @@ impl Store {
     }
 
     fn on_redux(&mut self, source: SourceId, at_ms: u64, r: ReduxEvent) -> Dirty {
-        let who = |app: &crate::event::AppRef| -> String {
+        let who = |app: &crate::sources::relay::model::AppRef| -> String {
             let mut s = String::with_capacity(64);
             push_who(&mut s, app);
             s
@@ -474,40 +480,22 @@ impl Store {
 
     fn on_command_sent(&mut self, at_ms: u64, cmd: Command) -> Dirty {
         let source = cmd.source;
-        let summary = match &cmd.kind {
-            CommandKind::Dispatch { instance, action } => {
-                self.timeline.on_command(source, instance, action);
-                let detail = match action {
-                    crate::event::LiftedAction::JumpToState { index } => format!(" {index}"),
-                    crate::event::LiftedAction::ToggleAction { id } => format!(" #{id}"),
-                    crate::event::LiftedAction::PauseRecording(s)
-                    | crate::event::LiftedAction::LockChanges(s) => format!(" {s}"),
-                    _ => String::new(),
-                };
-                format!("DISPATCH {}{detail} → {instance}", action.type_name())
-            }
-            CommandKind::DispatchUserAction { instance, text } => {
-                format!("ACTION {text} → {instance}")
-            }
-            CommandKind::Start => "START → all apps".to_string(),
-            CommandKind::Update { instance } => {
-                if let Some(i) = self.timeline.find(source, instance) {
-                    self.timeline.instances[i].update_requested = true;
+        // Redux commands move the Timeline (its state); every other kind is
+        // only a line in the Logs.
+        if let CommandKind::Redux(r) = &cmd.kind {
+            match r {
+                ReduxCommand::Dispatch { instance, action } => {
+                    self.timeline.on_command(source, instance, action);
                 }
-                format!("UPDATE → {instance}")
+                ReduxCommand::Update { instance } => {
+                    if let Some(i) = self.timeline.find(source, instance) {
+                        self.timeline.instances[i].update_requested = true;
+                    }
+                }
+                _ => {}
             }
-            CommandKind::Watch(on) => match on {
-                Some(true) => "developer logs: watch".to_string(),
-                Some(false) => "developer logs: unwatch".to_string(),
-                None => "developer logs: toggle watching".to_string(),
-            },
-            CommandKind::DevLog(crate::event::DevLog::Log { ty, data }) => {
-                format!("developer.log {ty} {data}")
-            }
-            CommandKind::DevLog(crate::event::DevLog::Say { level, message }) => {
-                format!("developer.{level} {message}")
-            }
-        };
+        }
+        let summary = cmd.kind.describe();
         self.logs
             .push(at_ms, source, Level::Debug, "command", &summary, None);
         Dirty::LOGS | Dirty::TIMELINE

@@ -8,7 +8,8 @@
 
 use std::collections::{HashSet, VecDeque};
 
-use crate::event::{ActionRecord, AppRef, LiftedAction, LiftedState, SourceId};
+use crate::event::SourceId;
+use crate::sources::relay::model::{ActionRecord, AppRef, LiftedAction, LiftedState};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
@@ -21,7 +22,7 @@ pub struct Entry {
     pub action_raw: std::sync::Arc<str>,
     /// State after this action; `None` when the app did not tell us (it was
     /// showing an earlier state when this action arrived).
-    pub state_raw: Option<crate::event::RawJson>,
+    pub state_raw: Option<crate::sources::relay::model::RawJson>,
     pub error: Option<Box<str>>,
 }
 

@@ -1,7 +1,6 @@
 //! The terminal ui: state of the views (selection, focus, prompts, caches)
 //! and pure rendering of the store. Keys become [`keymap::Action`]s.
 
-pub mod cmdline;
 pub mod json;
 pub mod keymap;
 pub mod render;

@@ -353,7 +353,7 @@ fn draw_connections(f: &mut Frame, app: &App, area: Rect) {
         };
         let mut head = Line::from(vec![
             Span::styled(format!("{} ", s.label), t.key),
-            Span::styled(format!("{} ", s.kind), t.dim),
+            Span::styled(format!("{} ", s.kind.name()), t.dim),
             Span::raw(sanitize_capped(&s.url, 80).into_owned()),
         ]);
         if i == app.ui.conn_sel.min(app.store.sources.len() - 1)
@@ -797,7 +797,11 @@ fn draw_status(f: &mut Frame, app: &App, area: Rect) {
         };
         Line::from(Span::styled(format!(" {}", sanitize(msg)), st))
     } else {
-        let has_room = app.store.sources.iter().any(|s| s.kind == "room");
+        let has_room = app
+            .store
+            .sources
+            .iter()
+            .any(|s| s.caps.command_line.is_some());
         let hint = match app.ui.focus {
             Pane::Timeline => {
                 "Enter jump · s skip · x sweep · c commit · r rollback · R reset · p pause · l lock · d dispatch · P replay · i app · [ ] tab · ? help"

@@ -19,8 +19,11 @@ pub fn app_blank() -> App {
 
 pub fn app() -> App {
     let mut app = app_blank();
-    app.store
-        .add_source("relay", "relay", "ws://127.0.0.1:8000/socketcluster/");
+    app.store.add_source(
+        "relay",
+        roomtap::sources::kind::SourceKind::Relay,
+        "ws://127.0.0.1:8000/socketcluster/",
+    );
     app
 }
 

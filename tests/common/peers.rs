@@ -139,7 +139,9 @@ impl Harness {
     pub fn relay(url: &str) -> Harness {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let mut app = super::app_blank();
-        let id = app.store.add_source("relay", "relay", url);
+        let id = app
+            .store
+            .add_source("relay", roomtap::sources::kind::SourceKind::Relay, url);
         let (tx, rx) = mpsc::channel(8192);
         let (ctx, crx) = mpsc::channel(256);
         relay::spawn(relay::RelayConfig::new(url), Emitter::new(id, tx), crx);
@@ -156,7 +158,9 @@ impl Harness {
     /// A room source (as `roomtap room URL`) feeding an `App`; source 0.
     pub fn room(cfg: roomtap::sources::room::RoomConfig) -> Harness {
         let mut app = super::app_blank();
-        let id = app.store.add_source("room", "room", &cfg.url);
+        let id = app
+            .store
+            .add_source("room", roomtap::sources::kind::SourceKind::Room, &cfg.url);
         let (tx, rx) = mpsc::channel(8192);
         let (ctx, crx) = mpsc::channel(256);
         roomtap::sources::room::spawn(cfg, Emitter::new(id, tx), crx);

@@ -11,8 +11,8 @@ use std::collections::HashMap;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::event::{
-    ActionRecord, AppRef, CommandKind, LiftedAction, LiftedState, RawJson, ReduxEvent,
+use crate::sources::relay::model::{
+    ActionRecord, AppRef, LiftedAction, LiftedState, RawJson, ReduxCommand, ReduxEvent,
 };
 
 /// Which keep-alive dialect a peer speaks.
@@ -162,7 +162,7 @@ fn decode_packet(text: &str) -> Result<Frame<'_>, DecodeError> {
 /// A publish walked once: the app message inside is decoded in place when
 /// it is an ACTION.
 fn fast_publish(text: &str) -> Option<Frame<'_>> {
-    use super::scan::{Span, plain_str, value, value_end, walk};
+    use crate::scan::{Span, plain_str, value, value_end, walk};
     let b = text.as_bytes();
     let (mut event, mut channel, mut inner, mut decoded) = (None, None, None, None);
     let mut extra = false;
@@ -393,7 +393,7 @@ fn fast_action(raw: &str) -> Option<ReduxEvent> {
 
 /// [`fast_action`] on the object starting at `at`; also returns its end.
 fn fast_action_at(raw: &str, at: usize) -> Option<(ReduxEvent, usize)> {
-    use super::scan::{Span, fields, plain_str, string_value};
+    use crate::scan::{Span, fields, plain_str, string_value};
     let mut ty = None;
     let (mut id, mut inst, mut name) = (None, None, None);
     let (mut payload, mut action, mut next, mut excess) = (None, None, None, None);
@@ -451,7 +451,7 @@ fn fast_action_at(raw: &str, at: usize) -> Option<(ReduxEvent, usize)> {
 
 /// `PERFORM_ACTION` with the scanner; `None` → serde path.
 fn fast_performed_action(id: u64, text: &str) -> Option<ActionRecord> {
-    use super::scan::{fields, string_value};
+    use crate::scan::{fields, string_value};
     let (mut inner, mut ts) = (None, None);
     fields(text, 0, |k, v| match k {
         "action" => inner = Some(v),
@@ -660,26 +660,24 @@ pub fn lifted_action_json(a: &LiftedAction, now_ms: u64) -> String {
     }
 }
 
-/// The `data` of the `respond` transmit that carries a command (`None` for
-/// commands a relay does not take, e.g. a room's).
-pub fn command_message(kind: &CommandKind, now_ms: u64) -> Option<String> {
-    Some(match kind {
-        CommandKind::Dispatch { instance, action } => format!(
+/// The `data` of the `respond` transmit that carries a command.
+pub fn command_message(cmd: &ReduxCommand, now_ms: u64) -> String {
+    match cmd {
+        ReduxCommand::Dispatch { instance, action } => format!(
             r#"{{"type":"DISPATCH","action":{},"instanceId":{}}}"#,
             lifted_action_json(action, now_ms),
             quote(instance)
         ),
-        CommandKind::DispatchUserAction { instance, text } => format!(
+        ReduxCommand::DispatchUserAction { instance, text } => format!(
             r#"{{"type":"ACTION","action":{},"instanceId":{}}}"#,
             quote(text),
             quote(instance)
         ),
-        CommandKind::Start => r#"{"type":"START"}"#.into(),
-        CommandKind::Update { instance } => {
+        ReduxCommand::Start => r#"{"type":"START"}"#.into(),
+        ReduxCommand::Update { instance } => {
             format!(r#"{{"type":"UPDATE","instanceId":{}}}"#, quote(instance))
         }
-        CommandKind::Watch(_) | CommandKind::DevLog(_) => return None,
-    })
+    }
 }
 
 #[cfg(test)]
@@ -711,12 +709,12 @@ mod tests {
 
     #[test]
     fn commands_encode_as_the_relay_expects() {
-        let k = CommandKind::Dispatch {
+        let k = ReduxCommand::Dispatch {
             instance: "m8mwyg2jqk".into(),
             action: LiftedAction::JumpToState { index: 2 },
         };
         assert_eq!(
-            encode_transmit("respond", &command_message(&k, 0).unwrap()),
+            encode_transmit("respond", &command_message(&k, 0)),
             r#"{"event":"respond","data":{"type":"DISPATCH","action":{"type":"JUMP_TO_STATE","index":2},"instanceId":"m8mwyg2jqk"}}"#
         );
     }

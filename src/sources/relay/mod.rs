@@ -4,7 +4,7 @@
 //! actions; executes time-travel commands as `respond` transmits.
 
 pub mod codec;
-pub mod scan;
+pub mod model;
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -14,8 +14,9 @@ use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::event::{
-    ChannelChange, Command, ConnState, EventKind, Level, ReduxEvent, TrafficStats, now_ms,
+    ChannelChange, Command, CommandKind, ConnState, EventKind, Level, TrafficStats, now_ms,
 };
+use crate::sources::relay::model::{ReduxCommand, ReduxEvent};
 use crate::sources::{Backoff, Emitter, SessionEnd, supervise};
 use codec::{DecodeError, Frame};
 
@@ -542,8 +543,7 @@ impl Session<'_> {
             return Flow::Continue;
         }
         self.initial_start_sent = true;
-        let msg =
-            codec::command_message(&crate::event::CommandKind::Start, now_ms()).unwrap_or_default();
+        let msg = codec::command_message(&ReduxCommand::Start, now_ms());
         if let Err(end) = self
             .send_text(codec::encode_transmit("respond", &msg), true)
             .await
@@ -577,21 +577,22 @@ impl Session<'_> {
     }
 
     async fn on_command(&mut self, cmd: Command) -> Flow {
-        let Some(msg) = codec::command_message(&cmd.kind, now_ms()) else {
+        let CommandKind::Redux(redux) = &cmd.kind else {
             self.em
                 .log(
                     Level::Warn,
                     "command",
-                    format!("a relay does not take {:?}: not sent", cmd.kind),
+                    format!("a relay does not take {}: not sent", cmd.kind.describe()),
                 )
                 .await;
             return Flow::Continue;
         };
+        let msg = codec::command_message(redux, now_ms());
         let text = codec::encode_transmit("respond", &msg);
         if let Err(end) = self.send_text(text, true).await {
             return Flow::End(end);
         }
-        if matches!(cmd.kind, crate::event::CommandKind::Start) {
+        if matches!(redux, ReduxCommand::Start) {
             self.start_due = None;
         }
         if self.em.emit(EventKind::CommandSent(cmd)).await {

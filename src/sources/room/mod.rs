@@ -6,6 +6,21 @@
 //! is never shown, logged or recorded.
 
 pub mod codec;
+pub mod command;
+pub mod model;
+pub mod token;
+
+/// What a room source can do: `:` commands and `w`.
+pub const CAPS: crate::sources::kind::Caps = crate::sources::kind::Caps {
+    commands: true,
+    targets_instances: false,
+    command_line: Some(crate::sources::kind::CommandLine {
+        usage: command::USAGE,
+        verbs: command::VERBS,
+        parse: command::parse_line,
+    }),
+    watch: Some(|| CommandKind::Room(RoomCommand::Watch(None))),
+};
 pub mod logs;
 
 use std::collections::HashMap;
@@ -20,10 +35,10 @@ use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use crate::event::{
-    ChannelChange, Command, CommandKind, ConnState, DevLog, EventKind, Level, LogRecord,
-    TrafficStats,
+    ChannelChange, Command, CommandKind, ConnState, EventKind, Level, LogRecord, TrafficStats,
 };
-use crate::room::token::Secret;
+use crate::sources::room::model::{DevLog, RoomCommand};
+use crate::sources::room::token::Secret;
 use crate::sources::{Backoff, Emitter, SessionEnd, supervise};
 use codec::{Assembler, Content};
 
@@ -803,7 +818,7 @@ impl Session<'_> {
 
     async fn on_command(&mut self, cmd: Command) -> Result<(), SessionEnd> {
         match &cmd.kind {
-            CommandKind::Watch(on) => {
+            CommandKind::Room(RoomCommand::Watch(on)) => {
                 let watching = matches!(self.watching, Watching::On(_) | Watching::Opening(..));
                 let want = on.unwrap_or(!watching);
                 self.set_want(want);
@@ -813,7 +828,7 @@ impl Session<'_> {
                     self.close_watch().await?;
                 }
             }
-            CommandKind::DevLog(log) => self.send_log(log).await?,
+            CommandKind::Room(RoomCommand::DevLog(log)) => self.send_log(log).await?,
             other => {
                 self.em
                     .log(

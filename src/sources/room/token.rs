@@ -10,30 +10,7 @@ use sha2::Sha256;
 
 type HmacSha256 = Hmac<Sha256>;
 
-/// A credential kept out of every `Debug`, `Display`, log and recording.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(s: impl Into<String>) -> Self {
-        Secret(s.into())
-    }
-
-    /// The secret itself: only for putting it on the wire.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
+pub use crate::secret::Secret;
 
 /// Sign `claims` with HS256.
 pub fn sign_hs256(secret: &[u8], claims: &Value) -> String {
@@ -111,7 +88,7 @@ pub fn participant_token(secret: &str, name: &str, room: &str) -> Secret {
         "sub": "local-project",
         "version": env!("CARGO_PKG_VERSION"),
     });
-    Secret(sign_hs256(secret.as_bytes(), &claims))
+    Secret::new(sign_hs256(secret.as_bytes(), &claims))
 }
 
 /// The scope of a grant named `name`.

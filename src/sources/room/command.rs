@@ -1,4 +1,4 @@
-//! The `:` command line: what the user types → a room command.
+//! The room's `:` command line: what the user types → a room command.
 //!
 //! ```text
 //! log TYPE [JSON object]     developer.log(TYPE, data)      e.g. log info {"message":"hello"}
@@ -6,12 +6,18 @@
 //! watch | unwatch             developer-log watching on / off
 //! ```
 
-use crate::event::{CommandKind, DevLog};
+use crate::event::CommandKind;
+use crate::sources::room::model::{DevLog, RoomCommand};
+
+/// The words a room takes on the `:` line.
+pub const VERBS: &[&str] = &[
+    "log", "info", "warn", "warning", "error", "watch", "unwatch",
+];
 
 pub const USAGE: &str = "commands: log TYPE {json} · info|warn|error TEXT · watch · unwatch";
 
 /// Parse one command line; the error says what is wrong and how to fix it.
-pub fn parse(line: &str) -> Result<CommandKind, String> {
+pub fn parse(line: &str) -> Result<RoomCommand, String> {
     let line = line.trim();
     let (word, rest) = match line.split_once(char::is_whitespace) {
         Some((w, r)) => (w, r.trim()),
@@ -28,7 +34,7 @@ pub fn parse(line: &str) -> Result<CommandKind, String> {
             }
             let data = if data.is_empty() { "{}" } else { data };
             match serde_json::from_str::<serde_json::Value>(data) {
-                Ok(serde_json::Value::Object(_)) => Ok(CommandKind::DevLog(DevLog::Log {
+                Ok(serde_json::Value::Object(_)) => Ok(RoomCommand::DevLog(DevLog::Log {
                     ty: ty.to_string(),
                     data: data.to_string(),
                 })),
@@ -45,16 +51,21 @@ pub fn parse(line: &str) -> Result<CommandKind, String> {
                 "error" => "error",
                 _ => "warning",
             };
-            Ok(CommandKind::DevLog(DevLog::Say {
+            Ok(RoomCommand::DevLog(DevLog::Say {
                 level: level.to_string(),
                 message: rest.to_string(),
             }))
         }
-        "watch" => Ok(CommandKind::Watch(Some(true))),
-        "unwatch" => Ok(CommandKind::Watch(Some(false))),
+        "watch" => Ok(RoomCommand::Watch(Some(true))),
+        "unwatch" => Ok(RoomCommand::Watch(Some(false))),
         "" => Err(USAGE.into()),
         other => Err(format!("unknown command {other:?}; {USAGE}")),
     }
+}
+
+/// The `:` line as a command of this protocol.
+pub fn parse_line(line: &str) -> Result<CommandKind, String> {
+    parse(line).map(CommandKind::Room)
 }
 
 #[cfg(test)]
@@ -65,27 +76,27 @@ mod tests {
     fn parses_what_the_readme_shows() {
         assert_eq!(
             parse(r#"log info {"message":"hello"}"#).unwrap(),
-            CommandKind::DevLog(DevLog::Log {
+            RoomCommand::DevLog(DevLog::Log {
                 ty: "info".into(),
                 data: r#"{"message":"hello"}"#.into()
             })
         );
         assert_eq!(
             parse("log ping").unwrap(),
-            CommandKind::DevLog(DevLog::Log {
+            RoomCommand::DevLog(DevLog::Log {
                 ty: "ping".into(),
                 data: "{}".into()
             })
         );
         assert_eq!(
             parse("warn disk  almost full").unwrap(),
-            CommandKind::DevLog(DevLog::Say {
+            RoomCommand::DevLog(DevLog::Say {
                 level: "warning".into(),
                 message: "disk  almost full".into()
             })
         );
-        assert_eq!(parse(" watch ").unwrap(), CommandKind::Watch(Some(true)));
-        assert_eq!(parse("unwatch").unwrap(), CommandKind::Watch(Some(false)));
+        assert_eq!(parse(" watch ").unwrap(), RoomCommand::Watch(Some(true)));
+        assert_eq!(parse("unwatch").unwrap(), RoomCommand::Watch(Some(false)));
     }
 
     #[test]
