@@ -139,6 +139,30 @@ pub fn redact_url(url: &str) -> String {
     out
 }
 
+/// The credentials a URL carries (a password in its userinfo, the values of
+/// secret-looking query keys), for a recorder to mask.
+pub fn url_secrets(url: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let (head, query) = url.split_once('?').unwrap_or((url, ""));
+    if let Some((_, rest)) = head.split_once("://") {
+        let auth = rest.split('/').next().unwrap_or("");
+        if let Some((userinfo, _)) = auth.rsplit_once('@')
+            && let Some((_, pass)) = userinfo.split_once(':')
+        {
+            out.push(pass.to_string());
+        }
+    }
+    for kv in query.split('&') {
+        if let Some((k, v)) = kv.split_once('=')
+            && is_secret_key(k)
+        {
+            out.push(v.to_string());
+        }
+    }
+    out.retain(|s| !s.is_empty());
+    out
+}
+
 fn is_secret_key(k: &str) -> bool {
     let k = k.to_ascii_lowercase();
     [
@@ -190,6 +214,15 @@ pub fn match_ranges(haystack: &str, needle_lower: &str) -> Vec<(usize, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secrets_of_a_url() {
+        assert_eq!(
+            url_secrets("ws://u:pw@h:1/p?secret=s1&x=2&token=t"),
+            ["pw", "s1", "t"]
+        );
+        assert!(url_secrets("ws://h/socketcluster/").is_empty());
+    }
 
     #[test]
     fn control_bytes_are_caught_at_every_offset() {

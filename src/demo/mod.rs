@@ -13,6 +13,7 @@ pub mod client;
 pub mod instrument;
 pub mod remote;
 pub mod room;
+pub mod source;
 
 use serde_json::{Value, json};
 

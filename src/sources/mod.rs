@@ -1,19 +1,82 @@
-//! Sources: one module per protocol (a pure codec plus a task), and the
-//! connection lifecycle every protocol shares: connecting → handshaking →
-//! connected → errored {reason, will_reconnect, retry_in}, with exponential
-//! backoff and jitter, written once here.
+//! Sources: one module per protocol (a pure codec plus a task), the
+//! [`Source`] trait every one of them implements, and the connection
+//! lifecycle every protocol shares: connecting → handshaking → connected →
+//! errored {reason, will_reconnect, retry_in}, with exponential backoff and
+//! jitter, written once here.
 
 pub mod kind;
+pub mod recording;
 pub mod relay;
 pub mod room;
 pub mod transport;
 
 use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
 
 use crate::event::{Command, ConnState, EventKind, Level, LogRecord, SourceEvent, SourceId};
+pub use kind::{Caps, SourceKind};
+
+/// What must stay alive while a session runs (a server, simulated apps).
+pub type Keep = Vec<Box<dyn std::any::Any + Send>>;
+
+/// What [`Source::start`] returns.
+pub type Starting = Pin<Box<dyn Future<Output = Result<Started, String>> + Send>>;
+
+/// One thing roomtap watches or serves: a relay monitor, a room, roomtap's
+/// own relay, a recording... The wiring (`crate::wiring`) registers it in the
+/// store, gives it an [`Emitter`] and, when it takes commands, a route; from
+/// then on it reports only through the emitter.
+pub trait Source: Send {
+    fn kind(&self) -> SourceKind;
+    /// Short label for the Logs' source column ("relay", "room"...).
+    fn label(&self) -> String;
+    /// Where it connects, as given; may hold credentials ([`Source::shown_url`]
+    /// is what is shown).
+    fn url(&self) -> String;
+    /// The URL as shown: credentials redacted, here and only here.
+    fn shown_url(&self) -> String {
+        crate::text::redact_url(&self.url())
+    }
+    /// Tokens and secrets the recorder must mask.
+    fn secrets(&self) -> Vec<String> {
+        Vec::new()
+    }
+    /// What it can do; its kind's capabilities unless it says otherwise.
+    fn caps(&self) -> Caps {
+        self.kind().caps()
+    }
+    /// Start it: spawn its task(s), reporting through `em`; `commands`
+    /// carries what the user sends it (it never yields when it takes none).
+    fn start(self: Box<Self>, em: Emitter, commands: mpsc::Receiver<Command>) -> Starting;
+}
+
+/// A started source: what to keep alive and what it brought along.
+#[derive(Default)]
+pub struct Started {
+    pub keep: Keep,
+    /// Sources this one brought along (a server's in-process monitor, the
+    /// demo room's client): attached right after it.
+    pub more: Vec<Box<dyn Source>>,
+    /// The URL once known (a server that took a free port), as shown.
+    pub url: Option<String>,
+    /// Secrets it made up while starting (to mask in recordings).
+    pub secrets: Vec<String>,
+    /// Set: commands are refused in this session, and why.
+    pub read_only: Option<String>,
+}
+
+impl Started {
+    /// Only things to keep alive.
+    pub fn keeping(keep: impl std::any::Any + Send) -> Started {
+        Started {
+            keep: vec![Box::new(keep)],
+            ..Started::default()
+        }
+    }
+}
 
 /// Sends a source's events to the store (bounded: a slow ui slows the
 /// source down instead of growing memory).
@@ -46,6 +109,12 @@ impl Emitter {
             })
             .await
             .is_ok()
+    }
+
+    /// Pass on an event of another source as it is (a replay's events,
+    /// already addressed).
+    pub async fn forward(&self, ev: SourceEvent) -> bool {
+        self.tx.send(ev).await.is_ok()
     }
 
     /// For callers that must not wait (e.g. while holding a lock): a full

@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use roomtap::app::App;
 use roomtap::event::{Command, SourceEvent, SourceId};
-use roomtap::sources::{Emitter, relay};
+use roomtap::sources::Source;
+use roomtap::sources::relay::source::{EmbeddedRelay, RelayMonitor};
+use roomtap::wiring::Wiring;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command as Proc};
 use tokio::sync::mpsc;
@@ -101,34 +103,49 @@ pub async fn real_relay() -> (NodePeer, u16) {
     (p, port)
 }
 
-/// roomtap, headless: an `App` fed by real sources.
+/// roomtap, headless: an `App` fed by real sources, wired as roomtap wires
+/// them (`roomtap::wiring`).
 pub struct Harness {
     pub app: App,
     events: mpsc::Receiver<SourceEvent>,
     routes: HashMap<SourceId, mpsc::Sender<Command>>,
     /// Set by [`Harness::embedded`]: roomtap's own relay.
     pub relay: Option<std::sync::Arc<roomtap::relay::Relay>>,
+    /// What the sources need kept alive.
+    _keep: roomtap::sources::Keep,
 }
 
 impl Harness {
+    /// `sources` attached to a blank `App`, as roomtap attaches them.
+    pub async fn wired(sources: Vec<Box<dyn Source>>) -> Harness {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let mut app = super::app_blank();
+        let (mut w, rx) = Wiring::new();
+        w.attach_all(&mut app.store, sources)
+            .await
+            .expect("sources start");
+        let s = w.finish();
+        let relay = s
+            .keep
+            .iter()
+            .find_map(|k| k.downcast_ref::<std::sync::Arc<roomtap::relay::Relay>>())
+            .cloned();
+        Harness {
+            app,
+            events: rx,
+            routes: s.routes,
+            relay,
+            _keep: s.keep,
+        }
+    }
+
     /// roomtap's relay on a free loopback port (or `cfg.bind`) with the
     /// inspector attached in-process, as `roomtap` runs it. Source 0 is the
     /// relay's own log, source 1 the in-process monitor.
     pub async fn embedded(cfg: roomtap::relay::RelayConfig) -> Harness {
-        let mut app = super::app_blank();
-        let (tx, rx) = mpsc::channel(8192);
-        let a = roomtap::relay::start_attached(&mut app.store, cfg, &tx)
-            .await
-            .expect("relay binds");
-        assert_eq!((a.server, a.monitor), (0, 1));
-        let mut routes = HashMap::new();
-        routes.insert(a.monitor, a.commands);
-        Harness {
-            app,
-            events: rx,
-            routes,
-            relay: Some(a.relay),
-        }
+        let h = Harness::wired(vec![Box::new(EmbeddedRelay::new(cfg))]).await;
+        assert_eq!(h.app.store.sources.len(), 2, "the relay and its monitor");
+        h
     }
 
     /// The embedded relay's port.
@@ -136,42 +153,16 @@ impl Harness {
         self.relay.as_ref().unwrap().local_addr().port()
     }
 
+    /// A monitor on the relay at `url` (as `roomtap relay URL`); source 0.
     pub fn relay(url: &str) -> Harness {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let mut app = super::app_blank();
-        let id = app
-            .store
-            .add_source("relay", roomtap::sources::kind::SourceKind::Relay, url);
-        let (tx, rx) = mpsc::channel(8192);
-        let (ctx, crx) = mpsc::channel(256);
-        relay::spawn(relay::RelayConfig::new(url), Emitter::new(id, tx), crx);
-        let mut routes = HashMap::new();
-        routes.insert(id, ctx);
-        Harness {
-            app,
-            events: rx,
-            routes,
-            relay: None,
-        }
+        let src = RelayMonitor::new(url);
+        futures_now(Harness::wired(vec![Box::new(src)]))
     }
 
     /// A room source (as `roomtap room URL`) feeding an `App`; source 0.
     pub fn room(cfg: roomtap::sources::room::RoomConfig) -> Harness {
-        let mut app = super::app_blank();
-        let id = app
-            .store
-            .add_source("room", roomtap::sources::kind::SourceKind::Room, &cfg.url);
-        let (tx, rx) = mpsc::channel(8192);
-        let (ctx, crx) = mpsc::channel(256);
-        roomtap::sources::room::spawn(cfg, Emitter::new(id, tx), crx);
-        let mut routes = HashMap::new();
-        routes.insert(id, ctx);
-        Harness {
-            app,
-            events: rx,
-            routes,
-            relay: None,
-        }
+        let src = roomtap::sources::room::source::RoomSource::new("room", cfg);
+        futures_now(Harness::wired(vec![Box::new(src)]))
     }
 
     /// Apply events and route commands until `cond` holds (bounded).
@@ -231,4 +222,15 @@ pub fn has_log(app: &App, kind: &str, text: &str) -> bool {
     (0..logs.view_len())
         .filter_map(|i| logs.view_get(i))
         .any(|e| e.kind == kind && e.summary.contains(text))
+}
+
+/// Run a future that completes without waiting (starting a client source
+/// only spawns its task) from a sync constructor inside a runtime.
+fn futures_now<T>(f: impl std::future::Future<Output = T>) -> T {
+    let mut f = std::pin::pin!(f);
+    let waker = std::task::Waker::noop();
+    match f.as_mut().poll(&mut std::task::Context::from_waker(waker)) {
+        std::task::Poll::Ready(v) => v,
+        std::task::Poll::Pending => panic!("a client source's start waited"),
+    }
 }

@@ -3,8 +3,10 @@
 //! a monitor, subscribes `log`, asks apps for their STATE and streams their
 //! actions; executes time-travel commands as `respond` transmits.
 
+pub mod args;
 pub mod codec;
 pub mod model;
+pub mod source;
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;

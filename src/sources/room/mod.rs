@@ -5,9 +5,11 @@
 //! sends developer logs. The token is sent as `Authorization: Bearer` and
 //! is never shown, logged or recorded.
 
+pub mod args;
 pub mod codec;
 pub mod command;
 pub mod model;
+pub mod source;
 pub mod token;
 
 /// What a room source can do: `:` commands and `w`.

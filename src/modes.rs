@@ -1,0 +1,241 @@
+//! How roomtap runs once its arguments are read: the panes (the TUI),
+//! `tail` (matching entries on stdout) or a headless server (its log on
+//! stderr). Each takes its sources from the registry and wires them in one
+//! way (`crate::wiring`).
+
+use std::io::Write;
+
+use tokio::sync::mpsc;
+
+use crate::app::App;
+use crate::event::{ConnState, EventKind, SourceEvent};
+use crate::record::Recorder;
+use crate::sources::{Source, SourceKind};
+use crate::store::StoreConfig;
+use crate::ui::theme::Theme;
+use crate::wiring::{Session, Wiring};
+
+/// What every mode that shows entries needs.
+pub struct Setup {
+    pub store: StoreConfig,
+    pub theme: Theme,
+    pub fps: u32,
+    /// `--record FILE`.
+    pub record: Option<std::path::PathBuf>,
+}
+
+/// An `App` with `sources` attached, the events they send, and the session.
+async fn wired(
+    setup: &Setup,
+    sources: Vec<Box<dyn Source>>,
+) -> Result<(App, mpsc::Receiver<SourceEvent>, Session), String> {
+    let mut app = App::new(&setup.store, setup.theme.clone());
+    let (mut wiring, rx) = Wiring::new();
+    wiring.attach_all(&mut app.store, sources).await?;
+    let session = wiring.finish();
+    app.read_only.clone_from(&session.read_only);
+    // A room on its own is all developer logs: start in the Logs.
+    if app.store.sources.first().map(|s| s.kind) == Some(SourceKind::Room) {
+        app.ui.focus = crate::ui::Pane::Logs;
+    }
+    Ok((app, rx, session))
+}
+
+/// The recorder `--record` asks for, on the sources attached to `app`.
+fn recorder(setup: &Setup, app: &App, session: &Session) -> Result<Option<Recorder>, String> {
+    setup
+        .record
+        .as_ref()
+        .map(|path| {
+            Recorder::create(path, &app.store, session.secrets.clone())
+                .map_err(|e| format!("cannot record to {}: {e}", path.display()))
+        })
+        .transpose()
+}
+
+/// The panes (the TUI) on `sources`, recording when asked.
+pub async fn panes(setup: Setup, sources: Vec<Box<dyn Source>>) -> Result<(), String> {
+    let (app, rx, session) = wired(&setup, sources).await?;
+    let recorder = recorder(&setup, &app, &session)?;
+    let Session { routes, keep, .. } = session;
+    let out = crate::runtime::run_tui(app, rx, routes, setup.fps, recorder)
+        .await
+        .map_err(|e| e.to_string());
+    drop(keep);
+    out
+}
+
+/// `roomtap tail`: the same sources, matching entries printed to stdout.
+pub async fn tail(
+    setup: Setup,
+    sources: Vec<Box<dyn Source>>,
+    filter: Option<&str>,
+    json: bool,
+) -> Result<(), String> {
+    let query = match filter {
+        Some(f) if !f.trim().is_empty() => {
+            Some(crate::query::Query::parse(f, false).map_err(|e| format!("--filter {f:?}: {e}"))?)
+        }
+        _ => None,
+    };
+    // One Ctrl-C listener for the whole run, installed before anything
+    // starts: a new one per turn would miss a signal between turns.
+    let mut interrupt = Interrupt::new()?;
+    let (mut app, mut rx, session) = wired(&setup, sources).await?;
+    let mut recorder = recorder(&setup, &app, &session)?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut next = 0u64;
+    let mut batch = Vec::with_capacity(1024);
+    let result = loop {
+        tokio::select! {
+            n = rx.recv_many(&mut batch, 1024) => {
+                if n == 0 {
+                    break Ok(());
+                }
+                for ev in batch.drain(..) {
+                    if let Some(r) = &mut recorder {
+                        r.write(&ev);
+                    }
+                    app.apply(ev);
+                }
+                let mut failed = print_new(&app, &mut out, &mut next, query.as_ref(), json).err();
+                // Nothing more can come when every source has given up.
+                let gave_up = |s: &crate::store::SourceInfo| {
+                    matches!(s.conn.state, ConnState::Errored { will_reconnect: false, .. })
+                };
+                if failed.is_none() && !app.store.sources.is_empty() && app.store.sources.iter().all(gave_up) {
+                    let _ = out.flush();
+                    break Err("every source gave up (see the error above)".to_string());
+                }
+                if failed.is_none() && rx.is_empty() {
+                    failed = out.flush().err();
+                }
+                match failed {
+                    // `| head` closed the pipe: that is a normal end.
+                    Some(e) if e.kind() == std::io::ErrorKind::BrokenPipe => break Ok(()),
+                    Some(e) => break Err(format!("cannot write: {e}")),
+                    None => {}
+                }
+            }
+            _ = interrupt.recv() => break Ok(()),
+        }
+    };
+    let _ = out.flush();
+    drop(session);
+    result
+}
+
+/// Print the entries that arrived since `next` and match `query`.
+fn print_new(
+    app: &App,
+    out: &mut impl Write,
+    next: &mut u64,
+    query: Option<&crate::query::Query>,
+    json: bool,
+) -> std::io::Result<()> {
+    let logs = &app.store.logs;
+    let first = logs.by_seq(*next).map_or(logs.next_seq(), |e| e.seq);
+    let from = first.max(*next);
+    *next = logs.next_seq();
+    for seq in from..logs.next_seq() {
+        let Some(e) = logs.by_seq(seq) else { continue };
+        if let Some(q) = query
+            && !q.matches(&logs.record(e))
+        {
+            continue;
+        }
+        if json {
+            writeln!(out, "{}", app.entry_json(e))?;
+        } else {
+            let src = app
+                .store
+                .sources
+                .get(usize::from(e.source))
+                .map_or("?", |s| s.label.as_str());
+            writeln!(
+                out,
+                "{} {src} {:<5} {} {}",
+                crate::text::iso_time(e.at_ms),
+                e.level.label(),
+                crate::text::sanitize(&e.kind),
+                e.summary
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// A server alone, headless: `banner` (given the URL it listens on) on
+/// stderr once it listens, then its notices until Ctrl-C.
+pub async fn headless(
+    source: Box<dyn Source>,
+    banner: impl FnOnce(&str) -> String,
+    who: &str,
+) -> Result<(), String> {
+    let mut interrupt = Interrupt::new()?;
+    let mut store = crate::store::Store::new(&StoreConfig::default());
+    let (mut wiring, mut rx) = Wiring::new();
+    wiring.attach(&mut store, source).await?;
+    let session = wiring.finish();
+    eprintln!("{}", banner(&store.sources[0].url));
+    let out = loop {
+        tokio::select! {
+            ev = rx.recv() => match ev {
+                Some(ev) => print_event(&ev),
+                None => break Ok(()),
+            },
+            _ = interrupt.recv() => {
+                eprintln!("{who}: stopping");
+                break Ok(());
+            }
+        }
+    };
+    drop(session);
+    out
+}
+
+fn print_event(ev: &SourceEvent) {
+    let t = crate::text::clock(ev.at_ms);
+    match &ev.kind {
+        EventKind::Log(r) => eprintln!(
+            "{t} {:<5} {}",
+            r.level.label(),
+            crate::text::sanitize_capped(&r.summary, 400)
+        ),
+        EventKind::Malformed { what, .. } => {
+            eprintln!("{t} error {}", crate::text::sanitize_capped(what, 400))
+        }
+        _ => {}
+    }
+}
+
+/// Ctrl-C, listened to from creation on.
+struct Interrupt {
+    #[cfg(unix)]
+    sig: tokio::signal::unix::Signal,
+}
+
+impl Interrupt {
+    fn new() -> Result<Interrupt, String> {
+        #[cfg(unix)]
+        {
+            let sig = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+                .map_err(|e| format!("cannot listen for Ctrl-C: {e}"))?;
+            Ok(Interrupt { sig })
+        }
+        #[cfg(not(unix))]
+        Ok(Interrupt {})
+    }
+
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        {
+            self.sig.recv().await;
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! The one list of sources the command line can name. `Cmd` (the panes),
+//! `tail` and `--<protocol>` on any command all build their sources here, so
+//! every mode takes every source. A new protocol adds a variant to
+//! [`SourceCmd`], its flags to [`SourceArgs`] and a line to [`build`].
+
+use clap::{Args, Subcommand};
+
+use crate::sources::Source;
+use crate::sources::relay::args::{RelayArgs, ServeArgs};
+use crate::sources::relay::source::RelayMonitor;
+use crate::sources::room::args::RoomArgs;
+
+/// A source named as a subcommand (`roomtap relay URL`, `roomtap tail room NAME`...).
+#[derive(Debug, Subcommand, Clone)]
+pub enum SourceCmd {
+    /// Monitor a Redux DevTools remote relay (@redux-devtools/cli or remotedev-server).
+    Relay {
+        /// WebSocket URL of the relay.
+        #[arg(env = "ROOMTAP_RELAY_URL", default_value = crate::sources::relay::DEFAULT_URL)]
+        url: String,
+    },
+    /// Inspect a MeshAgent room: live developer logs (both protocol generations), room status,
+    /// connection facts. NAME uses MESHAGENT_ROOM_URL / MESHAGENT_API_URL as the SDKs do.
+    Room {
+        /// ws[s]://HOST/rooms/NAME, or a room NAME.
+        #[arg(env = "MESHAGENT_ROOM", value_name = "URL|NAME")]
+        target: String,
+    },
+    /// roomtap's relay and inspector with two simulated apps (a shop and a chat) that really
+    /// time-travel, and a MeshAgent room with agents: nothing else needed. Takes a free port
+    /// if 8000 is taken (unless --port).
+    Demo {
+        /// Seed of the simulated users (the same seed replays the same story).
+        #[arg(long)]
+        seed: Option<u64>,
+    },
+    /// Replay a recording (--record FILE) into the panes, timeline included; commands are
+    /// disabled.
+    Open {
+        file: std::path::PathBuf,
+        /// Replay at recorded speed times N (1 = as recorded); without it, all at once.
+        #[arg(long, value_name = "N")]
+        speed: Option<f64>,
+    },
+}
+
+/// Every protocol's flags, on every command.
+#[derive(Debug, Args, Clone)]
+pub struct SourceArgs {
+    #[command(flatten)]
+    pub relay: RelayArgs,
+    #[command(flatten)]
+    pub serve: ServeArgs,
+    #[command(flatten)]
+    pub room: RoomArgs,
+}
+
+/// The sources of a run: the one named (roomtap's own relay when none),
+/// then every `--<protocol>` flag's.
+pub fn build(cmd: Option<&SourceCmd>, args: &SourceArgs) -> Result<Vec<Box<dyn Source>>, String> {
+    let mut out: Vec<Box<dyn Source>> = match cmd {
+        None => vec![Box::new(args.serve.embedded())],
+        Some(SourceCmd::Relay { url }) => vec![Box::new(RelayMonitor::new(url))],
+        Some(SourceCmd::Room { target }) => args.room.sources(std::slice::from_ref(target))?,
+        Some(SourceCmd::Demo { seed }) => crate::demo::source::sources(&args.serve, *seed),
+        Some(SourceCmd::Open { file, speed }) => crate::sources::recording::sources(file, *speed)?,
+    };
+    out.extend(args.relay.sources());
+    out.extend(args.room.sources(&args.room.rooms)?);
+    Ok(out)
+}

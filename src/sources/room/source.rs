@@ -1,0 +1,97 @@
+//! The room's sources: a room client (`roomtap room`, `--room`), and
+//! roomtap's room server (`room-server`).
+
+use tokio::sync::mpsc;
+
+use super::RoomConfig;
+use crate::event::{Command, EventKind, Level, LogRecord};
+use crate::sources::{Emitter, Source, SourceKind, Started, Starting};
+
+/// A MeshAgent room client.
+pub struct RoomSource {
+    label: String,
+    cfg: RoomConfig,
+    /// Said in the Logs as the source starts (how the token was found...).
+    pub notes: Vec<(Level, String)>,
+    /// Secrets besides the token (the room secret it was minted with).
+    pub extra_secrets: Vec<String>,
+}
+
+impl RoomSource {
+    pub fn new(label: &str, cfg: RoomConfig) -> Self {
+        Self {
+            label: label.to_string(),
+            cfg,
+            notes: Vec::new(),
+            extra_secrets: Vec::new(),
+        }
+    }
+}
+
+impl Source for RoomSource {
+    fn kind(&self) -> SourceKind {
+        SourceKind::Room
+    }
+    fn label(&self) -> String {
+        self.label.clone()
+    }
+    fn url(&self) -> String {
+        self.cfg.url.clone()
+    }
+    fn secrets(&self) -> Vec<String> {
+        let mut v = self.extra_secrets.clone();
+        v.extend(self.cfg.token.iter().map(|t| t.expose().to_string()));
+        v
+    }
+    fn start(self: Box<Self>, em: Emitter, commands: mpsc::Receiver<Command>) -> Starting {
+        Box::pin(async move {
+            for (level, summary) in self.notes {
+                em.emit(EventKind::Log(LogRecord {
+                    level,
+                    kind: "token".into(),
+                    summary,
+                    data: None,
+                }))
+                .await;
+            }
+            super::spawn(self.cfg, em, commands);
+            Ok(Started::default())
+        })
+    }
+}
+
+/// roomtap's MeshAgent room server, as a server source.
+pub struct RoomServerSource {
+    pub cfg: crate::room::RoomServerConfig,
+}
+
+impl Source for RoomServerSource {
+    fn kind(&self) -> SourceKind {
+        SourceKind::RoomServer
+    }
+    fn label(&self) -> String {
+        "room srv".into()
+    }
+    fn url(&self) -> String {
+        format!("ws://{}/rooms/NAME", self.cfg.bind)
+    }
+    fn secrets(&self) -> Vec<String> {
+        self.cfg
+            .secret
+            .iter()
+            .map(|s| s.expose().to_string())
+            .collect()
+    }
+    fn start(self: Box<Self>, em: Emitter, _commands: mpsc::Receiver<Command>) -> Starting {
+        Box::pin(async move {
+            let bind = self.cfg.bind;
+            let server = crate::room::RoomServer::start(self.cfg, Some(em))
+                .await
+                .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
+            Ok(Started {
+                url: Some(server.url("NAME")),
+                ..Started::keeping(server)
+            })
+        })
+    }
+}

@@ -1,0 +1,109 @@
+//! Wiring: where sources meet the store. [`Wiring::attach`] registers a
+//! source in the store, gives it an emitter and (when it takes commands) a
+//! route, starts it, and attaches what it brought along. It also gathers the
+//! secrets a recorder must mask. This is the only place, besides the store
+//! itself, that adds sources; servers and sources never touch the store.
+
+use std::collections::HashMap;
+
+use tokio::sync::mpsc;
+
+use crate::event::{Command, SourceEvent, SourceId};
+use crate::sources::{Emitter, Keep, Source};
+use crate::store::Store;
+
+/// Events queued from the sources to the store.
+pub const EVENT_QUEUE: usize = 8192;
+/// Commands queued to one source.
+pub const COMMAND_QUEUE: usize = 256;
+
+/// Sources being attached.
+pub struct Wiring {
+    tx: mpsc::Sender<SourceEvent>,
+    session: Session,
+}
+
+/// What a run needs once its sources are attached.
+#[derive(Default)]
+pub struct Session {
+    /// Where each command-taking source's commands go.
+    pub routes: HashMap<SourceId, mpsc::Sender<Command>>,
+    /// Servers, simulated apps and the command senders of sources that take
+    /// none (a source ends when all its senders are gone).
+    pub keep: Keep,
+    /// Tokens and secrets of every source, for the recorder to mask.
+    pub secrets: Vec<String>,
+    /// Set: commands are refused in this session, and why.
+    pub read_only: Option<String>,
+}
+
+impl Wiring {
+    /// A wiring and the receiving end of its sources' events.
+    pub fn new() -> (Wiring, mpsc::Receiver<SourceEvent>) {
+        let (tx, rx) = mpsc::channel(EVENT_QUEUE);
+        (
+            Wiring {
+                tx,
+                session: Session::default(),
+            },
+            rx,
+        )
+    }
+
+    /// Attach each source in turn (and what each brings along).
+    pub async fn attach_all(
+        &mut self,
+        store: &mut Store,
+        sources: Vec<Box<dyn Source>>,
+    ) -> Result<(), String> {
+        for s in sources {
+            self.attach(store, s).await?;
+        }
+        Ok(())
+    }
+
+    /// Start `source` and register it in the store (only once it started,
+    /// so a failed start leaves the store as it was); then attach what it
+    /// brought along. Returns its id.
+    pub async fn attach(
+        &mut self,
+        store: &mut Store,
+        source: Box<dyn Source>,
+    ) -> Result<SourceId, String> {
+        let id =
+            SourceId::try_from(store.sources.len()).map_err(|_| "too many sources".to_string())?;
+        let (kind, label, caps) = (source.kind(), source.label(), source.caps());
+        let shown = source.shown_url();
+        self.session.secrets.extend(source.secrets());
+        let (ctx, crx) = mpsc::channel(COMMAND_QUEUE);
+        let started = source.start(Emitter::new(id, self.tx.clone()), crx).await?;
+        let url = started
+            .url
+            .as_deref()
+            .map(crate::text::redact_url)
+            .unwrap_or(shown);
+        let added = store.register(&label, kind, caps, &url);
+        debug_assert_eq!(added, id);
+        if caps.commands {
+            self.session.routes.insert(id, ctx);
+        } else {
+            self.session.keep.push(Box::new(ctx));
+        }
+        self.session.keep.extend(started.keep);
+        self.session.secrets.extend(started.secrets);
+        if started.read_only.is_some() {
+            self.session.read_only = started.read_only;
+        }
+        for more in started.more {
+            Box::pin(self.attach(store, more)).await?;
+        }
+        Ok(id)
+    }
+
+    /// Done attaching: the event channel closes once every source has ended.
+    pub fn finish(self) -> Session {
+        let mut s = self.session;
+        s.secrets.retain(|x| !x.trim().is_empty());
+        s
+    }
+}
