@@ -69,3 +69,79 @@ pub fn build(cmd: Option<&SourceCmd>, args: &SourceArgs) -> Result<Vec<Box<dyn S
     out.extend(args.room.sources(&args.room.rooms)?);
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Cmd};
+    use crate::sources::SourceKind;
+    use clap::Parser;
+
+    fn kinds(argv: &[&str]) -> Result<Vec<(SourceKind, String)>, String> {
+        let cli = Cli::try_parse_from(argv).map_err(|e| e.to_string())?;
+        let cmd = match &cli.command {
+            Some(Cmd::Source(c)) => Some(c),
+            Some(Cmd::Tail { source, .. }) => source.as_ref(),
+            _ => None,
+        };
+        Ok(build(cmd, &cli.sources)?
+            .iter()
+            .map(|s| (s.kind(), s.shown_url()))
+            .collect())
+    }
+
+    #[test]
+    fn every_mode_takes_every_source() {
+        use SourceKind::*;
+        let k = |argv: &[&str]| -> Vec<SourceKind> {
+            kinds(argv).unwrap().into_iter().map(|(k, _)| k).collect()
+        };
+        assert_eq!(k(&["roomtap"]), [RoomtapRelay]);
+        assert_eq!(
+            k(&["roomtap", "--relay", "ws://127.0.0.1:9/socketcluster/"]),
+            [RoomtapRelay, Relay]
+        );
+        // The panes and tail build the same list from the same flags.
+        let flags = ["--relay", "ws://h:1/x", "--room", "ws://h:2/rooms/r"];
+        let panes: Vec<&str> = ["roomtap", "demo"].into_iter().chain(flags).collect();
+        let tail: Vec<&str> = ["roomtap", "tail", "demo"]
+            .into_iter()
+            .chain(flags)
+            .collect();
+        assert_eq!(k(&panes), [RoomtapRelay, Room, Relay, Room]);
+        assert_eq!(k(&panes), k(&tail));
+        assert_eq!(
+            k(&[
+                "roomtap",
+                "room",
+                "ws://h/rooms/a",
+                "--room",
+                "ws://h/rooms/b"
+            ]),
+            [Room, Room]
+        );
+    }
+
+    #[test]
+    fn credentials_never_reach_the_shown_url() {
+        let got = kinds(&[
+            "roomtap",
+            "relay",
+            "ws://u:hunter2@h:1/socketcluster/?secret=s3",
+            "--room",
+            "ws://h/rooms/r?token=t0k",
+        ])
+        .unwrap();
+        for (_, url) in &got {
+            for s in ["hunter2", "s3", "t0k"] {
+                assert!(!url.contains(s), "{url} shows {s}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_missing_recording_is_an_error_before_anything_starts() {
+        let e = kinds(&["roomtap", "open", "/nonexistent/roomtap.jsonl"]).unwrap_err();
+        assert!(e.contains("cannot open"), "{e}");
+    }
+}

@@ -107,3 +107,57 @@ impl Wiring {
         s
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sources::SourceKind;
+    use crate::sources::relay::source::RelayMonitor;
+
+    #[tokio::test]
+    async fn attached_sources_are_registered_routed_and_their_secrets_kept() {
+        let mut store = Store::new(&Default::default());
+        let (mut w, _rx) = Wiring::new();
+        let url = "ws://u:pw1@127.0.0.1:9/socketcluster/?secret=zz9";
+        let id = w
+            .attach(&mut store, Box::new(RelayMonitor::new(url)))
+            .await
+            .unwrap();
+        let s = w.finish();
+        assert_eq!(id, 0);
+        assert_eq!(store.sources[0].kind, SourceKind::Relay);
+        assert!(
+            !store.sources[0].url.contains("pw1"),
+            "{}",
+            store.sources[0].url
+        );
+        assert!(
+            !store.sources[0].url.contains("zz9"),
+            "{}",
+            store.sources[0].url
+        );
+        assert!(s.routes.contains_key(&0), "a relay takes commands");
+        assert!(s.secrets.contains(&"pw1".to_string()) && s.secrets.contains(&"zz9".to_string()));
+    }
+
+    #[tokio::test]
+    async fn a_server_brings_its_monitor_along() {
+        let mut store = Store::new(&Default::default());
+        let (mut w, _rx) = Wiring::new();
+        let cfg = crate::relay::RelayConfig {
+            bind: "127.0.0.1:0".parse().unwrap(),
+            ..Default::default()
+        };
+        let relay = crate::sources::relay::source::EmbeddedRelay::new(cfg);
+        w.attach(&mut store, Box::new(relay)).await.unwrap();
+        let s = w.finish();
+        let kinds: Vec<_> = store.sources.iter().map(|s| s.kind).collect();
+        assert_eq!(kinds, [SourceKind::RoomtapRelay, SourceKind::Relay]);
+        assert!(
+            !store.sources[0].url.ends_with(":0/socketcluster/"),
+            "the real port is shown"
+        );
+        assert!(store.sources[1].caps.targets_instances);
+        assert!(!s.routes.contains_key(&0) && s.routes.contains_key(&1));
+    }
+}
