@@ -257,7 +257,10 @@ impl Instance {
     /// A STATE message: rebuild from the app's lifted state.
     fn on_state(&mut self, lifted: LiftedState, now_ms: u64) {
         self.liveness = Liveness::Streaming;
-        let authoritative = self.pending.take().is_some();
+        // After a commit, reset or rollback the app starts its history (and
+        // its ids) again: what came before is gone. Any other STATE (an
+        // UPDATE's, a pause's, a sweep's) keeps what the app dropped.
+        let authoritative = matches!(self.pending.take(), Some("COMMIT" | "RESET" | "ROLLBACK"));
         self.stale = false;
         self.unsynced = false;
         self.update_requested = false;
@@ -272,24 +275,35 @@ impl Instance {
             self.max_age = None;
         }
         // Keep older actions the app has already dropped (maxAge), unless
-        // this STATE answers a history change we asked for (commit, sweep…).
+        // this STATE answers a history restart we asked for.
         let first_kept = lifted
             .actions
             .iter()
             .map(|a| a.id)
             .filter(|&id| id != 0)
             .min();
+        // Every entry older than the app's first kept action is one it
+        // dropped: all of them stay (not just a leading run: @@INIT, id 0,
+        // comes first and must not end the scan).
         let mut keep: VecDeque<Entry> = VecDeque::new();
         if !authoritative && let Some(first) = first_kept {
             keep = self
                 .entries
                 .drain(..)
-                .take_while(|e| e.id != 0 && e.id < first)
+                .filter(|e| e.id != 0 && e.id < first)
                 .collect();
         }
-        self.entries = keep;
-        for rec in lifted.actions {
-            // Keep the receive time of entries we already had.
+        // The app's initial state (id 0) goes before what it dropped.
+        let (initial, later): (Vec<_>, Vec<_>) =
+            lifted.actions.into_iter().partition(|a| a.id == 0);
+        self.entries.clear();
+        for rec in initial {
+            self.push_entry(Entry::from_record(rec, now_ms));
+        }
+        for e in keep {
+            self.push_entry(e);
+        }
+        for rec in later {
             self.push_entry(Entry::from_record(rec, now_ms));
         }
     }
