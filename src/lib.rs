@@ -8,6 +8,7 @@ pub mod app;
 pub mod cli;
 pub mod demo;
 pub mod event;
+pub mod guard;
 pub mod modes;
 pub mod query;
 pub mod record;
