@@ -3,6 +3,7 @@
 
 pub mod json;
 pub mod keymap;
+pub mod keys;
 pub mod render;
 pub mod theme;
 

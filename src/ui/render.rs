@@ -9,7 +9,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::json::{Change, LeafKind, RowKind};
-use super::keymap::HELP;
+use super::keymap::{Need, hint_line};
+use super::keys::BINDINGS;
 use super::{DetailLine, DetailTab, Pane, PromptKind, StatusKind, scroll_offset};
 use crate::app::App;
 use crate::event::ConnState;
@@ -797,26 +798,14 @@ fn draw_status(f: &mut Frame, app: &App, area: Rect) {
         };
         Line::from(Span::styled(format!(" {}", sanitize(msg)), st))
     } else {
-        let has_room = app
-            .store
-            .sources
-            .iter()
-            .any(|s| s.caps.command_line.is_some());
-        let hint = match app.ui.focus {
-            Pane::Timeline => {
-                "Enter jump · s skip · x sweep · c commit · r rollback · R reset · p pause · l lock · d dispatch · P replay · i app · [ ] tab · ? help"
-            }
-            Pane::Logs if has_room => {
-                "/ filter · Enter entry · Space freeze · f follow · y copy · w watch · : room command · ? help"
-            }
-            Pane::Logs => {
-                "/ filter · n/N match · Enter entry · Space freeze · f follow · y copy · z zoom · ? help · q quit"
-            }
-            _ if has_room => {
-                "j/k move · w watch · : room command · Tab next pane · z zoom · ? help · q quit"
-            }
-            _ => "j/k move · Tab next pane · z zoom · ? help · q quit",
-        };
+        let sources = &app.store.sources;
+        let has_command_line = sources.iter().any(|s| s.caps.command_line.is_some());
+        let hint = hint_line(app.ui.focus, |need| match need {
+            Need::None => true,
+            Need::CommandLine => has_command_line,
+            Need::Watch => sources.iter().any(|s| s.caps.watch.is_some()),
+            Need::NoCommandLine => !has_command_line,
+        });
         Line::from(Span::styled(format!(" {hint}"), t.status))
     };
     f.render_widget(Paragraph::new(line).style(t.status), area);
@@ -825,7 +814,7 @@ fn draw_status(f: &mut Frame, app: &App, area: Rect) {
 fn draw_help(f: &mut Frame, app: &App, area: Rect) {
     let t = &app.theme;
     let w = area.width.min(78);
-    let h = area.height.min(HELP.len() as u16 + 4);
+    let h = area.height.min(BINDINGS.len() as u16 + 4);
     let r = Rect {
         x: area.x + (area.width - w) / 2,
         y: area.y + (area.height - h) / 2,
@@ -834,10 +823,10 @@ fn draw_help(f: &mut Frame, app: &App, area: Rect) {
     };
     f.render_widget(Clear, r);
     let mut lines = Vec::new();
-    for (k, what) in HELP {
+    for b in BINDINGS {
         lines.push(Line::from(vec![
-            Span::styled(format!("{k:>16}  "), t.key),
-            Span::raw(*what),
+            Span::styled(format!("{:>16}  ", b.keys), t.key),
+            Span::raw(b.help),
         ]));
     }
     lines.push(Line::from(Span::styled(
