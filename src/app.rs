@@ -5,15 +5,17 @@
 use std::time::{Duration, Instant};
 
 use crossterm::event::KeyEvent;
+use ratatui::Frame;
 
 use crate::event::{Command, CommandKind, SourceEvent};
 use crate::sources::relay::model::{LiftedAction, ReduxCommand};
-use crate::store::timeline::{Instance, Liveness};
+use crate::store::timeline::{EntryRecord, Instance, Liveness};
 use crate::store::{Store, StoreConfig};
 use crate::ui::keymap::{self, Action};
 use crate::ui::theme::Theme;
 use crate::ui::{
-    DetailLine, DetailTab, DetailView, Pace, Pane, Prompt, PromptKind, Replay, UiState, json,
+    self, DetailLine, DetailTab, DetailView, Pace, Pane, Prompt, PromptKind, Replay, UiState, View,
+    json,
 };
 
 /// Rows a page move covers when the real height is unknown.
@@ -36,9 +38,9 @@ pub struct App {
     pub dirty: bool,
     /// Commands are refused (replaying a recording, or no live source).
     pub read_only: Option<String>,
-    /// The filtered timeline list, kept until the instance or the filter
-    /// changes (a render asks for it more than once per frame).
-    tl_view_cache: std::cell::RefCell<Option<(TlViewKey, Vec<usize>)>>,
+    /// The timeline list as filtered, kept until the instance or the
+    /// filter changes (`prepare` brings it up to date).
+    tl_rows: TimelineRows,
     /// When an UPDATE last went to each app (rate limit).
     last_update: std::collections::HashMap<(crate::event::SourceId, String), Instant>,
 }
@@ -56,7 +58,7 @@ impl App {
             dirty: true,
             read_only: None,
             last_update: std::collections::HashMap::new(),
-            tl_view_cache: std::cell::RefCell::new(None),
+            tl_rows: TimelineRows::default(),
         }
     }
 
@@ -702,18 +704,20 @@ impl App {
                 self.ui.detail_sel = step(self.ui.detail_sel, len);
             }
             Pane::Timeline => {
-                let view = self.timeline_view();
-                if view.is_empty() {
+                self.refresh_timeline_rows();
+                let rows = self.tl_rows.rows();
+                if rows.is_empty() {
                     return;
                 }
                 let cur = self
                     .selected_position()
-                    .and_then(|p| view.iter().position(|&v| v >= p))
-                    .unwrap_or(view.len() - 1);
-                let next = step(cur, view.len());
+                    .and_then(|p| rows.iter().position(|&v| v >= p))
+                    .unwrap_or(rows.len() - 1);
+                let next = step(cur, rows.len());
+                let last = next + 1 == rows.len();
                 let Some(inst) = self.instance() else { return };
-                let id = inst.entries[view[next]].id;
-                self.ui.tl_follow = delta > 0 && next + 1 == view.len();
+                let id = inst.entries[rows[next]].id;
+                self.ui.tl_follow = delta > 0 && last;
                 self.ui.tl_sel = (!self.ui.tl_follow).then_some(id);
                 self.ui.detail_sel = 0;
             }
@@ -740,46 +744,85 @@ impl App {
         Some(lo.min(logs.view_len().saturating_sub(1)))
     }
 
+    /// The frame's view of the store and ui state (after `prepare`).
+    pub fn view(&self) -> View<'_> {
+        debug_assert!(
+            self.tl_rows.key == self.timeline_key(),
+            "prepare() before view()"
+        );
+        View {
+            store: &self.store,
+            ui: &self.ui,
+            theme: &self.theme,
+            read_only: self.read_only.as_deref(),
+            instance: self.instance(),
+            timeline_rows: self.tl_rows.rows(),
+            timeline_sel: self.selected_position(),
+            log_len: self.log_len(),
+            log_sel: self.log_view_index(),
+            now_ms: crate::event::now_ms(),
+        }
+    }
+
+    /// Draw a frame (after `prepare`) and keep the scroll offsets it used
+    /// for the next one.
+    pub fn draw(&mut self, f: &mut Frame) {
+        self.ui.scroll = ui::draw(f, &self.view());
+    }
+
     /// Positions (into the instance's entries) the timeline list shows.
     pub fn timeline_view(&self) -> Vec<usize> {
+        if self.tl_rows.key == self.timeline_key() {
+            self.tl_rows.rows.clone()
+        } else {
+            self.filter_timeline()
+        }
+    }
+
+    /// Work the timeline list out again when the instance, its entries or
+    /// the filter changed.
+    fn refresh_timeline_rows(&mut self) {
+        let key = self.timeline_key();
+        if self.tl_rows.key != key {
+            self.tl_rows.rows = self.filter_timeline();
+            self.tl_rows.key = key;
+        }
+    }
+
+    fn timeline_key(&self) -> Option<TimelineKey> {
+        let inst = self.instance()?;
+        let q = self.ui.tl_filter.as_ref();
+        Some(TimelineKey {
+            inst: self.ui.inst,
+            source: inst.source,
+            name: inst.key.clone(),
+            rev: inst.rev,
+            len: inst.entries.len(),
+            first: inst.entries.front().map(|e| e.id),
+            query: q.map(|q| q.source.clone()),
+            case: q.is_some_and(|q| q.case_sensitive),
+        })
+    }
+
+    fn filter_timeline(&self) -> Vec<usize> {
         let Some(inst) = self.instance() else {
             return Vec::new();
         };
-        match &self.ui.tl_filter {
-            None => (0..inst.entries.len()).collect(),
-            Some(q) => {
-                let key = TlViewKey {
-                    inst: self.ui.inst,
-                    source: inst.source,
-                    name: inst.key.clone(),
-                    rev: inst.rev,
-                    len: inst.entries.len(),
-                    first: inst.entries.front().map(|e| e.id),
-                    query: q.source.clone(),
-                    case: q.case_sensitive,
-                };
-                if let Some((k, v)) = &*self.tl_view_cache.borrow()
-                    && *k == key
-                {
-                    return v.clone();
-                }
-                let label = inst.label();
-                let v: Vec<usize> = inst
-                    .entries
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, e)| {
-                        q.matches(&crate::store::timeline::EntryRecord {
-                            entry: e,
-                            instance: &label,
-                        })
-                    })
-                    .map(|(i, _)| i)
-                    .collect();
-                *self.tl_view_cache.borrow_mut() = Some((key, v.clone()));
-                v
-            }
-        }
+        let Some(q) = &self.ui.tl_filter else {
+            return (0..inst.entries.len()).collect();
+        };
+        let label = inst.label();
+        inst.entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| {
+                q.matches(&EntryRecord {
+                    entry: e,
+                    instance: &label,
+                })
+            })
+            .map(|(i, _)| i)
+            .collect()
     }
 
     /// Position of the selected entry in the instance's list.
@@ -985,9 +1028,10 @@ impl App {
         Some(r.due)
     }
 
-    /// Rebuild view caches that depend on the selection (once per frame at
-    /// most, and only when their inputs changed).
+    /// Bring view caches up to date before a frame (each is rebuilt only
+    /// when its inputs changed).
     pub fn prepare(&mut self) {
+        self.refresh_timeline_rows();
         self.prepare_log_detail();
         let Some(pos) = self.selected_position() else {
             self.ui.detail = DetailView::default();
@@ -1076,15 +1120,30 @@ impl App {
 
 /// What the filtered timeline list depends on.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct TlViewKey {
+struct TimelineKey {
     inst: usize,
     source: crate::event::SourceId,
     name: String,
     rev: u64,
     len: usize,
     first: Option<u64>,
-    query: String,
+    /// The filter's text, when there is one.
+    query: Option<String>,
     case: bool,
+}
+
+/// Positions (into the instance's entries) the timeline list shows, and
+/// what they were worked out from (None: no instance).
+#[derive(Debug, Default)]
+struct TimelineRows {
+    key: Option<TimelineKey>,
+    rows: Vec<usize>,
+}
+
+impl TimelineRows {
+    fn rows(&self) -> &[usize] {
+        &self.rows
+    }
 }
 
 impl App {
