@@ -2,7 +2,7 @@
 //! the timeline and of an open log entry, and query matches highlighted.
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
@@ -41,31 +41,47 @@ pub fn highlighted<'a>(
     out
 }
 
+/// A detail view as drawn: its lines, the selected one, where the window
+/// started last frame, and whether keys move in it.
+pub struct Detail<'a> {
+    pub lines: &'a [DetailLine],
+    pub sel: usize,
+    pub offset: usize,
+    pub focus: bool,
+}
+
+/// A detail under a head line (a focus mark, then `head`); returns the
+/// scroll offset used.
+pub fn draw_detail(f: &mut Frame, t: &Theme, area: Rect, head: Vec<Span>, d: &Detail) -> usize {
+    let [head_area, body] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
+    let mut spans = vec![Span::styled(
+        if d.focus { "▌" } else { " " },
+        t.border_focus,
+    )];
+    spans.extend(head);
+    f.render_widget(Paragraph::new(Line::from(spans)), head_area);
+    draw(f, t, body, d)
+}
+
 /// A detail's lines, the visible slice only, the window kept from
-/// `offset`; returns the offset used.
-pub fn draw(
-    f: &mut Frame,
-    t: &Theme,
-    body: Rect,
-    lines: &[DetailLine],
-    sel: usize,
-    offset: usize,
-    focus: bool,
-) -> usize {
+/// `d.offset`; returns the offset used.
+fn draw(f: &mut Frame, t: &Theme, body: Rect, d: &Detail) -> usize {
+    let lines = d.lines;
     if lines.is_empty() {
-        return offset;
+        return d.offset;
     }
     let height = body.height as usize;
-    let sel = sel.min(lines.len() - 1);
-    let off = scroll_offset(offset, sel, height, lines.len());
+    let sel = d.sel.min(lines.len() - 1);
+    let off = scroll_offset(d.offset, sel, height, lines.len());
     let mut out = Vec::with_capacity(height);
     for (i, l) in lines.iter().enumerate().skip(off).take(height) {
         let mut line = match l {
             DetailLine::Note(n) => Line::from(Span::styled(sanitize(n).into_owned(), t.warn)),
             DetailLine::Tree(r) => tree_line(t, r),
-            DetailLine::Diff(d) => diff_line(t, d),
+            DetailLine::Diff(row) => diff_line(t, row),
         };
-        if focus && i == sel {
+        if d.focus && i == sel {
             line = line.style(t.selected);
         }
         out.push(line);

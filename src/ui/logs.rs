@@ -7,7 +7,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::lines::{self, highlighted};
+use super::lines::{self, Detail, highlighted};
 use super::{Pane, Scroll, View, scroll_offset};
 use crate::text::clock as fmt_time;
 use crate::text::sanitize_capped;
@@ -138,29 +138,18 @@ fn rows<'a>(v: &View<'a>, range: std::ops::Range<usize>, sel: usize) -> Vec<Line
 /// The selected log entry as a collapsible tree, under the list; returns
 /// the scroll offset used.
 fn draw_detail(f: &mut Frame, v: &View, area: Rect) -> usize {
-    let t = v.theme;
-    let focus = v.ui.focus == Pane::Logs && v.ui.log_detail_focus;
-    let [head, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
     let title = match v.ui.log_sel {
         Some(seq) => format!(
             " entry #{seq} · Enter fold · y copy value · Y copy path · ← → list/detail · Esc close"
         ),
         None => " entry".to_string(),
     };
-    f.render_widget(
-        Paragraph::new(Line::from(vec![
-            Span::styled(if focus { "▌" } else { " " }, t.border_focus),
-            Span::styled(title, t.dim),
-        ])),
-        head,
-    );
-    lines::draw(
-        f,
-        t,
-        body,
-        &v.ui.log_view.lines,
-        v.ui.log_detail_sel,
-        v.ui.scroll.log_detail,
-        focus,
-    )
+    let detail = Detail {
+        lines: &v.ui.log_view.lines,
+        sel: v.ui.log_detail_sel,
+        offset: v.ui.scroll.log_detail,
+        focus: v.ui.focus == Pane::Logs && v.ui.log_detail_focus,
+    };
+    let head = vec![Span::styled(title, v.theme.dim)];
+    lines::draw_detail(f, v.theme, area, head, &detail)
 }

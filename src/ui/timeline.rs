@@ -8,7 +8,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use super::lines::{self, highlighted};
+use super::lines::{self, Detail, highlighted};
 use super::{DetailTab, Pane, Scroll, View, scroll_offset};
 use crate::store::timeline::{Instance, Liveness};
 use crate::text::clock as fmt_time;
@@ -212,23 +212,17 @@ fn action_line<'a>(v: &View, inst: &'a Instance, pos: usize) -> Line<'a> {
 /// used.
 fn draw_detail(f: &mut Frame, v: &View, area: Rect) -> usize {
     let t = v.theme;
-    let focus = v.ui.focus == Pane::Timeline && v.ui.detail_focus;
-    let mut tabs = vec![Span::styled(if focus { "▌" } else { " " }, t.border_focus)];
+    let mut tabs = Vec::new();
     for tab in DetailTab::ALL {
         let st = if tab == v.ui.tab { t.selected } else { t.dim };
         tabs.push(Span::styled(format!(" {} ", tab.label()), st));
         tabs.push(Span::raw(" "));
     }
-    let [tabs_area, body] =
-        Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
-    f.render_widget(Paragraph::new(Line::from(tabs)), tabs_area);
-    lines::draw(
-        f,
-        t,
-        body,
-        &v.ui.detail.lines,
-        v.ui.detail_sel,
-        v.ui.scroll.detail,
-        focus,
-    )
+    let detail = Detail {
+        lines: &v.ui.detail.lines,
+        sel: v.ui.detail_sel,
+        offset: v.ui.scroll.detail,
+        focus: v.ui.focus == Pane::Timeline && v.ui.detail_focus,
+    };
+    lines::draw_detail(f, t, area, tabs, &detail)
 }
