@@ -164,7 +164,7 @@ fn main() {
     for _ in 0..50 {
         let t = Instant::now();
         app.prepare();
-        term.draw(|f| roomtap::ui::render::draw(f, &app)).unwrap();
+        term.draw(|f| app.draw(f)).unwrap();
         renders.push(t.elapsed());
     }
     let render = median(renders);

@@ -173,14 +173,14 @@ fn render(c: &mut Criterion) {
     g.bench_function("200x50 frame, 1M log entries, 10k actions", |b| {
         b.iter(|| {
             app.prepare();
-            term.draw(|f| roomtap::ui::render::draw(f, &app)).unwrap();
+            term.draw(|f| app.draw(f)).unwrap();
         })
     });
     app.store.logs.set_filter(Some("entry 99")).unwrap();
     g.bench_function("200x50 frame, 1M log entries, filtered view", |b| {
         b.iter(|| {
             app.prepare();
-            term.draw(|f| roomtap::ui::render::draw(f, &app)).unwrap();
+            term.draw(|f| app.draw(f)).unwrap();
         })
     });
     g.finish();

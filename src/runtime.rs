@@ -20,7 +20,6 @@ use tokio::sync::mpsc;
 
 use crate::app::App;
 use crate::event::{Command, SourceEvent, SourceId};
-use crate::ui::render;
 
 /// Whether roomtap owns the terminal (raw mode, alternate screen).
 static ACTIVE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
@@ -176,7 +175,7 @@ pub async fn run_tui(
         let now = Instant::now();
         if app.dirty && now >= last_draw + frame {
             app.prepare();
-            terminal.draw(|f| render::draw(f, &app))?;
+            terminal.draw(|f| app.draw(f))?;
             app.dirty = false;
             last_draw = now;
         }

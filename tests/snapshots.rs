@@ -422,3 +422,38 @@ fn query_highlights_and_inline_errors() {
     assert!(screen.contains("✗ at column"), "{screen}");
     insta::assert_snapshot!("query_inline_error", screen);
 }
+
+/// The scroll offsets a frame used carry to the next: moving the
+/// selection up inside the window leaves the window where it is, and
+/// moving past its top scrolls it by one row.
+#[test]
+fn the_logs_window_keeps_its_place_between_frames() {
+    use roomtap::event::{Level, LogRecord};
+    let mut a = app();
+    for i in 0..40 {
+        a.apply(ev(
+            T0 + i,
+            EventKind::Log(LogRecord {
+                level: Level::Info,
+                kind: "k".into(),
+                summary: format!("line {i:02}"),
+                data: None,
+            }),
+        ));
+    }
+    a.act(Action::Focus(Pane::Logs));
+    a.act(Action::Zoom);
+    let first_row = |a: &mut roomtap::app::App| {
+        let text = screen_text(&render(a, 100, 12));
+        let row = text.lines().nth(1).unwrap_or_default().to_string();
+        row[row.find("line ").expect("a log row")..][..7].to_string()
+    };
+    // 9 rows shown, following the end: lines 31..=39.
+    assert_eq!(first_row(&mut a), "line 31");
+    for _ in 0..8 {
+        a.act(Action::Up);
+    }
+    assert_eq!(first_row(&mut a), "line 31", "selection inside the window");
+    a.act(Action::Up);
+    assert_eq!(first_row(&mut a), "line 30", "one past the top");
+}

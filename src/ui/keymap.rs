@@ -1,6 +1,11 @@
-//! Keys → [`Action`]s. The help overlay and README are built from `HELP`.
+//! Keys → [`Action`]s: what a binding of the key table
+//! ([`keys`](super::keys)) is made of, how a key press finds its action,
+//! and the status-line hints.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::Pane;
+use super::keys::BINDINGS;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
@@ -70,121 +75,117 @@ pub enum Mode {
     Replaying,
 }
 
-pub fn map_key(key: KeyEvent, mode: Mode) -> Option<Action> {
-    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-    if ctrl && matches!(key.code, KeyCode::Char('c')) {
-        return Some(Action::Quit);
-    }
-    match mode {
-        Mode::Prompt => {
-            return match key.code {
-                KeyCode::Esc => Some(Action::Escape),
-                KeyCode::Enter => Some(Action::Submit),
-                KeyCode::Backspace => Some(Action::Backspace),
-                KeyCode::Tab => Some(Action::ToggleCase),
-                KeyCode::Char(c) if !ctrl => Some(Action::Input(c)),
-                _ => None,
-            };
-        }
-        Mode::ReplayPace => {
-            return match key.code {
-                KeyCode::Char(c) => Some(Action::Input(c)),
-                KeyCode::Enter => Some(Action::Input('1')),
-                _ => Some(Action::Escape),
-            };
-        }
-        Mode::Replaying => return Some(Action::Escape),
-        Mode::Normal => {}
-    }
-    use super::Pane;
-    Some(match key.code {
-        KeyCode::Char('q') => Action::Quit,
-        KeyCode::Tab => Action::FocusNext,
-        KeyCode::BackTab => Action::FocusPrev,
-        KeyCode::Char('1') => Action::Focus(Pane::Logs),
-        KeyCode::Char('2') => Action::Focus(Pane::Channels),
-        KeyCode::Char('3') => Action::Focus(Pane::Connections),
-        KeyCode::Char('4') => Action::Focus(Pane::Timeline),
-        KeyCode::Char('j') | KeyCode::Down => Action::Down,
-        KeyCode::Char('k') | KeyCode::Up => Action::Up,
-        KeyCode::PageDown => Action::PageDown,
-        KeyCode::PageUp => Action::PageUp,
-        KeyCode::Char('g') | KeyCode::Home => Action::Top,
-        KeyCode::Char('G') => Action::Bottom,
-        KeyCode::End => Action::Follow,
-        KeyCode::Enter => Action::Activate,
-        KeyCode::Char(' ') => Action::Freeze,
-        KeyCode::Left | KeyCode::Right | KeyCode::Char('v') => Action::ToggleDetailFocus,
-        KeyCode::Char('s') => Action::Skip,
-        KeyCode::Char('x') => Action::Sweep,
-        KeyCode::Char('c') => Action::Commit,
-        KeyCode::Char('r') => Action::Rollback,
-        KeyCode::Char('R') => Action::Reset,
-        KeyCode::Char('p') => Action::Pause,
-        KeyCode::Char('l') => Action::Lock,
-        KeyCode::Char('d') => Action::DispatchPrompt,
-        KeyCode::Char('P') => Action::Replay,
-        KeyCode::Char('i') => Action::NextInstance,
-        KeyCode::Char('[') => Action::PrevTab,
-        KeyCode::Char(']') => Action::NextTab,
-        KeyCode::Char('/') => Action::FilterPrompt,
-        KeyCode::Char('n') => Action::NextMatch,
-        KeyCode::Char('N') => Action::PrevMatch,
-        KeyCode::Esc => Action::Escape,
-        KeyCode::Char('f') => Action::Follow,
-        KeyCode::Char('z') => Action::Zoom,
-        KeyCode::Char('y') => Action::Copy,
-        KeyCode::Char('Y') => Action::CopyPath,
-        KeyCode::Char('e') => Action::Export,
-        KeyCode::Char('u') => Action::Refresh,
-        KeyCode::Char('w') => Action::Watch,
-        KeyCode::Char(':') => Action::CommandLine,
-        KeyCode::Char('?') => Action::Help,
-        _ => return None,
-    })
+/// A key press a binding takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    /// This key, whatever modifiers are held.
+    Code(KeyCode),
+    /// Ctrl and this character, in every mode.
+    Ctrl(char),
 }
 
-/// (keys, what they do): the `?` overlay and the README list these.
-pub const HELP: &[(&str, &str)] = &[
-    ("Tab / Shift-Tab", "focus next / previous pane"),
-    ("1 2 3 4", "focus Logs / Channels / Connections / Timeline"),
-    ("j k ↑ ↓ PgUp PgDn", "move the selection, a page"),
-    ("g / G", "top / bottom"),
-    (
-        "Enter",
-        "timeline: jump to the state · logs: open the entry · fold",
-    ),
-    ("← → v", "switch between the list and the detail"),
-    ("Space", "freeze / unfreeze the Logs view (ingest goes on)"),
-    ("[ ]", "detail tab: Action / State / Diff"),
-    (
-        "s x",
-        "skip / unskip the action (TOGGLE_ACTION) · sweep skipped",
-    ),
-    ("c r R", "commit · rollback to the last commit · reset"),
-    ("p l", "pause / resume recording · lock / unlock changes"),
-    ("d", "dispatch an action you type (JS object literal)"),
-    ("P", "replay from the selected action to the last"),
-    ("u", "ask the app for a fresh STATE (UPDATE)"),
-    ("i", "next app instance"),
-    ("w", "room: watch / stop watching developer logs"),
-    (":", "room command: log TYPE {json} · info|warn|error TEXT"),
-    (
-        "/",
-        "filter: word \"phrase\" /re/ level>=warn data.a=1 or not ( )",
-    ),
-    ("Tab (in /)", "match case exactly / ignore case"),
-    ("n / N", "next / previous match"),
-    ("Esc", "clear filter, close prompt, detail or help"),
-    ("f / End", "follow the newest entry"),
-    (
-        "z  e",
-        "zoom the focused pane · export the Logs view (JSON Lines)",
-    ),
-    (
-        "y / Y",
-        "copy the entry or the value under the cursor / its path",
-    ),
-    ("?", "this help"),
-    ("q / Ctrl-C", "quit"),
-];
+impl Key {
+    fn matches(self, key: &KeyEvent) -> bool {
+        match self {
+            Key::Code(c) => key.code == c,
+            Key::Ctrl(c) => {
+                key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char(c)
+            }
+        }
+    }
+}
+
+/// What a status-line hint needs before it is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    None,
+    /// A source with a `:` command line (a room).
+    CommandLine,
+    /// A source that can watch developer logs (a room).
+    Watch,
+    /// No source with a command line: on the Logs line the room hints
+    /// take this hint's place.
+    NoCommandLine,
+}
+
+/// One hint on the status line, e.g. `s skip`.
+#[derive(Debug, Clone, Copy)]
+pub struct Hint {
+    /// Place on the status line: a pane's hints show in this order.
+    pub at: u8,
+    pub text: &'static str,
+    /// The panes whose status line shows it (when focused).
+    pub panes: &'static [Pane],
+    pub need: Need,
+}
+
+/// One row of the key table.
+#[derive(Debug, Clone, Copy)]
+pub struct Binding {
+    /// The keys as the help (and the README) show them.
+    pub keys: &'static str,
+    /// The presses it takes, and the action of each.
+    pub press: &'static [(Key, Action)],
+    /// The modes its [`Key::Code`] presses work in.
+    pub modes: &'static [Mode],
+    /// Its line in the `?` help.
+    pub help: &'static str,
+    pub hints: &'static [Hint],
+}
+
+/// The action of a key press in a mode: the key table's bindings
+/// ([`BINDINGS`]), then what typing does in a prompt or while a
+/// replay pace is chosen or a replay runs.
+pub fn map_key(key: KeyEvent, mode: Mode) -> Option<Action> {
+    if let Some(a) = lookup(&key, mode) {
+        return Some(a);
+    }
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    match mode {
+        Mode::Prompt => match key.code {
+            KeyCode::Enter => Some(Action::Submit),
+            KeyCode::Backspace => Some(Action::Backspace),
+            KeyCode::Char(c) if !ctrl => Some(Action::Input(c)),
+            _ => None,
+        },
+        Mode::ReplayPace => Some(match key.code {
+            KeyCode::Char(c) => Action::Input(c),
+            KeyCode::Enter => Action::Input('1'),
+            _ => Action::Escape,
+        }),
+        // Any key stops a replay.
+        Mode::Replaying => Some(Action::Escape),
+        Mode::Normal => None,
+    }
+}
+
+/// The action a press has in a mode: Ctrl presses first (they work in
+/// every mode), then the plain keys of the bindings for that mode.
+fn lookup(key: &KeyEvent, mode: Mode) -> Option<Action> {
+    let presses = || {
+        BINDINGS
+            .iter()
+            .flat_map(|b| b.press.iter().map(move |p| (b, p)))
+    };
+    presses()
+        .find(|(_, (k, _))| matches!(k, Key::Ctrl(_)) && k.matches(key))
+        .or_else(|| {
+            presses().find(|(b, (k, _))| {
+                matches!(k, Key::Code(_)) && b.modes.contains(&mode) && k.matches(key)
+            })
+        })
+        .map(|(_, (_, a))| a.clone())
+}
+
+/// The status-line hints of a pane, in order, joined; `met` says which
+/// needs the sources meet.
+pub fn hint_line(pane: Pane, met: impl Fn(Need) -> bool) -> String {
+    let mut hints: Vec<&Hint> = BINDINGS
+        .iter()
+        .flat_map(|b| b.hints)
+        .filter(|h| h.panes.contains(&pane) && met(h.need))
+        .collect();
+    hints.sort_by_key(|h| h.at);
+    let texts: Vec<&str> = hints.iter().map(|h| h.text).collect();
+    texts.join(" · ")
+}

@@ -1,12 +1,22 @@
 //! The terminal ui: state of the views (selection, focus, prompts, caches)
-//! and pure rendering of the store. Keys become [`keymap::Action`]s.
+//! and pure rendering of the store ([`draw`] of a [`View`]). Keys become
+//! [`keymap::Action`]s by the key table in [`keys`].
 
+mod channels;
+mod connections;
+mod draw;
+mod help;
 pub mod json;
 pub mod keymap;
-pub mod render;
+pub mod keys;
+mod lines;
+mod logs;
+mod status;
 pub mod theme;
+mod timeline;
 
-use std::cell::Cell;
+pub use draw::{View, draw};
+
 use std::collections::HashSet;
 use std::time::Instant;
 
@@ -149,7 +159,6 @@ pub struct UiState {
     pub log_sel: Option<u64>,
     /// `next_seq` when following stopped: entries after it are "new".
     pub log_paused_at: u64,
-    pub log_offset: Cell<usize>,
     /// Space froze the Logs view at this sequence number: newer entries
     /// are kept (and counted) but not shown until Space again.
     pub log_frozen: Option<u64>,
@@ -158,7 +167,6 @@ pub struct UiState {
     /// Keys move in the detail instead of the list.
     pub log_detail_focus: bool,
     pub log_detail_sel: usize,
-    pub log_detail_offset: Cell<usize>,
     pub log_collapsed: HashSet<String>,
     pub log_collapsed_gen: u64,
     pub log_view: DetailView,
@@ -174,15 +182,15 @@ pub struct UiState {
     pub case_sensitive: bool,
     /// What is wrong with the filter being typed (the last good one stays).
     pub filter_error: Option<crate::query::ParseError>,
-    pub tl_offset: Cell<usize>,
     pub detail_focus: bool,
     pub tab: DetailTab,
     pub detail_sel: usize,
-    pub detail_offset: Cell<usize>,
     pub collapsed: HashSet<String>,
     pub collapsed_gen: u64,
     pub detail: DetailView,
     pub replay: Option<Replay>,
+    /// The scroll offsets the last frame used ([`draw`] returns them).
+    pub scroll: Scroll,
 }
 
 impl Default for UiState {
@@ -197,12 +205,10 @@ impl Default for UiState {
             log_follow: true,
             log_sel: None,
             log_paused_at: 0,
-            log_offset: Cell::new(0),
             log_frozen: None,
             log_detail: false,
             log_detail_focus: false,
             log_detail_sel: 0,
-            log_detail_offset: Cell::new(0),
             log_collapsed: HashSet::new(),
             log_collapsed_gen: 0,
             log_view: DetailView::default(),
@@ -214,15 +220,14 @@ impl Default for UiState {
             tl_filter: None,
             case_sensitive: false,
             filter_error: None,
-            tl_offset: Cell::new(0),
             detail_focus: false,
             tab: DetailTab::Action,
             detail_sel: 0,
-            detail_offset: Cell::new(0),
             collapsed: HashSet::new(),
             collapsed_gen: 0,
             detail: DetailView::default(),
             replay: None,
+            scroll: Scroll::default(),
         }
     }
 }
@@ -249,16 +254,25 @@ impl UiState {
     }
 }
 
-/// Keep `sel` inside a window of `height` rows starting at `offset`.
-pub fn scroll_offset(offset: &Cell<usize>, sel: usize, height: usize, len: usize) -> usize {
+/// First visible row of the lists that scroll: kept from frame to frame
+/// so the selection moves inside the window before the window moves.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Scroll {
+    pub logs: usize,
+    pub log_detail: usize,
+    pub timeline: usize,
+    pub detail: usize,
+}
+
+/// Keep `sel` inside a window of `height` rows that started at `offset`;
+/// returns where it starts now.
+pub fn scroll_offset(offset: usize, sel: usize, height: usize, len: usize) -> usize {
     let h = height.max(1);
-    let mut off = offset.get();
+    let mut off = offset;
     if sel < off {
         off = sel;
     } else if sel >= off + h {
         off = sel + 1 - h;
     }
-    off = off.min(len.saturating_sub(h));
-    offset.set(off);
-    off
+    off.min(len.saturating_sub(h))
 }

@@ -105,7 +105,7 @@ pub fn app_with_actions(n: u64) -> App {
 pub fn render(app: &mut App, w: u16, h: u16) -> ratatui::Terminal<ratatui::backend::TestBackend> {
     app.prepare();
     let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
-    t.draw(|f| roomtap::ui::render::draw(f, app)).unwrap();
+    t.draw(|f| app.draw(f)).unwrap();
     t
 }
 

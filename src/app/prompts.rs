@@ -1,0 +1,178 @@
+//! Prompts: opening them, typing and pasting into them, submitting them;
+//! filters apply as they are typed.
+
+use super::App;
+use crate::event::{Command, CommandKind};
+use crate::sources::relay::model::ReduxCommand;
+use crate::ui::keymap::Action;
+use crate::ui::{Pane, Prompt, PromptKind};
+
+impl App {
+    /// Paste goes into an open prompt (a filter applies at once).
+    pub fn paste(&mut self, text: &str) {
+        if let Some(p) = &mut self.ui.prompt {
+            p.text
+                .extend(text.chars().filter(|c| !c.is_control() || *c == '\t'));
+            self.dirty = true;
+            if let PromptKind::Filter(pane) = p.kind {
+                let text = p.text.clone();
+                self.apply_filter(pane, &text);
+            }
+        }
+    }
+
+    /// d, P (the pace choice), : and /.
+    pub(super) fn open_prompt(&mut self, a: Action) {
+        let open = |kind, text| Some(Prompt { kind, text });
+        match a {
+            Action::DispatchPrompt => {
+                if self.target().is_none() {
+                    return;
+                }
+                self.ui.prompt = open(PromptKind::Dispatch, String::new());
+            }
+            Action::Replay => {
+                if self.target().is_none() {
+                    return;
+                }
+                self.ui.choosing_pace = true;
+                self.ui
+                    .say("replay pace: 1 recorded · 2 2× · 4 4× · f every 250 ms · Esc cancel");
+            }
+            Action::CommandLine => {
+                if self.source_with(|c| c.command_line.is_some()).is_none() {
+                    return;
+                }
+                self.ui.prompt = open(PromptKind::Command, String::new());
+            }
+            Action::FilterPrompt => {
+                let pane = match self.ui.focus {
+                    Pane::Timeline => Pane::Timeline,
+                    _ => Pane::Logs,
+                };
+                let text = match pane {
+                    Pane::Timeline => self
+                        .ui
+                        .tl_filter
+                        .as_ref()
+                        .map(|q| q.source.clone())
+                        .unwrap_or_default(),
+                    _ => self.store.logs.filter().unwrap_or_default().to_string(),
+                };
+                self.ui.filter_error = None;
+                self.ui.focus = pane;
+                self.ui.prompt = open(PromptKind::Filter(pane), text);
+            }
+            _ => {}
+        }
+    }
+
+    pub(super) fn prompt_action(&mut self, a: Action) {
+        let Some(p) = &mut self.ui.prompt else { return };
+        match a {
+            Action::Input(c) => p.text.push(c),
+            Action::Backspace => {
+                p.text.pop();
+            }
+            Action::Escape => {
+                self.ui.prompt = None;
+                self.ui.filter_error = None;
+                return;
+            }
+            Action::ToggleCase => {
+                if matches!(p.kind, PromptKind::Filter(_)) {
+                    self.ui.case_sensitive = !self.ui.case_sensitive;
+                } else {
+                    return;
+                }
+            }
+            Action::Quit => {
+                self.quit = true;
+                return;
+            }
+            Action::Submit => {
+                self.submit();
+                return;
+            }
+            _ => return,
+        }
+        // Filters apply as you type.
+        if let Some(Prompt {
+            kind: PromptKind::Filter(pane),
+            text,
+        }) = &self.ui.prompt
+        {
+            let text = text.clone();
+            let pane = *pane;
+            self.apply_filter(pane, &text);
+        }
+    }
+
+    /// Enter in a prompt: keep a filter, send a command or a dispatch.
+    fn submit(&mut self) {
+        let p = self.ui.prompt.take().unwrap_or(Prompt {
+            kind: PromptKind::Dispatch,
+            text: String::new(),
+        });
+        match p.kind {
+            PromptKind::Filter(_) => {
+                if let Some(e) = &self.ui.filter_error {
+                    // Keep the prompt open until the query is fixed.
+                    self.ui.warn(format!("bad filter {e}"));
+                    self.ui.prompt = Some(p);
+                }
+            }
+            PromptKind::Command => match self.command_line(&p.text) {
+                Some(Ok((source, kind))) => {
+                    self.ui.say(format!("sent: {}", kind.describe()));
+                    self.commands.push(Command { source, kind });
+                }
+                Some(Err(e)) => {
+                    // Keep the text so it can be fixed.
+                    self.ui.warn(e);
+                    self.ui.prompt = Some(p);
+                }
+                None => {}
+            },
+            PromptKind::Dispatch => {
+                let text = p.text.trim().to_string();
+                if text.is_empty() {
+                    self.ui.say("nothing to dispatch");
+                } else if let Some((source, instance)) = self.target() {
+                    self.send(Command {
+                        source,
+                        kind: CommandKind::Redux(ReduxCommand::DispatchUserAction {
+                            instance,
+                            text,
+                        }),
+                    });
+                }
+            }
+        }
+    }
+
+    /// Parse and apply the filter being typed; a bad query leaves the last
+    /// good one in place and is shown with where it went wrong.
+    fn apply_filter(&mut self, pane: Pane, text: &str) {
+        let q = if text.trim().is_empty() {
+            None
+        } else {
+            match crate::query::Query::parse(text, self.ui.case_sensitive) {
+                Ok(q) => Some(q),
+                Err(e) => {
+                    self.ui.filter_error = Some(e);
+                    return;
+                }
+            }
+        };
+        self.ui.filter_error = None;
+        match pane {
+            Pane::Timeline => self.ui.tl_filter = q,
+            _ => {
+                self.store.logs.set_query(q);
+                self.ui.log_follow = true;
+                self.ui.log_sel = None;
+            }
+        }
+    }
+}

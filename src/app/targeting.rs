@@ -1,0 +1,186 @@
+//! Where commands go: the source a capability's commands go to, the `:`
+//! line's source, the selected app instance as a target, and the history
+//! commands (skip, jump, sweep, commit, …) sent to it.
+
+use super::App;
+use crate::event::{Command, CommandKind, SourceId};
+use crate::sources::kind::Caps;
+use crate::sources::relay::model::{LiftedAction, ReduxCommand};
+use crate::store::SourceInfo;
+use crate::store::timeline::Liveness;
+use crate::ui::Pane;
+use crate::ui::keymap::Action;
+
+impl App {
+    /// s x c r R p l u w: commands for the selected app or a room.
+    pub(super) fn command(&mut self, a: Action) {
+        match a {
+            Action::Skip => self.skip(),
+            Action::Sweep => self.dispatch_history(LiftedAction::Sweep),
+            Action::Commit => self.dispatch_history(LiftedAction::Commit),
+            Action::Rollback => self.dispatch_history(LiftedAction::Rollback),
+            Action::Reset => self.dispatch_history(LiftedAction::Reset),
+            Action::Pause => {
+                let paused = self.instance().map(|i| i.is_paused).unwrap_or(false);
+                self.dispatch_history(LiftedAction::PauseRecording(!paused));
+            }
+            Action::Lock => {
+                let locked = self.instance().map(|i| i.is_locked).unwrap_or(false);
+                self.dispatch_history(LiftedAction::LockChanges(!locked));
+            }
+            Action::Refresh => {
+                if let Some((source, instance)) = self.target() {
+                    self.commands.push(Command {
+                        source,
+                        kind: CommandKind::Redux(ReduxCommand::Update { instance }),
+                    });
+                }
+            }
+            Action::Watch => {
+                if let Some(source) = self.source_with(|c| c.watch.is_some()) {
+                    let watch = self.store.sources[usize::from(source)].caps.watch;
+                    if let Some(make) = watch {
+                        let kind = make();
+                        self.ui.say(kind.describe());
+                        self.commands.push(Command { source, kind });
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The source a capability's commands go to: the one selected in
+    /// Connections when it has the capability, else the first that has it;
+    /// a status says why when there is none.
+    pub fn source_with(&mut self, has: impl Fn(&Caps) -> bool) -> Option<SourceId> {
+        if let Some(why) = &self.read_only {
+            let why = why.clone();
+            self.ui.warn(why);
+            return None;
+        }
+        let able: Vec<usize> = (0..self.store.sources.len())
+            .filter(|&i| has(&self.store.sources[i].caps))
+            .collect();
+        let sel = self
+            .ui
+            .conn_sel
+            .min(self.store.sources.len().saturating_sub(1));
+        let chosen = if self.ui.focus == Pane::Connections && able.contains(&sel) {
+            Some(sel)
+        } else {
+            able.first().copied()
+        };
+        if chosen.is_none() {
+            self.ui
+                .warn("no room source: start roomtap with `room URL` or --room URL");
+        }
+        chosen.map(|i| i as SourceId)
+    }
+
+    /// The `:` line as a command for the source it is for: the targeted
+    /// source (selected in Connections) when its command line takes the
+    /// word, else the first whose command line does.
+    pub(super) fn command_line(
+        &mut self,
+        line: &str,
+    ) -> Option<Result<(SourceId, CommandKind), String>> {
+        let target = self.source_with(|c| c.command_line.is_some())?;
+        let word = line.split_whitespace().next().unwrap_or("");
+        let takes = |s: &SourceInfo| s.caps.command_line.is_some_and(|c| c.verbs.contains(&word));
+        let source = if takes(&self.store.sources[usize::from(target)]) {
+            target
+        } else {
+            self.store
+                .sources
+                .iter()
+                .position(takes)
+                .map_or(target, |i| i as SourceId)
+        };
+        let cl = self.store.sources[usize::from(source)].caps.command_line?;
+        Some((cl.parse)(line).map(|k| (source, k)))
+    }
+
+    /// The selected instance as a command target, or a status saying why not.
+    pub(super) fn target(&mut self) -> Option<(SourceId, String)> {
+        if let Some(why) = &self.read_only {
+            let why = why.clone();
+            self.ui.warn(why);
+            return None;
+        }
+        let Some(i) = self.instance() else {
+            self.ui.warn("no app instance yet");
+            return None;
+        };
+        if i.liveness == Liveness::Disconnected {
+            let label = i.label();
+            self.ui
+                .warn(format!("{label} is not connected: command not sent"));
+            return None;
+        }
+        Some((i.source, i.key.clone()))
+    }
+
+    pub(super) fn send(&mut self, c: Command) {
+        let reach = self.store.timeline.live_on(c.source);
+        if self.store.targets_instances(c.source) {
+            if let Some(label) = self.instance().map(|i| i.label()) {
+                let to_all = matches!(
+                    &c.kind,
+                    CommandKind::Redux(ReduxCommand::Dispatch {
+                        action: LiftedAction::PauseRecording(_) | LiftedAction::LockChanges(_),
+                        ..
+                    })
+                );
+                self.ui.say(if to_all && reach > 1 {
+                    format!("sent: pause and lock reach all {reach} apps")
+                } else {
+                    format!("sent to {label} only")
+                });
+            }
+        } else if reach > 1 {
+            self.ui.say(format!(
+                "sent: the relay broadcasts it, so all {reach} apps on this relay obey it"
+            ));
+        }
+        self.commands.push(c);
+    }
+
+    pub(super) fn dispatch_history(&mut self, action: LiftedAction) {
+        if let Some((source, instance)) = self.target() {
+            self.send(Command {
+                source,
+                kind: CommandKind::Redux(ReduxCommand::Dispatch { instance, action }),
+            });
+        }
+    }
+
+    fn skip(&mut self) {
+        let Some(e) = self.selected_entry() else {
+            return;
+        };
+        if e.id == 0 {
+            self.ui.warn("the initial state cannot be skipped");
+            return;
+        }
+        let id = e.id;
+        self.dispatch_history(LiftedAction::ToggleAction { id });
+    }
+
+    pub(super) fn jump_selected(&mut self) {
+        let Some(inst) = self.instance() else {
+            self.ui.warn("no app instance yet");
+            return;
+        };
+        let Some(pos) = self.selected_position() else {
+            return;
+        };
+        let id = inst.entries[pos].id;
+        match inst.app_index_of(id) {
+            Some(index) => self.dispatch_history(LiftedAction::JumpToState { index }),
+            None => self.ui.warn(format!(
+                "action #{id} is no longer in the app's history (its maxAge dropped it)"
+            )),
+        }
+    }
+}

@@ -1,0 +1,167 @@
+//! The Connections pane: one block per source (state, retry, session,
+//! rtt, traffic, facts, last error, a server's clients).
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+use super::channels::human_bytes;
+use super::theme::Theme;
+use super::{Pane, View};
+use crate::event::ConnState;
+use crate::store::SourceInfo;
+use crate::text::{sanitize, sanitize_capped};
+
+pub fn draw(f: &mut Frame, v: &View, area: Rect) {
+    let t = v.theme;
+    let sources = &v.store.sources;
+    if sources.is_empty() {
+        f.render_widget(Paragraph::new(Span::styled("no sources", t.dim)), area);
+        return;
+    }
+    let mut lines = Vec::new();
+    let selected = v.ui.conn_sel.min(sources.len() - 1);
+    let mut selected_at = 0;
+    for (i, s) in sources.iter().enumerate() {
+        if i == selected {
+            selected_at = lines.len();
+        }
+        let mut head = Line::from(vec![
+            Span::styled(format!("{} ", s.label), t.key),
+            Span::styled(format!("{} ", s.kind.name()), t.dim),
+            Span::raw(sanitize_capped(&s.url, 80).into_owned()),
+        ]);
+        if i == selected && v.ui.focus == Pane::Connections {
+            head = head.style(t.selected);
+        }
+        lines.push(head);
+        source_lines(&mut lines, t, s, v.now_ms);
+        peer_lines(&mut lines, t, s);
+    }
+    // Keep the selected source's block in view (its head at the top when
+    // the whole list does not fit).
+    let fits = lines.len() <= usize::from(area.height);
+    let top = if fits {
+        0
+    } else {
+        selected_at.min(u16::MAX as usize) as u16
+    };
+    f.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((top, 0)),
+        area,
+    );
+}
+
+/// A source's connection: state, counters, facts and last error.
+fn source_lines(lines: &mut Vec<Line<'static>>, t: &Theme, s: &SourceInfo, now: u64) {
+    let c = &s.conn;
+    let state_style = match c.state {
+        ConnState::Connected { .. } => t.info,
+        ConnState::Errored { .. } => t.error,
+        ConnState::Closed => t.dim,
+        _ => t.warn,
+    };
+    let mut state = vec![
+        Span::raw("  state "),
+        Span::styled(c.state.label(), state_style),
+    ];
+    if let ConnState::Connecting { attempt } = c.state {
+        state.push(Span::raw(format!(" (attempt {attempt})")));
+    }
+    if let Some(at) = c.retry_at_ms {
+        let left = at.saturating_sub(now);
+        state.push(Span::styled(
+            format!("  retry in {:.1}s", left as f64 / 1000.0),
+            t.warn,
+        ));
+    }
+    state.push(Span::raw(format!(
+        "  session {}",
+        c.session.as_deref().map(sanitize).unwrap_or("-".into())
+    )));
+    lines.push(Line::from(state));
+    lines.push(Line::from(vec![Span::raw(format!(
+        "  rtt {}  reconnects {}  malformed {}",
+        c.rtt
+            .map(|d| format!("{:.1} ms", d.as_secs_f64() * 1000.0))
+            .unwrap_or_else(|| "-".into()),
+        c.reconnects,
+        s.malformed
+    ))]));
+    let st = &c.stats;
+    lines.push(Line::from(Span::raw(format!(
+        "  in  {:>10} {:>8} frames {:>8} msgs",
+        human_bytes(st.bytes_in),
+        st.frames_in,
+        st.messages_in
+    ))));
+    lines.push(Line::from(Span::raw(format!(
+        "  out {:>10} {:>8} frames {:>8} msgs",
+        human_bytes(st.bytes_out),
+        st.frames_out,
+        st.messages_out
+    ))));
+    for (k, v) in &s.facts {
+        lines.push(Line::from(vec![
+            Span::raw(format!("  {} ", sanitize_capped(k, 30))),
+            Span::styled(sanitize_capped(v, 120).into_owned(), t.key),
+        ]));
+    }
+    if let Some(e) = &c.last_error {
+        lines.push(Line::from(vec![
+            Span::raw("  last error "),
+            Span::styled(sanitize_capped(e, 200).into_owned(), t.error),
+        ]));
+    }
+}
+
+/// A server source's clients, one line each (the first few).
+fn peer_lines(lines: &mut Vec<Line<'static>>, t: &Theme, s: &SourceInfo) {
+    const SHOWN: usize = 8;
+    if s.peers.is_empty() {
+        return;
+    }
+    let count = |role: &str| s.peers.iter().filter(|p| p.role == role).count();
+    lines.push(Line::from(Span::raw(format!(
+        "  clients {} (apps {}, monitors {})",
+        s.peers.len(),
+        count("app"),
+        count("monitor")
+    ))));
+    for p in s.peers.iter().take(SHOWN) {
+        let mut who = p.role.to_string();
+        if let Some(n) = &p.name {
+            who.push(' ');
+            who.push_str(&sanitize_capped(n, 40));
+        }
+        if !p.instances.is_empty() {
+            who.push_str(&format!(
+                " [{}]",
+                sanitize_capped(&p.instances.join(", "), 60)
+            ));
+        }
+        let mut spans = vec![
+            Span::raw("    "),
+            Span::styled(format!("{who:<24}"), t.key),
+            Span::styled(format!(" {:<3}", p.proto), t.dim),
+            Span::raw(format!(
+                " {}  {}",
+                sanitize_capped(&p.addr, 40),
+                sanitize_capped(&p.id, 24)
+            )),
+        ];
+        if p.dropped > 0 {
+            spans.push(Span::styled(format!("  dropped {}", p.dropped), t.warn));
+        }
+        lines.push(Line::from(spans));
+    }
+    if s.peers.len() > SHOWN {
+        lines.push(Line::from(Span::styled(
+            format!("    … {} more", s.peers.len() - SHOWN),
+            t.dim,
+        )));
+    }
+}

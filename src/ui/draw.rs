@@ -1,0 +1,93 @@
+//! The frame: layout of the panes, their borders and titles, the status
+//! line and the help over them. Drawing is a pure function of a [`View`];
+//! the scroll offsets it used come back for the next frame.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+
+use super::theme::Theme;
+use super::{Pane, Scroll, UiState, channels, connections, help, logs, status, timeline};
+use crate::store::Store;
+use crate::store::timeline::Instance;
+
+/// What one frame shows: the store and the ui state, read only, with what
+/// the controller worked out for it (`App::prepare`, `App::view`).
+pub struct View<'a> {
+    pub store: &'a Store,
+    pub ui: &'a UiState,
+    pub theme: &'a Theme,
+    /// Why commands are refused (replaying a recording, no live source).
+    pub read_only: Option<&'a str>,
+    /// The selected app instance.
+    pub instance: Option<&'a Instance>,
+    /// Positions (into the instance's entries) the timeline list shows.
+    pub timeline_rows: &'a [usize],
+    /// Position of the selected timeline entry.
+    pub timeline_sel: Option<usize>,
+    /// Entries of the Logs view shown (all, or up to a freeze).
+    pub log_len: usize,
+    /// View index of the selected log entry (None: following the end).
+    pub log_sel: Option<usize>,
+    /// The time of the frame (countdowns).
+    pub now_ms: u64,
+}
+
+/// Draw everything; returns the scroll offsets used (keep them in
+/// `UiState::scroll` for the next frame).
+pub fn draw(f: &mut Frame, v: &View) -> Scroll {
+    let mut scroll = v.ui.scroll;
+    let area = f.area();
+    if area.width < 20 || area.height < 6 {
+        f.render_widget(Paragraph::new("roomtap: terminal too small"), area);
+        return scroll;
+    }
+    let [body, status] = Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).areas(area);
+    if v.ui.zoom {
+        draw_pane(f, v, v.ui.focus, body, &mut scroll);
+    } else {
+        let [left, right] =
+            Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
+                .areas(body);
+        let [logs, conns] =
+            Layout::vertical([Constraint::Percentage(62), Constraint::Percentage(38)]).areas(left);
+        let [timeline, channels] =
+            Layout::vertical([Constraint::Percentage(72), Constraint::Percentage(28)]).areas(right);
+        draw_pane(f, v, Pane::Logs, logs, &mut scroll);
+        draw_pane(f, v, Pane::Connections, conns, &mut scroll);
+        draw_pane(f, v, Pane::Timeline, timeline, &mut scroll);
+        draw_pane(f, v, Pane::Channels, channels, &mut scroll);
+    }
+    status::draw(f, v, status);
+    if v.ui.help {
+        help::draw(f, v.theme, body);
+    }
+    scroll
+}
+
+fn draw_pane(f: &mut Frame, v: &View, pane: Pane, area: Rect, scroll: &mut Scroll) {
+    let focused = v.ui.focus == pane;
+    let t = v.theme;
+    let border = if focused { t.border_focus } else { t.border };
+    let title = match pane {
+        Pane::Logs => logs::title(v),
+        Pane::Timeline => timeline::title(v),
+        _ => pane.title().to_string(),
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(border)
+        .title(Line::from(vec![Span::styled(
+            format!(" {title} "),
+            t.title,
+        )]));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    match pane {
+        Pane::Logs => logs::draw(f, v, inner, scroll),
+        Pane::Channels => channels::draw(f, v, inner),
+        Pane::Connections => connections::draw(f, v, inner),
+        Pane::Timeline => timeline::draw(f, v, inner, scroll),
+    }
+}

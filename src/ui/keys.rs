@@ -1,0 +1,361 @@
+//! The key table: every binding once, with its keys as the help shows
+//! them, the presses it takes and their actions, the modes it works in, a
+//! line for the `?` help and the hints it puts on the status line.
+//! [`map_key`](super::keymap::map_key), the help overlay, the status line
+//! and a check of the README's key table are all built from [`BINDINGS`].
+
+use crossterm::event::KeyCode;
+
+use super::Pane;
+use super::keymap::{Action, Binding, Hint, Key, Mode, Need};
+
+const fn ch(c: char) -> Key {
+    Key::Code(KeyCode::Char(c))
+}
+
+const fn code(c: KeyCode) -> Key {
+    Key::Code(c)
+}
+
+/// A hint for `panes`, shown at place `at` (see [`Hint::at`]).
+const fn hint(at: u8, text: &'static str, panes: &'static [Pane]) -> Hint {
+    Hint {
+        at,
+        text,
+        panes,
+        need: Need::None,
+    }
+}
+
+impl Hint {
+    const fn needs(self, need: Need) -> Hint {
+        Hint { need, ..self }
+    }
+}
+
+const NORMAL: &[Mode] = &[Mode::Normal];
+const LOGS: &[Pane] = &[Pane::Logs];
+const TIMELINE: &[Pane] = &[Pane::Timeline];
+/// Channels and Connections.
+const LISTS: &[Pane] = &[Pane::Channels, Pane::Connections];
+const NOT_TIMELINE: &[Pane] = &[Pane::Logs, Pane::Channels, Pane::Connections];
+
+const fn normal(
+    keys: &'static str,
+    press: &'static [(Key, Action)],
+    help: &'static str,
+    hints: &'static [Hint],
+) -> Binding {
+    Binding {
+        keys,
+        press,
+        modes: NORMAL,
+        help,
+        hints,
+    }
+}
+
+/// Every binding, in the order the `?` help lists them. Typing into a
+/// prompt and choosing a replay pace are not bindings (`map_key`).
+///
+/// A hint's place (`at`) orders the status line: Logs starts with its own
+/// keys (0–5), Channels and Connections with `j/k` (6); then the room keys
+/// (7, 8), Tab (9) and zoom (10); the Timeline keys (11–22); help and quit
+/// last (23, 24).
+pub const BINDINGS: &[Binding] = &[
+    normal(
+        "Tab / Shift-Tab",
+        &[
+            (code(KeyCode::Tab), Action::FocusNext),
+            (code(KeyCode::BackTab), Action::FocusPrev),
+        ],
+        "focus next / previous pane",
+        &[hint(9, "Tab next pane", LISTS)],
+    ),
+    normal(
+        "1 2 3 4",
+        &[
+            (ch('1'), Action::Focus(Pane::Logs)),
+            (ch('2'), Action::Focus(Pane::Channels)),
+            (ch('3'), Action::Focus(Pane::Connections)),
+            (ch('4'), Action::Focus(Pane::Timeline)),
+        ],
+        "focus Logs / Channels / Connections / Timeline",
+        &[],
+    ),
+    normal(
+        "j k ↑ ↓ PgUp PgDn",
+        &[
+            (ch('j'), Action::Down),
+            (code(KeyCode::Down), Action::Down),
+            (ch('k'), Action::Up),
+            (code(KeyCode::Up), Action::Up),
+            (code(KeyCode::PageDown), Action::PageDown),
+            (code(KeyCode::PageUp), Action::PageUp),
+        ],
+        "move the selection, a page",
+        &[hint(6, "j/k move", LISTS)],
+    ),
+    normal(
+        "g / G",
+        &[
+            (ch('g'), Action::Top),
+            (code(KeyCode::Home), Action::Top),
+            (ch('G'), Action::Bottom),
+        ],
+        "top / bottom",
+        &[],
+    ),
+    normal(
+        "Enter",
+        &[(code(KeyCode::Enter), Action::Activate)],
+        "timeline: jump to the state · logs: open the entry · fold",
+        &[
+            hint(2, "Enter entry", LOGS),
+            hint(11, "Enter jump", TIMELINE),
+        ],
+    ),
+    normal(
+        "← → v",
+        &[
+            (code(KeyCode::Left), Action::ToggleDetailFocus),
+            (code(KeyCode::Right), Action::ToggleDetailFocus),
+            (ch('v'), Action::ToggleDetailFocus),
+        ],
+        "switch between the list and the detail",
+        &[],
+    ),
+    normal(
+        "Space",
+        &[(ch(' '), Action::Freeze)],
+        "freeze / unfreeze the Logs view (ingest goes on)",
+        &[hint(3, "Space freeze", LOGS)],
+    ),
+    normal(
+        "[ ]",
+        &[(ch('['), Action::PrevTab), (ch(']'), Action::NextTab)],
+        "detail tab: Action / State / Diff",
+        &[hint(22, "[ ] tab", TIMELINE)],
+    ),
+    normal(
+        "s x",
+        &[(ch('s'), Action::Skip), (ch('x'), Action::Sweep)],
+        "skip / unskip the action (TOGGLE_ACTION) · sweep skipped",
+        &[hint(12, "s skip", TIMELINE), hint(13, "x sweep", TIMELINE)],
+    ),
+    normal(
+        "c r R",
+        &[
+            (ch('c'), Action::Commit),
+            (ch('r'), Action::Rollback),
+            (ch('R'), Action::Reset),
+        ],
+        "commit · rollback to the last commit · reset",
+        &[
+            hint(14, "c commit", TIMELINE),
+            hint(15, "r rollback", TIMELINE),
+            hint(16, "R reset", TIMELINE),
+        ],
+    ),
+    normal(
+        "p l",
+        &[(ch('p'), Action::Pause), (ch('l'), Action::Lock)],
+        "pause / resume recording · lock / unlock changes",
+        &[hint(17, "p pause", TIMELINE), hint(18, "l lock", TIMELINE)],
+    ),
+    normal(
+        "d",
+        &[(ch('d'), Action::DispatchPrompt)],
+        "dispatch an action you type (JS object literal)",
+        &[hint(19, "d dispatch", TIMELINE)],
+    ),
+    normal(
+        "P",
+        &[(ch('P'), Action::Replay)],
+        "replay from the selected action to the last",
+        &[hint(20, "P replay", TIMELINE)],
+    ),
+    normal(
+        "u",
+        &[(ch('u'), Action::Refresh)],
+        "ask the app for a fresh STATE (UPDATE)",
+        &[],
+    ),
+    normal(
+        "i",
+        &[(ch('i'), Action::NextInstance)],
+        "next app instance",
+        &[hint(21, "i app", TIMELINE)],
+    ),
+    normal(
+        "w",
+        &[(ch('w'), Action::Watch)],
+        "room: watch / stop watching developer logs",
+        &[hint(7, "w watch", NOT_TIMELINE).needs(Need::Watch)],
+    ),
+    normal(
+        ":",
+        &[(ch(':'), Action::CommandLine)],
+        "room command: log TYPE {json} · info|warn|error TEXT",
+        &[hint(8, ": room command", NOT_TIMELINE).needs(Need::CommandLine)],
+    ),
+    normal(
+        "/",
+        &[(ch('/'), Action::FilterPrompt)],
+        "filter: word \"phrase\" /re/ level>=warn data.a=1 or not ( )",
+        &[hint(0, "/ filter", LOGS)],
+    ),
+    Binding {
+        keys: "Tab (in /)",
+        press: &[(code(KeyCode::Tab), Action::ToggleCase)],
+        modes: &[Mode::Prompt],
+        help: "match case exactly / ignore case",
+        hints: &[],
+    },
+    normal(
+        "n / N",
+        &[(ch('n'), Action::NextMatch), (ch('N'), Action::PrevMatch)],
+        "next / previous match",
+        &[hint(1, "n/N match", LOGS).needs(Need::NoCommandLine)],
+    ),
+    Binding {
+        keys: "Esc",
+        press: &[(code(KeyCode::Esc), Action::Escape)],
+        modes: &[Mode::Normal, Mode::Prompt],
+        help: "clear filter, close prompt, detail or help",
+        hints: &[],
+    },
+    normal(
+        "f / End",
+        &[
+            (ch('f'), Action::Follow),
+            (code(KeyCode::End), Action::Follow),
+        ],
+        "follow the newest entry",
+        &[hint(4, "f follow", LOGS)],
+    ),
+    normal(
+        "z  e",
+        &[(ch('z'), Action::Zoom), (ch('e'), Action::Export)],
+        "zoom the focused pane · export the Logs view (JSON Lines)",
+        &[
+            hint(10, "z zoom", LOGS).needs(Need::NoCommandLine),
+            hint(10, "z zoom", LISTS),
+        ],
+    ),
+    normal(
+        "y / Y",
+        &[(ch('y'), Action::Copy), (ch('Y'), Action::CopyPath)],
+        "copy the entry or the value under the cursor / its path",
+        &[hint(5, "y copy", LOGS)],
+    ),
+    normal(
+        "?",
+        &[(ch('?'), Action::Help)],
+        "this help",
+        &[hint(23, "? help", &Pane::ALL)],
+    ),
+    normal(
+        "q / Ctrl-C",
+        &[(ch('q'), Action::Quit), (Key::Ctrl('c'), Action::Quit)],
+        "quit",
+        &[
+            hint(24, "q quit", LOGS).needs(Need::NoCommandLine),
+            hint(24, "q quit", LISTS),
+        ],
+    ),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ui::keymap::hint_line;
+
+    /// The keys a label names: `g / G` names g and G; a key shown with
+    /// where it works (`Tab (in /)`) is one name.
+    fn key_names(label: &str) -> Vec<&str> {
+        if label == "/" || label.contains('(') {
+            return vec![label];
+        }
+        label.split_whitespace().filter(|k| *k != "/").collect()
+    }
+
+    #[test]
+    fn every_binding_is_in_the_readme_key_table() {
+        let readme = include_str!("../../README.md");
+        let section = readme
+            .split("\n## Keys\n")
+            .nth(1)
+            .expect("the README has a ## Keys section");
+        let documented: Vec<&str> = section
+            .lines()
+            .skip_while(|l| !l.starts_with('|'))
+            .take_while(|l| l.starts_with('|'))
+            .skip(2) // header and rule
+            .filter_map(|l| l.split('|').nth(1))
+            .flat_map(|cell| key_names(cell.trim()))
+            .collect();
+        assert!(documented.contains(&"Esc"), "{documented:?}");
+        for b in BINDINGS {
+            for k in key_names(b.keys) {
+                assert!(
+                    documented.contains(&k),
+                    "key {k:?} of binding {:?} is not in the README's key table",
+                    b.keys
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn no_press_has_two_actions_in_one_mode() {
+        let all = [
+            Mode::Normal,
+            Mode::Prompt,
+            Mode::ReplayPace,
+            Mode::Replaying,
+        ];
+        let mut seen: Vec<(Key, Mode, &Action)> = Vec::new();
+        for b in BINDINGS {
+            for (k, a) in b.press {
+                for m in all {
+                    if matches!(k, Key::Ctrl(_)) || b.modes.contains(&m) {
+                        if let Some((_, _, other)) =
+                            seen.iter().find(|(k2, m2, _)| k2 == k && *m2 == m)
+                        {
+                            assert_eq!(*other, a, "{k:?} in {m:?}");
+                        }
+                        seen.push((*k, m, a));
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn status_hints_per_pane() {
+        let room = |n: Need| n != Need::NoCommandLine;
+        let no_room = |n: Need| matches!(n, Need::None | Need::NoCommandLine);
+        let timeline = "Enter jump · s skip · x sweep · c commit · r rollback · R reset · p pause · l lock · d dispatch · P replay · i app · [ ] tab · ? help";
+        assert_eq!(hint_line(Pane::Timeline, room), timeline);
+        assert_eq!(hint_line(Pane::Timeline, no_room), timeline);
+        assert_eq!(
+            hint_line(Pane::Logs, room),
+            "/ filter · Enter entry · Space freeze · f follow · y copy · w watch · : room command · ? help"
+        );
+        assert_eq!(
+            hint_line(Pane::Logs, no_room),
+            "/ filter · n/N match · Enter entry · Space freeze · f follow · y copy · z zoom · ? help · q quit"
+        );
+        for pane in [Pane::Channels, Pane::Connections] {
+            assert_eq!(
+                hint_line(pane, room),
+                "j/k move · w watch · : room command · Tab next pane · z zoom · ? help · q quit"
+            );
+            assert_eq!(
+                hint_line(pane, no_room),
+                "j/k move · Tab next pane · z zoom · ? help · q quit"
+            );
+        }
+    }
+}

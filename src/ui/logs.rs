@@ -1,0 +1,155 @@
+//! The Logs pane: the (filtered, maybe frozen) log view, the count of
+//! entries that arrived since following stopped, and an open entry's
+//! detail under the list.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::lines::{self, Detail, highlighted};
+use super::{Pane, Scroll, View, scroll_offset};
+use crate::text::clock as fmt_time;
+use crate::text::sanitize_capped;
+
+pub fn title(v: &View) -> String {
+    let logs = &v.store.logs;
+    let mut s = format!("{} · {}", Pane::Logs.title(), logs.len());
+    if let Some(flt) = logs.filter() {
+        let n = logs.view_len();
+        s.push_str(&format!(
+            " · /{} · {n} {}",
+            sanitize_capped(flt, 40),
+            if n == 1 { "match" } else { "matches" }
+        ));
+    }
+    if logs.evicted() > 0 {
+        s.push_str(&format!(" · {} evicted", logs.evicted()));
+    }
+    s.push_str(if v.ui.log_frozen.is_some() {
+        " · FROZEN"
+    } else if v.ui.log_follow {
+        " · follow"
+    } else {
+        " · paused"
+    });
+    s
+}
+
+pub fn draw(f: &mut Frame, v: &View, area: Rect, scroll: &mut Scroll) {
+    let area = if v.ui.log_detail {
+        let [list, detail] =
+            Layout::vertical([Constraint::Percentage(55), Constraint::Min(3)]).areas(area);
+        scroll.log_detail = draw_detail(f, v, detail);
+        list
+    } else {
+        area
+    };
+    let t = v.theme;
+    let logs = &v.store.logs;
+    let len = v.log_len;
+    let mut height = area.height as usize;
+    // Entries that arrived since following stopped (and still match).
+    let new_count = if v.ui.log_follow {
+        0
+    } else {
+        logs.view_count_since(v.ui.log_paused_at)
+    };
+    if new_count > 0 {
+        height = height.saturating_sub(1);
+    }
+    if len == 0 {
+        let msg = if logs.filter().is_some() {
+            "no entry matches the filter"
+        } else {
+            "waiting for events…"
+        };
+        f.render_widget(Paragraph::new(Span::styled(msg, t.dim)), area);
+        return;
+    }
+    let sel = v.log_sel.unwrap_or(len - 1);
+    let off = scroll_offset(scroll.logs, sel, height, len);
+    scroll.logs = off;
+    let lines = rows(v, off..(off + height).min(len), sel);
+    let [list, footer] = Layout::vertical([
+        Constraint::Min(1),
+        Constraint::Length((new_count > 0) as u16),
+    ])
+    .areas(area);
+    f.render_widget(Paragraph::new(lines), list);
+    if new_count > 0 {
+        let how = if v.ui.log_frozen.is_some() {
+            "Space to unfreeze"
+        } else {
+            "f or End to follow"
+        };
+        f.render_widget(
+            Paragraph::new(Span::styled(
+                format!(" {new_count} new ↓  ({how})"),
+                t.notice,
+            )),
+            footer,
+        );
+    }
+}
+
+/// The lines of view rows `range`, `sel` marked.
+fn rows<'a>(v: &View<'a>, range: std::ops::Range<usize>, sel: usize) -> Vec<Line<'a>> {
+    let t = v.theme;
+    let logs = &v.store.logs;
+    let mut lines = Vec::with_capacity(range.len());
+    // As wide as the longest source label (labels are short: 4..10).
+    let src_w = v
+        .store
+        .sources
+        .iter()
+        .map(|s| s.label.chars().count())
+        .max()
+        .unwrap_or(6)
+        .clamp(4, 10);
+    for i in range {
+        let Some(e) = logs.view_get(i) else { break };
+        let src = v
+            .store
+            .sources
+            .get(e.source as usize)
+            .map(|s| s.label.as_str())
+            .unwrap_or("?");
+        let mut spans = vec![
+            Span::styled(fmt_time(e.at_ms), t.dim),
+            Span::raw(" "),
+            Span::styled(format!("{src:<src_w$.src_w$}"), t.key),
+            Span::raw(" "),
+            Span::styled(format!("{:<5}", e.level.label()), t.level(e.level)),
+            Span::raw(" "),
+            Span::styled(format!("{:<12.12}", e.kind), t.title),
+            Span::raw(" "),
+        ];
+        spans.extend(highlighted(&e.summary, logs.query(), t.base, t.highlight));
+        let mut line = Line::from(spans);
+        if !v.ui.log_follow && i == sel && v.ui.focus == Pane::Logs {
+            line = line.style(t.selected);
+        }
+        lines.push(line);
+    }
+    lines
+}
+
+/// The selected log entry as a collapsible tree, under the list; returns
+/// the scroll offset used.
+fn draw_detail(f: &mut Frame, v: &View, area: Rect) -> usize {
+    let title = match v.ui.log_sel {
+        Some(seq) => format!(
+            " entry #{seq} · Enter fold · y copy value · Y copy path · ← → list/detail · Esc close"
+        ),
+        None => " entry".to_string(),
+    };
+    let detail = Detail {
+        lines: &v.ui.log_view.lines,
+        sel: v.ui.log_detail_sel,
+        offset: v.ui.scroll.log_detail,
+        focus: v.ui.focus == Pane::Logs && v.ui.log_detail_focus,
+    };
+    let head = vec![Span::styled(title, v.theme.dim)];
+    lines::draw_detail(f, v.theme, area, head, &detail)
+}
