@@ -4,6 +4,7 @@
 //! actions; executes time-travel commands as `respond` transmits.
 
 pub mod codec;
+pub mod envelope;
 pub mod model;
 
 use std::collections::{HashMap, HashSet};
