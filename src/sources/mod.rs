@@ -4,6 +4,7 @@
 //! backoff and jitter, written once here.
 
 pub mod kind;
+pub mod meter;
 pub mod relay;
 pub mod room;
 pub mod transport;

@@ -34,9 +34,8 @@ use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-use crate::event::{
-    ChannelChange, Command, CommandKind, ConnState, EventKind, Level, LogRecord, TrafficStats,
-};
+use crate::event::{ChannelChange, Command, CommandKind, ConnState, EventKind, Level, LogRecord};
+use crate::sources::meter::{self, Meter};
 use crate::sources::room::model::{DevLog, RoomCommand};
 use crate::sources::room::token::Secret;
 use crate::sources::{Backoff, Emitter, SessionEnd, supervise};
@@ -239,9 +238,7 @@ struct Session<'a> {
     asm: Assembler,
     next_id: u64,
     pending: HashMap<u64, (Pending, Instant)>,
-    stats: TrafficStats,
-    stats_sent: TrafficStats,
-    channels: HashMap<String, (u64, u64)>,
+    meter: Meter,
     watching: Watching,
     /// The open (or opening) toolkit stream's tool call id.
     stream: Option<String>,
@@ -310,9 +307,7 @@ async fn session(
         asm: Assembler::new(cfg.max_message),
         next_id: 1,
         pending: HashMap::new(),
-        stats: TrafficStats::default(),
-        stats_sent: TrafficStats::default(),
-        channels: HashMap::new(),
+        meter: Meter::new(),
         watching: Watching::Off,
         stream: None,
         closed_stream: None,
@@ -459,8 +454,7 @@ impl Session<'_> {
         let data = codec::pack(&head.to_string(), payload);
         let packets = codec::encode(id, kind, &data);
         for p in packets {
-            self.stats.bytes_out += p.len() as u64;
-            self.stats.frames_out += 1;
+            self.meter.frame_out(p.len());
             self.ws
                 .feed(WsMessage::Binary(p.into()))
                 .await
@@ -470,7 +464,7 @@ impl Session<'_> {
             .flush()
             .await
             .map_err(|e| lost(format!("send failed: {e}")))?;
-        self.stats.messages_out += 1;
+        self.meter.message_out();
         Ok(id)
     }
 
@@ -540,21 +534,23 @@ impl Session<'_> {
             Some(Err(e)) => return Err(lost(format!("connection lost: {e}"))),
             Some(Ok(f)) => f,
         };
-        self.stats.frames_in += 1;
+        self.meter.frame_in(match &frame {
+            WsMessage::Binary(b) => b.len(),
+            WsMessage::Text(t) => t.len(),
+            _ => 0,
+        });
         match frame {
             WsMessage::Binary(b) => {
-                self.stats.bytes_in += b.len() as u64;
                 let (err, msg) = self.asm.feed(&b);
                 if let Some(e) = err {
                     self.note_malformed(e.0, &b);
                 }
                 if msg.is_some() {
-                    self.stats.messages_in += 1;
+                    self.meter.message_in();
                 }
                 Ok(msg)
             }
             WsMessage::Text(t) => {
-                self.stats.bytes_in += t.len() as u64;
                 self.note_malformed(
                     "a text frame: the room protocol is binary packets only".into(),
                     t.as_bytes(),
@@ -600,7 +596,7 @@ impl Session<'_> {
     }
 
     async fn run(&mut self, cmds: &mut mpsc::Receiver<Command>) -> SessionEnd {
-        let mut tick = tokio::time::interval(Duration::from_millis(250));
+        let mut tick = tokio::time::interval(meter::FLUSH_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         let mut ping =
             tokio::time::interval_at(Instant::now() + self.cfg.ping_every, self.cfg.ping_every);
@@ -632,7 +628,7 @@ impl Session<'_> {
             };
             self.flush_reports().await;
             if let Err(end) = step {
-                self.flush_stats().await;
+                self.meter.flush(self.em).await;
                 return end;
             }
         }
@@ -646,7 +642,7 @@ impl Session<'_> {
             }
         }
         self.ping_sent = Some(Instant::now());
-        self.stats.frames_out += 1;
+        self.meter.frame_out(0);
         self.ws
             .send(WsMessage::Ping(b"roomtap".to_vec().into()))
             .await
@@ -704,29 +700,8 @@ impl Session<'_> {
                 }
             }
         }
-        self.flush_stats().await;
+        self.meter.flush(self.em).await;
         Ok(())
-    }
-
-    async fn flush_stats(&mut self) {
-        if self.stats != self.stats_sent {
-            self.stats_sent = self.stats;
-            self.em.emit(EventKind::Stats(self.stats)).await;
-        }
-        for (channel, (count, bytes)) in std::mem::take(&mut self.channels) {
-            self.em
-                .emit(EventKind::Channel {
-                    channel,
-                    change: ChannelChange::Messages { count, bytes },
-                })
-                .await;
-        }
-    }
-
-    fn count(&mut self, channel: &str, bytes: usize) {
-        let e = self.channels.entry(channel.to_string()).or_default();
-        e.0 += 1;
-        e.1 += bytes as u64;
     }
 
     async fn report_facts(&mut self) {
@@ -1032,7 +1007,7 @@ impl Session<'_> {
             "room.status" => {
                 let status = str_of(&head, "status");
                 let message = str_of(&head, "message");
-                self.count("room.status", head.to_string().len());
+                self.meter.channel("room.status", head.to_string().len());
                 self.status = Some(if message.is_empty() {
                     status.clone()
                 } else {
@@ -1059,7 +1034,8 @@ impl Session<'_> {
                     .await;
             }
             other => {
-                self.count(other, head.to_string().len() + payload.len());
+                self.meter
+                    .channel(other, head.to_string().len() + payload.len());
                 let summary = logs::lines(other, &head)
                     .into_iter()
                     .next()
@@ -1104,7 +1080,7 @@ impl Session<'_> {
     }
 
     async fn dev_log(&mut self, ty: &str, data: &Value, bytes: usize) {
-        self.count("developer.logs", bytes.max(2));
+        self.meter.channel("developer.logs", bytes.max(2));
         for line in logs::lines(ty, data) {
             let kind = EventKind::Log(line.record);
             match line.at_ms {
