@@ -13,10 +13,12 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::http::StatusCode;
 
 use crate::event::{ChannelChange, Command, CommandKind, ConnState, EventKind, Level, now_ms};
 use crate::sources::meter::{self, Meter};
 use crate::sources::relay::model::{ReduxCommand, ReduxEvent};
+use crate::sources::transport::{self, Dial, Refusal, Transport, Words};
 use crate::sources::{Backoff, Emitter, SessionEnd, supervise};
 use codec::{DecodeError, Frame};
 
@@ -72,8 +74,6 @@ pub fn spawn(
     })
 }
 
-use crate::sources::transport::Transport;
-
 struct Session<'a> {
     em: &'a Emitter,
     ws: Transport,
@@ -102,16 +102,10 @@ async fn session(
         let (tx, rx) = local();
         Transport::Local { tx, rx }
     } else {
-        let connect = tokio_tungstenite::connect_async(cfg.url.as_str());
-        match tokio::time::timeout(cfg.connect_timeout, connect).await {
-            Err(_) => {
-                return SessionEnd::Lost {
-                    reason: format!("connect timed out after {:?}", cfg.connect_timeout),
-                    was_connected: false,
-                };
-            }
-            Ok(Err(e)) => return classify_connect_error(e),
-            Ok(Ok((ws, _resp))) => Transport::Ws(Box::new(ws)),
+        let dial = Dial::new(cfg.connect_timeout);
+        match transport::connect(cfg.url.as_str(), &dial, &WORDS).await {
+            Ok(ws) => Transport::Ws(Box::new(ws)),
+            Err(end) => return end,
         }
     };
     if !em.conn(ConnState::Handshaking).await {
@@ -155,30 +149,20 @@ async fn session(
     s.run(cmds).await
 }
 
-fn classify_connect_error(e: tokio_tungstenite::tungstenite::Error) -> SessionEnd {
-    use tokio_tungstenite::tungstenite::Error as E;
-    match e {
-        E::Url(u) => SessionEnd::Fatal {
-            reason: format!("bad URL: {u}"),
-        },
-        E::Http(resp) => {
-            let status = resp.status();
-            let reason = format!(
-                "relay answered HTTP {status} instead of a WebSocket upgrade (is the path /socketcluster/?)"
-            );
-            if status.as_u16() == 404 || status.as_u16() == 403 {
-                SessionEnd::Fatal { reason }
-            } else {
-                SessionEnd::Lost {
-                    reason,
-                    was_connected: false,
-                }
-            }
-        }
-        other => SessionEnd::Lost {
-            reason: format!("connect failed: {other}"),
-            was_connected: false,
-        },
+/// How a relay's refusals are said.
+const WORDS: Words<'static> = Words {
+    bad_url: "bad URL",
+    http: &refusal,
+};
+
+fn refusal(status: StatusCode, _body: &str) -> Refusal {
+    let reason = format!(
+        "relay answered HTTP {status} instead of a WebSocket upgrade (is the path /socketcluster/?)"
+    );
+    if matches!(status.as_u16(), 403 | 404) {
+        Refusal::Fatal(reason)
+    } else {
+        Refusal::Retry(reason)
     }
 }
 

@@ -33,11 +33,14 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::StatusCode;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 use crate::event::{ChannelChange, Command, CommandKind, ConnState, EventKind, Level, LogRecord};
 use crate::sources::meter::{self, Meter};
 use crate::sources::room::model::{DevLog, RoomCommand};
 use crate::sources::room::token::Secret;
+use crate::sources::transport::{self, Dial, Refusal, Words, Ws};
 use crate::sources::{Backoff, Emitter, SessionEnd, supervise};
 use codec::{Assembler, Content};
 
@@ -193,9 +196,6 @@ pub fn spawn(
     })
 }
 
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
 /// Requests awaiting their `__response__`.
 #[derive(Debug, Clone)]
 enum Pending {
@@ -281,20 +281,22 @@ async fn session(
             }
         }
     }
-    let mut ws_cfg = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default();
-    ws_cfg = ws_cfg
-        .max_message_size(Some(codec::CHUNK * 64 + 64))
-        .max_frame_size(Some(codec::CHUNK * 64 + 64));
-    let connect = tokio_tungstenite::connect_async_with_config(req, Some(ws_cfg), true);
-    let ws = match tokio::time::timeout(cfg.connect_timeout, connect).await {
-        Err(_) => {
-            return SessionEnd::Lost {
-                reason: format!("connect timed out after {:?}", cfg.connect_timeout),
-                was_connected: false,
-            };
-        }
-        Ok(Err(e)) => return classify_connect_error(e, cfg.token.as_ref()),
-        Ok(Ok((ws, _))) => ws,
+    let dial = Dial {
+        timeout: cfg.connect_timeout,
+        config: Some(
+            WebSocketConfig::default()
+                .max_message_size(Some(codec::CHUNK * 64 + 64))
+                .max_frame_size(Some(codec::CHUNK * 64 + 64)),
+        ),
+        nodelay: true,
+    };
+    let words = Words {
+        bad_url: "bad room URL",
+        http: &|status, body| refusal(status, body, cfg.token.as_ref()),
+    };
+    let ws = match transport::connect(req, &dial, &words).await {
+        Ok(ws) => ws,
+        Err(end) => return end,
     };
     if !em.conn(ConnState::Handshaking).await {
         return SessionEnd::Shutdown;
@@ -348,66 +350,39 @@ async fn session(
     s.run(cmds).await
 }
 
-fn classify_connect_error(
-    e: tokio_tungstenite::tungstenite::Error,
-    token: Option<&Secret>,
-) -> SessionEnd {
-    let had_token = token.is_some();
-    use tokio_tungstenite::tungstenite::Error as E;
-    match e {
-        E::Url(u) => SessionEnd::Fatal {
-            reason: format!("bad room URL: {u}"),
-        },
-        E::Http(resp) => {
-            let status = resp.status().as_u16();
-            let body = resp
-                .body()
-                .as_ref()
-                .map(|b| {
-                    // A proxy may echo the request: never show the token.
-                    let mut t = String::from_utf8_lossy(b).into_owned();
-                    if let Some(tok) = token.filter(|t| !t.is_empty()) {
-                        t = t.replace(tok.expose(), "***");
-                    }
-                    t.chars().take(200).collect::<String>()
-                })
-                .filter(|b| !b.trim().is_empty())
-                .map(|b| format!(" ({})", b.trim()))
-                .unwrap_or_default();
-            match status {
-                403 | 401 => SessionEnd::Fatal {
-                    reason: if had_token {
-                        format!(
-                            "the room refused the token (HTTP {status}){body}: is it signed for this room's project, with a room grant for it, and not expired? Not retried."
-                        )
-                    } else {
-                        format!(
-                            "the room wants a token (HTTP {status}){body}: pass --token-file, MESHAGENT_TOKEN or --token-env. Not retried."
-                        )
-                    },
-                },
-                404 => SessionEnd::Fatal {
-                    reason: format!(
-                        "no room at this URL (HTTP 404){body}: check the room name and the base URL (MESHAGENT_ROOM_URL / MESHAGENT_API_URL). Not retried."
-                    ),
-                },
-                423 => SessionEnd::Fatal {
-                    reason: format!(
-                        "this room is currently disabled (HTTP 423){body}. Not retried."
-                    ),
-                },
-                _ => SessionEnd::Lost {
-                    reason: format!(
-                        "the room answered HTTP {status} instead of a WebSocket upgrade{body}"
-                    ),
-                    was_connected: false,
-                },
-            }
-        }
-        other => SessionEnd::Lost {
-            reason: format!("connect failed: {other}"),
-            was_connected: false,
-        },
+/// The room's words for an HTTP answer instead of the upgrade (the body
+/// shown, any token in it masked).
+fn refusal(status: StatusCode, body: &str, token: Option<&Secret>) -> Refusal {
+    let status = status.as_u16();
+    let mut body = body.to_string();
+    // A proxy may echo the request: never show the token.
+    if let Some(tok) = token.filter(|t| !t.is_empty()) {
+        body = body.replace(tok.expose(), "***");
+    }
+    let body: String = body.chars().take(200).collect();
+    let body = match body.trim() {
+        "" => String::new(),
+        b => format!(" ({b})"),
+    };
+    match status {
+        403 | 401 => Refusal::Fatal(if token.is_some() {
+            format!(
+                "the room refused the token (HTTP {status}){body}: is it signed for this room's project, with a room grant for it, and not expired? Not retried."
+            )
+        } else {
+            format!(
+                "the room wants a token (HTTP {status}){body}: pass --token-file, MESHAGENT_TOKEN or --token-env. Not retried."
+            )
+        }),
+        404 => Refusal::Fatal(format!(
+            "no room at this URL (HTTP 404){body}: check the room name and the base URL (MESHAGENT_ROOM_URL / MESHAGENT_API_URL). Not retried."
+        )),
+        423 => Refusal::Fatal(format!(
+            "this room is currently disabled (HTTP 423){body}. Not retried."
+        )),
+        _ => Refusal::Retry(format!(
+            "the room answered HTTP {status} instead of a WebSocket upgrade{body}"
+        )),
     }
 }
 
