@@ -77,16 +77,8 @@ impl Session<'_> {
                 self.learn(Generation::Current);
             }
             None => {
-                self.learn(Generation::Current);
-                self.watching = Watching::On(Generation::Current);
-                self.channel_change(ChannelChange::Subscribed).await;
-                self.em
-                    .log(
-                        Level::Info,
-                        "room",
-                        "watching developer logs (developer toolkit: logs stream)",
-                    )
-                    .await;
+                self.watching_on(Generation::Current, "developer toolkit: logs stream")
+                    .await
             }
             Some((_, Some(1003)))
                 if self.cfg.generation == Generation::Auto && self.learned().is_none() =>
@@ -114,19 +106,25 @@ impl Session<'_> {
     async fn watch_answered(&mut self, error: Refused) {
         match error {
             None => {
-                self.learn(Generation::Legacy);
-                self.watching = Watching::On(Generation::Legacy);
-                self.channel_change(ChannelChange::Subscribed).await;
-                self.em
-                    .log(
-                        Level::Info,
-                        "room",
-                        "watching developer logs (legacy developer.watch)",
-                    )
-                    .await;
+                self.watching_on(Generation::Legacy, "legacy developer.watch")
+                    .await
             }
             Some((text, code)) => self.watch_refused(&text, code).await,
         }
+    }
+
+    /// The room said yes to watching with `g` (`how`, in words).
+    async fn watching_on(&mut self, g: Generation, how: &str) {
+        self.learn(g);
+        self.watching = Watching::On(g);
+        self.channel_change(ChannelChange::Subscribed).await;
+        self.em
+            .log(
+                Level::Info,
+                "room",
+                format!("watching developer logs ({how})"),
+            )
+            .await;
     }
 
     /// Legacy `developer.unwatch`: off either way.
