@@ -3,10 +3,9 @@
 
 use serde_json::value::RawValue;
 
+use crate::scan::{Span, plain_str, value, walk};
 use crate::sources::relay::envelope::Envelope;
 pub use crate::sources::relay::envelope::{quote, transmit};
-
-use crate::scan::{Span, plain_str, value, walk};
 
 /// One packet a client sent.
 #[derive(Debug, PartialEq, Eq)]
