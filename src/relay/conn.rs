@@ -211,7 +211,7 @@ async fn upgrade(hub: Arc<Hub>, tcp: tokio::net::TcpStream, peer: SocketAddr) {
     let (out_tx, mut out_rx) = mpsc::channel::<Message>(cfg.queue.max(1));
     let counted = hub.clone();
     let writer = tokio::spawn(async move {
-        let traffic = &counted.traffic;
+        let meter = &counted.meter;
         while let Some(m) = out_rx.recv().await {
             let mut closing = matches!(m, Message::Close(_));
             // Counted once per batch: one atomic add, not one per frame.
@@ -228,7 +228,7 @@ async fn upgrade(hub: Arc<Hub>, tcp: tokio::net::TcpStream, peer: SocketAddr) {
                     return;
                 }
             }
-            traffic.add_out(frames, bytes);
+            meter.frames_out(frames, bytes);
             if sink.flush().await.is_err() || closing {
                 break;
             }
@@ -372,7 +372,7 @@ where
                 Some(Ok(Message::Text(t))) => {
                     last_rx = Instant::now();
                     if !local {
-                        hub.traffic.add_in(t.len());
+                        hub.meter.frame_in(t.len());
                     }
                     if let Err(why) = on_text(&hub, &id, &peer, &out, &mut proto, t.as_str()).await {
                         break why;
@@ -389,7 +389,7 @@ where
                 Some(Ok(Message::Binary(b))) => {
                     last_rx = Instant::now();
                     if !local {
-                        hub.traffic.add_in(b.len());
+                        hub.meter.frame_in(b.len());
                     }
                     if !binary_noted {
                         binary_noted = true;

@@ -30,8 +30,9 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::event::{ChannelChange, ConnState, EventKind, Level, LogRecord};
+use crate::event::{ConnState, EventKind, Level, LogRecord};
 use crate::sources::Emitter;
+use crate::sources::meter::Meter;
 
 pub const DEFAULT_PORT: u16 = 8000;
 pub const DEFAULT_PATH: &str = "/socketcluster/";
@@ -142,8 +143,6 @@ struct State {
     socks: HashMap<Arc<str>, Sock>,
     /// instanceId → socket id (learned from app messages).
     owners: HashMap<String, Arc<str>>,
-    /// Messages and bytes per channel since the last stats flush.
-    channel_deltas: HashMap<String, (u64, u64)>,
     /// channel → subscribed sockets (the same facts as each `Sock::subs`,
     /// indexed for publishing: one lookup per message, not one per socket).
     subscribers: HashMap<String, Vec<Arc<str>>>,
@@ -157,31 +156,11 @@ pub(crate) struct Hub {
     seed: AtomicU64,
     /// Set when the relay stops: every session closes (1001).
     closing: tokio::sync::watch::Sender<bool>,
-    /// Wire traffic of every socket (in-process clients are not counted).
-    pub(crate) traffic: Traffic,
-    /// What was last reported (to report only changes).
-    reported: Mutex<(crate::event::TrafficStats, Vec<crate::event::PeerRow>)>,
-}
-
-/// Relay-wide byte and frame counters.
-#[derive(Default)]
-pub(crate) struct Traffic {
-    pub(crate) bytes_in: AtomicU64,
-    pub(crate) frames_in: AtomicU64,
-    pub(crate) bytes_out: AtomicU64,
-    pub(crate) frames_out: AtomicU64,
-}
-
-impl Traffic {
-    pub(crate) fn add_in(&self, bytes: usize) {
-        self.bytes_in.fetch_add(bytes as u64, Ordering::Relaxed);
-        self.frames_in.fetch_add(1, Ordering::Relaxed);
-    }
-
-    pub(crate) fn add_out(&self, frames: u64, bytes: u64) {
-        self.bytes_out.fetch_add(bytes, Ordering::Relaxed);
-        self.frames_out.fetch_add(frames, Ordering::Relaxed);
-    }
+    /// Wire traffic of every socket (in-process clients are not counted)
+    /// and messages per channel.
+    pub(crate) meter: Meter,
+    /// The clients last reported (to report only changes).
+    reported_peers: Mutex<Vec<crate::event::PeerRow>>,
 }
 
 impl Hub {
@@ -335,19 +314,6 @@ impl Hub {
         }
     }
 
-    fn count_channel(st: &mut State, channel: &str, bytes: usize) {
-        match st.channel_deltas.get_mut(channel) {
-            Some(d) => {
-                d.0 += 1;
-                d.1 += bytes as u64;
-            }
-            None => {
-                st.channel_deltas
-                    .insert(channel.to_string(), (1, bytes as u64));
-            }
-        }
-    }
-
     /// Publish `data` on `channel` to every subscriber accepted by `filter`.
     fn publish_filtered(
         &self,
@@ -357,7 +323,7 @@ impl Hub {
         filter: impl Fn(&str, &Sock) -> bool,
     ) {
         let frame = packet::publish(channel, data);
-        Self::count_channel(st, channel, frame.len());
+        self.meter.channel(channel, frame.len());
         let msg = Message::text(frame);
         let mut drops = Vec::new();
         let State {
@@ -594,26 +560,11 @@ impl Hub {
         v
     }
 
-    /// Channel counts since the last flush, and the relay's traffic and
-    /// clients when they changed.
+    /// The relay's traffic (see [`Meter::try_flush`]), and its clients when
+    /// they changed.
     fn flush_stats(&self) {
         let Some(em) = &self.em else { return };
-        let deltas: Vec<_> = self.state().channel_deltas.drain().collect();
-        for (channel, (count, bytes)) in deltas {
-            em.try_emit(EventKind::Channel {
-                channel,
-                change: ChannelChange::Messages { count, bytes },
-            });
-        }
-        let t = &self.traffic;
-        let stats = crate::event::TrafficStats {
-            bytes_in: t.bytes_in.load(Ordering::Relaxed),
-            bytes_out: t.bytes_out.load(Ordering::Relaxed),
-            frames_in: t.frames_in.load(Ordering::Relaxed),
-            frames_out: t.frames_out.load(Ordering::Relaxed),
-            messages_in: 0,
-            messages_out: 0,
-        };
+        self.meter.try_flush(em);
         let peers: Vec<crate::event::PeerRow> = self
             .clients()
             .into_iter()
@@ -637,12 +588,12 @@ impl Hub {
                 dropped: c.dropped,
             })
             .collect();
-        let mut last = self.reported.lock().unwrap_or_else(|p| p.into_inner());
-        if last.0 != stats && em.try_emit(EventKind::Stats(stats)) {
-            last.0 = stats;
-        }
-        if last.1 != peers && em.try_emit(EventKind::Peers(peers.clone())) {
-            last.1 = peers;
+        let mut last = self
+            .reported_peers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if *last != peers && em.try_emit(EventKind::Peers(peers.clone())) {
+            *last = peers;
         }
     }
 }
@@ -672,8 +623,8 @@ impl Relay {
             conns: AtomicUsize::new(0),
             seed: AtomicU64::new(seed),
             closing: tokio::sync::watch::Sender::new(false),
-            traffic: Traffic::default(),
-            reported: Mutex::new(Default::default()),
+            meter: Meter::new(),
+            reported_peers: Mutex::new(Vec::new()),
         });
         if let Some(em) = &hub.em {
             em.try_emit(EventKind::Conn(ConnState::Connected {
@@ -693,7 +644,7 @@ impl Relay {
         let accept = tokio::spawn(conn::accept_loop(hub.clone(), listener));
         let h = hub.clone();
         let stats = tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_millis(250));
+            let mut tick = tokio::time::interval(crate::sources::meter::FLUSH_EVERY);
             loop {
                 tick.tick().await;
                 h.flush_stats();

@@ -1,10 +1,11 @@
 //! Pure server-side codec for roomtap's relay: client packets in, server
 //! frames out. No I/O; tested from the captured frames.
 
-use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::scan::{Span, plain_str, value, walk};
+use crate::sources::relay::envelope::Envelope;
+pub use crate::sources::relay::envelope::{quote, transmit};
 
 /// One packet a client sent.
 #[derive(Debug, PartialEq, Eq)]
@@ -50,24 +51,12 @@ pub fn decode(text: &str) -> Result<Vec<Packet<'_>>, PacketError> {
     packet(text).map(|p| vec![p])
 }
 
-#[derive(Deserialize)]
-struct RawPacket<'a> {
-    /// Borrowed: an event name with escapes fails here (nothing routes such names).
-    #[serde(borrow, default)]
-    event: Option<&'a str>,
-    #[serde(borrow, default)]
-    data: Option<&'a RawValue>,
-    #[serde(default)]
-    cid: Option<u64>,
-    #[serde(default)]
-    rid: Option<u64>,
-}
-
 fn packet(text: &str) -> Result<Packet<'_>, PacketError> {
     if let Some(p) = fast_packet(text) {
         return Ok(p);
     }
-    let p: RawPacket<'_> = serde_json::from_str(text)
+    // The event name borrowed: one with escapes fails (nothing routes such names).
+    let p = Envelope::<&str>::parse(text)
         .map_err(|e| PacketError(format!("not a SocketCluster packet: {e}")))?;
     if let Some(rid) = p.rid {
         return Ok(Packet::Reply { rid });
@@ -172,11 +161,6 @@ pub fn command_facts(data: &str) -> CommandFacts<'_> {
     f
 }
 
-/// A JSON string literal.
-pub fn quote(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
-}
-
 /// `{"rid":N,"data":D}` (or without data).
 pub fn reply(rid: u64, data: Option<&str>) -> String {
     match data {
@@ -211,11 +195,6 @@ pub fn publish(channel: &str, data: &str) -> String {
     s.push_str(data);
     s.push_str("}}");
     s
-}
-
-/// A transmit to one client: `{"event":E,"data":D}`.
-pub fn transmit(event: &str, data: &str) -> String {
-    format!(r#"{{"event":{},"data":{data}}}"#, quote(event))
 }
 
 /// `log-noid` delivery: the message wrapped with the sender's socket id.

@@ -260,7 +260,14 @@ impl Instance {
         // After a commit, reset or rollback the app starts its history (and
         // its ids) again: what came before is gone. Any other STATE (an
         // UPDATE's, a pause's, a sweep's) keeps what the app dropped.
-        let authoritative = matches!(self.pending.take(), Some("COMMIT" | "RESET" | "ROLLBACK"));
+        let pending = self.pending.take();
+        let authoritative = matches!(pending, Some("COMMIT" | "RESET" | "ROLLBACK"));
+        // A sweep removes the skipped actions: those go, the rest stay.
+        let swept = if pending == Some("SWEEP") {
+            std::mem::take(&mut self.skipped)
+        } else {
+            HashSet::new()
+        };
         self.stale = false;
         self.unsynced = false;
         self.update_requested = false;
@@ -290,7 +297,7 @@ impl Instance {
             keep = self
                 .entries
                 .drain(..)
-                .filter(|e| e.id != 0 && e.id < first)
+                .filter(|e| e.id != 0 && e.id < first && !swept.contains(&e.id))
                 .collect();
         }
         // The app's initial state (id 0) goes before what it dropped.

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use super::envelope::{Envelope, Name, quote};
 use crate::sources::relay::model::{
     ActionRecord, AppRef, LiftedAction, LiftedState, RawJson, ReduxCommand, ReduxEvent,
 };
@@ -81,20 +82,6 @@ pub enum Frame<'a> {
 }
 
 #[derive(Deserialize)]
-struct RawPacket<'a> {
-    #[serde(borrow, default)]
-    event: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    data: Option<&'a RawValue>,
-    #[serde(default)]
-    cid: Option<u64>,
-    #[serde(default)]
-    rid: Option<u64>,
-    #[serde(borrow, default)]
-    error: Option<&'a RawValue>,
-}
-
-#[derive(Deserialize)]
 struct RawPublish<'a> {
     #[serde(borrow)]
     channel: Cow<'a, str>,
@@ -128,7 +115,7 @@ fn decode_packet(text: &str) -> Result<Frame<'_>, DecodeError> {
     if let Some(f) = fast_publish(text) {
         return Ok(f);
     }
-    let p: RawPacket<'_> = serde_json::from_str(text)
+    let p: Envelope<'_> = Envelope::parse(text)
         .map_err(|e| DecodeError::new(format!("not a SocketCluster packet: {e}")))?;
     if let Some(rid) = p.rid {
         return Ok(Frame::Reply {
@@ -137,7 +124,7 @@ fn decode_packet(text: &str) -> Result<Frame<'_>, DecodeError> {
             error: p.error.map(error_text),
         });
     }
-    let Some(event) = p.event else {
+    let Some(Name(event)) = p.event else {
         return Err(DecodeError::new("packet has neither `event` nor `rid`"));
     };
     if event == "#publish" {
@@ -617,9 +604,7 @@ pub fn decode_lifted_state(text: &str) -> Result<LiftedState, DecodeError> {
 
 // ---------------------------------------------------------------- encoding
 
-fn quote(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
-}
+pub use super::envelope::transmit as encode_transmit;
 
 pub fn encode_handshake(cid: u64) -> String {
     format!(r##"{{"event":"#handshake","data":{{"authToken":null}},"cid":{cid}}}"##)
@@ -635,11 +620,6 @@ pub fn encode_subscribe(channel: &str, cid: u64) -> String {
         r##"{{"event":"#subscribe","data":{{"channel":{}}},"cid":{cid}}}"##,
         quote(channel)
     )
-}
-
-/// A transmit (no `cid`, no reply).
-pub fn encode_transmit(event: &str, data_json: &str) -> String {
-    format!(r#"{{"event":{},"data":{data_json}}}"#, quote(event))
 }
 
 /// JSON of a lifted action as `@redux-devtools/instrument` expects it.

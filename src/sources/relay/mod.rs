@@ -5,6 +5,7 @@
 
 pub mod args;
 pub mod codec;
+pub mod envelope;
 pub mod model;
 pub mod source;
 
@@ -14,11 +15,12 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::http::StatusCode;
 
-use crate::event::{
-    ChannelChange, Command, CommandKind, ConnState, EventKind, Level, TrafficStats, now_ms,
-};
+use crate::event::{ChannelChange, Command, CommandKind, ConnState, EventKind, Level, now_ms};
+use crate::sources::meter::{self, Meter};
 use crate::sources::relay::model::{ReduxCommand, ReduxEvent};
+use crate::sources::transport::{self, Dial, Refusal, Transport, Words};
 use crate::sources::{Backoff, Emitter, SessionEnd, supervise};
 use codec::{DecodeError, Frame};
 
@@ -74,16 +76,12 @@ pub fn spawn(
     })
 }
 
-use crate::sources::transport::Transport;
-
 struct Session<'a> {
     em: &'a Emitter,
     ws: Transport,
     cfg: &'a RelayConfig,
     next_cid: u64,
-    stats: TrafficStats,
-    stats_sent: TrafficStats,
-    channel_deltas: HashMap<String, (u64, u64)>,
+    meter: Meter,
     /// Apps that announced themselves and have not sent a STATE yet.
     awaiting: HashMap<String, u32>,
     start_due: Option<Instant>,
@@ -106,16 +104,10 @@ async fn session(
         let (tx, rx) = local();
         Transport::Local { tx, rx }
     } else {
-        let connect = tokio_tungstenite::connect_async(cfg.url.as_str());
-        match tokio::time::timeout(cfg.connect_timeout, connect).await {
-            Err(_) => {
-                return SessionEnd::Lost {
-                    reason: format!("connect timed out after {:?}", cfg.connect_timeout),
-                    was_connected: false,
-                };
-            }
-            Ok(Err(e)) => return classify_connect_error(e),
-            Ok(Ok((ws, _resp))) => Transport::Ws(Box::new(ws)),
+        let dial = Dial::new(cfg.connect_timeout);
+        match transport::connect(cfg.url.as_str(), &dial, &WORDS).await {
+            Ok(ws) => Transport::Ws(Box::new(ws)),
+            Err(end) => return end,
         }
     };
     if !em.conn(ConnState::Handshaking).await {
@@ -126,9 +118,7 @@ async fn session(
         ws,
         cfg,
         next_cid: 1,
-        stats: TrafficStats::default(),
-        stats_sent: TrafficStats::default(),
-        channel_deltas: HashMap::new(),
+        meter: Meter::new(),
         awaiting: HashMap::new(),
         start_due: None,
         restarts: HashMap::new(),
@@ -161,30 +151,20 @@ async fn session(
     s.run(cmds).await
 }
 
-fn classify_connect_error(e: tokio_tungstenite::tungstenite::Error) -> SessionEnd {
-    use tokio_tungstenite::tungstenite::Error as E;
-    match e {
-        E::Url(u) => SessionEnd::Fatal {
-            reason: format!("bad URL: {u}"),
-        },
-        E::Http(resp) => {
-            let status = resp.status();
-            let reason = format!(
-                "relay answered HTTP {status} instead of a WebSocket upgrade (is the path /socketcluster/?)"
-            );
-            if status.as_u16() == 404 || status.as_u16() == 403 {
-                SessionEnd::Fatal { reason }
-            } else {
-                SessionEnd::Lost {
-                    reason,
-                    was_connected: false,
-                }
-            }
-        }
-        other => SessionEnd::Lost {
-            reason: format!("connect failed: {other}"),
-            was_connected: false,
-        },
+/// How a relay's refusals are said.
+const WORDS: Words<'static> = Words {
+    bad_url: "bad URL",
+    http: &refusal,
+};
+
+fn refusal(status: StatusCode, _body: &str) -> Refusal {
+    let reason = format!(
+        "relay answered HTTP {status} instead of a WebSocket upgrade (is the path /socketcluster/?)"
+    );
+    if matches!(status.as_u16(), 403 | 404) {
+        Refusal::Fatal(reason)
+    } else {
+        Refusal::Retry(reason)
     }
 }
 
@@ -196,10 +176,9 @@ enum Flow {
 
 impl Session<'_> {
     async fn send_text(&mut self, text: String, is_message: bool) -> Result<(), SessionEnd> {
-        self.stats.bytes_out += text.len() as u64;
-        self.stats.frames_out += 1;
+        self.meter.frame_out(text.len());
         if is_message {
-            self.stats.messages_out += 1;
+            self.meter.message_out();
         }
         self.ws
             .send(Message::text(text))
@@ -308,8 +287,7 @@ impl Session<'_> {
     }
 
     fn count_in(&mut self, len: usize) {
-        self.stats.bytes_in += len as u64;
-        self.stats.frames_in += 1;
+        self.meter.frame_in(len);
         self.last_rx = Instant::now();
     }
 
@@ -323,7 +301,7 @@ impl Session<'_> {
     }
 
     async fn run(mut self, cmds: &mut mpsc::Receiver<Command>) -> SessionEnd {
-        let mut stats_tick = tokio::time::interval(Duration::from_millis(250));
+        let mut stats_tick = tokio::time::interval(meter::FLUSH_EVERY);
         stats_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let start_due = self.start_due;
@@ -342,31 +320,16 @@ impl Session<'_> {
                     Some(cmd) => self.on_command(cmd).await,
                 },
                 _ = sleep_opt(start_due) => self.send_start().await,
-                _ = stats_tick.tick() => { self.flush_stats().await; Flow::Continue }
+                _ = stats_tick.tick() => { self.meter.flush(self.em).await; Flow::Continue }
                 _ = sleep_opt(silence_deadline) => Flow::End(SessionEnd::Lost {
                     reason: format!("relay silent for {:?} (no ping): timed out", self.ping_timeout),
                     was_connected: true,
                 }),
             };
             if let Flow::End(end) = flow {
-                self.flush_stats().await;
+                self.meter.flush(self.em).await;
                 return end;
             }
-        }
-    }
-
-    async fn flush_stats(&mut self) {
-        if self.stats != self.stats_sent {
-            self.stats_sent = self.stats;
-            self.em.emit(EventKind::Stats(self.stats)).await;
-        }
-        for (channel, (count, bytes)) in self.channel_deltas.drain() {
-            self.em
-                .emit(EventKind::Channel {
-                    channel,
-                    change: ChannelChange::Messages { count, bytes },
-                })
-                .await;
         }
     }
 
@@ -439,18 +402,9 @@ impl Session<'_> {
                 data,
                 decoded,
             } => {
-                match self.channel_deltas.get_mut(channel.as_ref()) {
-                    Some(d) => {
-                        d.0 += 1;
-                        d.1 += len as u64;
-                    }
-                    None => {
-                        self.channel_deltas
-                            .insert(channel.to_string(), (1, len as u64));
-                    }
-                }
+                self.meter.channel(&channel, len);
                 if channel == "log" {
-                    self.stats.messages_in += 1;
+                    self.meter.message_in();
                     if let Some(ev) = decoded {
                         return self.on_app(ev).await;
                     }
@@ -465,7 +419,7 @@ impl Session<'_> {
                 // monitor sees nothing else here.
                 if event == "log" {
                     if let Some(d) = data {
-                        self.stats.messages_in += 1;
+                        self.meter.message_in();
                         match codec::decode_app_message(d.get()) {
                             Ok(ev) => return self.on_app(ev).await,
                             Err(e) => self.malformed(e, d.get()).await,
