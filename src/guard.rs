@@ -68,6 +68,36 @@ impl std::fmt::Display for Refusal {
     }
 }
 
+/// Upgrades a server refused because of `Origin` or `Host`, for the
+/// Connections pane.
+#[derive(Debug, Default)]
+pub struct Refused {
+    origin: std::sync::atomic::AtomicU64,
+    host: std::sync::atomic::AtomicU64,
+}
+
+impl Refused {
+    pub fn count(&self, r: &Refusal) {
+        let c = match r {
+            Refusal::Origin(_) => &self.origin,
+            Refusal::Host(_) => &self.host,
+        };
+        c.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// `("refused", "3 (foreign Origin 2, foreign Host 1)")`, once any.
+    pub fn fact(&self) -> Option<(String, String)> {
+        let o = self.origin.load(std::sync::atomic::Ordering::Relaxed);
+        let h = self.host.load(std::sync::atomic::Ordering::Relaxed);
+        (o + h > 0).then(|| {
+            (
+                "refused (web pages)".to_string(),
+                format!("{} (foreign Origin {o}, foreign Host {h})", o + h),
+            )
+        })
+    }
+}
+
 impl GuardArgs {
     pub fn guard(&self) -> Guard {
         Guard {

@@ -77,6 +77,7 @@ async fn run(cli: &Cli, setup: Setup) -> Result<(), String> {
                 cfg: roomtap::room::RoomServerConfig {
                     bind: std::net::SocketAddr::from(([127, 0, 0, 1], args.room.room_port)),
                     secret,
+                    guard: args.serve.guard.guard(),
                     ..Default::default()
                 },
             };

@@ -159,6 +159,13 @@ async fn upgrade(hub: Arc<Hub>, tcp: tokio::net::TcpStream, peer: SocketAddr) {
                 *r = Some(s.to_string());
             }
         };
+        // First of all: a web page (foreign Origin) or a rebinding name
+        // (foreign Host) must not reach the apps.
+        if let Err(r) = cfg.guard.clone().on(cfg.bind).check_headers(req.headers()) {
+            hub.refused.count(&r);
+            why(&r.to_string());
+            return Err(refuse(403, &format!("roomtap relay: {r}")));
+        }
         if req.uri().path().trim_end_matches('/') != cfg.path.trim_end_matches('/') {
             why("wrong path");
             return Err(refuse(

@@ -56,6 +56,9 @@ pub struct RelayConfig {
     /// Told to clients in the handshake; a client silent this long is closed (4001).
     pub ping_timeout: Duration,
     pub handshake_timeout: Duration,
+    /// Which `Origin` and `Host` it admits (loopback pages and native
+    /// clients; anything else is refused with 403).
+    pub guard: crate::guard::Guard,
 }
 
 impl Default for RelayConfig {
@@ -70,6 +73,7 @@ impl Default for RelayConfig {
             ping_interval: Duration::from_secs(8),
             ping_timeout: Duration::from_secs(30),
             handshake_timeout: Duration::from_secs(10),
+            guard: crate::guard::Guard::default(),
         }
     }
 }
@@ -161,6 +165,10 @@ pub(crate) struct Hub {
     pub(crate) meter: Meter,
     /// The clients last reported (to report only changes).
     reported_peers: Mutex<Vec<crate::event::PeerRow>>,
+    /// Upgrades refused for their `Origin` or `Host`.
+    pub(crate) refused: crate::guard::Refused,
+    /// The refusals last reported.
+    reported_refused: Mutex<Option<(String, String)>>,
 }
 
 impl Hub {
@@ -588,6 +596,15 @@ impl Hub {
                 dropped: c.dropped,
             })
             .collect();
+        let fact = self.refused.fact();
+        let mut reported = self
+            .reported_refused
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if *reported != fact && em.try_emit(EventKind::Facts(fact.iter().cloned().collect())) {
+            *reported = fact;
+        }
+        drop(reported);
         let mut last = self
             .reported_peers
             .lock()
@@ -625,6 +642,8 @@ impl Relay {
             closing: tokio::sync::watch::Sender::new(false),
             meter: Meter::new(),
             reported_peers: Mutex::new(Vec::new()),
+            refused: Default::default(),
+            reported_refused: Mutex::new(None),
         });
         if let Some(em) = &hub.em {
             em.try_emit(EventKind::Conn(ConnState::Connected {

@@ -55,6 +55,21 @@ async fn upgrade(
     let mut refused: Option<(u16, String)> = None;
     #[allow(clippy::result_large_err)] // the type tungstenite's callback returns
     let callback = |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
+        // First of all: no web page (foreign Origin) and no rebinding name
+        // (foreign Host).
+        if let Err(r) = hub
+            .cfg
+            .guard
+            .clone()
+            .on(hub.addr)
+            .check_headers(req.headers())
+        {
+            hub.refused.count(&r);
+            let why = r.to_string();
+            let resp = refuse(403, &format!("roomtap room: {why}"));
+            refused = Some((403, why));
+            return Err(resp);
+        }
         match admit(&hub.cfg, req) {
             Ok(a) => {
                 admitted = Some(a);
@@ -78,6 +93,11 @@ async fn upgrade(
     let ws = match accepted {
         Ok(Ok(ws)) => ws,
         Ok(Err(e)) => {
+            if refused.as_ref().is_some_and(|(s, _)| *s == 403)
+                && let (Some(em), Some(f)) = (&hub.em, hub.refused.fact())
+            {
+                em.try_emit(crate::event::EventKind::Facts(vec![f]));
+            }
             match refused {
                 Some((status, why)) => hub.notice(
                     Level::Warn,

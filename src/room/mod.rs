@@ -47,6 +47,8 @@ pub struct RoomServerConfig {
     pub queue: usize,
     /// Developer log streams one client may hold open.
     pub max_streams: usize,
+    /// Which `Origin` and `Host` it admits (see `crate::guard`).
+    pub guard: crate::guard::Guard,
 }
 
 impl Default for RoomServerConfig {
@@ -59,6 +61,7 @@ impl Default for RoomServerConfig {
             legacy: true,
             queue: 4096,
             max_streams: 8,
+            guard: crate::guard::Guard::default(),
         }
     }
 }
@@ -94,6 +97,8 @@ struct Hub {
     em: Option<Emitter>,
     next_conn: AtomicU64,
     addr: SocketAddr,
+    /// Upgrades refused for their `Origin` or `Host`.
+    refused: crate::guard::Refused,
 }
 
 impl Hub {
@@ -212,6 +217,7 @@ impl RoomServer {
             em: notices,
             next_conn: AtomicU64::new(1),
             addr,
+            refused: Default::default(),
         });
         if let Some(em) = &hub.em {
             em.try_emit(EventKind::Conn(ConnState::Connected {

@@ -46,3 +46,31 @@ export function boundLifetime(seconds, quit) {
     process.stdin.resume();
   }
 }
+
+/**
+ * Makes every WebSocket the `ws` package opens in this process send `origin`
+ * (and `host` as its Host header), as a web page's would: how the tests play
+ * a browser page (or a DNS-rebinding page) against roomtap's servers with the
+ * real client libraries, which build their sockets on `ws`. Call it before
+ * those libraries are loaded (import them dynamically afterwards).
+ */
+export async function sendAsPage(fromUrl, origin, host) {
+  if (!origin && !host) return;
+  const { createRequire } = await import('node:module');
+  const require = createRequire(fromUrl);
+  const path = require.resolve('ws');
+  const WS = require('ws');
+  class PageWS extends WS {
+    constructor(address, protocols, options) {
+      if (protocols && !Array.isArray(protocols) && typeof protocols === 'object') {
+        options = protocols;
+        protocols = undefined;
+      }
+      const o = { ...(options || {}) };
+      if (origin) o.origin = origin;
+      if (host) o.headers = { ...(o.headers || {}), Host: host };
+      super(address, protocols, o);
+    }
+  }
+  require.cache[path].exports = PageWS;
+}

@@ -45,6 +45,9 @@ pub struct ServeArgs {
     /// Frames queued per client before frames to it are dropped (and counted).
     #[arg(long, global = true, env = "ROOMTAP_QUEUE", default_value_t = 4096)]
     pub queue: usize,
+    /// Which web pages and host names roomtap's servers admit.
+    #[command(flatten)]
+    pub guard: crate::guard::GuardArgs,
 }
 
 impl ServeArgs {
@@ -63,6 +66,7 @@ impl ServeArgs {
             max_frame: self.max_frame,
             max_conns: self.max_conns,
             queue: self.queue,
+            guard: self.guard.guard(),
             ..Default::default()
         }
     }

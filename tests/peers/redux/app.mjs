@@ -11,6 +11,8 @@
 //                    the first after --start-after ms
 //   --stores K       K independent stores (each its own enhancer and socket),
 //                    named NAME-1..NAME-K when K > 1
+//   --origin O       send Origin: O (and --host H as the Host header), as the
+//                    same app in a web page served from O would
 // Exits after --seconds, or when stdin (a pipe) closes.
 //
 // stdout: JSON lines only (diagnostics, including the enhancer's own
@@ -25,12 +27,13 @@
 //   {"event":"dispatched","name":N,"n":i,"type":TYPE}   after dispatch #i (1-based)
 //   {"event":"done","name":N}                            after the last dispatch
 import { createStore } from 'redux';
-import { devToolsEnhancer } from '@redux-devtools/remote';
-import { parseArgs, toErr, consoleToStderr, boundLifetime } from '../lib.mjs';
+import { parseArgs, toErr, consoleToStderr, boundLifetime, sendAsPage } from '../lib.mjs';
 
 // The enhancer logs with console.log; keep stdout for JSON.
 consoleToStderr();
 const args = parseArgs(process.argv.slice(2));
+await sendAsPage(import.meta.url, args.origin, args.host);
+const { devToolsEnhancer } = await import('@redux-devtools/remote');
 const num = (k, d) => {
   if (args[k] === undefined) return d;
   const v = Number(args[k]);

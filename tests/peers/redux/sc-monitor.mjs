@@ -8,6 +8,8 @@
 //   ACTION messages it transmits
 //   {"type":"DISPATCH","action":{"type":"JUMP_TO_STATE","index":I},"instanceId":ID}
 //   on `respond`. --secret is sent as the `secret` URL query parameter.
+//   --origin O / --host H: sent as the Origin / Host headers (a web page's
+//   monitor, or a DNS-rebinding page's).
 // stdout (JSON lines):
 //   {"event":"connected","id":SOCKETID} {"event":"login","channel":C}
 //   {"event":"msg","type":T,"name":N,"instanceId":ID|null}
@@ -24,6 +26,10 @@ const socket = create({
   port: Number(args.port || 8000),
   autoReconnect: false,
   query: args.secret ? { secret: String(args.secret) } : {},
+  wsOptions: {
+    ...(args.origin ? { origin: String(args.origin) } : {}),
+    ...(args.host ? { headers: { Host: String(args.host) } } : {}),
+  },
 });
 boundLifetime(Number(args.seconds || 30), (why) => {
   toErr(`sc-monitor: exiting (${why})`);
