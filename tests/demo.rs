@@ -175,6 +175,7 @@ async fn history_commands_from_the_ui_change_the_demo_app() {
     .await;
     // Sweep: the skipped action is gone from the app and from roomtap.
     h.app.act(Action::Sweep);
+    h.app.act(Action::Input('y'));
     h.flush();
     wait_view(&mut a, "swept", |v| {
         v.staged.len() == 5 && v.skipped.is_empty()
@@ -187,6 +188,7 @@ async fn history_commands_from_the_ui_change_the_demo_app() {
     // Commit: history collapses to one state, the current one.
     let before = a.view.borrow().state.clone();
     h.app.act(Action::Commit);
+    h.app.act(Action::Input('y'));
     h.flush();
     let v = wait_view(&mut a, "committed", |v| v.staged == [0]).await;
     assert_eq!(v.state, before);
@@ -198,6 +200,7 @@ async fn history_commands_from_the_ui_change_the_demo_app() {
     dispatch_n(&a, 2).await;
     wait_view(&mut a, "two more", |v| v.staged.len() == 3).await;
     h.app.act(Action::Rollback);
+    h.app.act(Action::Input('y'));
     h.flush();
     let v = wait_view(&mut a, "rolled back", |v| v.staged == [0]).await;
     assert_eq!(v.state, before);
@@ -208,6 +211,7 @@ async fn history_commands_from_the_ui_change_the_demo_app() {
         "the committed state is not the initial one"
     );
     h.app.act(Action::Reset);
+    h.app.act(Action::Input('y'));
     h.flush();
     let v = wait_view(&mut a, "reset", |v| v.state == initial).await;
     assert_eq!(v.staged, [0]);

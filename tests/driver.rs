@@ -54,6 +54,7 @@ fn history_commands_wait_for_the_state_reply() {
     a.act(Action::Up);
     a.act(Action::Skip);
     a.act(Action::Commit);
+    a.act(Action::Input('y'));
     let cmds = a.take_commands();
     assert_eq!(
         dispatches(&cmds),

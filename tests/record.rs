@@ -179,6 +179,7 @@ fn a_recorded_session_opens_into_the_same_store_and_keeps_no_secret() {
     b.act(Action::Focus(Pane::Timeline));
     b.act(Action::Activate);
     b.act(Action::Commit);
+    b.act(Action::Input('y'));
     assert!(b.take_commands().is_empty());
     let t = render(&mut b, 120, 40);
     let screen = screen_text(&t);

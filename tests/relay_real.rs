@@ -100,6 +100,7 @@ async fn time_travel_against_the_real_relay_and_app() {
 
     // Commit: the app's history becomes one entry; roomtap rebuilds from STATE.
     h.app.act(Action::Commit);
+    h.app.act(Action::Input('y'));
     h.flush();
     app.wait_json("app state after commit", 15, |v| {
         v["event"] == "state" && v["staged"] == 1
@@ -147,6 +148,7 @@ async fn sweep_pause_lock_rollback_and_reset_round_trip() {
     })
     .await;
     h.app.act(Action::Sweep);
+    h.app.act(Action::Input('y'));
     h.flush();
     let s = app
         .wait_json("app after sweep", 15, |v| {
@@ -182,6 +184,7 @@ async fn sweep_pause_lock_rollback_and_reset_round_trip() {
 
     // Commit, change, roll back: the app returns to the committed state.
     h.app.act(Action::Commit);
+    h.app.act(Action::Input('y'));
     h.flush();
     h.until("committed", 10, |a| {
         entries_of(a) == 1 && a.instance().unwrap().pending.is_none()
@@ -202,6 +205,7 @@ async fn sweep_pause_lock_rollback_and_reset_round_trip() {
     h.until("the +100 action listed", 10, |a| entries_of(a) == 2)
         .await;
     h.app.act(Action::Rollback);
+    h.app.act(Action::Input('y'));
     h.flush();
     let s = app
         .wait_json("after rollback", 15, |v| {
@@ -212,6 +216,7 @@ async fn sweep_pause_lock_rollback_and_reset_round_trip() {
 
     // Reset: back to the reducer's initial state.
     h.app.act(Action::Reset);
+    h.app.act(Action::Input('y'));
     h.flush();
     let s = app
         .wait_json("after reset", 15, |v| {

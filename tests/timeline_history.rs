@@ -181,6 +181,8 @@ fn only_a_history_restart_drops_what_came_before() {
         let mut a = app_past_max_age();
         a.act(Action::Focus(Pane::Timeline));
         a.act(action.clone());
+        // Sweep and commit ask first.
+        a.act(Action::Input('y'));
         let cmds = a.take_commands();
         assert_eq!(cmds.len(), 1, "{action:?}: {cmds:?}");
         a.apply(ev(T0 + 2000, EventKind::CommandSent(cmds[0].clone())));

@@ -35,11 +35,31 @@ impl App {
             self.prompt_action(a);
             return;
         }
+        if let Some(c) = self.ui.confirm.take() {
+            // Only `y` sends it; anything else (Esc, Enter, another key) does not.
+            if a == Action::Input('y') {
+                self.send(c.command);
+            } else if a == Action::Quit {
+                self.quit = true;
+            } else {
+                self.ui.say("cancelled: nothing was sent");
+            }
+            return;
+        }
         if self.ui.help && a != Action::Quit {
             self.ui.help = false;
             if matches!(a, Action::Escape | Action::Help) {
                 return;
             }
+        }
+        if changes_an_app(&a) && self.ui.focus != Pane::Timeline {
+            // A key meant for another pane (a vim user's `l`, `c` in Logs)
+            // must not change an app.
+            self.ui.warn(format!(
+                "{} changes the selected app: focus the Timeline first (4 or Tab)",
+                key_of(&a)
+            ));
+            return;
         }
         match a {
             Action::Quit => self.quit = true,
@@ -287,4 +307,36 @@ impl App {
             }
         }
     }
+}
+
+/// Keys that change an app (its history, recording, lock, state): they act
+/// only with the Timeline focused.
+fn changes_an_app(a: &Action) -> bool {
+    matches!(
+        a,
+        Action::Skip
+            | Action::Sweep
+            | Action::Commit
+            | Action::Rollback
+            | Action::Reset
+            | Action::Pause
+            | Action::Lock
+            | Action::DispatchPrompt
+            | Action::Replay
+    )
+}
+
+/// The key the key table gives an action (for messages).
+fn key_of(a: &Action) -> String {
+    crate::ui::keys::BINDINGS
+        .iter()
+        .find_map(|b| {
+            b.press.iter().find_map(|(k, x)| match k {
+                crate::ui::keymap::Key::Code(crossterm::event::KeyCode::Char(c)) if x == a => {
+                    Some(c.to_string())
+                }
+                _ => None,
+            })
+        })
+        .unwrap_or_else(|| format!("{a:?}"))
 }

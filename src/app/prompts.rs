@@ -39,12 +39,8 @@ impl App {
                 self.ui
                     .say("replay pace: 1 recorded · 2 2× · 4 4× · f every 250 ms · Esc cancel");
             }
-            Action::CommandLine => {
-                if self.source_with(|c| c.command_line.is_some()).is_none() {
-                    return;
-                }
-                self.ui.prompt = open(PromptKind::Command, String::new());
-            }
+            // Always opens: what cannot be sent is said inside it.
+            Action::CommandLine => self.ui.prompt = open(PromptKind::Command, String::new()),
             Action::FilterPrompt => {
                 let pane = match self.ui.focus {
                     Pane::Timeline => Pane::Timeline,
@@ -69,6 +65,9 @@ impl App {
 
     pub(super) fn prompt_action(&mut self, a: Action) {
         let Some(p) = &mut self.ui.prompt else { return };
+        if matches!(a, Action::Input(_) | Action::Backspace | Action::Escape) {
+            self.ui.prompt_error = None;
+        }
         match a {
             Action::Input(c) => p.text.push(c),
             Action::Backspace => {
@@ -123,16 +122,15 @@ impl App {
                 }
             }
             PromptKind::Command => match self.command_line(&p.text) {
-                Some(Ok((source, kind))) => {
+                Ok((source, kind)) => {
                     self.ui.say(format!("sent: {}", kind.describe()));
                     self.commands.push(Command { source, kind });
                 }
-                Some(Err(e)) => {
-                    // Keep the text so it can be fixed.
-                    self.ui.warn(e);
+                Err(e) => {
+                    // Said inside the prompt, which keeps the text to fix.
+                    self.ui.prompt_error = Some(e);
                     self.ui.prompt = Some(p);
                 }
-                None => {}
             },
             PromptKind::Dispatch => {
                 let text = p.text.trim().to_string();

@@ -81,24 +81,34 @@ impl App {
     /// The `:` line as a command for the source it is for: the targeted
     /// source (selected in Connections) when its command line takes the
     /// word, else the first whose command line does.
-    pub(super) fn command_line(
-        &mut self,
-        line: &str,
-    ) -> Option<Result<(SourceId, CommandKind), String>> {
-        let target = self.source_with(|c| c.command_line.is_some())?;
+    pub(super) fn command_line(&mut self, line: &str) -> Result<(SourceId, CommandKind), String> {
+        if let Some(why) = &self.read_only {
+            return Err(why.clone());
+        }
+        let has = |s: &SourceInfo| s.caps.command_line.is_some();
+        let sel = self
+            .ui
+            .conn_sel
+            .min(self.store.sources.len().saturating_sub(1));
+        let target = match self.store.sources.get(sel) {
+            Some(s) if self.ui.focus == Pane::Connections && has(s) => sel,
+            _ => self.store.sources.iter().position(has).ok_or_else(|| {
+                "no source here takes : commands (rooms do: start roomtap with `room URL` or --room URL)"
+                    .to_string()
+            })?,
+        };
         let word = line.split_whitespace().next().unwrap_or("");
         let takes = |s: &SourceInfo| s.caps.command_line.is_some_and(|c| c.verbs.contains(&word));
-        let source = if takes(&self.store.sources[usize::from(target)]) {
+        let source = if takes(&self.store.sources[target]) {
             target
         } else {
-            self.store
-                .sources
-                .iter()
-                .position(takes)
-                .map_or(target, |i| i as SourceId)
+            self.store.sources.iter().position(takes).unwrap_or(target)
         };
-        let cl = self.store.sources[usize::from(source)].caps.command_line?;
-        Some((cl.parse)(line).map(|k| (source, k)))
+        let cl = self.store.sources[source]
+            .caps
+            .command_line
+            .ok_or("no command line")?;
+        (cl.parse)(line).map(|k| (source as SourceId, k))
     }
 
     /// The selected instance as a command target, or a status saying why not.
@@ -147,11 +157,61 @@ impl App {
     }
 
     pub(super) fn dispatch_history(&mut self, action: LiftedAction) {
-        if let Some((source, instance)) = self.target() {
-            self.send(Command {
-                source,
-                kind: CommandKind::Redux(ReduxCommand::Dispatch { instance, action }),
-            });
+        let Some((source, instance)) = self.target() else {
+            return;
+        };
+        let confirm = matches!(
+            action,
+            LiftedAction::Commit
+                | LiftedAction::Rollback
+                | LiftedAction::Reset
+                | LiftedAction::Sweep
+        );
+        let verb = match action {
+            LiftedAction::Commit => "commit the history of",
+            LiftedAction::Rollback => "roll back",
+            LiftedAction::Reset => "reset",
+            _ => "sweep the skipped actions of",
+        };
+        let command = Command {
+            source,
+            kind: CommandKind::Redux(ReduxCommand::Dispatch { instance, action }),
+        };
+        if confirm {
+            let question = format!("{verb} {}?", self.reach_of(source));
+            self.ui.confirm = Some(crate::ui::Confirm { question, command });
+        } else {
+            self.send(command);
+        }
+    }
+
+    /// Who a history command on `source` reaches, in words: the selected
+    /// app only (roomtap's relay), or every live app on a relay that
+    /// broadcasts it.
+    fn reach_of(&self, source: SourceId) -> String {
+        let label = self.instance().map(|i| i.label()).unwrap_or_default();
+        if self.store.targets_instances(source) {
+            return label;
+        }
+        let live: Vec<String> = self
+            .store
+            .timeline
+            .instances
+            .iter()
+            .filter(|i| {
+                i.source == source
+                    && matches!(i.liveness, Liveness::Streaming | Liveness::Announced)
+            })
+            .map(|i| i.label())
+            .collect();
+        if live.len() > 1 {
+            format!(
+                "all {} apps on this relay (it broadcasts): {}",
+                live.len(),
+                live.join(", ")
+            )
+        } else {
+            label
         }
     }
 

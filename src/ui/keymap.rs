@@ -73,6 +73,8 @@ pub enum Mode {
     ReplayPace,
     /// A replay is running: any key stops it.
     Replaying,
+    /// A command waits for `y`; any other key cancels it.
+    Confirm,
 }
 
 /// A key press a binding takes.
@@ -155,6 +157,11 @@ pub fn map_key(key: KeyEvent, mode: Mode) -> Option<Action> {
         }),
         // Any key stops a replay.
         Mode::Replaying => Some(Action::Escape),
+        // Only `y` confirms (not Enter: a key pressed on from habit).
+        Mode::Confirm => Some(match key.code {
+            KeyCode::Char(c) if !ctrl => Action::Input(c),
+            _ => Action::Escape,
+        }),
         Mode::Normal => None,
     }
 }

@@ -93,6 +93,13 @@ pub struct Prompt {
     pub text: String,
 }
 
+/// A command waiting for `y`: the question names the apps it reaches.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Confirm {
+    pub question: String,
+    pub command: crate::event::Command,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StatusKind {
     Info,
@@ -189,6 +196,11 @@ pub struct UiState {
     pub collapsed_gen: u64,
     pub detail: DetailView,
     pub replay: Option<Replay>,
+    /// A command that waits for `y` (commit, rollback, reset, sweep).
+    pub confirm: Option<Confirm>,
+    /// Why the `:` or dispatch line just submitted was not sent (shown in
+    /// the prompt, which stays open; typing clears it).
+    pub prompt_error: Option<String>,
     /// The scroll offsets the last frame used ([`draw`] returns them).
     pub scroll: Scroll,
 }
@@ -227,6 +239,8 @@ impl Default for UiState {
             collapsed_gen: 0,
             detail: DetailView::default(),
             replay: None,
+            confirm: None,
+            prompt_error: None,
             scroll: Scroll::default(),
         }
     }
@@ -236,6 +250,8 @@ impl UiState {
     pub fn mode(&self) -> keymap::Mode {
         if self.prompt.is_some() {
             keymap::Mode::Prompt
+        } else if self.confirm.is_some() {
+            keymap::Mode::Confirm
         } else if self.choosing_pace {
             keymap::Mode::ReplayPace
         } else if self.replay.is_some() {

@@ -15,6 +15,11 @@ pub fn draw(f: &mut Frame, v: &View, area: Rect) {
     let t = v.theme;
     let line = if let Some(p) = &v.ui.prompt {
         prompt_line(v, p)
+    } else if let Some(c) = &v.ui.confirm {
+        Line::from(vec![
+            Span::styled(format!(" {} ", sanitize(&c.question)), t.notice),
+            Span::styled(" y yes · any other key no", t.key),
+        ])
     } else if let Some((msg, kind)) = &v.ui.status {
         let st = match kind {
             StatusKind::Info => t.status,
@@ -71,6 +76,8 @@ fn prompt_line<'a>(v: &View, p: &'a Prompt) -> Line<'a> {
             format!("  ✗ {}", sanitize(&e.to_string())),
             t.error,
         ));
+    } else if let (false, Some(e)) = (matches!(p.kind, PromptKind::Filter(_)), &v.ui.prompt_error) {
+        spans.push(Span::styled(format!("  ✗ {}", sanitize(e)), t.error));
     } else if matches!(p.kind, PromptKind::Filter(_)) {
         spans.push(Span::styled(
             if v.ui.case_sensitive {
