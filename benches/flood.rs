@@ -9,12 +9,16 @@
 //! - the binary: `env!("CARGO_BIN_EXE_roomtap")`, which cargo sets for
 //!   benches too and builds before the bench, with the bench's profile
 //!   (`cargo bench`: the `bench` profile, i.e. release, so
-//!   `target/release/roomtap`; `cargo test --benches`: the dev build);
+//!   `target/release/roomtap`; `cargo test --benches`: the dev build), or
+//!   `FLOOD_BIN` (another build, to measure a change);
 //! - roomtap runs as `roomtap --port 0 --room ws://127.0.0.1:P/rooms/flood
-//!   --room-secret S --max-bytes B` in a pty of 120×40 (`TERM=xterm-256color`,
-//!   its own session, the pty as controlling terminal), its output read
-//!   continuously into a `vt100::Parser`; the relay's port is read off the
-//!   Connections pane (`ws://127.0.0.1:PORT/socketcluster/`);
+//!   --room-secret S --max-bytes B --max-entries E` in a pty of 120×40
+//!   (`TERM=xterm-256color`, its own session, the pty as controlling
+//!   terminal; killed with SIGKILL when the bench's main thread ends), its
+//!   output read continuously into a `vt100::Parser`; cursor-position
+//!   requests (crossterm asks once at start) are answered as a terminal
+//!   does; the relay's port is read off the Connections pane
+//!   (`ws://127.0.0.1:PORT/socketcluster/`);
 //! - load: `FLOOD_APPS` app sockets that speak SocketCluster as
 //!   `@redux-devtools/remote` does (`#handshake`, `login "master"`, START,
 //!   `#subscribe respond`; frames as in `benches/relay.rs`, ~1.17 KB each)
@@ -32,7 +36,10 @@
 //!   frames / seconds of the run, "longest gap" the longest time between two
 //!   frames (the screen changes all the time under a flood);
 //! - CPU: `/proc/PID/stat` utime + stime of roomtap over the run's seconds
-//!   (% of one core); the bench's own CPU likewise (it shares the 2 cores);
+//!   (% of one core); the bench's own CPU likewise (it shares the cores);
+//!   "waiting for a CPU": the time roomtap's threads were runnable but not
+//!   running (`/proc/PID/task/*/schedstat`, summed over threads, % of the
+//!   run's seconds): how much the machine's other work starved it;
 //! - RSS: `/proc/PID/status` VmHWM (peak) at the end of the run;
 //! - events: after the load stops, once the Logs count settles, the Logs
 //!   title (`1 Logs · N · M evicted`) and the zoomed Connections pane
@@ -50,10 +57,13 @@
 //! Environment (defaults in brackets): `FLOOD_SECS` [30] seconds per run,
 //! `FLOOD_RATE` [100000] ACTION msgs/s in total, `FLOOD_APPS` [4],
 //! `FLOOD_ROOM_RATE` [1000] room logs/s, `FLOOD_MAX_BYTES` [64M] passed as
-//! `--max-bytes`, `FLOOD_RSS_OVERHEAD_MB` [64], `FLOOD_KEY_MIN_MS` [150],
+//! `--max-bytes`, `FLOOD_MAX_ENTRIES` [1000000] passed as `--max-entries`
+//! (above what 64 MB holds, so the byte bound is the one that binds),
+//! `FLOOD_RSS_OVERHEAD_MB` [64], `FLOOD_KEY_MIN_MS` [150],
 //! `FLOOD_KEY_MAX_MS` [300], `FLOOD_RUNS` [idle,flood], `FLOOD_FPS` (passed
 //! as `--fps` when set), `FLOOD_DUMP=FILE` writes the flood run's raw pty
-//! output to FILE (for checking the frame count).
+//! output to FILE (for checking the frame count), `FLOOD_BIN` [cargo's
+//! build] the roomtap binary to run.
 //!
 //! Without `--bench` (e.g. `cargo test --benches`) it runs a 2-second smoke
 //! version (2 000 msgs/s, 2 apps, 100 room logs/s) that only checks that
@@ -102,6 +112,7 @@ struct Opts {
     apps: usize,
     room_rate: u64,
     max_bytes: String,
+    max_entries: u64,
     rss_overhead_mb: f64,
     key_min_ms: u64,
     key_max_ms: u64,
@@ -139,6 +150,7 @@ impl Opts {
                 .ok()
                 .filter(|s| !s.trim().is_empty())
                 .unwrap_or_else(|| "64M".into()),
+            max_entries: env_or("FLOOD_MAX_ENTRIES", 1_000_000u64).max(1),
             rss_overhead_mb: env_or("FLOOD_RSS_OVERHEAD_MB", 64.0),
             key_min_ms,
             key_max_ms: env_or("FLOOD_KEY_MAX_MS", 300u64).clamp(key_min_ms, 10_000),
@@ -341,8 +353,8 @@ impl Roomtap {
             },
         )
         .map_err(e("set the pty's size"))?;
-        let bin = env!("CARGO_BIN_EXE_roomtap");
-        let mut cmd = Command::new(bin);
+        let bin = roomtap_bin();
+        let mut cmd = Command::new(&bin);
         cmd.args(args)
             .env_clear()
             .env("TERM", "xterm-256color")
@@ -363,7 +375,7 @@ impl Roomtap {
                 Ok(())
             });
         }
-        let child = cmd.spawn().map_err(io_err(bin))?;
+        let child = cmd.spawn().map_err(io_err(&bin))?;
         // The slave's copies in `cmd` close here: the reader sees EIO when
         // roomtap exits.
         drop(cmd);
@@ -434,6 +446,15 @@ impl Roomtap {
     }
 }
 
+/// The binary under test: cargo's build of this package, or `FLOOD_BIN`
+/// (another build, to compare a change).
+fn roomtap_bin() -> String {
+    std::env::var("FLOOD_BIN")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_roomtap").to_string())
+}
+
 // ---------------------------------------------------------------- /proc
 
 /// utime + stime of a process (all its threads), in seconds.
@@ -447,6 +468,25 @@ fn cpu_secs(pid: Option<u32>) -> Option<f64> {
     let f: Vec<&str> = rest.split_whitespace().collect();
     let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
     Some(ticks as f64 / rustix::param::clock_ticks_per_second() as f64)
+}
+
+/// Summed over a process's threads (`/proc/PID/task/*/schedstat`): seconds
+/// on a CPU and seconds runnable but waiting for one (the run queue).
+fn sched_secs(pid: u32) -> Option<(f64, f64)> {
+    let mut run = 0u64;
+    let mut wait = 0u64;
+    for t in std::fs::read_dir(format!("/proc/{pid}/task"))
+        .ok()?
+        .flatten()
+    {
+        let Ok(s) = std::fs::read_to_string(t.path().join("schedstat")) else {
+            continue;
+        };
+        let mut f = s.split_whitespace().map(|x| x.parse::<u64>().unwrap_or(0));
+        run += f.next().unwrap_or(0);
+        wait += f.next().unwrap_or(0);
+    }
+    Some((run as f64 / 1e9, wait as f64 / 1e9))
 }
 
 /// A `/proc/PID/status` field in kB, as bytes.
@@ -869,6 +909,8 @@ struct RunStats {
     out_mb: f64,
     cpu: Option<f64>,
     bench_cpu: Option<f64>,
+    /// roomtap's threads runnable but not running (% of wall time, summed).
+    runq: Option<f64>,
     hwm: Option<u64>,
     rss_end: Option<u64>,
     actions_sent: u64,
@@ -919,6 +961,8 @@ fn run(
         secret,
         "--max-bytes",
         &o.max_bytes,
+        "--max-entries",
+        &o.max_entries.to_string(),
     ]
     .map(String::from)
     .to_vec();
@@ -996,6 +1040,7 @@ fn run(
         }
     }
     let (cpu0, me0, f0) = (cpu_secs(Some(rtap.pid)), cpu_secs(None), term.lock().frames);
+    let sched0 = sched_secs(rtap.pid);
     let b0 = term.lock().bytes;
     let mut rng = Rng(0x2545_f491_4f6c_dd1d);
     let mut lat_ms = Vec::new();
@@ -1026,6 +1071,7 @@ fn run(
     }
     let wall = start.elapsed().as_secs_f64();
     let (cpu1, me1) = (cpu_secs(Some(rtap.pid)), cpu_secs(None));
+    let sched1 = sched_secs(rtap.pid);
     let (f1, b1, gaps) = {
         let st = term.lock();
         let times: Vec<Instant> = st
@@ -1095,6 +1141,10 @@ fn run(
         (Some(a), Some(b)) => Some((b - a) / wall * 100.0),
         _ => None,
     };
+    let runq = match (sched0, sched1) {
+        (Some(a), Some(b)) => Some((b.1 - a.1) / wall * 100.0),
+        _ => None,
+    };
     let errors = load
         .errors
         .lock()
@@ -1111,6 +1161,7 @@ fn run(
         out_mb: (b1 - b0) as f64 / 1e6,
         cpu,
         bench_cpu,
+        runq,
         hwm,
         rss_end,
         actions_sent: load.actions.load(Relaxed),
@@ -1250,7 +1301,11 @@ fn report(runs: &[RunStats], o: &Opts) -> bool {
         ),
         (
             "roomtap CPU (% of a core)",
-            Box::new(|r: &RunStats| (r.cpu, r.cpu.map_or("–".into(), |c| format!("{c:.0} %")))),
+            Box::new(|r: &RunStats| (r.cpu, r.cpu.map_or("–".into(), |c| format!("{c:.1} %")))),
+        ),
+        (
+            "roomtap waiting for a CPU (run queue)",
+            Box::new(|r: &RunStats| (r.runq, r.runq.map_or("–".into(), |c| format!("{c:.1} %")))),
         ),
         (
             "bench client CPU",
@@ -1471,7 +1526,7 @@ fn main() -> ExitCode {
     println!(
         "flood bench{}: roomtap {} in a {COLS}×{ROWS} pty; {} s per run; load {} ACTION msgs/s over {} app sockets + {} room logs/s; --max-bytes {}; keys every {}–{} ms; {cores} cores, load average {}",
         if o.smoke { " (smoke test)" } else { "" },
-        env!("CARGO_BIN_EXE_roomtap"),
+        roomtap_bin(),
         o.secs,
         thousands(o.rate),
         o.apps,
