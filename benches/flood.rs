@@ -1510,6 +1510,14 @@ fn report(runs: &[RunStats], o: &Opts) -> bool {
         },
         dropped
     );
+    if let Some(w) = fl.runq
+        && w > 20.0
+    {
+        println!(
+            "note: roomtap's threads waited {w:.0} % of the run for a CPU (run queue) while using {}: the machine was busy with other work, so these figures are those of a starved roomtap",
+            fl.cpu.map_or("–".into(), |c| format!("{c:.0} % of a core"))
+        );
+    }
     ok &= !fl.lat_ms.is_empty() && fl.errors.is_empty();
     if o.smoke {
         // The smoke run only proves the machinery works.
