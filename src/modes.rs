@@ -80,7 +80,7 @@ pub async fn tail(
     };
     // One Ctrl-C listener for the whole run, installed before anything
     // starts: a new one per turn would miss a signal between turns.
-    let mut interrupt = Interrupt::new()?;
+    let mut interrupt = crate::runtime::StopSignals::new()?;
     let (mut app, mut rx, session) = wired(&setup, sources).await?;
     let mut recorder = recorder(&setup, &app, &session)?;
     let stdout = std::io::stdout();
@@ -98,6 +98,11 @@ pub async fn tail(
                         r.write(&ev);
                     }
                     app.apply(ev);
+                }
+                // Said once; the session goes on without the recording.
+                if let Some(e) = recorder.as_mut().and_then(|r| r.error.take()) {
+                    eprintln!("roomtap: {e}; the session goes on without it");
+                    recorder = None;
                 }
                 let mut failed = print_new(&app, &mut out, &mut next, query.as_ref(), json).err();
                 // Nothing more can come when every source has given up.
@@ -173,7 +178,7 @@ pub async fn headless(
     banner: impl FnOnce(&str) -> String,
     who: &str,
 ) -> Result<(), String> {
-    let mut interrupt = Interrupt::new()?;
+    let mut interrupt = crate::runtime::StopSignals::new()?;
     let mut store = crate::store::Store::new(&StoreConfig::default());
     let (mut wiring, mut rx) = Wiring::new();
     wiring.attach(&mut store, source).await?;
@@ -207,35 +212,5 @@ fn print_event(ev: &SourceEvent) {
             eprintln!("{t} error {}", crate::text::sanitize_capped(what, 400))
         }
         _ => {}
-    }
-}
-
-/// Ctrl-C, listened to from creation on.
-struct Interrupt {
-    #[cfg(unix)]
-    sig: tokio::signal::unix::Signal,
-}
-
-impl Interrupt {
-    fn new() -> Result<Interrupt, String> {
-        #[cfg(unix)]
-        {
-            let sig = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
-                .map_err(|e| format!("cannot listen for Ctrl-C: {e}"))?;
-            Ok(Interrupt { sig })
-        }
-        #[cfg(not(unix))]
-        Ok(Interrupt {})
-    }
-
-    async fn recv(&mut self) {
-        #[cfg(unix)]
-        {
-            self.sig.recv().await;
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = tokio::signal::ctrl_c().await;
-        }
     }
 }

@@ -71,7 +71,8 @@ pub struct Recorder {
 
 impl Recorder {
     /// Create (or append to) `path` and write the header. `secrets` are
-    /// masked wherever they would appear.
+    /// masked wherever they would appear. Only a file that cannot be opened
+    /// is an error here; a write that fails sets [`Recorder::error`].
     pub fn create(path: &Path, store: &Store, secrets: Vec<String>) -> std::io::Result<Recorder> {
         let f = std::fs::OpenOptions::new()
             .create(true)
@@ -86,11 +87,10 @@ impl Recorder {
         };
         let head = serde_json::to_string(&Header::of(store)).unwrap_or_default();
         r.line(head);
+        // A write that fails (a full disk) stops the recording, not the
+        // session: the error is kept for the caller to say once.
         r.flush();
-        match r.error.take() {
-            Some(e) => Err(std::io::Error::other(e)),
-            None => Ok(r),
-        }
+        Ok(r)
     }
 
     fn line(&mut self, mut text: String) {

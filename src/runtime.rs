@@ -149,6 +149,12 @@ pub async fn run_tui(
     let mut recorder_error_shown = false;
     let mut slow_tick = tokio::time::interval(Duration::from_millis(250));
     slow_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    // SIGTERM, SIGHUP (the terminal went away) and SIGINT end the session
+    // like `q`: terminal restored, recording flushed, sources closed.
+    let mut stop = StopSignals::new().map_err(io::Error::other)?;
+    // A key (or a paste, a resize) gets its frame at once: the frame cap
+    // paces what the sources change, not what the user does.
+    let mut urgent = false;
     loop {
         route_commands(&mut app, &routes);
         for text in std::mem::take(&mut app.copies) {
@@ -166,14 +172,17 @@ pub async fn run_tui(
             && let Some(e) = &r.error
             && !recorder_error_shown
         {
+            // Said once; the session goes on without the recording.
             recorder_error_shown = true;
-            app.ui.warn(e.clone());
+            app.ui.warn(format!("{e}; the session goes on without it"));
+            app.dirty = true;
         }
         if app.quit {
             break;
         }
         let now = Instant::now();
-        if app.dirty && now >= last_draw + frame {
+        if app.dirty && (urgent || now >= last_draw + frame) {
+            urgent = false;
             app.prepare();
             terminal.draw(|f| app.draw(f))?;
             app.dirty = false;
@@ -194,10 +203,17 @@ pub async fn run_tui(
                     if panic_key && k.code == crossterm::event::KeyCode::Char('!') {
                         panic!("panic requested by ROOMTAP_TEST_PANIC_KEY");
                     }
-                    app.key(k)
+                    app.key(k);
+                    urgent = true;
                 }
-                Some(Ok(Event::Paste(text))) => app.paste(&text),
-                Some(Ok(Event::Resize(..))) => app.dirty = true,
+                Some(Ok(Event::Paste(text))) => {
+                    app.paste(&text);
+                    urgent = true;
+                }
+                Some(Ok(Event::Resize(..))) => {
+                    app.dirty = true;
+                    urgent = true;
+                }
                 Some(Ok(_)) => {}
                 Some(Err(e)) => return Err(e),
                 None => break,
@@ -222,10 +238,58 @@ pub async fn run_tui(
             _ = sleep_opt(draw_at) => {}
             _ = sleep_opt(tick_at) => {}
             _ = slow_tick.tick(), if countdown => app.dirty = true,
+            _ = stop.recv() => break,
         }
+    }
+    if let Some(r) = &mut recorder {
+        r.flush();
     }
     drop(terminal);
     Ok(())
+}
+
+/// The signals that end a session (SIGINT, SIGTERM, SIGHUP), listened to
+/// from creation on so none is missed between turns.
+pub struct StopSignals {
+    #[cfg(unix)]
+    sigs: [tokio::signal::unix::Signal; 3],
+}
+
+impl StopSignals {
+    pub fn new() -> Result<StopSignals, String> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let on =
+                |k: SignalKind| signal(k).map_err(|e| format!("cannot listen for signals: {e}"));
+            Ok(StopSignals {
+                sigs: [
+                    on(SignalKind::interrupt())?,
+                    on(SignalKind::terminate())?,
+                    on(SignalKind::hangup())?,
+                ],
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(StopSignals {})
+    }
+
+    /// Resolves when one arrives.
+    pub async fn recv(&mut self) {
+        #[cfg(unix)]
+        {
+            let [a, b, c] = &mut self.sigs;
+            tokio::select! {
+                _ = a.recv() => {}
+                _ = b.recv() => {}
+                _ = c.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
 }
 
 /// `e`: the Logs view as it is filtered, one JSON object per line, into

@@ -578,3 +578,77 @@ async fn unsubscribed_monitors_get_nothing_until_they_subscribe_again() {
     assert!(got.contains(r#""name":"back""#), "{got}");
     assert!(!got.contains(r#""name":"gone""#), "{got}");
 }
+
+/// A client that opens TCP and never finishes the WebSocket handshake is
+/// let go after the handshake timeout (its slot freed for others).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_handshake_is_let_go() {
+    use tokio::io::AsyncReadExt;
+    let mut c = cfg();
+    c.handshake_timeout = Duration::from_millis(500);
+    c.max_conns = 2;
+    let h = Harness::embedded(c).await;
+    let mut stalled = tokio::net::TcpStream::connect(("127.0.0.1", h.port()))
+        .await
+        .unwrap();
+    let mut buf = [0u8; 64];
+    let n = tokio::time::timeout(Duration::from_secs(10), stalled.read(&mut buf))
+        .await
+        .expect("the relay hangs up on a stalled handshake");
+    assert!(matches!(n, Ok(0) | Err(_)), "closed: {n:?}");
+    // Its slot is free again: a real client gets in.
+    let _ws = raw_client(h.port(), Some(r#""master""#), None).await;
+}
+
+/// 1 000 apps connecting at once and leaving at once: all served, all
+/// gone, and the relay serves the next one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_apps_come_and_go_at_once() {
+    const N: usize = 1000;
+    let mut c = cfg();
+    c.max_conns = N + 16;
+    c.ping_interval = Duration::from_secs(5);
+    c.ping_timeout = Duration::from_secs(30);
+    let mut h = Harness::embedded(c).await;
+    let port = h.port();
+    let tasks: Vec<_> = (0..N)
+        .map(|_| tokio::spawn(async move { raw_client(port, Some(r#""master""#), None).await }))
+        .collect();
+    let mut apps = Vec::with_capacity(N);
+    for t in tasks {
+        apps.push(t.await.expect("every app is served"));
+    }
+    let relay = h.relay.clone().unwrap();
+    let apps_now = |r: &Relay| r.clients().iter().filter(|c| c.role == Role::App).count();
+    assert_eq!(apps_now(&relay), N);
+    drop(apps);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while apps_now(&relay) > 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{} apps left",
+            apps_now(&relay)
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await; // allow-sleep: polling the relay's client list
+    }
+    h.until("the pane shows no app", 20, |a| {
+        a.store.sources[0].peers.iter().all(|p| p.role != "app")
+    })
+    .await;
+    let _next = raw_client(port, Some(r#""master""#), None).await;
+    assert_eq!(apps_now(&relay), 1, "the relay serves the next app");
+}
+
+/// A half-open monitor (it stops reading and answering pings) is dropped
+/// after the ping timeout, said, and counted in Connections.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_half_open_monitor_is_dropped_and_counted() {
+    let mut h = Harness::embedded(cfg()).await;
+    let deaf = raw_client(h.port(), Some("{}"), Some("log")).await;
+    h.until("dropped and counted", 20, |a| {
+        logs_matching(a, "no pong within") >= 1
+            && common::peers::fact(a, 0, "dropped (no pong)").starts_with("1 ")
+    })
+    .await;
+    drop(deaf);
+}

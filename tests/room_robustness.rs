@@ -499,3 +499,27 @@ async fn the_room_server_disconnects_a_client_that_does_not_read() {
     .await;
     drop(deaf);
 }
+
+/// A client that opens TCP and never finishes the WebSocket handshake is
+/// let go after the handshake timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_handshake_is_let_go() {
+    use tokio::io::AsyncReadExt;
+    let server = roomtap::room::RoomServer::start(
+        roomtap::room::RoomServerConfig {
+            handshake_timeout: std::time::Duration::from_millis(500),
+            ..Default::default()
+        },
+        None,
+    )
+    .await
+    .unwrap();
+    let mut stalled = tokio::net::TcpStream::connect(server.local_addr())
+        .await
+        .unwrap();
+    let mut buf = [0u8; 64];
+    let n = tokio::time::timeout(std::time::Duration::from_secs(10), stalled.read(&mut buf))
+        .await
+        .expect("the room server hangs up on a stalled handshake");
+    assert!(matches!(n, Ok(0) | Err(_)), "closed: {n:?}");
+}

@@ -2,69 +2,12 @@
 //! quit and on panic. tmux reports the pane's modes, so the test reads
 //! them instead of guessing from the screen.
 
+mod common;
+
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-struct Tmux {
-    session: String,
-}
-
-impl Tmux {
-    fn start(name: &str, cmd: &str, env: &[(&str, &str)]) -> Tmux {
-        let session = format!("roomtap-{name}-{}", std::process::id());
-        let mut c = Command::new("tmux");
-        c.args(["new-session", "-d", "-s", &session, "-x", "120", "-y", "40"]);
-        for (k, v) in env {
-            c.args(["-e", &format!("{k}={v}")]);
-        }
-        c.arg(cmd);
-        let ok = c.status().expect("tmux is installed (.ci/run installs it)");
-        assert!(ok.success());
-        Tmux { session }
-    }
-
-    fn tmux(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux").args(args).output().unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn screen(&self) -> String {
-        self.tmux(&["capture-pane", "-p", "-t", &self.session])
-    }
-
-    fn flag(&self, name: &str) -> String {
-        self.tmux(&[
-            "display",
-            "-p",
-            "-t",
-            &self.session,
-            &format!("#{{{name}}}"),
-        ])
-        .trim()
-        .to_string()
-    }
-
-    /// Poll the pane (a separate process: there is no event to wait on)
-    /// until `cond` holds, at most `secs`.
-    fn wait(&self, what: &str, secs: u64, cond: impl Fn(&Tmux) -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        while Instant::now() < deadline {
-            if cond(self) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50)); // allow-sleep: polling another process's screen
-        }
-        panic!("timed out waiting for {what}; screen:\n{}", self.screen());
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.session])
-            .status();
-    }
-}
+use common::tmux::Tmux;
 
 /// roomtap, then (in the same pane, still alive) its exit status and the
 /// tty's canonical-mode flag: `icanon` when raw mode was left, `-icanon` not.
@@ -133,6 +76,129 @@ fn a_panic_restores_the_terminal_and_is_readable() {
         screen.contains("panic requested by ROOMTAP_TEST_PANIC_KEY"),
         "the panic message is printed on the normal screen:\n{screen}"
     );
+}
+
+/// roomtap (with `args`) in a pane, then its exit status and tty mode.
+fn roomtap_cmd_with(args: &str) -> String {
+    format!(
+        "sh -c '{} relay ws://127.0.0.1:9/socketcluster/ {args}; echo EXITED $?; \
+         stty -a | tr \" ;\" \"\\n\\n\" | grep -x -e icanon -e -icanon; sleep 30'",
+        env!("CARGO_BIN_EXE_roomtap")
+    )
+}
+
+/// The pid of roomtap in the pane (the shell's child).
+fn roomtap_pid(t: &Tmux) -> String {
+    let shell = t.flag("pane_pid");
+    let out = Command::new("pgrep").args(["-P", &shell]).output().unwrap();
+    let pid = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    assert!(
+        !pid.is_empty(),
+        "roomtap runs under the pane's shell {shell}"
+    );
+    pid
+}
+
+/// SIGTERM and SIGHUP end roomtap as `q` does: terminal restored and the
+/// recording flushed to its last event (a kill would lose the last second).
+#[test]
+fn sigterm_and_sighup_restore_the_terminal_and_flush_the_recording() {
+    for sig in ["TERM", "HUP"] {
+        let rec =
+            std::env::temp_dir().join(format!("roomtap-sig{sig}-{}.jsonl", std::process::id()));
+        let _ = std::fs::remove_file(&rec);
+        let t = Tmux::start(
+            &format!("sig{sig}"),
+            &roomtap_cmd_with(&format!("--record {}", rec.display())),
+            &[],
+        );
+        t.wait("the four panes", 20, |t| {
+            let s = t.screen();
+            s.contains("4 Timeline") && s.contains("connecting (attempt 2)")
+        });
+        let pid = roomtap_pid(&t);
+        let ok = Command::new("kill")
+            .args([&format!("-{sig}"), &pid])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+        let (code, canon) = exit_report(&t);
+        assert_eq!(code, 0, "SIG{sig} ends the session cleanly");
+        assert_eq!(canon, "icanon", "raw mode left on SIG{sig}");
+        assert_eq!(
+            t.flag("alternate_on"),
+            "0",
+            "alternate screen left on SIG{sig}"
+        );
+        assert_eq!(t.flag("cursor_flag"), "1", "cursor shown again on SIG{sig}");
+        let text = std::fs::read_to_string(&rec).unwrap();
+        assert!(text.ends_with('\n'), "the recording ends with a whole line");
+        let r = roomtap::record::read(&rec).unwrap();
+        assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+        assert!(
+            r.events.iter().any(|e| matches!(
+                &e.kind,
+                roomtap::event::EventKind::Conn(roomtap::event::ConnState::Connecting {
+                    attempt: 2
+                })
+            )),
+            "the events up to the signal are on disk ({} events)",
+            r.events.len()
+        );
+        let _ = std::fs::remove_file(&rec);
+    }
+}
+
+/// A recording that cannot be written (a full disk) is said on screen and
+/// the session goes on without it.
+#[test]
+fn a_full_disk_stops_the_recording_not_the_session() {
+    let t = Tmux::start("full", &roomtap_cmd_with("--record /dev/full"), &[]);
+    t.wait("the failure said", 20, |t| {
+        t.screen().contains("recording stopped") && t.screen().contains("goes on without it")
+    });
+    t.wait("the session going on", 20, |t| {
+        t.screen().contains("connecting (attempt 3)")
+    });
+    t.tmux(&["send-keys", "-t", &t.session, "q"]);
+    let (code, _) = exit_report(&t);
+    assert_eq!(code, 0);
+}
+
+/// Resized many times a second: roomtap keeps drawing, at the last size.
+#[test]
+fn a_resize_storm_is_survived() {
+    let t = Tmux::start("resize", &roomtap_cmd(), &[]);
+    t.wait("the four panes", 20, |t| t.screen().contains("4 Timeline"));
+    let sizes = [
+        ("80", "24"),
+        ("200", "60"),
+        ("100", "30"),
+        ("120", "40"),
+        ("60", "20"),
+    ];
+    let started = Instant::now();
+    for i in 0..100 {
+        let (w, h) = sizes[i % sizes.len()];
+        t.tmux(&["resize-window", "-t", &t.session, "-x", w, "-y", h]);
+    }
+    let rate = 100.0 / started.elapsed().as_secs_f64();
+    t.tmux(&["resize-window", "-t", &t.session, "-x", "80", "-y", "24"]);
+    t.wait("the panes at 80×24", 10, |t| {
+        let s = t.screen();
+        s.lines().count() <= 24
+            && s.contains("4 Timeline")
+            && s.lines().all(|l| l.chars().count() <= 80)
+    });
+    assert!(rate > 5.0, "{rate:.0} resizes a second");
+    t.tmux(&["send-keys", "-t", &t.session, "q"]);
+    let (code, canon) = exit_report(&t);
+    assert_eq!((code, canon.as_str()), (0, "icanon"));
 }
 
 /// `roomtap demo`, as the README's first command runs it: two simulated

@@ -408,6 +408,7 @@ where
             _ = ping.tick(), if !local => {
                 if last_rx.elapsed() > hub.cfg.ping_timeout {
                     let _ = out.try_send(close(4001, "ping timeout"));
+                    hub.timed_out.fetch_add(1, Ordering::Relaxed);
                     break format!("no pong within {:?} (4001)", hub.cfg.ping_timeout);
                 }
                 // Each generation ignores the other's ping; the first pong

@@ -167,8 +167,10 @@ pub(crate) struct Hub {
     reported_peers: Mutex<Vec<crate::event::PeerRow>>,
     /// Upgrades refused for their `Origin` or `Host`.
     pub(crate) refused: crate::guard::Refused,
-    /// The refusals last reported.
-    reported_refused: Mutex<Option<(String, String)>>,
+    /// Clients dropped because they stopped answering pings (half-open).
+    pub(crate) timed_out: AtomicU64,
+    /// The facts last reported (refusals, half-open clients dropped).
+    reported_refused: Mutex<Vec<(String, String)>>,
 }
 
 impl Hub {
@@ -596,13 +598,24 @@ impl Hub {
                 dropped: c.dropped,
             })
             .collect();
-        let fact = self.refused.fact();
+        let timed_out = self.timed_out.load(Ordering::Relaxed);
+        let facts: Vec<(String, String)> = self
+            .refused
+            .fact()
+            .into_iter()
+            .chain((timed_out > 0).then(|| {
+                (
+                    "dropped (no pong)".to_string(),
+                    format!("{timed_out} half-open clients"),
+                )
+            }))
+            .collect();
         let mut reported = self
             .reported_refused
             .lock()
             .unwrap_or_else(|p| p.into_inner());
-        if *reported != fact && em.try_emit(EventKind::Facts(fact.iter().cloned().collect())) {
-            *reported = fact;
+        if *reported != facts && em.try_emit(EventKind::Facts(facts.clone())) {
+            *reported = facts;
         }
         drop(reported);
         let mut last = self
@@ -643,7 +656,8 @@ impl Relay {
             meter: Meter::new(),
             reported_peers: Mutex::new(Vec::new()),
             refused: Default::default(),
-            reported_refused: Mutex::new(None),
+            timed_out: AtomicU64::new(0),
+            reported_refused: Mutex::new(Vec::new()),
         });
         if let Some(em) = &hub.em {
             em.try_emit(EventKind::Conn(ConnState::Connected {

@@ -86,7 +86,7 @@ async fn upgrade(
         .max_message_size(Some(codec::CHUNK * 64 + 64))
         .max_frame_size(Some(codec::CHUNK * 64 + 64));
     let accepted = tokio::time::timeout(
-        Duration::from_secs(10),
+        hub.cfg.handshake_timeout,
         tokio_tungstenite::accept_hdr_async_with_config(tcp, callback, Some(ws_cfg)),
     )
     .await;

@@ -49,6 +49,8 @@ pub struct RoomServerConfig {
     pub max_streams: usize,
     /// Which `Origin` and `Host` it admits (see `crate::guard`).
     pub guard: crate::guard::Guard,
+    /// How long a client may take to finish the WebSocket handshake.
+    pub handshake_timeout: std::time::Duration,
 }
 
 impl Default for RoomServerConfig {
@@ -62,6 +64,7 @@ impl Default for RoomServerConfig {
             queue: 4096,
             max_streams: 8,
             guard: crate::guard::Guard::default(),
+            handshake_timeout: std::time::Duration::from_secs(10),
         }
     }
 }

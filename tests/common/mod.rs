@@ -10,6 +10,7 @@ use roomtap::ui::theme::Theme;
 use serde_json::{Value, json};
 
 pub mod peers;
+pub mod tmux;
 
 pub const T0: u64 = 1_795_344_160_000;
 
