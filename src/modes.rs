@@ -58,11 +58,19 @@ pub async fn panes(setup: Setup, sources: Vec<Box<dyn Source>>) -> Result<(), St
     let (app, rx, session) = wired(&setup, sources).await?;
     let recorder = recorder(&setup, &app, &session)?;
     let Session { routes, keep, .. } = session;
-    let out = crate::runtime::run_tui(app, rx, routes, setup.fps, recorder)
-        .await
-        .map_err(|e| e.to_string());
+    let out = crate::runtime::run_tui(app, rx, routes, setup.fps, recorder).await;
     drop(keep);
-    out
+    let rx = out.map_err(|e| e.to_string())?;
+    wind_down(rx).await;
+    Ok(())
+}
+
+/// Give the sources a moment (at most half a second) to close their
+/// connections once their commands and servers are gone: a room hears its
+/// watcher leave, the apps their monitor.
+async fn wind_down(mut rx: mpsc::Receiver<SourceEvent>) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_millis(500);
+    while let Ok(Some(_)) = tokio::time::timeout_at(deadline, rx.recv()).await {}
 }
 
 /// `roomtap tail`: the same sources, matching entries printed to stdout.

@@ -131,7 +131,7 @@ pub async fn run_tui(
     routes: HashMap<SourceId, mpsc::Sender<Command>>,
     fps: u32,
     mut recorder: Option<crate::record::Recorder>,
-) -> io::Result<()> {
+) -> io::Result<mpsc::Receiver<SourceEvent>> {
     let _guard = TerminalGuard::enter()?;
     let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
     terminal.clear()?;
@@ -245,7 +245,10 @@ pub async fn run_tui(
         r.flush();
     }
     drop(terminal);
-    Ok(())
+    // The routes go with this frame: sources see their commands end and
+    // close their connections (undoing what they registered).
+    drop(routes);
+    Ok(events)
 }
 
 /// The signals that end a session (SIGINT, SIGTERM, SIGHUP), listened to

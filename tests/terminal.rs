@@ -258,7 +258,7 @@ impl Drop for Child {
 
 /// The room server on a port of its choosing (no race with other tests
 /// for a "free" port): the child and its port.
-fn room_server(secret: &str) -> (Child, u16) {
+fn room_server(secret: &str) -> (Child, u16, std::sync::mpsc::Receiver<String>) {
     use std::io::BufRead;
     let mut c = Command::new(env!("CARGO_BIN_EXE_roomtap"))
         .args(["room-server", "--room-port", "0"])
@@ -286,7 +286,7 @@ fn room_server(secret: &str) -> (Child, u16) {
                     .and_then(|r| r.split('/').next())
                     .and_then(|p| p.parse().ok())
                     .expect("the port in the first line");
-                return (child, port);
+                return (child, port, rx);
             }
             Ok(_) => {}
             Err(e) => panic!("room-server did not start: {e}"),
@@ -300,7 +300,7 @@ fn room_server(secret: &str) -> (Child, u16) {
 /// back from the room, and the token is never on screen.
 #[test]
 fn a_relay_and_a_room_in_one_run_and_the_token_stays_hidden() {
-    let (_srv, room_port) = room_server("tmux-secret");
+    let (_srv, room_port, srv_log) = room_server("tmux-secret");
     let token = roomtap::sources::room::token::participant_token("tmux-secret", "roomtap", "test");
     let cmd = format!(
         "sh -c '{} --port 0 --room ws://127.0.0.1:{room_port}/rooms/test --token {}; echo EXITED $?; sleep 30'",
@@ -342,6 +342,24 @@ fn a_relay_and_a_room_in_one_run_and_the_token_stays_hidden() {
         let body: String = screen.lines().skip(1).collect::<Vec<_>>().join("\n");
         assert!(!body.contains(&tail), "the token is on screen:\n{body}");
     }
-    t.tmux(&["send-keys", "-t", &t.session, "q"]);
+    // SIGTERM, as a service manager would: the room hears roomtap leave
+    // (its watch undone with the connection), and the exit is clean.
+    let pid = roomtap_pid(&t);
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
     t.wait("a clean exit", 10, |t| t.screen().contains("EXITED 0"));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match srv_log.recv_timeout(left) {
+            Ok(l) if l.contains("roomtap left test") => break,
+            Ok(_) => {}
+            Err(e) => panic!("the room server never heard roomtap leave: {e}"),
+        }
+    }
 }
