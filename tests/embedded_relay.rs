@@ -652,3 +652,42 @@ async fn a_half_open_monitor_is_dropped_and_counted() {
     .await;
     drop(deaf);
 }
+
+/// A burst faster than the panes take it: roomtap's own (in-process)
+/// monitor loses nothing; the app is slowed down instead (backpressure).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_panes_lose_nothing_under_a_burst() {
+    const N: u64 = 30_000;
+    let mut h = Harness::embedded(cfg()).await;
+    let mut app = raw_client(h.port(), Some(r#""master""#), None).await;
+    let sender = tokio::spawn(async move {
+        for i in 1..=N {
+            let action = format!(
+                r#"{{\"type\":\"PERFORM_ACTION\",\"action\":{{\"type\":\"TICK\",\"n\":{i}}},\"timestamp\":{i}}}"#
+            );
+            let frame = format!(
+                r#"{{"event":"log","data":{{"type":"ACTION","id":"s1","instanceId":"burst","name":"burst","action":"{action}","payload":"{{\"n\":{i}}}","nextActionId":{}}}}}"#,
+                i + 1
+            );
+            app.send(Message::text(frame)).await.unwrap();
+        }
+        app
+    });
+    let count = |a: &App| {
+        let logs = &a.store.logs;
+        (0..logs.view_len())
+            .filter_map(|i| logs.view_get(i))
+            .filter(|e| &*e.kind == "ACTION")
+            .count() as u64
+    };
+    h.until("every action in the store", 60, |a| count(a) >= N)
+        .await;
+    let _app = sender.await.unwrap();
+    assert_eq!(count(&h.app), N);
+    assert_eq!(
+        logs_matching(&h.app, "too slow"),
+        0,
+        "{}",
+        dump_logs(&h.app)
+    );
+}

@@ -466,6 +466,9 @@ async fn on_text(
             return Err("connection closed".into());
         }
     }
+    // Read no more from this client until roomtap's own panes have taken
+    // what it sent (they lose nothing; the client is slowed down instead).
+    hub.drain_overflow().await;
     Ok(())
 }
 

@@ -78,6 +78,10 @@ impl Default for RelayConfig {
     }
 }
 
+/// Messages an in-process socket may hold beyond its queue before drops
+/// start (the apps wait long before that).
+const LOCAL_OVERFLOW: usize = 1 << 16;
+
 /// Which SocketCluster protocol a client speaks (learned from its pongs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Proto {
@@ -140,6 +144,10 @@ struct Sock {
     name: Option<String>,
     instances: Vec<String>,
     dropped: u64,
+    /// In-process sockets (roomtap's own panes) lose nothing: what their
+    /// full queue cannot take waits here, in order, and the app that sent
+    /// it waits for it to drain (backpressure to the apps, not drops).
+    overflow: std::collections::VecDeque<Message>,
 }
 
 #[derive(Default)]
@@ -150,6 +158,8 @@ struct State {
     /// channel → subscribed sockets (the same facts as each `Sock::subs`,
     /// indexed for publishing: one lookup per message, not one per socket).
     subscribers: HashMap<String, Vec<Arc<str>>>,
+    /// Some in-process socket holds overflow (see [`Sock::overflow`]).
+    overflowing: bool,
 }
 
 pub(crate) struct Hub {
@@ -220,6 +230,7 @@ impl Hub {
                 name: None,
                 instances: Vec::new(),
                 dropped: 0,
+                overflow: Default::default(),
             },
         );
     }
@@ -304,12 +315,25 @@ impl Hub {
 
     /// Queue `msg` for socket `id`; a full queue drops it (counted).
     fn deliver(st: &mut State, id: &str, msg: Message) -> Option<(u64, String)> {
-        Self::deliver_to(st.socks.get_mut(id)?, msg)
+        let s = st.socks.get_mut(id)?;
+        let d = Self::deliver_to(s, msg);
+        st.overflowing |= !s.overflow.is_empty();
+        d
     }
 
     fn deliver_to(s: &mut Sock, msg: Message) -> Option<(u64, String)> {
+        if s.local && !s.overflow.is_empty() && s.overflow.len() < LOCAL_OVERFLOW {
+            s.overflow.push_back(msg);
+            return None;
+        }
         match s.out.try_send(msg) {
             Ok(()) => None,
+            Err(mpsc::error::TrySendError::Full(m))
+                if s.local && s.overflow.len() < LOCAL_OVERFLOW =>
+            {
+                s.overflow.push_back(m);
+                None
+            }
             Err(mpsc::error::TrySendError::Full(_)) => {
                 s.dropped += 1;
                 // Report the 1st, 10th, 100th... drop, not every one.
@@ -321,6 +345,47 @@ impl Hub {
                 (d == p).then(|| (d, s.peer.clone()))
             }
             Err(mpsc::error::TrySendError::Closed(_)) => None,
+        }
+    }
+
+    /// Wait until the in-process sockets' overflow has gone into their
+    /// queues: the app whose message overflowed them waits here, so a flood
+    /// slows the apps down (through TCP) instead of losing events.
+    pub(crate) async fn drain_overflow(&self) {
+        loop {
+            let waiting = {
+                let mut st = self.state();
+                if !st.overflowing {
+                    return;
+                }
+                let mut waiting = None;
+                for s in st.socks.values_mut().filter(|s| s.local) {
+                    while let Some(m) = s.overflow.pop_front() {
+                        match s.out.try_send(m) {
+                            Ok(()) => {}
+                            Err(mpsc::error::TrySendError::Full(m)) => {
+                                s.overflow.push_front(m);
+                                waiting = Some(s.out.clone());
+                                break;
+                            }
+                            Err(mpsc::error::TrySendError::Closed(_)) => s.overflow.clear(),
+                        }
+                    }
+                    if waiting.is_some() {
+                        break;
+                    }
+                }
+                if waiting.is_none() {
+                    st.overflowing = false;
+                }
+                waiting
+            };
+            let Some(tx) = waiting else { return };
+            // Room in that queue (or it closed): then try again.
+            match tx.reserve().await {
+                Ok(permit) => drop(permit),
+                Err(_) => return,
+            }
         }
     }
 
@@ -337,7 +402,10 @@ impl Hub {
         let msg = Message::text(frame);
         let mut drops = Vec::new();
         let State {
-            socks, subscribers, ..
+            socks,
+            subscribers,
+            overflowing,
+            ..
         } = st;
         for id in subscribers.get(channel).map(Vec::as_slice).unwrap_or(&[]) {
             let Some(s) = socks.get_mut(&**id) else {
@@ -349,6 +417,7 @@ impl Hub {
             if let Some(d) = Self::deliver_to(s, msg.clone()) {
                 drops.push((id.clone(), d));
             }
+            *overflowing |= s.local && !s.overflow.is_empty();
         }
         for (id, (n, peer)) in drops {
             self.notice(
