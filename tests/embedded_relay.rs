@@ -18,16 +18,7 @@ use roomtap::ui::Pane;
 use roomtap::ui::keymap::Action;
 use tokio_tungstenite::tungstenite::Message;
 
-/// Loopback, free port, fast pings (a client that ignored them would be
-/// closed within 1.5 s and have to reconnect).
-fn cfg() -> RelayConfig {
-    RelayConfig {
-        bind: "127.0.0.1:0".parse().unwrap(),
-        ping_interval: Duration::from_millis(250),
-        ping_timeout: Duration::from_millis(1500),
-        ..Default::default()
-    }
-}
+use common::peers::fast_relay as cfg;
 
 fn named<'a>(a: &'a App, name: &str) -> Option<&'a Instance> {
     a.store
@@ -389,15 +380,21 @@ async fn a_slow_monitor_cannot_grow_the_relay_memory() {
     let frame = format!(
         r#"{{"event":"log","data":{{"type":"ACTION","instanceId":"flood","name":"flood","payload":"{payload}"}}}}"#
     );
-    // ~20 MB: far more than socket buffers hold.
-    for _ in 0..20_000 {
-        app.feed(Message::text(frame.clone())).await.unwrap();
-    }
-    app.flush().await.unwrap();
+    // ~20 MB: far more than socket buffers hold. Sent beside the panes
+    // taking it in: roomtap's own monitor slows the app down rather than
+    // lose anything, so the app waits for the panes, never for the stuck one.
+    let sender = tokio::spawn(async move {
+        for _ in 0..20_000 {
+            app.feed(Message::text(frame.clone())).await.unwrap();
+        }
+        app.flush().await.unwrap();
+        app
+    });
     h.until("drops are counted and logged", 30, |a| {
         logs_matching(a, "frames dropped so far") >= 1
     })
     .await;
+    let _app = sender;
     let clients = h.relay.as_ref().unwrap().clients();
     let stuck = clients
         .iter()

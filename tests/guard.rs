@@ -12,16 +12,8 @@ mod common;
 use std::time::Duration;
 
 use common::peers::{Harness, NodePeer, fact, peers_dir};
-use roomtap::relay::RelayConfig;
 
-fn cfg() -> RelayConfig {
-    RelayConfig {
-        bind: "127.0.0.1:0".parse().unwrap(),
-        ping_interval: Duration::from_millis(250),
-        ping_timeout: Duration::from_millis(1500),
-        ..Default::default()
-    }
-}
+use common::peers::fast_relay as cfg;
 
 fn has_summary(a: &roomtap::app::App, needle: &str) -> bool {
     let logs = &a.store.logs;

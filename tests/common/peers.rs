@@ -234,3 +234,14 @@ fn futures_now<T>(f: impl std::future::Future<Output = T>) -> T {
         std::task::Poll::Pending => panic!("a client source's start waited"),
     }
 }
+
+/// roomtap's relay on loopback, a free port, fast pings (a client that
+/// ignored them would be closed within 1.5 s and have to reconnect).
+pub fn fast_relay() -> roomtap::relay::RelayConfig {
+    roomtap::relay::RelayConfig {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        ping_interval: Duration::from_millis(250),
+        ping_timeout: Duration::from_millis(1500),
+        ..Default::default()
+    }
+}
