@@ -21,7 +21,8 @@
 //!   (`ws://127.0.0.1:PORT/socketcluster/`);
 //! - load: `FLOOD_APPS` app sockets that speak SocketCluster as
 //!   `@redux-devtools/remote` does (`#handshake`, `login "master"`, START,
-//!   `#subscribe respond`; frames as in `benches/relay.rs`, ~1.17 KB each)
+//!   `#subscribe respond`; frames from `benches/sc`, as in `benches/relay.rs`,
+//!   ~1.17 KB each)
 //!   push `FLOOD_RATE` ACTION msgs/s in total, paced every 5 ms (a sender
 //!   that falls more than 100 ms behind drops the debt, counted as
 //!   "not sent"); an in-process `roomtap::room::RoomServer` publishes
@@ -78,15 +79,16 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use futures_util::{SinkExt, StreamExt};
-use serde_json::{Value, json};
-use tokio::net::TcpStream;
-use tokio::sync::mpsc;
+use futures_util::SinkExt;
+use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
-type Res<T> = Result<T, String>;
+#[path = "sc/mod.rs"]
+mod sc;
+use sc::{Frames, Res, Ws, cpu_secs, print_table, thousands};
+
+/// The app's `name` in its START and ACTION frames.
+const APP: &str = "flood";
 
 const COLS: u16 = 120;
 const ROWS: u16 = 40;
@@ -98,8 +100,6 @@ const FRAME_MARKS: [&[u8]; 2] = [b"\x1b[?25l", b"\x1b[?25h"];
 const KEY_TIMEOUT: Duration = Duration::from_secs(2);
 /// Most keys per run (the run's seconds bound it first).
 const MAX_KEYS: usize = 10_000;
-/// Timestamp of action 0 (as in the captures, ms since epoch).
-const TS0: u64 = 1_795_343_079_289;
 /// Pacing tick of the senders.
 const TICK: Duration = Duration::from_millis(5);
 
@@ -123,13 +123,7 @@ struct Opts {
 }
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    match std::env::var(name) {
-        Ok(v) if !v.trim().is_empty() => v.trim().parse().unwrap_or_else(|_| {
-            eprintln!("flood bench: ignoring {name}={v:?} (not a number)");
-            default
-        }),
-        _ => default,
-    }
+    sc::env_or("flood bench", name, default)
 }
 
 impl Opts {
@@ -457,19 +451,6 @@ fn roomtap_bin() -> String {
 
 // ---------------------------------------------------------------- /proc
 
-/// utime + stime of a process (all its threads), in seconds.
-fn cpu_secs(pid: Option<u32>) -> Option<f64> {
-    let path = match pid {
-        Some(p) => format!("/proc/{p}/stat"),
-        None => "/proc/self/stat".into(),
-    };
-    let s = std::fs::read_to_string(path).ok()?;
-    let rest = &s[s.rfind(')')? + 1..];
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
-    Some(ticks as f64 / rustix::param::clock_ticks_per_second() as f64)
-}
-
 /// Summed over a process's threads (`/proc/PID/task/*/schedstat`): seconds
 /// on a CPU and seconds runnable but waiting for one (the run queue).
 fn sched_secs(pid: u32) -> Option<(f64, f64)> {
@@ -508,164 +489,7 @@ fn uptime_load() -> String {
         .unwrap_or_else(|_| "?".into())
 }
 
-// ---------------------------------------------------------------- frames (as benches/relay.rs)
-
-/// ACTION frames shaped like `@redux-devtools/remote` 1.0.0's (the same
-/// as `benches/relay.rs`): ~1 KB of jsan state, action `n` carries
-/// `nextActionId = n + 1`.
-struct Frames {
-    state_tail: String,
-}
-
-impl Frames {
-    fn new() -> Frames {
-        let mut raw = String::from(",\"todos\":[");
-        for t in 0..13 {
-            if t > 0 {
-                raw.push(',');
-            }
-            let _ = write!(
-                raw,
-                "{{\"text\":\"todo {t}: water the plants\",\"done\":{}}}",
-                t % 3 == 0
-            );
-        }
-        raw.push_str("],\"meta\":{\"a\":{\"note\":\"same object referenced twice\"},\"b\":{\"note\":\"same object referenced twice\"},\"created\":\"1970-01-01T00:00:00.000Z\"}}");
-        let esc = serde_json::to_string(&raw).expect("string serializes");
-        Frames {
-            state_tail: esc[1..esc.len() - 1].to_string(),
-        }
-    }
-
-    /// App → relay: the `log` transmit of action `n`.
-    fn transmit(&self, id: &str, inst: &str, n: u64) -> String {
-        let mut s = String::with_capacity(1400);
-        s.push_str(r#"{"event":"log","data":{"type":"ACTION","id":""#);
-        s.push_str(id);
-        s.push_str(r#"","name":"flood","instanceId":""#);
-        s.push_str(inst);
-        let _ = write!(s, r#"","payload":"{{\"count\":{n}"#);
-        s.push_str(&self.state_tail);
-        let _ = write!(
-            s,
-            r#"","action":"{{\"type\":\"PERFORM_ACTION\",\"action\":{{\"type\":\"INCREMENT\",\"by\":1}},\"timestamp\":{}}}","isExcess":false,"nextActionId":{}}}}}"#,
-            TS0 + n,
-            n + 1
-        );
-        s
-    }
-}
-
-fn pong_for(t: &str) -> Option<&'static str> {
-    match t {
-        "" => Some(""),
-        "#1" => Some("#2"),
-        _ => None,
-    }
-}
-
-// ---------------------------------------------------------------- apps (as benches/relay.rs)
-
-async fn connect(url: &str) -> Res<Ws> {
-    let fut = tokio_tungstenite::connect_async(url);
-    match tokio::time::timeout(Duration::from_secs(10), fut).await {
-        Ok(Ok((ws, _))) => Ok(ws),
-        Ok(Err(e)) => Err(format!("connect {url}: {e}")),
-        Err(_) => Err(format!("connect {url}: timed out")),
-    }
-}
-
-async fn send(ws: &mut Ws, s: String) -> Res<()> {
-    ws.send(Message::text(s))
-        .await
-        .map_err(|e| format!("send: {e}"))
-}
-
-/// Wait (10 s) for the reply to RPC `cid`, answering pings meanwhile.
-async fn wait_rid(ws: &mut Ws, cid: u64) -> Res<Value> {
-    let fut = async {
-        loop {
-            match ws.next().await {
-                Some(Ok(Message::Text(t))) => {
-                    if let Some(p) = pong_for(&t) {
-                        send(ws, p.into()).await?;
-                        continue;
-                    }
-                    let Ok(v) = serde_json::from_str::<Value>(&t) else {
-                        continue;
-                    };
-                    if v["rid"].as_u64() == Some(cid) {
-                        if let Some(e) = v.get("error") {
-                            return Err(format!("rpc {cid} failed: {e}"));
-                        }
-                        return Ok(v.get("data").cloned().unwrap_or(Value::Null));
-                    }
-                }
-                Some(Ok(Message::Close(f))) => return Err(format!("closed by relay: {f:?}")),
-                Some(Ok(_)) => {}
-                Some(Err(e)) => return Err(format!("read: {e}")),
-                None => return Err("connection ended".into()),
-            }
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(10), fut)
-        .await
-        .map_err(|_| format!("no reply to rpc {cid} within 10 s"))?
-}
-
-/// 11 base-36 characters, like `Math.random().toString(36).substr(2)`.
-fn instance_id(k: usize) -> String {
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64);
-    let mut x = t ^ ((k as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    let mut s = String::new();
-    for _ in 0..11 {
-        x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-        s.push(char::from_digit(((x >> 33) % 36) as u32, 36).unwrap_or('0'));
-    }
-    s
-}
-
-/// An app as `@redux-devtools/remote` starts: handshake, `login` `"master"`,
-/// START transmitted before the login reply, `#subscribe` `respond`.
-async fn app_connect(url: &str, k: usize) -> Res<(Ws, String, String)> {
-    let mut ws = connect(url).await?;
-    send(
-        &mut ws,
-        r##"{"event":"#handshake","data":{"authToken":null},"cid":1}"##.into(),
-    )
-    .await?;
-    let d = wait_rid(&mut ws, 1).await?;
-    let id = d["id"]
-        .as_str()
-        .map(String::from)
-        .ok_or_else(|| format!("handshake reply without id: {d}"))?;
-    let inst = instance_id(k);
-    send(
-        &mut ws,
-        r#"{"event":"login","data":"master","cid":2}"#.into(),
-    )
-    .await?;
-    send(
-        &mut ws,
-        format!(
-            r#"{{"event":"log","data":{{"type":"START","id":"{id}","name":"flood","instanceId":"{inst}"}}}}"#
-        ),
-    )
-    .await?;
-    let ch = wait_rid(&mut ws, 2).await?;
-    if ch != "respond" {
-        return Err(format!("app login answered {ch}, expected \"respond\""));
-    }
-    send(
-        &mut ws,
-        r##"{"event":"#subscribe","data":{"channel":"respond"},"cid":3}"##.into(),
-    )
-    .await?;
-    wait_rid(&mut ws, 3).await?;
-    Ok((ws, id, inst))
-}
+// ---------------------------------------------------------------- load
 
 /// What the load sent, shared by its tasks.
 #[derive(Default)]
@@ -719,20 +543,9 @@ async fn app_task(
     mut pacer: Pacer,
     end: Instant,
 ) {
-    let (mut sink, mut stream) = ws.split();
-    let (pong_tx, mut pong_rx) = mpsc::unbounded_channel::<&'static str>();
     // Pings are answered; what the relay sends on `respond` (UPDATE asks
     // from roomtap) is read and ignored.
-    let reader = tokio::spawn(async move {
-        while let Some(Ok(m)) = stream.next().await {
-            if let Message::Text(t) = m
-                && let Some(p) = pong_for(&t)
-                && pong_tx.send(p).is_err()
-            {
-                break;
-            }
-        }
-    });
+    let (mut sink, mut pong_rx, reader) = sc::answer_pings(ws);
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut n = 0u64;
@@ -991,10 +804,10 @@ fn run(
         std::thread::sleep(Duration::from_millis(20));
     }
     let load = Arc::new(Load::default());
-    let frames = Arc::new(Frames::new());
+    let frames = Arc::new(Frames::new(APP));
     let conns = if flood {
         rt.block_on(futures_util::future::try_join_all(
-            (0..o.apps).map(|k| app_connect(&url, k)),
+            (0..o.apps).map(|k| sc::app_connect(&url, k, APP, /* nodelay */ false)),
         ))?
     } else {
         Vec::new()
@@ -1192,53 +1005,10 @@ fn pctl(v: &[f64], p: f64) -> Option<f64> {
     Some(s[rank.clamp(1, s.len()) - 1])
 }
 
-fn thousands(x: u64) -> String {
-    let s = x.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(' ');
-        }
-        out.push(c);
-    }
-    out
-}
-
 fn mb(b: Option<u64>) -> String {
     b.map_or("–".into(), |b| {
         format!("{:.0} MB", b as f64 / (1 << 20) as f64)
     })
-}
-
-fn print_table(rows: &[Vec<String>]) {
-    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let w: Vec<usize> = (0..cols)
-        .map(|c| {
-            rows.iter()
-                .map(|r| r.get(c).map_or(0, |s| s.chars().count()))
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    for (i, r) in rows.iter().enumerate() {
-        let line: Vec<String> = r
-            .iter()
-            .enumerate()
-            .map(|(c, s)| {
-                let pad = w[c] - s.chars().count();
-                if c == 0 {
-                    format!("{s}{}", " ".repeat(pad))
-                } else {
-                    format!("{}{s}", " ".repeat(pad))
-                }
-            })
-            .collect();
-        println!("  {}", line.join(" | "));
-        if i == 0 {
-            let rule: Vec<String> = w.iter().map(|n| "-".repeat(*n)).collect();
-            println!("  {}", rule.join("-|-"));
-        }
-    }
 }
 
 fn ratio(a: Option<f64>, b: Option<f64>) -> String {

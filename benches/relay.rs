@@ -56,11 +56,13 @@ use tokio::process::{Child, Command};
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
-type Res<T> = Result<T, String>;
+#[path = "sc/mod.rs"]
+mod sc;
+use sc::{Frames, Res, Ws, connect, cpu_secs, handshake, pong_for, print_table, send, wait_rid};
+
+/// The app's `name` in its START and ACTION frames.
+const APP: &str = "bench";
 
 /// Frames per flush on an app socket (taken from the window at once).
 const BATCH: usize = 32;
@@ -69,8 +71,6 @@ const BATCH: usize = 32;
 const VERIFY_EVERY: u64 = 997;
 /// No delivery for this long = the run stalled (lost frames hold the window).
 const STALL: Duration = Duration::from_secs(3);
-/// Timestamp of action 0 (as in the captures, ms since epoch).
-const TS0: u64 = 1_795_343_079_289;
 
 // ---------------------------------------------------------------- options
 
@@ -91,13 +91,7 @@ struct Opts {
 }
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    match std::env::var(name) {
-        Ok(v) if !v.trim().is_empty() => v.trim().parse().unwrap_or_else(|_| {
-            eprintln!("relay bench: ignoring {name}={v:?} (not a number)");
-            default
-        }),
-        _ => default,
-    }
+    sc::env_or("relay bench", name, default)
 }
 
 fn list(name: &str) -> Option<Vec<String>> {
@@ -165,61 +159,9 @@ impl Opts {
 
 // ---------------------------------------------------------------- frames
 
-/// ACTION frames shaped like `@redux-devtools/remote` 1.0.0's (§4.1): field
-/// order, jsan-stringified state and PERFORM_ACTION, `isExcess`,
-/// `nextActionId`. Action `n` (1, 2, …) carries state `count = n` and
-/// `nextActionId = n + 1`, so a delivered frame can be rebuilt from its own
-/// `id`, `instanceId` and `nextActionId` and compared byte for byte.
-struct Frames {
-    /// JSON-escaped tail of the state after `{"count":N`.
-    state_tail: String,
-}
-
+/// What only this bench needs of the frames (`sc::Frames`: the app's side):
+/// the monitor's side, to compare a delivered frame byte for byte.
 impl Frames {
-    fn new() -> Frames {
-        let mut raw = String::from(",\"todos\":[");
-        for t in 0..13 {
-            if t > 0 {
-                raw.push(',');
-            }
-            let _ = write!(
-                raw,
-                "{{\"text\":\"todo {t}: water the plants\",\"done\":{}}}",
-                t % 3 == 0
-            );
-        }
-        raw.push_str("],\"meta\":{\"a\":{\"note\":\"same object referenced twice\"},\"b\":{\"note\":\"same object referenced twice\"},\"created\":\"1970-01-01T00:00:00.000Z\"}}");
-        let esc = serde_json::to_string(&raw).expect("string serializes");
-        Frames {
-            state_tail: esc[1..esc.len() - 1].to_string(),
-        }
-    }
-
-    /// The `data` object of action `n`.
-    fn data(&self, out: &mut String, id: &str, inst: &str, n: u64) {
-        out.push_str(r#"{"type":"ACTION","id":""#);
-        out.push_str(id);
-        out.push_str(r#"","name":"bench","instanceId":""#);
-        out.push_str(inst);
-        let _ = write!(out, r#"","payload":"{{\"count\":{n}"#);
-        out.push_str(&self.state_tail);
-        let _ = write!(
-            out,
-            r#"","action":"{{\"type\":\"PERFORM_ACTION\",\"action\":{{\"type\":\"INCREMENT\",\"by\":1}},\"timestamp\":{}}}","isExcess":false,"nextActionId":{}}}"#,
-            TS0 + n,
-            n + 1
-        );
-    }
-
-    /// App → relay: the `log` transmit of action `n`.
-    fn transmit(&self, id: &str, inst: &str, n: u64) -> String {
-        let mut s = String::with_capacity(1400);
-        s.push_str(r#"{"event":"log","data":"#);
-        self.data(&mut s, id, inst, n);
-        s.push('}');
-        s
-    }
-
     /// Relay → monitor: what the relay must deliver for action `n`.
     fn publish(&self, id: &str, inst: &str, n: u64) -> String {
         let mut s = String::with_capacity(1400);
@@ -253,80 +195,11 @@ fn is_action_publish(t: &str) -> bool {
             && t.contains(r#""type":"ACTION""#))
 }
 
-fn pong_for(t: &str) -> Option<&'static str> {
-    match t {
-        "" => Some(""),
-        "#1" => Some("#2"),
-        _ => None,
-    }
-}
-
 // ---------------------------------------------------------------- client
-
-async fn connect(url: &str) -> Res<Ws> {
-    let cfg = WebSocketConfig::default();
-    let fut = tokio_tungstenite::connect_async_with_config(url, Some(cfg), true);
-    match tokio::time::timeout(Duration::from_secs(10), fut).await {
-        Ok(Ok((ws, _))) => Ok(ws),
-        Ok(Err(e)) => Err(format!("connect {url}: {e}")),
-        Err(_) => Err(format!("connect {url}: timed out")),
-    }
-}
-
-async fn send(ws: &mut Ws, s: String) -> Res<()> {
-    ws.send(Message::text(s))
-        .await
-        .map_err(|e| format!("send: {e}"))
-}
-
-/// Wait (10 s) for the reply to RPC `cid`, answering pings meanwhile.
-async fn wait_rid(ws: &mut Ws, cid: u64) -> Res<Value> {
-    let fut = async {
-        loop {
-            match ws.next().await {
-                Some(Ok(Message::Text(t))) => {
-                    if let Some(p) = pong_for(&t) {
-                        send(ws, p.into()).await?;
-                        continue;
-                    }
-                    let Ok(v) = serde_json::from_str::<Value>(&t) else {
-                        continue;
-                    };
-                    if v["rid"].as_u64() == Some(cid) {
-                        if let Some(e) = v.get("error") {
-                            return Err(format!("rpc {cid} failed: {e}"));
-                        }
-                        return Ok(v.get("data").cloned().unwrap_or(Value::Null));
-                    }
-                }
-                Some(Ok(Message::Close(f))) => return Err(format!("closed by relay: {f:?}")),
-                Some(Ok(_)) => {}
-                Some(Err(e)) => return Err(format!("read: {e}")),
-                None => return Err("connection ended".into()),
-            }
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(10), fut)
-        .await
-        .map_err(|_| format!("no reply to rpc {cid} within 10 s"))?
-}
-
-async fn handshake(ws: &mut Ws) -> Res<String> {
-    send(
-        ws,
-        r##"{"event":"#handshake","data":{"authToken":null},"cid":1}"##.into(),
-    )
-    .await?;
-    let d = wait_rid(ws, 1).await?;
-    d["id"]
-        .as_str()
-        .map(String::from)
-        .ok_or_else(|| format!("handshake reply without id: {d}"))
-}
 
 /// A monitor: handshake, `login` `{}`, `#subscribe` `log`.
 async fn monitor_connect(url: &str) -> Res<Ws> {
-    let mut ws = connect(url).await?;
+    let mut ws = connect(url, /* nodelay */ true).await?;
     handshake(&mut ws).await?;
     send(&mut ws, r#"{"event":"login","data":{},"cid":2}"#.into()).await?;
     let ch = wait_rid(&mut ws, 2).await?;
@@ -340,51 +213,6 @@ async fn monitor_connect(url: &str) -> Res<Ws> {
     .await?;
     wait_rid(&mut ws, 3).await?;
     Ok(ws)
-}
-
-/// An app as `@redux-devtools/remote` starts: handshake, `login` `"master"`,
-/// START transmitted before the login reply, `#subscribe` `respond`.
-async fn app_connect(url: &str, k: usize) -> Res<(Ws, String, String)> {
-    let mut ws = connect(url).await?;
-    let id = handshake(&mut ws).await?;
-    let inst = instance_id(k);
-    send(
-        &mut ws,
-        r#"{"event":"login","data":"master","cid":2}"#.into(),
-    )
-    .await?;
-    send(
-        &mut ws,
-        format!(
-            r#"{{"event":"log","data":{{"type":"START","id":"{id}","name":"bench","instanceId":"{inst}"}}}}"#
-        ),
-    )
-    .await?;
-    let ch = wait_rid(&mut ws, 2).await?;
-    if ch != "respond" {
-        return Err(format!("app login answered {ch}, expected \"respond\""));
-    }
-    send(
-        &mut ws,
-        r##"{"event":"#subscribe","data":{"channel":"respond"},"cid":3}"##.into(),
-    )
-    .await?;
-    wait_rid(&mut ws, 3).await?;
-    Ok((ws, id, inst))
-}
-
-/// 11 base-36 characters, like `Math.random().toString(36).substr(2)`.
-fn instance_id(k: usize) -> String {
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64);
-    let mut x = t ^ ((k as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    let mut s = String::new();
-    for _ in 0..11 {
-        x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-        s.push(char::from_digit(((x >> 33) % 36) as u32, 36).unwrap_or('0'));
-    }
-    s
 }
 
 /// Counters of one run, shared by its app and monitor tasks.
@@ -406,18 +234,7 @@ struct Shared {
 }
 
 async fn app_task(ws: Ws, id: String, inst: String, frames: Arc<Frames>, sh: Arc<Shared>) {
-    let (mut sink, mut stream) = ws.split();
-    let (pong_tx, mut pong_rx) = mpsc::unbounded_channel::<&'static str>();
-    let reader = tokio::spawn(async move {
-        while let Some(Ok(m)) = stream.next().await {
-            if let Message::Text(t) = m
-                && let Some(p) = pong_for(&t)
-                && pong_tx.send(p).is_err()
-            {
-                break;
-            }
-        }
-    });
+    let (mut sink, mut pong_rx, reader) = sc::answer_pings(ws);
     let mut n = 0u64;
     let mut stopped = false;
     loop {
@@ -525,19 +342,6 @@ struct RunStats {
     stalled: bool,
 }
 
-/// utime + stime of a process (all its threads), in seconds.
-fn cpu_secs(pid: Option<u32>) -> Option<f64> {
-    let path = match pid {
-        Some(p) => format!("/proc/{p}/stat"),
-        None => "/proc/self/stat".into(),
-    };
-    let s = std::fs::read_to_string(path).ok()?;
-    let rest = &s[s.rfind(')')? + 1..];
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
-    Some(ticks as f64 / 100.0) // USER_HZ
-}
-
 struct Snap {
     at: Instant,
     recv: u64,
@@ -579,7 +383,10 @@ async fn run_once(
         show: AtomicBool::new(show),
     });
     let mon = monitor_connect(url).await?;
-    let conns = futures_util::future::try_join_all((0..apps).map(|k| app_connect(url, k))).await?;
+    let conns = futures_util::future::try_join_all(
+        (0..apps).map(|k| sc::app_connect(url, k, APP, /* nodelay */ true)),
+    )
+    .await?;
     let mut tasks: Vec<JoinHandle<()>> = Vec::new();
     let monitor = tokio::spawn(monitor_task(mon, frames.clone(), sh.clone(), show));
     for (ws, id, inst) in conns {
@@ -951,51 +758,13 @@ fn median(v: &[f64]) -> f64 {
     }
 }
 
+/// Msgs/s as `1 234 567` (rounded half to even, as `{:.0}` does).
 fn thousands(x: f64) -> String {
-    let s = format!("{:.0}", x.max(0.0));
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(' ');
-        }
-        out.push(c);
-    }
-    out
+    sc::thousands(x.max(0.0).round_ties_even() as u64)
 }
 
 fn pct(x: Option<f64>) -> String {
     x.map_or("–".into(), |c| format!("{c:.0} %"))
-}
-
-fn print_table(rows: &[Vec<String>]) {
-    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let w: Vec<usize> = (0..cols)
-        .map(|c| {
-            rows.iter()
-                .map(|r| r.get(c).map_or(0, |s| s.chars().count()))
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    for (i, r) in rows.iter().enumerate() {
-        let line: Vec<String> = r
-            .iter()
-            .enumerate()
-            .map(|(c, s)| {
-                let pad = w[c] - s.chars().count();
-                if c == 0 {
-                    format!("{s}{}", " ".repeat(pad))
-                } else {
-                    format!("{}{s}", " ".repeat(pad))
-                }
-            })
-            .collect();
-        println!("  {}", line.join(" | "));
-        if i == 0 {
-            let rule: Vec<String> = w.iter().map(|n| "-".repeat(*n)).collect();
-            println!("  {}", rule.join("-|-"));
-        }
-    }
 }
 
 // ---------------------------------------------------------------- main
@@ -1006,7 +775,7 @@ struct Scenario {
 }
 
 async fn bench(o: Opts) -> ExitCode {
-    let frames = Arc::new(Frames::new());
+    let frames = Arc::new(Frames::new(APP));
     let sample_tx = frames.transmit("Up_24t8RyzhUb1e8AAAB", "138uihzddk2", 2);
     let sample_pub = frames.publish("Up_24t8RyzhUb1e8AAAB", "138uihzddk2", 2);
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
