@@ -447,6 +447,7 @@ fn lex(src: &str) -> Result<Vec<Token>, ParseError> {
             }
             b'-' if i + 1 < b.len()
                 && !b[i + 1].is_ascii_whitespace()
+                && b[i + 1] != b')'
                 && (i == 0 || b[i - 1].is_ascii_whitespace() || b[i - 1] == b'(') =>
             {
                 out.push(Token {
