@@ -111,13 +111,21 @@ fn string_blocks_with(
         let (quote, backslash, control) = masks(&b[j..j + 64]);
         let escaped = escaped_bits(backslash, &mut carry);
         let ends = quote & !escaped;
+        let before = match ends {
+            0 => u64::MAX,
+            e => (1u64 << e.trailing_zeros()) - 1,
+        };
+        // Escaped bytes other than `"` and `\` (rare in payloads): each
+        // must start a valid escape.
+        let other = escaped & !(quote | backslash) & before;
+        if other != 0 && !escapes_valid(b, j, other) {
+            return None;
+        }
         if ends != 0 {
-            let k = ends.trailing_zeros();
-            let before = (1u64 << k) - 1;
             if control & before != 0 {
                 return None;
             }
-            return Some((j + k as usize + 1, escaped_any));
+            return Some((j + ends.trailing_zeros() as usize + 1, escaped_any));
         }
         if control != 0 {
             return None;
@@ -126,9 +134,31 @@ fn string_blocks_with(
     }
     if carry != 0 {
         // The block ended inside an escape: its escaped byte comes first.
-        j += 1;
+        j = escape_end(b, j)?;
     }
     string_tail(b, j, escaped_any)
+}
+
+/// Whether each escaped byte at `j + k` (for the bits `k` of `bits`) starts
+/// a valid escape.
+fn escapes_valid(b: &[u8], j: usize, mut bits: u64) -> bool {
+    while bits != 0 {
+        if escape_end(b, j + bits.trailing_zeros() as usize).is_none() {
+            return false;
+        }
+        bits &= bits - 1;
+    }
+    true
+}
+
+/// The end of the escape whose byte after the backslash is at `j`: one of
+/// `"\/bfnrt`, or `u` and four hex digits (what JSON allows).
+fn escape_end(b: &[u8], j: usize) -> Option<usize> {
+    match *b.get(j)? {
+        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => Some(j + 1),
+        b'u' if b.get(j + 1..j + 5)?.iter().all(u8::is_ascii_hexdigit) => Some(j + 5),
+        _ => None,
+    }
 }
 
 /// The byte loop: the end of the string from `j` inside it (at a token
@@ -140,12 +170,8 @@ fn string_tail(b: &[u8], mut j: usize, mut escaped: bool) -> Option<(usize, bool
             0 => j += 1,
             1 => return Some((j + 1, escaped)),
             2 => {
-                // A control byte is invalid even right after a backslash.
-                if b.get(j + 1).is_some_and(|&c| c < 0x20) {
-                    return None;
-                }
                 escaped = true;
-                j += 2;
+                j = escape_end(b, j + 1)?;
             }
             _ => return None,
         }
@@ -309,48 +335,117 @@ pub fn value(b: &[u8], start: usize) -> Option<Span> {
     })
 }
 
-/// End of the value starting at `i` (after leading whitespace).
+/// End of the value starting at `i` (after leading whitespace), checked
+/// as serde_json checks a value it skips: literals, numbers, string
+/// escapes, and the structure of objects and arrays, at any depth.
 pub fn value_end(b: &[u8], i: usize) -> Option<usize> {
-    let i = ws(b, i);
-    match *b.get(i)? {
-        b'"' => string_end(b, i).map(|(e, _)| e),
-        b'{' | b'[' => {
-            let mut depth = 0usize;
-            let mut j = i;
-            while j < b.len() {
-                match b[j] {
-                    b'"' => {
-                        j = string_end(b, j)?.0;
-                        continue;
+    let mut i = ws(b, i);
+    // The open containers, the innermost in the low bit (1: an object);
+    // beyond 64 levels the outer ones wait in `deep`.
+    let (mut open, mut depth, mut deep) = (0u64, 0usize, Vec::new());
+    loop {
+        // A value starts at `i`.
+        match *b.get(i)? {
+            b'"' => i = string_end(b, i)?.0,
+            c @ (b'{' | b'[') => {
+                let obj = c == b'{';
+                i = ws(b, i + 1);
+                if b.get(i) == Some(if obj { &b'}' } else { &b']' }) {
+                    i += 1;
+                } else {
+                    if depth > 0 && depth % 64 == 0 {
+                        deep.push(open);
+                        open = 0;
                     }
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            return Some(j + 1);
-                        }
+                    open = open << 1 | u64::from(obj);
+                    depth += 1;
+                    if obj {
+                        i = key_end(b, i)?;
                     }
-                    _ => {}
+                    continue;
                 }
-                j += 1;
             }
-            None
+            b't' => i = literal_end(b, i, b"true")?,
+            b'f' => i = literal_end(b, i, b"false")?,
+            b'n' => i = literal_end(b, i, b"null")?,
+            b'-' | b'0'..=b'9' => i = number_end(b, i)?,
+            _ => return None,
         }
-        b't' | b'f' | b'n' | b'-' | b'0'..=b'9' => {
-            let mut j = i;
-            while j < b.len()
-                && matches!(b[j], b'a'..=b'z' | b'0'..=b'9' | b'-' | b'+' | b'.' | b'E')
-            {
-                j += 1;
+        // After a value: close the containers that end here, or go on to
+        // the next element of the innermost one.
+        loop {
+            if depth == 0 {
+                return Some(i);
             }
-            (j > i).then_some(j)
+            let obj = open & 1 == 1;
+            i = ws(b, i);
+            match *b.get(i)? {
+                b',' => {
+                    i = ws(b, i + 1);
+                    if obj {
+                        i = key_end(b, i)?;
+                    }
+                    break;
+                }
+                b'}' if obj => {}
+                b']' if !obj => {}
+                _ => return None,
+            }
+            i += 1;
+            open >>= 1;
+            depth -= 1;
+            if depth > 0 && depth % 64 == 0 {
+                open = deep.pop()?;
+            }
         }
-        _ => None,
     }
 }
 
+/// A key at `i` and its colon: where the value starts.
+fn key_end(b: &[u8], i: usize) -> Option<usize> {
+    let i = ws(b, string_end(b, i)?.0);
+    (b.get(i) == Some(&b':')).then(|| ws(b, i + 1))
+}
+
+fn literal_end(b: &[u8], i: usize, word: &[u8]) -> Option<usize> {
+    (b.get(i..i + word.len())? == word).then_some(i + word.len())
+}
+
+/// End of the number at `i`, in JSON's grammar (an optional `-`, no
+/// leading zero, digits after `.` and after `e`).
+fn number_end(b: &[u8], i: usize) -> Option<usize> {
+    let digits = |j: usize| j + b[j..].iter().take_while(|c| c.is_ascii_digit()).count();
+    let mut j = i + usize::from(b.get(i) == Some(&b'-'));
+    j = match *b.get(j)? {
+        b'0' => j + 1,
+        b'1'..=b'9' => digits(j),
+        _ => return None,
+    };
+    if b.get(j) == Some(&b'.') {
+        let k = digits(j + 1);
+        if k == j + 1 {
+            return None;
+        }
+        j = k;
+    }
+    if matches!(b.get(j), Some(b'e' | b'E')) {
+        j += 1 + usize::from(matches!(b.get(j + 1), Some(b'+' | b'-')));
+        let k = digits(j);
+        if k == j {
+            return None;
+        }
+        j = k;
+    }
+    Some(j)
+}
+
+/// Whether `s[i..]` is only JSON whitespace (what may follow a value).
+pub fn rest_is_ws(s: &str, i: usize) -> bool {
+    ws(s.as_bytes(), i) == s.len()
+}
+
 /// Walk the fields of the object at `i`: calls `f(key, value_span)` for each
-/// field whose key has no escapes. Returns the end of the object.
+/// field (keys unescaped). Returns the end of the object.
 pub fn fields(s: &str, i: usize, mut f: impl FnMut(&str, Span)) -> Option<usize> {
     walk(s, i, |k, start| {
         let v = value(s.as_bytes(), start)?;
@@ -374,16 +469,17 @@ pub fn walk(s: &str, i: usize, mut f: impl FnMut(&str, usize) -> Option<usize>) 
     }
     loop {
         let (kend, kesc) = string_end(b, i)?;
-        if kesc {
-            return None;
-        }
-        let key = &s[i + 1..kend - 1];
+        let key = match kesc {
+            false => std::borrow::Cow::Borrowed(&s[i + 1..kend - 1]),
+            // Rare: compared unescaped, as serde compares field names.
+            true => std::borrow::Cow::Owned(unescape(&s[i..kend])?),
+        };
         i = ws(b, kend);
         if b.get(i) != Some(&b':') {
             return None;
         }
         let vstart = ws(b, i + 1);
-        let vend = f(key, vstart)?;
+        let vend = f(&key, vstart)?;
         i = ws(b, vend);
         match b.get(i)? {
             b',' => i = ws(b, i + 1),
@@ -442,6 +538,79 @@ mod tests {
         ] {
             assert!(fields(bad, 0, |_, _| {}).is_none(), "{bad}");
         }
+    }
+
+    /// Found by the `json_scan` fuzz target: the scanner skipped values
+    /// serde_json refuses (loose literals and numbers, mismatched or
+    /// unstructured brackets, invalid escapes), so the hot paths took
+    /// frames the serde paths reject and the relay forwarded them.
+    #[test]
+    fn accepts_exactly_what_serde_accepts() {
+        let long = |at: usize, esc: &str, tail: usize| {
+            format!("\"{}{esc}{}\"", "a\\\"".repeat(at), "b".repeat(tail))
+        };
+        let mut cases: Vec<String> = [
+            "[tru]",
+            "[nul]",
+            "[fals]",
+            "[-]",
+            "[01]",
+            "[1.]",
+            "[.5]",
+            "[1e]",
+            "[1e+]",
+            "[+1]",
+            "[1.5.2]",
+            "[--1]",
+            "[0x1]",
+            "{]",
+            "[}",
+            "[1 2]",
+            "[,]",
+            "[1,]",
+            "{\"a\"}",
+            "{\"a\":}",
+            "{1:2}",
+            "{\"a\":1,}",
+            "{\"a\" 1}",
+            r#""\q""#,
+            r#""\u12""#,
+            r#""\u12g4""#,
+            r#"["a\x"]"#,
+            "[\"\\\u{1}\"]",
+            // Accepted:
+            "[true,false,null,-0,0.5e-3,1E+9,\"\\u00e9\\/\"]",
+            r#"{"k\u0065y":{"":[]}}"#,
+        ]
+        .map(String::from)
+        .to_vec();
+        // Escapes inside 64-byte blocks, across their edges, and in the
+        // tail after the last one.
+        for at in 0..64 {
+            for esc in [r"\q", r"\u12", r"\n", r"\u00e9", r"\x"] {
+                for tail in [0, 1, 30, 90] {
+                    cases.push(long(at, esc, tail));
+                }
+            }
+        }
+        cases.push(format!("{}1{}", "[".repeat(300), "]".repeat(300)));
+        cases.push(format!("{}1{}", "[{\"a\":".repeat(100), "}]".repeat(100)));
+        for c in &cases {
+            let want = serde_json::from_str::<&serde_json::value::RawValue>(c).is_ok();
+            assert_eq!(value_end(c.as_bytes(), 0) == Some(c.len()), want, "{c}");
+        }
+        // An escaped key is read unescaped, as serde reads field names.
+        let mut keys = Vec::new();
+        fields(r#"{"k\u0065y":1,"a\"b":2}"#, 0, |k, _| {
+            keys.push(k.to_string())
+        })
+        .unwrap();
+        assert_eq!(keys, ["key", "a\"b"]);
+        assert!(
+            !rest_is_ws("1\u{a0}", 1),
+            "only JSON whitespace may follow a value"
+        );
+        assert!(rest_is_ws("1 \t\r\n", 1));
     }
 
     #[test]

@@ -81,6 +81,7 @@ pub(super) fn lex(src: &str) -> Result<Vec<Token>, ParseError> {
             b'!' if b.get(i + 1) != Some(&b'=') => (Tok::Not, i + 1),
             b'-' if i + 1 < b.len()
                 && !b[i + 1].is_ascii_whitespace()
+                && b[i + 1] != b')'
                 && (i == 0 || b[i - 1].is_ascii_whitespace() || b[i - 1] == b'(') =>
             {
                 (Tok::Not, i + 1)

@@ -332,6 +332,19 @@ fn review_findings_stay_fixed() {
     assert!(Query::parse("data.a]=1", false).is_err());
 }
 
+/// Found by the `query` fuzz target: `a -` parsed (the `-` a word) but
+/// `(a -)` did not (the `-` before `)` taken for a `not`).
+#[test]
+fn a_dash_before_a_parenthesis_is_a_word() {
+    let r = e(Level::Info, "k", "range 1 - 2", "{}");
+    for q in ["-", "a -", "(-)", "(a -)", "not (range -)"] {
+        assert!(Query::parse(q, false).is_ok(), "{q}");
+    }
+    assert!(m("(range -)", &r));
+    assert!(!m("not (range -)", &r));
+    assert!(!m("(-range)", &r), "-word is still a not");
+}
+
 #[test]
 fn deep_nesting_is_an_error_not_a_stack_overflow() {
     for q in [

@@ -3,7 +3,7 @@
 
 use serde_json::value::RawValue;
 
-use crate::scan::{Span, plain_str, value, walk};
+use crate::scan::{Span, plain_str, rest_is_ws, value, walk};
 use crate::sources::relay::envelope::Envelope;
 pub use crate::sources::relay::envelope::{quote, transmit};
 
@@ -78,15 +78,16 @@ fn fast_packet(text: &str) -> Option<Packet<'_>> {
     let (mut event, mut data, mut cid) = (None, None, None);
     let end = walk(text, 0, |k, start| {
         let v: Span = value(b, start)?;
+        // Anything else (a field twice included) is left to serde.
         match k {
-            "event" => event = Some(plain_str(text, v)?),
-            "data" => data = Some(v.of(text)),
-            "cid" => cid = Some(v.of(text).parse::<u64>().ok()?),
+            "event" if event.is_none() => event = Some(plain_str(text, v)?),
+            "data" if data.is_none() => data = Some(v.of(text)),
+            "cid" if cid.is_none() => cid = Some(v.of(text).parse::<u64>().ok()?),
             _ => return None,
         }
         Some(v.end)
     })?;
-    if !text[end..].trim().is_empty() {
+    if !rest_is_ws(text, end) {
         return None;
     }
     Some(Packet::Event {
@@ -250,6 +251,35 @@ mod tests {
         for bad in ["{", "nope", "42", r#"{"data":1}"#, "[1", r#"[{"x":1}]"#] {
             assert!(decode(bad).is_err(), "{bad}");
         }
+    }
+
+    /// Found by the `relay_packet` fuzz target: the hot path took packets
+    /// serde refuses (a field twice, non-JSON whitespace after the object,
+    /// data that is not JSON), and the relay forwarded such data to the
+    /// monitors as is.
+    #[test]
+    fn hot_path_refuses_what_serde_refuses() {
+        for bad in [
+            r#"{"event":"log","data":1,"data":2}"#,
+            r#"{"event":"log","event":"x","data":1}"#,
+            r#"{"event":"log","data":1,"cid":1,"cid":2}"#,
+            "{\"event\":\"log\",\"data\":1}\u{a0}",
+            r#"{"event":"log","data":{"a":[}}"#,
+            r#"{"event":"log","data":tru}"#,
+            r#"{"event":"log","data":"\q"}"#,
+            r#"{"event":"log","data":01}"#,
+        ] {
+            assert!(decode(bad).is_err(), "{bad}");
+        }
+        // An escaped key is the key it spells (serde reads it so too).
+        assert_eq!(
+            app_facts(r#"{"typ\u0065":"START","x\"":1,"instanceId":"i"}"#),
+            AppFacts {
+                instance_id: Some("i"),
+                name: None,
+                ty: Some("START")
+            }
+        );
     }
 
     #[test]

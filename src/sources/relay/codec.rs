@@ -149,11 +149,15 @@ fn decode_packet(text: &str) -> Result<Frame<'_>, DecodeError> {
 /// A publish walked once: the app message inside is decoded in place when
 /// it is an ACTION.
 fn fast_publish(text: &str) -> Option<Frame<'_>> {
-    use crate::scan::{Span, plain_str, value, value_end, walk};
+    use crate::scan::{Span, plain_str, rest_is_ws, value, value_end, walk};
     let b = text.as_bytes();
     let (mut event, mut channel, mut inner, mut decoded) = (None, None, None, None);
-    let mut extra = false;
+    let (mut extra, mut seen, mut seen_inner) = (false, 0, 0);
     let end = walk(text, 0, |k, start| match k {
+        _ if repeated(&mut seen, &["event", "data"], k) => {
+            extra = true;
+            value_end(b, start)
+        }
         "event" => {
             let v = value(b, start)?;
             // Not a publish: leave it to the serde path at once.
@@ -161,6 +165,10 @@ fn fast_publish(text: &str) -> Option<Frame<'_>> {
             Some(v.end)
         }
         "data" => walk(text, start, |k, start| match k {
+            _ if repeated(&mut seen_inner, &["channel", "data"], k) => {
+                extra = true;
+                value_end(b, start)
+            }
             "channel" => {
                 let v = value(b, start)?;
                 channel = plain_str(text, v);
@@ -188,7 +196,7 @@ fn fast_publish(text: &str) -> Option<Frame<'_>> {
             value_end(b, start)
         }
     })?;
-    if event != Some("#publish") || extra || !text[end..].trim().is_empty() {
+    if event != Some("#publish") || extra || !rest_is_ws(text, end) {
         return None;
     }
     Some(Frame::Publish {
@@ -196,6 +204,15 @@ fn fast_publish(text: &str) -> Option<Frame<'_>> {
         data: inner?.of(text),
         decoded,
     })
+}
+
+/// Whether field `k` (one of `names`) was seen before: serde refuses a
+/// field twice, so the hot paths leave such input to it.
+fn repeated(seen: &mut u16, names: &[&str], k: &str) -> bool {
+    let bit = names.iter().position(|n| *n == k).map_or(0, |i| 1 << i);
+    let again = *seen & bit != 0;
+    *seen |= bit;
+    again
 }
 
 /// Human text of an SC error object (`{"message":..,"name":..}`) or any JSON.
@@ -249,6 +266,20 @@ struct RawAppMessage<'a> {
     is_excess: Option<bool>,
     #[serde(borrow, default)]
     data: Option<&'a RawValue>,
+}
+
+impl RawAppMessage<'_> {
+    const FIELDS: [&'static str; 9] = [
+        "type",
+        "id",
+        "instanceId",
+        "name",
+        "payload",
+        "action",
+        "nextActionId",
+        "isExcess",
+        "data",
+    ];
 }
 
 /// An id or name: normally a string (borrowed when it has no escapes), but
@@ -375,7 +406,7 @@ fn app_of_mut(ev: &mut ReduxEvent) -> Option<&mut AppRef> {
 /// which also produces the error for anything malformed.
 fn fast_action(raw: &str) -> Option<ReduxEvent> {
     let (ev, end) = fast_action_at(raw, 0)?;
-    raw[end..].trim().is_empty().then_some(ev)
+    crate::scan::rest_is_ws(raw, end).then_some(ev)
 }
 
 /// [`fast_action`] on the object starting at `at`; also returns its end.
@@ -384,22 +415,26 @@ fn fast_action_at(raw: &str, at: usize) -> Option<(ReduxEvent, usize)> {
     let mut ty = None;
     let (mut id, mut inst, mut name) = (None, None, None);
     let (mut payload, mut action, mut next, mut excess) = (None, None, None, None);
-    let mut other = false;
+    let (mut other, mut seen) = (false, 0);
     let obj_end = fields(raw, at, |k, v: Span| match k {
+        _ if repeated(&mut seen, &RawAppMessage::FIELDS, k) => other = true,
         "type" => ty = plain_str(raw, v),
         "id" => id = Some(v),
         "instanceId" => inst = Some(v),
         "name" => name = Some(v),
         "payload" => payload = Some(v),
         "action" => action = Some(v),
-        "nextActionId" => next = v.of(raw).parse::<u64>().ok(),
-        "isExcess" => {
-            excess = match v.of(raw) {
-                "true" => Some(true),
-                "false" => Some(false),
-                _ => None,
-            }
-        }
+        "nextActionId" | "isExcess" if v.of(raw) == "null" => {}
+        // What serde would not read as a u64 / a bool is left to it.
+        "nextActionId" => match v.of(raw).parse::<u64>() {
+            Ok(n) => next = Some(n),
+            Err(_) => other = true,
+        },
+        "isExcess" => match v.of(raw) {
+            "true" => excess = Some(true),
+            "false" => excess = Some(false),
+            _ => other = true,
+        },
         "data" => other = true,
         _ => {}
     })?;
@@ -438,21 +473,33 @@ fn fast_action_at(raw: &str, at: usize) -> Option<(ReduxEvent, usize)> {
 
 /// `PERFORM_ACTION` with the scanner; `None` → serde path.
 fn fast_performed_action(id: u64, text: &str) -> Option<ActionRecord> {
-    use crate::scan::{fields, string_value};
-    let (mut inner, mut ts) = (None, None);
-    fields(text, 0, |k, v| match k {
+    use crate::scan::{fields, rest_is_ws, string_value};
+    let (mut inner, mut ts, mut odd, mut seen) = (None, None, false, 0);
+    let end = fields(text, 0, |k, v| match k {
+        _ if repeated(&mut seen, &["type", "action", "timestamp"], k) => odd = true,
         "action" => inner = Some(v),
-        "timestamp" => ts = v.of(text).parse::<f64>().ok(),
+        "timestamp" if v.of(text) == "null" => {}
+        // serde reads an f64: integers read alike; the rest goes to serde.
+        "timestamp" => match v.of(text).parse::<u64>() {
+            Ok(n) => ts = Some(n as f64),
+            Err(_) => odd = true,
+        },
         _ => {}
     })?;
+    if odd || !rest_is_ws(text, end) {
+        return None;
+    }
     let inner = inner?;
     let action_raw = inner.of(text);
     let mut ty = None;
     fields(action_raw, 0, |k, v| {
         if k == "type" {
-            ty = Some(v);
+            odd |= ty.replace(v).is_some();
         }
     })?;
+    if odd {
+        return None;
+    }
     let action_type = string_value(action_raw, ty?)?.into_owned();
     Some(ActionRecord {
         id,
@@ -684,6 +731,79 @@ mod tests {
             "\u{1b}[2J",
         ] {
             assert!(decode_frame(bad).is_err(), "{bad:?} should not decode");
+        }
+    }
+
+    /// Found by the `relay_codec` fuzz target: inputs where the hot paths
+    /// (the scanner's ACTION decoder, `fast_publish`) took what the serde
+    /// paths refuse or read differently. They must agree on everything.
+    #[test]
+    fn hot_paths_agree_with_serde() {
+        let action = r#"{\"type\":\"PERFORM_ACTION\",\"action\":{\"type\":\"INC\"},\"timestamp\":1700000000000}"#;
+        let msg = format!(
+            r#"{{"type":"ACTION","id":"s1","instanceId":"i1","name":"app","payload":"{{\"n\":1}}","action":"{action}","nextActionId":2}}"#
+        );
+        let mut cases = vec![msg.clone(), format!("{msg}\u{a0}"), format!("{msg} \n")];
+        for (from, to) in [
+            // Not what serde reads as a u64, a bool, an f64.
+            (r#""nextActionId":2"#, r#""nextActionId":1.5"#),
+            (r#""nextActionId":2"#, r#""nextActionId":-1"#),
+            (r#""nextActionId":2"#, r#""nextActionId":"2""#),
+            (r#""nextActionId":2"#, r#""nextActionId":01"#),
+            (r#""nextActionId":2"#, r#""nextActionId":null"#),
+            (r#""nextActionId":2"#, r#""nextActionId":2,"isExcess":1"#),
+            (r#""nextActionId":2"#, r#""nextActionId":2,"isExcess":null"#),
+            // serde_json rounds this one up (…497), str::parse to even.
+            ("1700000000000", "4503599627370496.5"),
+            ("1700000000000", "1e400"),
+            ("1700000000000", r#"\"5\""#),
+            ("1700000000000", "null"),
+            // Trailing text after the action, fields twice.
+            (r#"}","nextActionId"#, r#"} x","nextActionId"#),
+            (r#""name":"app""#, r#""name":"app","name":"b""#),
+            (r#""type":"ACTION""#, r#""type":"ACTION","payload":"{}""#),
+            (r#"\"timestamp\""#, r#"\"type\":1,\"timestamp\""#),
+            (
+                r#"{\"type\":\"INC\"}"#,
+                r#"{\"type\":\"INC\",\"type\":\"DEC\"}"#,
+            ),
+            // Not JSON inside: an escape, a literal, a bracket.
+            (r#""name":"app""#, r#""name":"a\qp""#),
+            (r#""name":"app""#, r#""name":"app","x":tru"#),
+            (r#""name":"app""#, r#""name":"app","x":[}"#),
+        ] {
+            assert!(msg.contains(from), "{from}");
+            cases.push(msg.replacen(from, to, 1));
+        }
+        for m in &cases {
+            assert_eq!(decode_app_message(m), decode_app_message_full(m), "{m}");
+            // In a publish, decoded in place, against the serde path (forced
+            // by an unknown field, which serde ignores).
+            let frame =
+                format!(r##"{{"event":"#publish","data":{{"channel":"log","data":{m}}}}}"##);
+            let serde = frame.replacen('{', r#"{"x":0,"#, 1);
+            match (decode_frame(&frame), decode_frame(&serde)) {
+                (Ok(Frame::Publish { data, decoded, .. }), Ok(Frame::Publish { data: d2, .. })) => {
+                    assert_eq!(data, d2);
+                    if let Some(ev) = decoded {
+                        assert_eq!(decode_app_message_full(data), Ok(ev), "{m}");
+                    }
+                }
+                (Err(_), Err(_)) => {}
+                (a, b) => panic!("{m}: {a:?} vs {b:?}"),
+            }
+        }
+        for frame in [
+            r##"{"event":"#publish","data":{"channel":"log","data":{}}}"##,
+            r##"{"event":"#publish","data":{"channel":"log","data":{}}}\u{a0}"##,
+            r##"{"event":"#publish","event":"#publish","data":{"channel":"log","data":{}}}"##,
+            r##"{"event":"#publish","data":{"channel":"log","data":{}},"data":{"channel":"a","data":1}}"##,
+            r##"{"event":"#publish","data":{"channel":"log","channel":"x","data":{}}}"##,
+            r##"{"event":"#publish","data":{"channel":"log","data":{},"data":1}}"##,
+        ] {
+            let serde = frame.replacen('{', r#"{"x":0,"#, 1);
+            let (a, b) = (decode_frame(frame), decode_frame(&serde));
+            assert_eq!(a.is_ok(), b.is_ok(), "{frame}: {a:?} vs {b:?}");
         }
     }
 
