@@ -182,6 +182,8 @@ pub enum CommandKind {
     Redux(crate::sources::relay::model::ReduxCommand),
     /// MeshAgent room.
     Room(crate::sources::room::model::RoomCommand),
+    /// Hop Leap Edge.
+    Leap(crate::sources::leap::model::LeapCommand),
 }
 
 impl CommandKind {
@@ -190,6 +192,7 @@ impl CommandKind {
         match self {
             CommandKind::Redux(c) => c.describe(),
             CommandKind::Room(c) => c.describe(),
+            CommandKind::Leap(c) => c.describe(),
         }
     }
 }

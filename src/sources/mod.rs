@@ -5,6 +5,7 @@
 //! jitter, written once here.
 
 pub mod kind;
+pub mod leap;
 pub mod meter;
 pub mod recording;
 pub mod relay;
