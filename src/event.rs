@@ -48,6 +48,12 @@ pub enum EventKind {
         channel: String,
         change: ChannelChange,
     },
+    /// A stateful channel's availability, facts and state (Leap channels,
+    /// pipe rooms): what the channel-state pane shows.
+    ChannelState {
+        channel: String,
+        update: ChannelUpdate,
+    },
     /// A generic log line from a source (protocol notices, developer logs).
     Log(LogRecord),
     /// A Redux DevTools app message or relay notice (the Timeline's state).
@@ -132,6 +138,27 @@ pub enum ChannelChange {
         count: u64,
         bytes: u64,
     },
+}
+
+/// What changed on a stateful channel.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum ChannelUpdate {
+    /// Asked for (subscribing), no answer yet.
+    Pending,
+    /// Available, with what is known of it (type, capabilities, created…)
+    /// and its state when the answer carried one (JSON text).
+    Available {
+        facts: Vec<(String, String)>,
+        state: Option<String>,
+    },
+    /// Not available, and why (in words).
+    Unavailable { reason: String },
+    /// The channel's whole new state (JSON text).
+    State { state: String },
+    /// The state of this connection's token on the channel (JSON text).
+    TokenState { state: String },
+    /// No longer followed (unsubscribed).
+    Left,
 }
 
 #[derive(

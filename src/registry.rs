@@ -8,7 +8,9 @@ use clap::{Args, Subcommand};
 use crate::sources::Source;
 use crate::sources::relay::args::{RelayArgs, ServeArgs};
 use crate::sources::relay::source::RelayMonitor;
+use crate::sources::leap::args::LeapArgs;
 use crate::sources::room::args::RoomArgs;
+use crate::sources::tokens::TokenArgs;
 
 /// A source named as a subcommand (`roomtap relay URL`, `roomtap tail room NAME`...).
 #[derive(Debug, Subcommand, Clone)]
@@ -25,6 +27,13 @@ pub enum SourceCmd {
         /// ws[s]://HOST/rooms/NAME, or a room NAME.
         #[arg(env = "MESHAGENT_ROOM", value_name = "URL|NAME")]
         target: String,
+    },
+    /// Watch a Hop Leap Edge project: channels with live state and its history of diffs,
+    /// messages, pipe rooms, the connection's state machine. Needs --project.
+    Leap {
+        /// WebSocket URL of the edge (`?encoding=json&compression=zlib` is added unless it says).
+        #[arg(env = "LEAP_URL", default_value = crate::sources::leap::DEFAULT_URL)]
+        url: String,
     },
     /// roomtap's relay and inspector with two simulated apps (a shop and a chat) that really
     /// time-travel, and a MeshAgent room with agents: nothing else needed. Takes a free port
@@ -53,20 +62,35 @@ pub struct SourceArgs {
     pub serve: ServeArgs,
     #[command(flatten)]
     pub room: RoomArgs,
+    #[command(flatten)]
+    pub leap: LeapArgs,
+    /// The token flags: the room's, or Leap's when Leap is the command's source.
+    #[command(flatten)]
+    pub tokens: TokenArgs,
 }
 
 /// The sources of a run: the one named (roomtap's own relay when none),
 /// then every `--<protocol>` flag's.
 pub fn build(cmd: Option<&SourceCmd>, args: &SourceArgs) -> Result<Vec<Box<dyn Source>>, String> {
+    // The token flags are Leap's when Leap is the command, else the rooms'.
+    let leap_cmd = matches!(cmd, Some(SourceCmd::Leap { .. }));
+    let room_tokens = (!leap_cmd).then_some(&args.tokens);
+    let leap_tokens = leap_cmd.then_some(&args.tokens);
     let mut out: Vec<Box<dyn Source>> = match cmd {
         None => vec![Box::new(args.serve.embedded())],
         Some(SourceCmd::Relay { url }) => vec![Box::new(RelayMonitor::new(url))],
-        Some(SourceCmd::Room { target }) => args.room.sources(std::slice::from_ref(target))?,
+        Some(SourceCmd::Room { target }) => {
+            args.room.sources(std::slice::from_ref(target), room_tokens)?
+        }
+        Some(SourceCmd::Leap { url }) => args
+            .leap
+            .sources(std::slice::from_ref(url), leap_tokens)?,
         Some(SourceCmd::Demo { seed }) => crate::demo::source::sources(&args.serve, *seed),
         Some(SourceCmd::Open { file, speed }) => crate::sources::recording::sources(file, *speed)?,
     };
     out.extend(args.relay.sources());
-    out.extend(args.room.sources(&args.room.rooms)?);
+    out.extend(args.room.sources(&args.room.rooms, room_tokens)?);
+    out.extend(args.leap.sources(&args.leap.leaps, leap_tokens)?);
     Ok(out)
 }
 

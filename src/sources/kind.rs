@@ -15,6 +15,10 @@ pub enum SourceKind {
     Room,
     /// roomtap's MeshAgent room server.
     RoomServer,
+    /// A Hop Leap Edge client.
+    Leap,
+    /// roomtap's Leap Edge.
+    LeapServer,
     /// A recording being replayed.
     Recording,
     /// A source of a recording, of a kind this roomtap does not know.
@@ -23,11 +27,13 @@ pub enum SourceKind {
 
 impl SourceKind {
     /// Every kind, for lookups by name.
-    pub const ALL: [SourceKind; 6] = [
+    pub const ALL: [SourceKind; 8] = [
         SourceKind::Relay,
         SourceKind::RoomtapRelay,
         SourceKind::Room,
         SourceKind::RoomServer,
+        SourceKind::Leap,
+        SourceKind::LeapServer,
         SourceKind::Recording,
         SourceKind::Recorded,
     ];
@@ -38,6 +44,8 @@ impl SourceKind {
             SourceKind::RoomtapRelay => "roomtap relay",
             SourceKind::Room => "room",
             SourceKind::RoomServer => "room server",
+            SourceKind::Leap => "leap",
+            SourceKind::LeapServer => "leap edge",
             SourceKind::Recording => "recording",
             SourceKind::Recorded => "recorded",
         }
@@ -59,6 +67,7 @@ impl SourceKind {
                 ..Caps::NONE
             },
             SourceKind::Room => crate::sources::room::CAPS,
+            SourceKind::Leap => crate::sources::leap::CAPS,
             _ => Caps::NONE,
         }
     }

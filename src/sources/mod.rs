@@ -10,6 +10,7 @@ pub mod meter;
 pub mod recording;
 pub mod relay;
 pub mod room;
+pub mod tokens;
 pub mod transport;
 
 use std::future::Future;

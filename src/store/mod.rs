@@ -1,6 +1,7 @@
 //! All state roomtap shows. No I/O, no terminal: `apply` folds a
 //! [`SourceEvent`] in and says which panes changed.
 
+pub mod channels;
 pub mod logs;
 pub mod timeline;
 
@@ -14,6 +15,7 @@ use crate::event::{
 use crate::sources::kind::{Caps, SourceKind};
 use crate::sources::relay::model::{ReduxCommand, ReduxEvent};
 use crate::text::sanitize_capped;
+pub use channels::ChannelInfo;
 use logs::Logs;
 use timeline::Timeline;
 
@@ -67,14 +69,6 @@ impl Default for StoreConfig {
             max_actions: 10_000,
         }
     }
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct ChannelInfo {
-    pub subscribed: bool,
-    pub messages: u64,
-    pub bytes: u64,
-    pub last_ms: Option<u64>,
 }
 
 /// Connection facts of one source.
@@ -273,12 +267,19 @@ impl Store {
                         Dirty::CHANNELS | Dirty::LOGS
                     }
                     ChannelChange::Messages { count, bytes } => {
-                        info.messages += count;
-                        info.bytes += bytes;
-                        info.last_ms = Some(at_ms);
+                        info.on_messages(at_ms, count, bytes);
                         Dirty::CHANNELS
                     }
                 }
+            }
+            EventKind::ChannelState { channel, update } => {
+                let channel = crate::text::sanitize_capped(&channel, 128).into_owned();
+                self.sources[source as usize]
+                    .channels
+                    .entry(channel)
+                    .or_default()
+                    .on_update(at_ms, update);
+                Dirty::CHANNELS
             }
             EventKind::Log(rec) => {
                 self.logs.push(
@@ -357,7 +358,7 @@ impl Store {
         if down {
             self.timeline.on_source_down(source);
             for ch in self.sources[source as usize].channels.values_mut() {
-                ch.subscribed = false;
+                ch.on_down();
             }
             dirty |= Dirty::TIMELINE | Dirty::CHANNELS;
         }

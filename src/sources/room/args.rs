@@ -10,6 +10,7 @@ use super::{Generation, RoomConfig};
 use crate::event::Level;
 use crate::secret::Secret;
 use crate::sources::Source;
+use crate::sources::tokens::TokenArgs;
 
 /// MeshAgent rooms (`roomtap room`, `--room` with any other source).
 #[derive(Debug, Args, Clone)]
@@ -17,16 +18,6 @@ pub struct RoomArgs {
     /// Also inspect a MeshAgent room (ws:// URL or room NAME); repeatable.
     #[arg(long = "room", global = true, value_name = "URL|NAME")]
     pub rooms: Vec<String>,
-    /// File whose first line is the room token (JWT).
-    #[arg(long, global = true, env = "ROOMTAP_TOKEN_FILE", value_name = "FILE")]
-    pub token_file: Option<std::path::PathBuf>,
-    /// Environment variable that holds the room token.
-    #[arg(long, global = true, value_name = "VAR")]
-    pub token_env: Option<String>,
-    /// The room token itself. Works, but lands in shell history and `ps`: prefer --token-file
-    /// or MESHAGENT_TOKEN.
-    #[arg(long, global = true, value_name = "JWT")]
-    pub token: Option<String>,
     /// The room's HS256 secret: roomtap mints its own token for the room (as the SDKs do with
     /// MESHAGENT_SECRET); `room-server` checks tokens with it. Never shown or logged.
     #[arg(long, global = true, env = "MESHAGENT_SECRET", hide_env_values = true)]
@@ -51,45 +42,20 @@ impl RoomArgs {
             .map(Secret::new)
     }
 
-    /// The token given explicitly (file, variable, flag, MESHAGENT_TOKEN),
-    /// with warnings to show. Errors never include the token.
-    pub fn explicit_token(&self) -> Result<(Option<Secret>, Vec<String>), String> {
-        let mut warnings = Vec::new();
-        if let Some(path) = &self.token_file {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| format!("cannot read the token file {}: {e}", path.display()))?;
-            let t = text.lines().next().unwrap_or("").trim().to_string();
-            if t.is_empty() {
-                return Err(format!("the token file {} is empty", path.display()));
-            }
-            return Ok((Some(Secret::new(t)), warnings));
-        }
-        if let Some(var) = &self.token_env {
-            let t = std::env::var(var).unwrap_or_default();
-            if t.trim().is_empty() {
-                return Err(format!("--token-env {var}: that variable is not set"));
-            }
-            return Ok((Some(Secret::new(t.trim())), warnings));
-        }
-        if let Some(t) = &self.token {
-            warnings.push(
-                "--token puts the token in your shell history and in `ps`: prefer --token-file or MESHAGENT_TOKEN".into(),
-            );
-            return Ok((Some(Secret::new(t.trim())), warnings));
-        }
-        let t = std::env::var("MESHAGENT_TOKEN").unwrap_or_default();
-        Ok((
-            (!t.trim().is_empty()).then(|| Secret::new(t.trim())),
-            warnings,
-        ))
-    }
-
     /// One room source per target (URL or NAME).
-    pub fn sources(&self, targets: &[String]) -> Result<Vec<Box<dyn Source>>, String> {
+    /// `tokens`: the token flags, when they are the room's in this run.
+    pub fn sources(
+        &self,
+        targets: &[String],
+        tokens: Option<&TokenArgs>,
+    ) -> Result<Vec<Box<dyn Source>>, String> {
         if targets.is_empty() {
             return Ok(Vec::new());
         }
-        let (token, mut warnings) = self.explicit_token()?;
+        let (token, mut warnings) = match tokens {
+            Some(t) => t.explicit("MESHAGENT_TOKEN")?,
+            None => TokenArgs::default().explicit("MESHAGENT_TOKEN")?,
+        };
         let generation = match self.dev_logs.as_str() {
             "current" => Generation::Current,
             "legacy" => Generation::Legacy,

@@ -1,0 +1,313 @@
+//! Channels: every source's named channels (subscription, message counts
+//! and rate) and, for stateful channels (Leap channels, pipe rooms), their
+//! availability, facts, current state and a bounded history of state
+//! updates, each summarised by its diff against the state before it. No
+//! I/O; states stay JSON text until a view opens them (the last one is
+//! kept parsed to diff the next against).
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::event::ChannelUpdate;
+use crate::jsondiff::{Change, diff};
+
+/// State updates kept per channel (oldest dropped first, and counted).
+pub const MAX_HISTORY: usize = 256;
+
+/// Paths named in a state update's one-line summary.
+const SUMMARY_PATHS: usize = 3;
+
+/// Most diff rows counted for a summary.
+const MAX_DIFF: usize = 10_000;
+
+#[derive(Debug, Clone, Default)]
+pub struct ChannelInfo {
+    pub subscribed: bool,
+    pub messages: u64,
+    pub bytes: u64,
+    pub last_ms: Option<u64>,
+    /// Messages per second over the last full second seen.
+    pub rate: f64,
+    window_start_ms: u64,
+    window_count: u64,
+    /// Availability and state, for channels that have them.
+    pub live: Option<Box<LiveChannel>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Availability {
+    /// Subscribing, no answer yet.
+    Pending,
+    Available,
+    /// Refused, with why.
+    Unavailable(String),
+    /// The connection is down; it is subscribed again on reconnect.
+    Offline,
+    /// Unsubscribed.
+    Left,
+}
+
+impl Availability {
+    pub fn label(&self) -> &str {
+        match self {
+            Availability::Pending => "pending",
+            Availability::Available => "available",
+            Availability::Unavailable(_) => "unavailable",
+            Availability::Offline => "offline",
+            Availability::Left => "left",
+        }
+    }
+}
+
+/// One state a channel had, and how it differs from the one before.
+#[derive(Debug, Clone)]
+pub struct StateChange {
+    pub at_ms: u64,
+    /// The whole state, JSON text.
+    pub state: Arc<str>,
+    pub added: u32,
+    pub removed: u32,
+    pub changed: u32,
+    /// The first paths that changed ("$.count"…), for the list.
+    pub paths: Vec<String>,
+    /// The first state seen (nothing to compare it with).
+    pub first: bool,
+    /// The state text was not JSON (kept as it came).
+    pub invalid: bool,
+}
+
+/// A stateful channel.
+#[derive(Debug, Clone)]
+pub struct LiveChannel {
+    pub availability: Availability,
+    /// What is known of it (type, capabilities, created…), as shown.
+    pub facts: Vec<(String, String)>,
+    /// State updates, oldest first; the last is the current state.
+    pub history: VecDeque<StateChange>,
+    /// State updates seen in all (history holds the last `MAX_HISTORY`).
+    pub updates: u64,
+    /// This connection's token state on the channel (JSON text).
+    pub token_state: Option<Arc<str>>,
+    pub token_updates: u64,
+    /// Bumped on every change (views cache on it).
+    pub rev: u64,
+    current: Option<Value>,
+}
+
+impl LiveChannel {
+    fn new() -> Self {
+        Self {
+            availability: Availability::Pending,
+            facts: Vec::new(),
+            history: VecDeque::new(),
+            updates: 0,
+            token_state: None,
+            token_updates: 0,
+            rev: 0,
+            current: None,
+        }
+    }
+
+    /// The current state, JSON text.
+    pub fn state(&self) -> Option<&str> {
+        self.history.back().map(|c| &*c.state)
+    }
+
+    /// State updates no longer held.
+    pub fn dropped(&self) -> u64 {
+        self.updates - self.history.len() as u64
+    }
+
+    fn push_state(&mut self, at_ms: u64, text: &str) {
+        let parsed: Option<Value> = serde_json::from_str(text).ok();
+        let mut change = StateChange {
+            at_ms,
+            state: text.into(),
+            added: 0,
+            removed: 0,
+            changed: 0,
+            paths: Vec::new(),
+            first: self.history.is_empty() && self.current.is_none(),
+            invalid: parsed.is_none(),
+        };
+        if let (Some(old), Some(new)) = (&self.current, &parsed) {
+            for row in diff(old, new, MAX_DIFF) {
+                match row.change {
+                    Change::Added(_) => change.added += 1,
+                    Change::Removed(_) => change.removed += 1,
+                    Change::Changed(..) => change.changed += 1,
+                }
+                if change.paths.len() < SUMMARY_PATHS {
+                    change.paths.push(row.path);
+                }
+            }
+        }
+        self.current = parsed;
+        if self.history.len() == MAX_HISTORY {
+            self.history.pop_front();
+        }
+        self.history.push_back(change);
+        self.updates += 1;
+    }
+}
+
+impl ChannelInfo {
+    /// Count `count` messages of `bytes` arriving at `at_ms`.
+    pub fn on_messages(&mut self, at_ms: u64, count: u64, bytes: u64) {
+        self.messages += count;
+        self.bytes += bytes;
+        self.last_ms = Some(at_ms);
+        if at_ms.saturating_sub(self.window_start_ms) >= 1000 {
+            let span = at_ms.saturating_sub(self.window_start_ms).max(1);
+            self.rate = if self.window_start_ms == 0 || span > 5_000 {
+                0.0
+            } else {
+                self.window_count as f64 * 1000.0 / span as f64
+            };
+            self.window_start_ms = at_ms;
+            self.window_count = 0;
+        }
+        self.window_count += count;
+    }
+
+    /// The rate to show at `now_ms` (0 once the channel went quiet).
+    pub fn rate_at(&self, now_ms: u64) -> f64 {
+        match self.last_ms {
+            Some(t) if now_ms.saturating_sub(t) <= 2_000 => self.rate,
+            _ => 0.0,
+        }
+    }
+
+    /// Fold a stateful update in.
+    pub fn on_update(&mut self, at_ms: u64, update: ChannelUpdate) {
+        let live = self.live.get_or_insert_with(|| Box::new(LiveChannel::new()));
+        live.rev += 1;
+        match update {
+            ChannelUpdate::Pending => live.availability = Availability::Pending,
+            ChannelUpdate::Available { facts, state } => {
+                live.availability = Availability::Available;
+                self.subscribed = true;
+                if !facts.is_empty() {
+                    live.facts = facts;
+                }
+                if let Some(s) = state {
+                    live.push_state(at_ms, &s);
+                }
+            }
+            ChannelUpdate::Unavailable { reason } => {
+                live.availability = Availability::Unavailable(reason);
+                self.subscribed = false;
+            }
+            ChannelUpdate::State { state } => live.push_state(at_ms, &state),
+            ChannelUpdate::TokenState { state } => {
+                live.token_state = Some(state.into());
+                live.token_updates += 1;
+            }
+            ChannelUpdate::Left => {
+                live.availability = Availability::Left;
+                self.subscribed = false;
+            }
+        }
+    }
+
+    /// The source's connection went down.
+    pub fn on_down(&mut self) {
+        self.subscribed = false;
+        if let Some(live) = &mut self.live
+            && matches!(
+                live.availability,
+                Availability::Available | Availability::Pending
+            )
+        {
+            live.availability = Availability::Offline;
+            live.rev += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(s: &str) -> ChannelUpdate {
+        ChannelUpdate::State { state: s.into() }
+    }
+
+    #[test]
+    fn each_state_update_is_summarised_by_its_diff() {
+        let mut c = ChannelInfo::default();
+        c.on_update(
+            1,
+            ChannelUpdate::Available {
+                facts: vec![("type".into(), "unprotected".into())],
+                state: Some(r#"{"count":1,"players":["a"]}"#.into()),
+            },
+        );
+        c.on_update(2, state(r#"{"count":2,"players":["a","b"],"round":1}"#));
+        c.on_update(3, state("not json"));
+        c.on_update(4, state(r#"{"count":2}"#));
+        let live = c.live.as_ref().unwrap();
+        assert_eq!(live.availability, Availability::Available);
+        assert_eq!(live.history.len(), 4);
+        assert!(live.history[0].first);
+        let h = &live.history[1];
+        assert_eq!((h.added, h.removed, h.changed), (2, 0, 1));
+        assert_eq!(h.paths[0], "$.count");
+        assert!(live.history[2].invalid);
+        // After a state that was not JSON there is nothing to diff against.
+        assert_eq!(live.history[3].added + live.history[3].changed, 0);
+        assert_eq!(live.state(), Some(r#"{"count":2}"#));
+    }
+
+    #[test]
+    fn history_is_bounded_and_counts_what_it_dropped() {
+        let mut c = ChannelInfo::default();
+        for i in 0..(MAX_HISTORY as u64 + 10) {
+            c.on_update(i, state(&format!("{{\"n\":{i}}}")));
+        }
+        let live = c.live.as_ref().unwrap();
+        assert_eq!(live.history.len(), MAX_HISTORY);
+        assert_eq!(live.dropped(), 10);
+        assert_eq!(live.history.back().unwrap().changed, 1);
+    }
+
+    #[test]
+    fn availability_follows_the_connection() {
+        let mut c = ChannelInfo::default();
+        c.on_update(1, ChannelUpdate::Pending);
+        c.on_update(
+            2,
+            ChannelUpdate::Available {
+                facts: vec![],
+                state: None,
+            },
+        );
+        assert!(c.subscribed);
+        c.on_down();
+        assert_eq!(c.live.as_ref().unwrap().availability, Availability::Offline);
+        c.on_update(
+            3,
+            ChannelUpdate::Unavailable {
+                reason: "not granted".into(),
+            },
+        );
+        assert!(!c.subscribed);
+        assert_eq!(
+            c.live.as_ref().unwrap().availability,
+            Availability::Unavailable("not granted".into())
+        );
+    }
+
+    #[test]
+    fn rate_is_per_second_and_goes_quiet() {
+        let mut c = ChannelInfo::default();
+        c.on_messages(10_000, 1, 10);
+        for i in 1..=20 {
+            c.on_messages(10_000 + i * 100, 1, 10);
+        }
+        assert!((9.0..=11.5).contains(&c.rate), "{}", c.rate);
+        assert_eq!(c.rate_at(20_000), 0.0);
+    }
+}
