@@ -170,5 +170,4 @@ mod tests {
         );
         assert!(diff(&a, &a, 100).is_empty());
     }
-
 }

@@ -6,9 +6,9 @@
 use clap::{Args, Subcommand};
 
 use crate::sources::Source;
+use crate::sources::leap::args::LeapArgs;
 use crate::sources::relay::args::{RelayArgs, ServeArgs};
 use crate::sources::relay::source::RelayMonitor;
-use crate::sources::leap::args::LeapArgs;
 use crate::sources::room::args::RoomArgs;
 use crate::sources::tokens::TokenArgs;
 
@@ -79,12 +79,12 @@ pub fn build(cmd: Option<&SourceCmd>, args: &SourceArgs) -> Result<Vec<Box<dyn S
     let mut out: Vec<Box<dyn Source>> = match cmd {
         None => vec![Box::new(args.serve.embedded())],
         Some(SourceCmd::Relay { url }) => vec![Box::new(RelayMonitor::new(url))],
-        Some(SourceCmd::Room { target }) => {
-            args.room.sources(std::slice::from_ref(target), room_tokens)?
+        Some(SourceCmd::Room { target }) => args
+            .room
+            .sources(std::slice::from_ref(target), room_tokens)?,
+        Some(SourceCmd::Leap { url }) => {
+            args.leap.sources(std::slice::from_ref(url), leap_tokens)?
         }
-        Some(SourceCmd::Leap { url }) => args
-            .leap
-            .sources(std::slice::from_ref(url), leap_tokens)?,
         Some(SourceCmd::Demo { seed }) => crate::demo::source::sources(&args.serve, *seed),
         Some(SourceCmd::Open { file, speed }) => crate::sources::recording::sources(file, *speed)?,
     };

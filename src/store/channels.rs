@@ -182,7 +182,9 @@ impl ChannelInfo {
 
     /// Fold a stateful update in.
     pub fn on_update(&mut self, at_ms: u64, update: ChannelUpdate) {
-        let live = self.live.get_or_insert_with(|| Box::new(LiveChannel::new()));
+        let live = self
+            .live
+            .get_or_insert_with(|| Box::new(LiveChannel::new()));
         live.rev += 1;
         match update {
             ChannelUpdate::Pending => live.availability = Availability::Pending,

@@ -60,7 +60,8 @@ impl LeapArgs {
                     crate::text::redact_url(url)
                 ));
             }
-            let mut cfg = LeapConfig::new(&dial_url(url, &self.compression), &project, token.clone());
+            let mut cfg =
+                LeapConfig::new(&dial_url(url, &self.compression), &project, token.clone());
             cfg.channels = self.channels.clone();
             let label = if urls.len() == 1 {
                 "leap".to_string()

@@ -123,7 +123,11 @@ pub(super) fn on_dispatch(d: &Dispatch, pipes: &mut HashMap<String, String>) -> 
                     init.cid.as_deref().unwrap_or("?"),
                     init.scope.as_deref().unwrap_or("?"),
                     init.connection_count.unwrap_or(0),
-                    if init.connection_count == Some(1) { "" } else { "s" }
+                    if init.connection_count == Some(1) {
+                        ""
+                    } else {
+                        "s"
+                    }
                 ),
                 Some(d.data.clone()),
             ));
@@ -133,7 +137,11 @@ pub(super) fn on_dispatch(d: &Dispatch, pipes: &mut HashMap<String, String>) -> 
             out.init = Some(init);
         }
         Event::Available(c) => {
-            let id = if c.id.is_empty() { chan.clone() } else { c.id.clone() };
+            let id = if c.id.is_empty() {
+                chan.clone()
+            } else {
+                c.id.clone()
+            };
             out.replies.push(Reply::Subscribe(id.clone()));
             out.events.push(log(
                 Level::Info,
@@ -188,7 +196,11 @@ pub(super) fn on_dispatch(d: &Dispatch, pipes: &mut HashMap<String, String>) -> 
         }
         Event::Message { event, data } => {
             let direct = d.event == "DIRECT_MESSAGE" || d.channel.is_none();
-            let where_ = if direct { "direct".to_string() } else { chan.clone() };
+            let where_ = if direct {
+                "direct".to_string()
+            } else {
+                chan.clone()
+            };
             out.traffic = Some((where_.clone(), data.len()));
             out.events.push(log(
                 Level::Info,
@@ -259,7 +271,11 @@ pub(super) fn on_dispatch(d: &Dispatch, pipes: &mut HashMap<String, String>) -> 
                 format!(
                     "unknown event {} on {} (kept, not understood)",
                     d.event,
-                    if chan.is_empty() { "the connection" } else { &chan }
+                    if chan.is_empty() {
+                        "the connection"
+                    } else {
+                        &chan
+                    }
                 ),
                 Some(d.data.clone()),
             ));
@@ -316,27 +332,41 @@ mod tests {
     fn messages_carry_their_channel_and_join_tokens_never_show() {
         let mut pipes = HashMap::new();
         let out = on_dispatch(
-            &dispatch(r#"{"op":0,"d":{"c":"chan_1","u":false,"e":"MESSAGE","d":{"e":"chat","d":{"text":"hi"}}}}"#),
+            &dispatch(
+                r#"{"op":0,"d":{"c":"chan_1","u":false,"e":"MESSAGE","d":{"e":"chat","d":{"text":"hi"}}}}"#,
+            ),
             &mut pipes,
         );
         assert_eq!(out.traffic, Some(("chan_1".into(), 13)));
-        let EventKind::Log(l) = &out.events[0] else { panic!() };
+        let EventKind::Log(l) = &out.events[0] else {
+            panic!()
+        };
         let v: serde_json::Value = serde_json::from_str(l.data.as_deref().unwrap()).unwrap();
         assert_eq!(v["channel"], "chan_1");
         assert_eq!(v["data"]["text"], "hi");
         let out = on_dispatch(
-            &dispatch(r#"{"op":0,"d":{"c":null,"u":false,"e":"PIPE_ROOM_AVAILABLE","d":{"pipe_room":{"id":"pr1","join_token":"jt_secret_1","state":"live","delivery_protocols":["webrtc"],"ingest_protocol":"rtmp","ingest_region":"us-east-1"},"connection":{"webrtc":{},"llhls":null}}}}"#),
+            &dispatch(
+                r#"{"op":0,"d":{"c":null,"u":false,"e":"PIPE_ROOM_AVAILABLE","d":{"pipe_room":{"id":"pr1","join_token":"jt_secret_1","state":"live","delivery_protocols":["webrtc"],"ingest_protocol":"rtmp","ingest_region":"us-east-1"},"connection":{"webrtc":{},"llhls":null}}}}"#,
+            ),
             &mut pipes,
         );
         let all = format!("{:?}", out.events);
         assert!(!all.contains("jt_secret_1"), "{all}");
-        assert!(all.contains("pipe:pr1") && all.contains("rtmp → webrtc"), "{all}");
+        assert!(
+            all.contains("pipe:pr1") && all.contains("rtmp → webrtc"),
+            "{all}"
+        );
         let out = on_dispatch(
-            &dispatch(r#"{"op":0,"d":{"c":null,"u":false,"e":"PIPE_ROOM_UNAVAILABLE","d":{"join_token":"jt_secret_1","graceful":false,"error_code":"NOT_GRANTED"}}}"#),
+            &dispatch(
+                r#"{"op":0,"d":{"c":null,"u":false,"e":"PIPE_ROOM_UNAVAILABLE","d":{"join_token":"jt_secret_1","graceful":false,"error_code":"NOT_GRANTED"}}}"#,
+            ),
             &mut pipes,
         );
         let all = format!("{:?}", out.events);
-        assert!(!all.contains("jt_secret_1") && all.contains("pipe:pr1"), "{all}");
+        assert!(
+            !all.contains("jt_secret_1") && all.contains("pipe:pr1"),
+            "{all}"
+        );
     }
 
     #[test]
@@ -345,6 +375,8 @@ mod tests {
             &dispatch(r#"{"op":0,"d":{"c":"c","e":"STATE_UPDATE","d":{"nostate":1}}}"#),
             &mut HashMap::new(),
         );
-        assert!(matches!(&out.events[0], EventKind::Malformed { what, .. } if what.contains("STATE_UPDATE")));
+        assert!(
+            matches!(&out.events[0], EventKind::Malformed { what, .. } if what.contains("STATE_UPDATE"))
+        );
     }
 }

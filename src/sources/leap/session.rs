@@ -19,9 +19,7 @@ use super::codec::{self, Frame};
 use super::events::{self, Reply};
 use super::model::LeapCommand;
 use super::{LeapConfig, Persist};
-use crate::event::{
-    ChannelUpdate, Command, CommandKind, ConnState, EventKind, Level, LogRecord,
-};
+use crate::event::{ChannelUpdate, Command, CommandKind, ConnState, EventKind, Level, LogRecord};
 use crate::sources::meter::Meter;
 use crate::sources::transport::{self, Dial, Refusal, Words, Ws};
 use crate::sources::{Emitter, SessionEnd};
@@ -162,6 +160,15 @@ pub(super) async fn session(
     em.conn(ConnState::Handshaking).await;
     let end = link.run(attempt, cmds, persist).await;
     link.meter.flush(em).await;
+    for r in std::mem::take(&mut link.waiting).into_keys() {
+        link.log(
+            Level::Warn,
+            "command",
+            format!("no answer to {}: the link went down first", r.describe()),
+            None,
+        )
+        .await;
+    }
     let was_connected = link.connected;
     // Say how it ended in the Connections pane's words.
     link.facts.state = match &end {
@@ -293,7 +300,8 @@ impl Link<'_> {
         let now = Instant::now();
         self.unacked_since.get_or_insert(now);
         self.last_sent = Some(now);
-        self.send(codec::encode(&Frame::Heartbeat { tag: None })).await
+        self.send(codec::encode(&Frame::Heartbeat { tag: None }))
+            .await
     }
 
     async fn run(
@@ -681,8 +689,7 @@ impl Link<'_> {
                 .await;
             }
             LeapCommand::SetState { channel, state } => {
-                self.waiting
-                    .insert(Reply::State(channel.clone()), reply_by);
+                self.waiting.insert(Reply::State(channel.clone()), reply_by);
                 self.meter.message_out();
                 self.send(codec::client_event(
                     "SET_CHANNEL_STATE",
