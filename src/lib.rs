@@ -9,6 +9,7 @@ pub mod cli;
 pub mod demo;
 pub mod event;
 pub mod guard;
+pub mod leap;
 pub mod modes;
 pub mod query;
 pub mod record;
