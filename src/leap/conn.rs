@@ -32,7 +32,7 @@ pub(super) async fn serve_conn(
     peer: SocketAddr,
     mut closing: watch::Receiver<bool>,
 ) {
-    let Some((mut ws, zlib)) = upgrade(&hub, tcp, peer).await else {
+    let Some((mut ws, zlib, path)) = upgrade(&hub, tcp, peer).await else {
         return;
     };
     let n = hub.next_conn.fetch_add(1, Ordering::Relaxed);
@@ -62,7 +62,7 @@ pub(super) async fn serve_conn(
     hub.notice(
         Level::Info,
         format!(
-            "{cid} connected from {peer} ({}){}",
+            "{cid} connected from {peer} to {path} ({}){}",
             if zlib {
                 "zlib binary frames"
             } else {
@@ -97,13 +97,15 @@ pub(super) fn wants_zlib(query: Option<&str>) -> bool {
 }
 
 /// The WebSocket upgrade, admitted or refused (and said so). Returns the
-/// socket and whether the client asked for zlib.
+/// socket, whether the client asked for zlib, and the path it asked for
+/// (secret-looking query values masked).
 async fn upgrade(
     hub: &Hub,
     tcp: TcpStream,
     peer: SocketAddr,
-) -> Option<(WebSocketStream<TcpStream>, bool)> {
+) -> Option<(WebSocketStream<TcpStream>, bool, String)> {
     let mut zlib = false;
+    let mut path = String::new();
     let mut refused: Option<(u16, String)> = None;
     #[allow(clippy::result_large_err)] // the type tungstenite's callback returns
     let callback = |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
@@ -132,6 +134,12 @@ async fn upgrade(
             return Err(resp);
         }
         zlib = wants_zlib(req.uri().query());
+        let asked = req
+            .uri()
+            .path_and_query()
+            .map_or("/ws", |p| p.as_str())
+            .to_string();
+        path = crate::text::sanitize_capped(&crate::text::redact_url(&asked), 200).into_owned();
         Ok(resp)
     };
     // tungstenite's own cap is above `max_frame` so that a frame a little
@@ -146,7 +154,7 @@ async fn upgrade(
     )
     .await;
     match accepted {
-        Ok(Ok(ws)) => Some((ws, zlib)),
+        Ok(Ok(ws)) => Some((ws, zlib, path)),
         Ok(Err(e)) => {
             if refused.as_ref().is_some_and(|(s, _)| *s == 403)
                 && let (Some(em), Some(f)) = (&hub.em, hub.refused.fact())
@@ -271,6 +279,10 @@ async fn serve(
             }
         }
         if let Some((code, reason)) = shut {
+            // Gone for the server at once (nothing more is queued to it),
+            // while the close handshake runs.
+            hub.state().clients.remove(cid);
+            hub.changed();
             // What was queued before the close goes first.
             while let Ok(Out::Frame(text)) = rx.try_recv() {
                 let msg = if zlib {

@@ -555,6 +555,12 @@ impl LeapServer {
         v
     }
 
+    /// WebSocket connections accepted since the start (refused upgrades
+    /// not counted).
+    pub fn accepted(&self) -> u64 {
+        self.hub.next_conn.load(Ordering::Relaxed) - 1
+    }
+
     /// The connections that identified (cid, scope: "project" | "token").
     pub fn identified(&self) -> Vec<(String, String)> {
         let st = self.hub.state();

@@ -19,7 +19,10 @@
 // "quit", or when stdin closes.
 import readline from 'node:readline';
 import { parseArgs, toErr, consoleToStderr, boundLifetime } from '../lib.mjs';
-import { LeapEdgeClient } from '@onehop/leap-edge-js';
+import { createRequire } from 'node:module';
+// The package's ESM build cannot load (it imports a named `EventEmitter`
+// from eventemitter3's CommonJS module); its CommonJS build works.
+const { LeapEdgeClient } = createRequire(import.meta.url)('@onehop/leap-edge-js');
 
 consoleToStderr();
 const args = parseArgs(process.argv.slice(2));
