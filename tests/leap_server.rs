@@ -817,3 +817,36 @@ async fn foreign_origins_and_hosts_are_refused_with_403() {
         r => panic!("expected 404, got {:?}", r.map(|_| ())),
     }
 }
+
+#[tokio::test]
+async fn a_client_that_does_not_read_is_dropped_and_counted() {
+    let (srv, mut notes) = start(LeapServerConfig { queue: 4, ..cfg() }).await;
+    srv.add_channel("chan_1", "unprotected", json!({}));
+    let mut ws = identified(&srv.url()).await;
+    send(
+        &mut ws,
+        r#"{"op":0,"d":{"e":"SUBSCRIBE","d":null,"c":"chan_1"}}"#,
+    )
+    .await;
+    let (av, _) = next_frame(&mut ws).await;
+    assert!(av.contains("AVAILABLE"), "{av}");
+    // It reads nothing from now on: the socket buffers fill, then its queue
+    // of 4, then it is dropped (bounded: at most 2000 × 64 KiB).
+    let blob = "x".repeat(64 * 1024);
+    let mut sent = 0;
+    while srv.dropped() == 0 && sent < 2000 {
+        srv.publish("chan_1", "blob", json!(blob));
+        sent += 1;
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(srv.dropped(), 1, "dropped after {sent} messages");
+    notes
+        .wait(&["dropped", "did not read its 4 queued frames"])
+        .await;
+    assert_eq!(
+        srv.publish("chan_1", "after", json!(1)),
+        0,
+        "no longer a subscriber"
+    );
+    drop(ws);
+}
