@@ -19,9 +19,14 @@
 //!   back to the sender, as client-js expects), SET_CHANNEL_STATE (state
 //!   replaced, STATE_UPDATE to every subscriber *including* the sender),
 //!   PIPE_ROOM_SUBSCRIBE (PIPE_ROOM_AVAILABLE or PIPE_ROOM_UNAVAILABLE
-//!   `NOT_GRANTED`), PIPE_ROOM_UNSUBSCRIBE. What Hop's server answers to
+//!   `NOT_GRANTED`), PIPE_ROOM_UNSUBSCRIBE. MESSAGE and SET_CHANNEL_STATE
+//!   are taken only from a subscriber of the channel (and a state must be
+//!   an object); anything else is ignored with a notice, as is a second
+//!   IDENTIFY and an unknown event. What Hop's server answers to
 //!   UNSUBSCRIBE, MESSAGE and SET_CHANNEL_STATE is not known (no source):
 //!   these are this server's choices.
+//! * No liveness timeout of its own: a client that stops heartbeating stays
+//!   until it closes (Hop's timeout and close code are not known).
 //! * Service events before INIT → close 4003; a frame that is not a Leap
 //!   frame, or bigger than `max_frame` → close 4005; an op a client does not
 //!   send (HELLO, ACK, unknown) → close 4004.
@@ -145,8 +150,7 @@ struct State {
     /// Pipe rooms by join token.
     pipes: HashMap<String, Value>,
     received: VecDeque<Received>,
-    /// (cid, tag) of heartbeats received, tags only: untagged ones are
-    /// counted in `untagged`.
+    /// (cid, tag) of the last heartbeats received (tag `None`: untagged).
     heartbeats: VecDeque<(String, Option<String>)>,
     /// Clients dropped because their queue was full.
     dropped: u64,

@@ -60,7 +60,10 @@ async fn main() {
         }
         line("END");
     };
-    if tokio::time::timeout(Duration::from_secs(secs), run).await.is_err() {
+    if tokio::time::timeout(Duration::from_secs(secs), run)
+        .await
+        .is_err()
+    {
         line("DEADLINE");
     }
     std::process::exit(0);
