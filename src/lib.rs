@@ -10,6 +10,7 @@ pub mod demo;
 pub mod event;
 pub mod guard;
 pub mod jsondiff;
+pub mod leap;
 pub mod modes;
 pub mod query;
 pub mod record;

@@ -69,6 +69,12 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
             "store", "app", "ui", "runtime", "wiring", "modes", "registry", "record",
         ],
     ),
+    (
+        "leap",
+        &[
+            "store", "app", "ui", "runtime", "wiring", "modes", "registry", "record",
+        ],
+    ),
     // Sources report through an Emitter too.
     (
         "sources",
@@ -84,11 +90,12 @@ const SOURCES_PURE: &[&str] = &[
     "sources::kind",
     "sources::relay::model",
     "sources::room::model",
+    "sources::leap::model",
 ];
 
 /// A protocol's codec and task never reach into a server: only its
 /// `source` (the Source impls) and `args` modules may.
-const SERVERS: &[&str] = &["relay", "room", "demo"];
+const SERVERS: &[&str] = &["relay", "room", "leap", "demo"];
 
 fn files(dir: &Path, out: &mut Vec<PathBuf>) {
     for e in std::fs::read_dir(dir).unwrap() {
@@ -220,6 +227,12 @@ fn the_check_catches_what_it_should() {
         "server → store"
     );
     assert!(violation("room", "store::logs").is_some(), "server → store");
+    assert!(violation("leap::conn", "store").is_some(), "server → store");
+    assert!(
+        violation("sources::leap::codec", "leap").is_some(),
+        "codec → server"
+    );
+    assert!(violation("leap::handle", "sources::leap::codec").is_none());
     assert!(
         violation("query::eval", "sources::relay::codec").is_some(),
         "query → protocol"

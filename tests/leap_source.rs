@@ -213,12 +213,7 @@ async fn an_edge_that_never_says_hello_or_stops_acking_is_given_up_and_retried()
     let (mut ws, _) = next_conn(&mut conns).await;
     handshake(&mut ws, "token").await;
     let started = tokio::time::Instant::now();
-    loop {
-        match tokio::time::timeout(Duration::from_secs(5), ws.next()).await {
-            Ok(Some(Ok(_))) => continue,
-            _ => break,
-        }
-    }
+    while let Ok(Some(Ok(_))) = tokio::time::timeout(Duration::from_secs(5), ws.next()).await {}
     assert!(
         started.elapsed() < Duration::from_secs(5),
         "roomtap gave the link up"
