@@ -88,6 +88,34 @@ async fn run(cli: &Cli, setup: Setup) -> Result<(), String> {
             )
             .await
         }
+        Some(Cmd::LeapServer) => {
+            let (token, _) = args.tokens.explicit("LEAP_TOKEN")?;
+            let note = if token.is_some() {
+                "only the given token is accepted; no token: project scope"
+            } else {
+                "any token is accepted; no token: project scope"
+            };
+            let project = args
+                .leap
+                .project
+                .clone()
+                .unwrap_or_else(|| "project_demo".into());
+            let server = roomtap::sources::leap::source::LeapServerSource {
+                cfg: roomtap::leap::LeapServerConfig {
+                    bind: std::net::SocketAddr::from(([127, 0, 0, 1], args.leap.leap_port)),
+                    project: project.clone(),
+                    tokens: token.into_iter().collect(),
+                    guard: args.serve.guard.guard(),
+                    ..Default::default()
+                },
+            };
+            modes::headless(
+                Box::new(server),
+                |url| format!("roomtap Leap Edge on {url}, project {project} ({note})"),
+                "roomtap Leap Edge",
+            )
+            .await
+        }
         Some(Cmd::Tail {
             filter,
             json,

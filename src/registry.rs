@@ -126,13 +126,36 @@ mod tests {
             [RoomtapRelay, Relay]
         );
         // The panes and tail build the same list from the same flags.
-        let flags = ["--relay", "ws://h:1/x", "--room", "ws://h:2/rooms/r"];
+        let flags = [
+            "--relay",
+            "ws://h:1/x",
+            "--room",
+            "ws://h:2/rooms/r",
+            "--leap",
+            "ws://h:3/ws",
+            "--project",
+            "p",
+        ];
         let panes: Vec<&str> = ["roomtap", "demo"].into_iter().chain(flags).collect();
         let tail: Vec<&str> = ["roomtap", "tail", "demo"]
             .into_iter()
             .chain(flags)
             .collect();
-        assert_eq!(k(&panes), [RoomtapRelay, Room, Relay, Room]);
+        assert_eq!(k(&panes), [RoomtapRelay, Room, Leap, Relay, Room, Leap]);
+        assert_eq!(
+            k(&[
+                "roomtap",
+                "leap",
+                "ws://h/ws",
+                "--project",
+                "p",
+                "--channel",
+                "c"
+            ]),
+            [Leap]
+        );
+        let e = kinds(&["roomtap", "leap", "ws://h/ws"]).unwrap_err();
+        assert!(e.contains("--project"), "{e}");
         assert_eq!(k(&panes), k(&tail));
         assert_eq!(
             k(&[

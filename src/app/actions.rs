@@ -106,6 +106,11 @@ impl App {
                 Pane::Logs if self.ui.log_detail => {
                     self.ui.log_detail_focus = !self.ui.log_detail_focus
                 }
+                Pane::Channels
+                    if !self.ui.chan_view.lines.is_empty() || self.ui.chan_detail_focus =>
+                {
+                    self.ui.chan_detail_focus = !self.ui.chan_detail_focus
+                }
                 _ => {}
             },
             Action::NextInstance => {
@@ -138,6 +143,10 @@ impl App {
         } else if self.ui.focus == Pane::Logs && self.ui.log_detail {
             self.ui.log_detail = false;
             self.ui.log_detail_focus = false;
+        } else if self.ui.focus == Pane::Channels && self.ui.chan_detail_focus {
+            self.ui.chan_detail_focus = false;
+        } else if self.ui.focus == Pane::Channels && self.ui.chan_filter.is_some() {
+            self.ui.chan_filter = None;
         } else if self.ui.focus == Pane::Timeline && self.ui.tl_filter.is_some() {
             self.ui.tl_filter = None;
         } else if self.store.logs.filter().is_some() {
@@ -151,6 +160,21 @@ impl App {
         match self.ui.focus {
             Pane::Timeline if self.ui.detail_focus => self.toggle_fold(),
             Pane::Timeline => self.jump_selected(),
+            Pane::Channels if self.ui.chan_detail_focus => {
+                if let Some(DetailLine::Tree(row)) =
+                    self.ui.chan_view.lines.get(self.ui.chan_detail_sel)
+                {
+                    let path = row.path.clone();
+                    if !self.ui.chan_collapsed.remove(&path) {
+                        self.ui.chan_collapsed.insert(path);
+                    }
+                    self.ui.chan_collapsed_gen += 1;
+                }
+            }
+            Pane::Channels if !self.ui.chan_view.lines.is_empty() => {
+                self.ui.chan_detail_focus = true;
+                self.ui.chan_detail_sel = 0;
+            }
             Pane::Logs if self.ui.log_detail_focus => {
                 if let Some(DetailLine::Tree(row)) =
                     self.ui.log_view.lines.get(self.ui.log_detail_sel)
@@ -239,6 +263,9 @@ impl App {
                 self.ui.tl_follow = true;
                 self.ui.tl_sel = None;
             }
+            Pane::Channels if self.ui.chan_detail_focus => {
+                self.ui.chan_detail_sel = self.ui.chan_view.lines.len().saturating_sub(1);
+            }
             Pane::Channels => self.ui.chan_sel = usize::MAX / 2,
             Pane::Connections => self.ui.conn_sel = usize::MAX / 2,
         }
@@ -275,9 +302,15 @@ impl App {
                     self.ui.log_sel = None;
                 }
             }
+            Pane::Channels if self.ui.chan_detail_focus => {
+                let len = self.ui.chan_view.lines.len();
+                self.ui.chan_detail_sel =
+                    step(self.ui.chan_detail_sel.min(len.saturating_sub(1)), len);
+            }
             Pane::Channels => {
                 let len = self.channel_rows();
                 self.ui.chan_sel = step(self.ui.chan_sel.min(len.saturating_sub(1)), len);
+                self.ui.chan_detail_sel = 0;
             }
             Pane::Connections => {
                 let len = self.store.sources.len();

@@ -46,7 +46,18 @@ impl App {
                         .min(self.store.sources.len().saturating_sub(1)),
                 )
                 .map(|s| format!("{} {} {}", s.label, s.url, s.conn.state.label())),
-            Pane::Channels => None,
+            Pane::Channels => {
+                let v = self.ui.chan_view.value.as_ref();
+                match (
+                    self.ui.chan_detail_focus,
+                    self.ui.chan_view.lines.get(self.ui.chan_detail_sel),
+                ) {
+                    (true, Some(DetailLine::Tree(row))) => v
+                        .and_then(|v| json::at_path(v, &row.path))
+                        .map(|v| serde_json::to_string_pretty(v).unwrap_or_default()),
+                    _ => v.map(|v| serde_json::to_string_pretty(v).unwrap_or_default()),
+                }
+            }
         };
         match text {
             Some(t) => self.copies.push(t),
@@ -74,6 +85,9 @@ impl App {
                 self.ui.log_view.lines.get(self.ui.log_detail_sel)
             }
             Pane::Timeline if self.ui.detail_focus => self.ui.detail.lines.get(self.ui.detail_sel),
+            Pane::Channels if self.ui.chan_detail_focus => {
+                self.ui.chan_view.lines.get(self.ui.chan_detail_sel)
+            }
             _ => None,
         };
         let in_logs = self.ui.focus == Pane::Logs;

@@ -83,6 +83,128 @@ impl App {
     }
 }
 
+impl App {
+    /// The selected channel's detail: facts, the state tree, the history
+    /// of updates with their diffs (newest first). Rebuilt only when the
+    /// selection, the channel or the folding changed.
+    pub(super) fn prepare_chan_detail(&mut self) {
+        let Some((si, name)) = self.selected_channel().cloned() else {
+            self.ui.chan_key = None;
+            self.ui.chan_view = DetailView::default();
+            return;
+        };
+        let Some(live) = self.store.sources[si]
+            .channels
+            .get(&name)
+            .and_then(|c| c.live.as_deref())
+        else {
+            self.ui.chan_key = None;
+            self.ui.chan_view = DetailView::default();
+            return;
+        };
+        let key = (si, name.clone(), live.rev, self.ui.chan_collapsed_gen);
+        if self.ui.chan_key.as_ref() == Some(&key) {
+            return;
+        }
+        let (lines, value) = channel_lines(live, &self.ui.chan_collapsed);
+        if self.ui.chan_detail_sel >= lines.len() {
+            self.ui.chan_detail_sel = lines.len().saturating_sub(1);
+        }
+        self.ui.chan_key = Some(key);
+        self.ui.chan_view = DetailView {
+            key: None,
+            lines,
+            value,
+        };
+    }
+}
+
+/// Updates of the history drawn with their diff rows (the newest).
+const HISTORY_SHOWN: usize = 64;
+/// Diff rows drawn per update.
+const DIFF_ROWS: usize = 40;
+
+fn channel_lines(
+    live: &crate::store::channels::LiveChannel,
+    collapsed: &HashSet<String>,
+) -> Detail {
+    use crate::store::channels::Availability;
+    let mut lines = Vec::new();
+    let mut facts: Vec<String> = vec![match &live.availability {
+        Availability::Unavailable(why) => format!("unavailable: {why}"),
+        a => a.label().to_string(),
+    }];
+    facts.extend(live.facts.iter().map(|(k, v)| format!("{k} {v}")));
+    lines.push(DetailLine::Head(facts.join(" · ")));
+    if let Some(ts) = &live.token_state {
+        lines.push(DetailLine::Head(format!(
+            "token state ({} update{}): {ts}",
+            live.token_updates,
+            if live.token_updates == 1 { "" } else { "s" }
+        )));
+    }
+    let current = live.state().and_then(|s| parse(s).ok());
+    lines.push(DetailLine::Head("── state ──".into()));
+    match &current {
+        Some(v) => lines.extend(tree_lines(v, collapsed)),
+        None if live.state().is_some() => {
+            lines.push(DetailLine::Note("the current state is not JSON".into()))
+        }
+        None => lines.push(DetailLine::Note("no state yet".into())),
+    }
+    let n = live.history.len();
+    lines.push(DetailLine::Head(format!(
+        "── history: {} update{}, newest first{} ──",
+        live.updates,
+        if live.updates == 1 { "" } else { "s" },
+        match live.dropped() {
+            0 => String::new(),
+            d => format!(" ({d} oldest no longer kept)"),
+        }
+    )));
+    for i in (0..n).rev().take(HISTORY_SHOWN) {
+        let c = &live.history[i];
+        let mut head = format!(
+            "{}  #{}  +{} -{} ~{}",
+            crate::text::clock(c.at_ms),
+            live.updates - (n - 1 - i) as u64,
+            c.added,
+            c.removed,
+            c.changed
+        );
+        if c.first {
+            head = format!("{}  #1  first state", crate::text::clock(c.at_ms));
+        }
+        lines.push(DetailLine::Head(head));
+        if c.invalid {
+            lines.push(DetailLine::Note(format!(
+                "not JSON: {}",
+                crate::text::sanitize_capped(&c.state, 120)
+            )));
+            continue;
+        }
+        let prev = i.checked_sub(1).map(|p| &live.history[p]);
+        let (Some(prev), Ok(new)) = (prev, parse(&c.state)) else {
+            continue;
+        };
+        let Ok(old) = parse(&prev.state) else {
+            continue;
+        };
+        let d = json::diff(&old, &new, DIFF_ROWS);
+        if d.is_empty() {
+            lines.push(DetailLine::Note("no change".into()));
+        }
+        lines.extend(d.into_iter().map(DetailLine::Diff));
+    }
+    if n > HISTORY_SHOWN {
+        lines.push(DetailLine::Head(format!(
+            "… {} older updates kept (y copies the state)",
+            n - HISTORY_SHOWN
+        )));
+    }
+    (lines, current)
+}
+
 fn parse(raw: &str) -> serde_json::Result<Value> {
     serde_json::from_str(raw)
 }

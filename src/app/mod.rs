@@ -45,6 +45,8 @@ pub struct App {
     /// The timeline list as filtered, kept until the instance or the
     /// filter changes (`prepare` brings it up to date).
     tl_rows: TimelineRows,
+    /// The Channels pane's rows (filtered), rebuilt in `prepare`.
+    chan_rows: Vec<(usize, String)>,
     /// When an UPDATE last went to each app (rate limit).
     last_update: std::collections::HashMap<(crate::event::SourceId, String), Instant>,
 }
@@ -63,6 +65,7 @@ impl App {
             read_only: None,
             last_update: std::collections::HashMap::new(),
             tl_rows: TimelineRows::default(),
+            chan_rows: Vec::new(),
         }
     }
 

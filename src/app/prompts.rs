@@ -44,12 +44,19 @@ impl App {
             Action::FilterPrompt => {
                 let pane = match self.ui.focus {
                     Pane::Timeline => Pane::Timeline,
+                    Pane::Channels => Pane::Channels,
                     _ => Pane::Logs,
                 };
                 let text = match pane {
                     Pane::Timeline => self
                         .ui
                         .tl_filter
+                        .as_ref()
+                        .map(|q| q.source.clone())
+                        .unwrap_or_default(),
+                    Pane::Channels => self
+                        .ui
+                        .chan_filter
                         .as_ref()
                         .map(|q| q.source.clone())
                         .unwrap_or_default(),
@@ -166,6 +173,11 @@ impl App {
         self.ui.filter_error = None;
         match pane {
             Pane::Timeline => self.ui.tl_filter = q,
+            Pane::Channels => {
+                self.ui.chan_filter = q;
+                self.ui.chan_sel = 0;
+                self.ui.chan_detail_focus = false;
+            }
             _ => {
                 self.store.logs.set_query(q);
                 self.ui.log_follow = true;

@@ -43,8 +43,10 @@ impl App {
     /// when its inputs changed).
     pub fn prepare(&mut self) {
         self.refresh_timeline_rows();
+        self.refresh_channel_rows();
         self.prepare_log_detail();
         self.prepare_detail();
+        self.prepare_chan_detail();
     }
 
     /// The frame's view of the store and ui state (after `prepare`).
@@ -64,6 +66,7 @@ impl App {
             log_len: self.log_len(),
             log_sel: self.log_view_index(),
             now_ms: crate::event::now_ms(),
+            channel_rows: &self.chan_rows,
         }
     }
 
@@ -155,7 +158,32 @@ impl App {
     }
 
     pub fn channel_rows(&self) -> usize {
-        self.store.sources.iter().map(|s| s.channels.len()).sum()
+        self.chan_rows.len()
+    }
+
+    /// The Channels pane's rows: every source's channels the filter keeps.
+    /// Cheap (a few hundred channels at most): rebuilt every frame.
+    pub(super) fn refresh_channel_rows(&mut self) {
+        self.chan_rows.clear();
+        let q = self.ui.chan_filter.as_ref();
+        for (si, s) in self.store.sources.iter().enumerate() {
+            for (name, ch) in &s.channels {
+                let keep = q.is_none_or(|q| {
+                    q.matches(&crate::store::channels::ChannelRecord::new(
+                        &s.label, name, ch,
+                    ))
+                });
+                if keep {
+                    self.chan_rows.push((si, name.clone()));
+                }
+            }
+        }
+    }
+
+    /// The selected channel row (source index, name).
+    pub fn selected_channel(&self) -> Option<&(usize, String)> {
+        let n = self.chan_rows.len();
+        self.chan_rows.get(self.ui.chan_sel.min(n.checked_sub(1)?))
     }
 
     /// A log entry as one JSON object: time, source, level, kind, summary

@@ -11,6 +11,7 @@
 
 pub mod client;
 pub mod instrument;
+pub mod leap;
 pub mod remote;
 pub mod room;
 pub mod source;

@@ -17,7 +17,56 @@ pub fn sources(serve: &ServeArgs, seed: Option<u64>) -> Vec<Box<dyn Source>> {
         let link = super::client::Link::Local(crate::relay::local_connector(r));
         vec![Box::new(super::spawn_apps(link, seed))]
     }));
-    vec![Box::new(relay), Box::new(DemoRoomSource { seed })]
+    vec![
+        Box::new(relay),
+        Box::new(DemoRoomSource { seed }),
+        Box::new(DemoLeapSource { seed }),
+    ]
+}
+
+/// The demo's Leap project (its edge and what moves it) and the Leap
+/// client on it, subscribed to its channels and pipe room.
+struct DemoLeapSource {
+    seed: u64,
+}
+
+impl Source for DemoLeapSource {
+    fn kind(&self) -> SourceKind {
+        SourceKind::Leap
+    }
+    fn label(&self) -> String {
+        "leap".into()
+    }
+    fn url(&self) -> String {
+        "ws://127.0.0.1/ws".into()
+    }
+    fn start(self: Box<Self>, em: Emitter, commands: mpsc::Receiver<Command>) -> Starting {
+        Box::pin(async move {
+            let leap = super::leap::start(self.seed)
+                .await
+                .map_err(|e| format!("cannot start the demo Leap edge: {e}"))?;
+            let url = crate::sources::leap::dial_url(&leap.server.url(), "zlib");
+            let mut cfg = crate::sources::leap::LeapConfig::new(
+                &url,
+                super::leap::PROJECT,
+                Some(leap.token.clone()),
+            );
+            cfg.channels = super::leap::CHANNELS
+                .iter()
+                .map(|c| c.to_string())
+                .collect();
+            cfg.pipes = vec![leap.join_token.clone()];
+            crate::sources::leap::spawn(cfg, em, commands);
+            Ok(Started {
+                url: Some(url),
+                secrets: vec![
+                    leap.token.expose().to_string(),
+                    leap.join_token.expose().to_string(),
+                ],
+                ..Started::keeping(leap)
+            })
+        })
+    }
 }
 
 /// The demo room (its server and agents) and the room client on it.

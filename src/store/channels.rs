@@ -229,6 +229,78 @@ impl ChannelInfo {
     }
 }
 
+/// A channel as the `/` language sees it: the source label, the channel
+/// id (and its availability) as the summary, its type as the kind, and
+/// `{"channel", "state", "token_state", "facts"}` as data, so
+/// `data.state.count>3` or `lobby` select rows.
+pub struct ChannelRecord<'a> {
+    source: &'a str,
+    name: &'a str,
+    info: &'a ChannelInfo,
+    data: String,
+}
+
+impl<'a> ChannelRecord<'a> {
+    pub fn new(source: &'a str, name: &'a str, info: &'a ChannelInfo) -> Self {
+        let data = Self::data_json(name, info);
+        Self {
+            source,
+            name,
+            info,
+            data,
+        }
+    }
+
+    fn data_json(name: &str, info: &ChannelInfo) -> String {
+        let Some(l) = &info.live else {
+            return format!(
+                "{{\"channel\":{}}}",
+                serde_json::to_string(name).unwrap_or_default()
+            );
+        };
+        let facts: serde_json::Map<String, Value> = l
+            .facts
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect();
+        format!(
+            "{{\"channel\":{},\"availability\":{},\"state\":{},\"token_state\":{},\"facts\":{}}}",
+            serde_json::to_string(name).unwrap_or_default(),
+            serde_json::to_string(l.availability.label()).unwrap_or_default(),
+            l.state()
+                .filter(|_| !l.history.back().is_some_and(|c| c.invalid))
+                .unwrap_or("null"),
+            l.token_state.as_deref().unwrap_or("null"),
+            Value::Object(facts)
+        )
+    }
+}
+
+impl crate::query::Record for ChannelRecord<'_> {
+    fn source(&self) -> &str {
+        self.source
+    }
+    fn kind(&self) -> &str {
+        self.info
+            .live
+            .as_ref()
+            .and_then(|l| l.facts.iter().find(|(k, _)| k == "type"))
+            .map_or("channel", |(_, v)| v.as_str())
+    }
+    fn level(&self) -> Option<crate::event::Level> {
+        match self.info.live.as_ref().map(|l| &l.availability) {
+            Some(Availability::Unavailable(_)) => Some(crate::event::Level::Warn),
+            _ => None,
+        }
+    }
+    fn summary(&self) -> &str {
+        self.name
+    }
+    fn data(&self) -> Option<&str> {
+        Some(&self.data)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -32,6 +32,8 @@ pub struct View<'a> {
     pub log_sel: Option<usize>,
     /// The time of the frame (countdowns).
     pub now_ms: u64,
+    /// The Channels pane's rows (filtered): source index and channel name.
+    pub channel_rows: &'a [(usize, String)],
 }
 
 /// Draw everything; returns the scroll offsets used (keep them in
@@ -73,6 +75,7 @@ fn draw_pane(f: &mut Frame, v: &View, pane: Pane, area: Rect, scroll: &mut Scrol
     let title = match pane {
         Pane::Logs => logs::title(v),
         Pane::Timeline => timeline::title(v),
+        Pane::Channels => channels::title(v),
         _ => pane.title().to_string(),
     };
     let block = Block::default()
@@ -86,7 +89,7 @@ fn draw_pane(f: &mut Frame, v: &View, pane: Pane, area: Rect, scroll: &mut Scrol
     f.render_widget(block, area);
     match pane {
         Pane::Logs => logs::draw(f, v, inner, scroll),
-        Pane::Channels => channels::draw(f, v, inner),
+        Pane::Channels => channels::draw(f, v, inner, scroll),
         Pane::Connections => connections::draw(f, v, inner),
         Pane::Timeline => timeline::draw(f, v, inner, scroll),
     }

@@ -39,6 +39,7 @@ const TIMELINE: &[Pane] = &[Pane::Timeline];
 /// Channels and Connections.
 const LISTS: &[Pane] = &[Pane::Channels, Pane::Connections];
 const NOT_TIMELINE: &[Pane] = &[Pane::Logs, Pane::Channels, Pane::Connections];
+const CHANNELS: &[Pane] = &[Pane::Channels];
 
 const fn normal(
     keys: &'static str,
@@ -109,9 +110,10 @@ pub const BINDINGS: &[Binding] = &[
     normal(
         "Enter",
         &[(code(KeyCode::Enter), Action::Activate)],
-        "timeline: jump to the state · logs: open the entry · fold",
+        "timeline: jump to the state · logs: open the entry · channels: into the state · fold",
         &[
             hint(2, "Enter entry", LOGS),
+            hint(7, "Enter state", CHANNELS),
             hint(11, "Enter jump", TIMELINE),
         ],
     ),
@@ -196,14 +198,14 @@ pub const BINDINGS: &[Binding] = &[
     normal(
         ":",
         &[(ch(':'), Action::CommandLine)],
-        "room command: log TYPE {json} · info|warn|error TEXT",
-        &[hint(8, ": room command", NOT_TIMELINE).needs(Need::CommandLine)],
+        "command line: room (log TYPE {json} · info|warn|error TEXT) · Leap (sub ID · msg ID EVENT {json} · state ID {json} · pipe TOKEN)",
+        &[hint(8, ": command", NOT_TIMELINE).needs(Need::CommandLine)],
     ),
     normal(
         "/",
         &[(ch('/'), Action::FilterPrompt)],
         "filter: word \"phrase\" /re/ level>=warn data.a=1 or not ( )",
-        &[hint(0, "/ filter", LOGS)],
+        &[hint(0, "/ filter", LOGS), hint(6, "/ filter", CHANNELS)],
     ),
     Binding {
         keys: "Tab (in /)",
@@ -341,21 +343,23 @@ mod tests {
         assert_eq!(hint_line(Pane::Timeline, no_room), timeline);
         assert_eq!(
             hint_line(Pane::Logs, room),
-            "/ filter · Enter entry · Space freeze · f follow · y copy · w watch · : room command · ? help"
+            "/ filter · Enter entry · Space freeze · f follow · y copy · w watch · : command · ? help"
         );
         assert_eq!(
             hint_line(Pane::Logs, no_room),
             "/ filter · n/N match · Enter entry · Space freeze · f follow · y copy · z zoom · ? help · q quit"
         );
-        for pane in [Pane::Channels, Pane::Connections] {
-            assert_eq!(
-                hint_line(pane, room),
-                "j/k move · w watch · : room command · Tab next pane · z zoom · ? help · q quit"
-            );
-            assert_eq!(
-                hint_line(pane, no_room),
-                "j/k move · Tab next pane · z zoom · ? help · q quit"
-            );
-        }
+        assert_eq!(
+            hint_line(Pane::Channels, room),
+            "j/k move · / filter · Enter state · w watch · : command · Tab next pane · z zoom · ? help · q quit"
+        );
+        assert_eq!(
+            hint_line(Pane::Connections, room),
+            "j/k move · w watch · : command · Tab next pane · z zoom · ? help · q quit"
+        );
+        assert_eq!(
+            hint_line(Pane::Connections, no_room),
+            "j/k move · Tab next pane · z zoom · ? help · q quit"
+        );
     }
 }

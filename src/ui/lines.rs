@@ -78,6 +78,7 @@ fn draw(f: &mut Frame, t: &Theme, body: Rect, d: &Detail) -> usize {
     for (i, l) in lines.iter().enumerate().skip(off).take(height) {
         let mut line = match l {
             DetailLine::Note(n) => Line::from(Span::styled(sanitize(n).into_owned(), t.warn)),
+            DetailLine::Head(h) => Line::from(Span::styled(sanitize(h).into_owned(), t.dim)),
             DetailLine::Tree(r) => tree_line(t, r),
             DetailLine::Diff(row) => diff_line(t, row),
         };

@@ -112,6 +112,8 @@ pub enum DetailLine {
     Tree(json::TreeRow),
     Diff(json::DiffRow),
     Note(String),
+    /// A heading inside a detail (dim).
+    Head(String),
 }
 
 /// The detail view of the selected timeline entry, rebuilt only when the
@@ -179,6 +181,17 @@ pub struct UiState {
     pub log_view: DetailView,
     // Channels / connections
     pub chan_sel: usize,
+    /// The Channels pane's `/` filter.
+    pub chan_filter: Option<crate::query::Query>,
+    /// Keys move in the selected channel's detail instead of the list.
+    pub chan_detail_focus: bool,
+    pub chan_detail_sel: usize,
+    pub chan_collapsed: HashSet<String>,
+    pub chan_collapsed_gen: u64,
+    /// The selected channel's detail (state tree, history of diffs) and
+    /// what it was built from (source, channel, channel rev, folding).
+    pub chan_view: DetailView,
+    pub chan_key: Option<(usize, String, u64, u64)>,
     pub conn_sel: usize,
     // Timeline
     pub inst: usize,
@@ -225,6 +238,13 @@ impl Default for UiState {
             log_collapsed_gen: 0,
             log_view: DetailView::default(),
             chan_sel: 0,
+            chan_filter: None,
+            chan_detail_focus: false,
+            chan_detail_sel: 0,
+            chan_collapsed: HashSet::new(),
+            chan_collapsed_gen: 0,
+            chan_view: DetailView::default(),
+            chan_key: None,
             conn_sel: 0,
             inst: 0,
             tl_follow: true,
@@ -276,6 +296,8 @@ impl UiState {
 pub struct Scroll {
     pub logs: usize,
     pub log_detail: usize,
+    pub channels: usize,
+    pub chan_detail: usize,
     pub timeline: usize,
     pub detail: usize,
 }

@@ -55,6 +55,8 @@ pub struct LeapConfig {
     pub token: Option<Secret>,
     /// Subscribed on every connect.
     pub channels: Vec<String>,
+    /// Pipe rooms' join tokens, subscribed on every connect (secrets).
+    pub pipes: Vec<Secret>,
     pub connect_timeout: Duration,
     /// HELLO must come this soon after the upgrade (Go: 10 s).
     pub hello_timeout: Duration,
@@ -78,6 +80,7 @@ impl LeapConfig {
             project: project.to_string(),
             token,
             channels: Vec::new(),
+            pipes: Vec::new(),
             connect_timeout: Duration::from_secs(10),
             hello_timeout: Duration::from_secs(10),
             init_timeout: Duration::from_secs(10),

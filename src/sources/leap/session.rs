@@ -530,6 +530,9 @@ impl Link<'_> {
             for c in channels {
                 self.subscribe(&c).await?;
             }
+            for t in self.cfg.pipes.clone() {
+                self.pipe_subscribe(t.expose()).await?;
+            }
             // Heartbeat at once, as the Go and Rust clients do.
             self.heartbeat().await?;
         }
@@ -550,6 +553,19 @@ impl Link<'_> {
         );
         self.meter.message_out();
         self.send(codec::client_event("SUBSCRIBE", Some(channel), "null"))
+            .await
+    }
+
+    async fn pipe_subscribe(&mut self, join_token: &str) -> Result<(), SessionEnd> {
+        let masked = super::model::mask_token(join_token);
+        self.waiting
+            .insert(Reply::Pipe(masked), Instant::now() + self.cfg.reply_timeout);
+        let d = format!(
+            "{{\"join_token\":{}}}",
+            serde_json::to_string(join_token).unwrap_or_default()
+        );
+        self.meter.message_out();
+        self.send(codec::client_event("PIPE_ROOM_SUBSCRIBE", None, &d))
             .await
     }
 
@@ -699,15 +715,7 @@ impl Link<'_> {
                 .await?;
             }
             LeapCommand::PipeSubscribe { join_token } => {
-                let masked = super::model::mask_token(join_token);
-                self.waiting.insert(Reply::Pipe(masked), reply_by);
-                let d = format!(
-                    "{{\"join_token\":{}}}",
-                    serde_json::to_string(join_token).unwrap_or_default()
-                );
-                self.meter.message_out();
-                self.send(codec::client_event("PIPE_ROOM_SUBSCRIBE", None, &d))
-                    .await?;
+                self.pipe_subscribe(join_token).await?;
             }
         }
         // What is echoed (to the store, the recording) holds no join token.

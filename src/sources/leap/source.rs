@@ -37,6 +37,7 @@ impl Source for LeapSource {
     fn secrets(&self) -> Vec<String> {
         let mut v = crate::text::url_secrets(&self.cfg.url);
         v.extend(self.cfg.token.iter().map(|t| t.expose().to_string()));
+        v.extend(self.cfg.pipes.iter().map(|t| t.expose().to_string()));
         v
     }
     fn start(self: Box<Self>, em: Emitter, commands: mpsc::Receiver<Command>) -> Starting {
@@ -52,6 +53,42 @@ impl Source for LeapSource {
             }
             super::spawn(self.cfg, em, commands);
             Ok(Started::default())
+        })
+    }
+}
+
+/// roomtap's Leap Edge, as a server source (`leap-server`).
+pub struct LeapServerSource {
+    pub cfg: crate::leap::LeapServerConfig,
+}
+
+impl Source for LeapServerSource {
+    fn kind(&self) -> SourceKind {
+        SourceKind::LeapServer
+    }
+    fn label(&self) -> String {
+        "leap srv".into()
+    }
+    fn url(&self) -> String {
+        format!("ws://{}/ws", self.cfg.bind)
+    }
+    fn secrets(&self) -> Vec<String> {
+        self.cfg
+            .tokens
+            .iter()
+            .map(|s| s.expose().to_string())
+            .collect()
+    }
+    fn start(self: Box<Self>, em: Emitter, _commands: mpsc::Receiver<Command>) -> Starting {
+        Box::pin(async move {
+            let bind = self.cfg.bind;
+            let server = crate::leap::LeapServer::start(self.cfg, Some(em))
+                .await
+                .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
+            Ok(Started {
+                url: Some(server.url()),
+                ..Started::keeping(server)
+            })
         })
     }
 }
