@@ -614,3 +614,120 @@ fn enter_opens_a_log_entry_and_y_copies_value_path_or_entry() {
     a.act(Action::Escape);
     assert!(!a.ui.log_detail);
 }
+
+#[test]
+fn channel_state_in_tree_and_diffs_out_folding_and_filtering() {
+    use roomtap::event::ChannelUpdate;
+    use roomtap::ui::DetailLine;
+    use roomtap::ui::json::Change;
+    let mut a = common::app_blank();
+    a.store.add_source(
+        "leap",
+        roomtap::sources::kind::SourceKind::Leap,
+        "ws://h/ws",
+    );
+    let cs = |channel: &str, update: ChannelUpdate| EventKind::ChannelState {
+        channel: channel.into(),
+        update,
+    };
+    a.apply(common::ev(
+        1,
+        cs(
+            "lobby",
+            ChannelUpdate::Available {
+                facts: vec![("type".into(), "unprotected".into())],
+                state: Some(r#"{"count":1,"who":{"ann":true}}"#.into()),
+            },
+        ),
+    ));
+    a.apply(common::ev(
+        2,
+        cs(
+            "lobby",
+            ChannelUpdate::State {
+                state: r#"{"count":2,"who":{"ann":true,"bo":true}}"#.into(),
+            },
+        ),
+    ));
+    a.apply(common::ev(
+        3,
+        cs(
+            "flags",
+            ChannelUpdate::State {
+                state: r#"{"dark":true}"#.into(),
+            },
+        ),
+    ));
+    a.act(Action::Focus(Pane::Channels));
+    a.prepare();
+    // flags is first (sorted); move to lobby.
+    a.act(Action::Down);
+    a.prepare();
+    let lines = &a.ui.chan_view.lines;
+    let trees: Vec<&str> = lines
+        .iter()
+        .filter_map(|l| match l {
+            DetailLine::Tree(r) => Some(r.path.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(trees, ["$", "$.count", "$.who", "$.who.ann", "$.who.bo"]);
+    let diffs: Vec<(&str, bool)> = lines
+        .iter()
+        .filter_map(|l| match l {
+            DetailLine::Diff(d) => Some((d.path.as_str(), matches!(d.change, Change::Added(_)))),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(diffs, [("$.count", false), ("$.who.bo", true)]);
+    // Into the detail, down to $.who, fold it.
+    a.act(Action::Activate);
+    assert!(a.ui.chan_detail_focus);
+    let who =
+        a.ui.chan_view
+            .lines
+            .iter()
+            .position(|l| matches!(l, DetailLine::Tree(r) if r.path == "$.who"))
+            .unwrap();
+    for _ in 0..who {
+        a.act(Action::Down);
+    }
+    a.act(Action::Activate);
+    a.prepare();
+    let trees =
+        a.ui.chan_view
+            .lines
+            .iter()
+            .filter(|l| matches!(l, DetailLine::Tree(_)))
+            .count();
+    assert_eq!(trees, 3, "$.who folded");
+    // A new state keeps the fold and adds its diff on top.
+    a.apply(common::ev(
+        4,
+        cs(
+            "lobby",
+            ChannelUpdate::State {
+                state: r#"{"count":3,"who":{"bo":true}}"#.into(),
+            },
+        ),
+    ));
+    a.prepare();
+    let first_diff = a.ui.chan_view.lines.iter().find_map(|l| match l {
+        DetailLine::Diff(d) => Some(d.path.clone()),
+        _ => None,
+    });
+    assert_eq!(first_diff.as_deref(), Some("$.count"));
+    // `/` with a path into the state keeps only the matching channel.
+    a.act(Action::Escape);
+    a.act(Action::FilterPrompt);
+    for c in "data.state.count>=3".chars() {
+        a.act(Action::Input(c));
+    }
+    a.act(Action::Submit);
+    a.prepare();
+    assert_eq!(a.channel_rows(), 1);
+    assert_eq!(a.selected_channel().map(|(_, n)| n.as_str()), Some("lobby"));
+    a.act(Action::Escape);
+    a.prepare();
+    assert_eq!(a.channel_rows(), 2);
+}

@@ -386,7 +386,7 @@ fn room_source_in_every_pane() {
     let t = render(&mut a, 120, 30);
     let screen = format!("{}", t.backend());
     assert!(screen.contains("developer logs on (developer toolkit)"));
-    assert!(screen.contains("w watch · : room command"));
+    assert!(screen.contains("w watch · : command"));
     assert!(screen.contains("WARN  indexer"));
     insta::assert_snapshot!(screen);
 }
@@ -456,4 +456,123 @@ fn the_logs_window_keeps_its_place_between_frames() {
     assert_eq!(first_row(&mut a), "line 31", "selection inside the window");
     a.act(Action::Up);
     assert_eq!(first_row(&mut a), "line 30", "one past the top");
+}
+
+/// A Leap source with stateful channels: availability, facts, a state
+/// history, messages and a refused channel, as the store gets them.
+fn leap_app() -> roomtap::app::App {
+    use roomtap::event::ChannelUpdate;
+    let mut a = app_blank();
+    a.store.add_source(
+        "leap",
+        roomtap::sources::kind::SourceKind::Leap,
+        "ws://127.0.0.1:8790/ws?encoding=json&compression=zlib",
+    );
+    let cs = |channel: &str, update: ChannelUpdate| EventKind::ChannelState {
+        channel: channel.into(),
+        update,
+    };
+    a.apply(ev(
+        T0,
+        EventKind::Conn(ConnState::Connected {
+            session: Some("conn_1".into()),
+        }),
+    ));
+    a.apply(ev(
+        T0 + 10,
+        cs(
+            "scoreboard",
+            ChannelUpdate::Available {
+                facts: vec![
+                    ("type".into(), "public".into()),
+                    ("capabilities".into(), "0".into()),
+                    ("created".into(), "2026-12-02T10:00:00Z".into()),
+                ],
+                state: Some(r#"{"round":1,"teams":{"red":0,"blue":0},"leader":null}"#.into()),
+            },
+        ),
+    ));
+    for (i, s) in [
+        r#"{"round":1,"teams":{"red":3,"blue":0},"leader":"red"}"#,
+        r#"{"round":1,"teams":{"red":3,"blue":5},"leader":"blue"}"#,
+        r#"{"round":2,"teams":{"red":0,"blue":0},"leader":null,"mvp":"bo"}"#,
+    ]
+    .iter()
+    .enumerate()
+    {
+        a.apply(ev(
+            T0 + 1000 * (i as u64 + 1),
+            cs(
+                "scoreboard",
+                ChannelUpdate::State {
+                    state: s.to_string(),
+                },
+            ),
+        ));
+    }
+    a.apply(ev(
+        T0 + 3500,
+        cs(
+            "scoreboard",
+            ChannelUpdate::TokenState {
+                state: r#"{"online":true}"#.into(),
+            },
+        ),
+    ));
+    a.apply(ev(
+        T0 + 3600,
+        EventKind::Channel {
+            channel: "scoreboard".into(),
+            change: ChannelChange::Messages {
+                count: 12,
+                bytes: 480,
+            },
+        },
+    ));
+    a.apply(ev(
+        T0 + 20,
+        cs(
+            "flags",
+            ChannelUpdate::Unavailable {
+                reason: "NOT_GRANTED: this token may not subscribe to it".into(),
+            },
+        ),
+    ));
+    a.apply(ev(
+        T0 + 30,
+        cs(
+            "pipe:pipe_stage",
+            ChannelUpdate::Available {
+                facts: vec![
+                    ("type".into(), "pipe room".into()),
+                    ("room state".into(), "live".into()),
+                    ("protocols".into(), "rtmp → webrtc, llhls".into()),
+                    ("region".into(), "eu-west-1".into()),
+                    ("join token".into(), "jt…(24 chars)".into()),
+                ],
+                state: None,
+            },
+        ),
+    ));
+    a.act(Action::Focus(Pane::Channels));
+    a.act(Action::Zoom);
+    // The scoreboard: flags, pipe:pipe_stage, scoreboard (sorted).
+    a.act(Action::Down);
+    a.act(Action::Down);
+    a
+}
+
+#[test]
+fn channel_state_pane_at_three_sizes() {
+    for (w, h) in [(80, 24), (120, 40), (200, 60)] {
+        let mut a = leap_app();
+        let t = render(&mut a, w, h);
+        let screen = format!("{}", t.backend());
+        assert!(screen.contains("scoreboard"), "{screen}");
+        if h >= 40 {
+            assert!(screen.contains("~ $.round: 1 → 2"), "{screen}");
+            assert!(screen.contains("+ $.mvp"), "{screen}");
+        }
+        insta::assert_snapshot!(format!("channel_state_pane_{w}x{h}"), screen);
+    }
 }

@@ -308,6 +308,7 @@ impl App {
                     step(self.ui.chan_detail_sel.min(len.saturating_sub(1)), len);
             }
             Pane::Channels => {
+                self.refresh_channel_rows();
                 let len = self.channel_rows();
                 self.ui.chan_sel = step(self.ui.chan_sel.min(len.saturating_sub(1)), len);
                 self.ui.chan_detail_sel = 0;

@@ -86,11 +86,17 @@ pub fn draw(f: &mut Frame, v: &View, area: Rect, scroll: &mut Scroll) {
     } else {
         area
     };
-    let wide = list.width >= 100;
+    let wide = list.width >= 107;
+    let mid = list.width >= 76;
     let header = if wide {
         format!(
             "{:<8} {:<22} {:<11} {:<12} {:>7} {:>9} {:>7} {:>10} {:>12}",
             "source", "channel", "state", "type", "updates", "messages", "rate/s", "bytes", "last"
+        )
+    } else if mid {
+        format!(
+            "{:<8} {:<16} {:<11} {:>7} {:>8} {:>6} {:>12}",
+            "source", "channel", "state", "updates", "msgs", "rate/s", "last"
         )
     } else {
         format!(
@@ -142,6 +148,12 @@ pub fn draw(f: &mut Frame, v: &View, area: Rect, scroll: &mut Scroll) {
                 sanitize(&kind_cell(ch)),
                 ch.messages,
                 human_bytes(ch.bytes),
+                ch.last_ms.map(fmt_time).unwrap_or_else(|| "-".into())
+            )));
+        } else if mid {
+            spans.push(Span::raw(format!(
+                "{updates:>7} {:>8} {rate:>6} {:>12}",
+                ch.messages,
                 ch.last_ms.map(fmt_time).unwrap_or_else(|| "-".into())
             )));
         } else {
