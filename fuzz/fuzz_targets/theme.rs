@@ -1,0 +1,8 @@
+//! libFuzzer target: see `fuzz/harness/theme.rs` (also replayed on stable by
+//! `tests/fuzz_corpus.rs`).
+#![no_main]
+
+#[path = "../harness/theme.rs"]
+mod harness;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| harness::run(data));
