@@ -29,6 +29,25 @@ def put(target, data, max_len=64 << 10):
     counts[target] = counts.get(target, 0) + 1
 
 
+# leap_codec: every Leap capture's frame, as text (mode 0), as the zlib
+# binary frame captured (mode 1) and to be deflated by the harness (mode 3).
+for f in sorted(glob.glob(os.path.join(caps, "leap", "*"))):
+    for line in open(f):
+        if not line.startswith("{"):
+            continue
+        r = json.loads(line)
+        if "dir" not in r:
+            continue
+        if r.get("zlib_hex"):
+            put("leap_codec", b"\x01" + bytes.fromhex(r["zlib_hex"]))
+        text = r.get("text") or r.get("json")
+        if text:
+            put("leap_codec", b"\x00" + text.encode())
+            put("leap_codec", b"\x03" + text.encode())
+for s in ["sub lobby", 'msg lobby chat {"text":"hi"}', 'state flags {"dark":true}',
+          "pipe jt_1", "ws://127.0.0.1:1/ws?from=redirect", "http://x/"]:
+    put("leap_codec", b"\x00" + s.encode())
+
 # room_decoder: each MeshAgent capture's frames, per connection and
 # direction, as u16-length-prefixed frames.
 for f in sorted(glob.glob(os.path.join(caps, "meshagent", "*.jsonl"))):

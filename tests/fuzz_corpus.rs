@@ -47,6 +47,7 @@ macro_rules! targets {
 targets!(
     config,
     json_scan,
+    leap_codec,
     query,
     recording,
     redux_codec,

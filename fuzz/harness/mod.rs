@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod json_scan;
+pub mod leap_codec;
 pub mod query;
 pub mod recording;
 pub mod redux_codec;
