@@ -97,11 +97,12 @@ fn diff_walk(old: &Value, new: &Value, path: String, max: usize, out: &mut Vec<D
     match (old, new) {
         (Value::Object(a), Value::Object(b)) if jsan_ref(old).is_none() => {
             for (k, va) in a {
-                let p = child_path(&path, k);
+                // Equal subtrees cost a comparison, not a path.
                 match b.get(k) {
-                    Some(vb) => diff_walk(va, vb, p, max, out),
+                    Some(vb) if vb == va => {}
+                    Some(vb) => diff_walk(va, vb, child_path(&path, k), max, out),
                     None => out.push(DiffRow {
-                        path: p,
+                        path: child_path(&path, k),
                         change: Change::Removed(leaf_text(va).1),
                     }),
                 }
@@ -117,15 +118,16 @@ fn diff_walk(old: &Value, new: &Value, path: String, max: usize, out: &mut Vec<D
         }
         (Value::Array(a), Value::Array(b)) => {
             for i in 0..a.len().max(b.len()) {
-                let p = format!("{path}[{i}]");
+                let p = || format!("{path}[{i}]");
                 match (a.get(i), b.get(i)) {
-                    (Some(va), Some(vb)) => diff_walk(va, vb, p, max, out),
+                    (Some(va), Some(vb)) if va == vb => {}
+                    (Some(va), Some(vb)) => diff_walk(va, vb, p(), max, out),
                     (Some(va), None) => out.push(DiffRow {
-                        path: p,
+                        path: p(),
                         change: Change::Removed(leaf_text(va).1),
                     }),
                     (None, Some(vb)) => out.push(DiffRow {
-                        path: p,
+                        path: p(),
                         change: Change::Added(leaf_text(vb).1),
                     }),
                     (None, None) => {}

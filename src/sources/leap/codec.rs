@@ -8,8 +8,6 @@
 //! event into an [`Event`]. Unknown ops and events are frames too (shown,
 //! never dropped); what cannot be read is a [`DecodeError`] in words.
 
-use std::io::Read;
-
 use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -73,19 +71,53 @@ fn err<T>(s: impl Into<String>) -> Result<T, DecodeError> {
     Err(DecodeError(s.into()))
 }
 
-/// Inflate one zlib stream, refusing more than `cap` bytes out.
+/// Inflate one zlib stream, refusing more than `cap` bytes out (never
+/// holding more than `cap + 1`). The inflater is reused per thread: a
+/// fresh one costs more than a small frame.
 pub fn inflate(bytes: &[u8], cap: usize) -> Result<Vec<u8>, DecodeError> {
-    let mut out = Vec::with_capacity(bytes.len().saturating_mul(4).min(cap));
-    let mut z = flate2::read::ZlibDecoder::new(bytes).take(cap as u64 + 1);
-    match z.read_to_end(&mut out) {
-        Ok(_) if out.len() > cap => err(format!(
+    use flate2::{Decompress, FlushDecompress, Status};
+    thread_local! {
+        static Z: std::cell::RefCell<Decompress> = std::cell::RefCell::new(Decompress::new(true));
+    }
+    let too_big = || {
+        err(format!(
             "zlib frame of {} B inflates past the {} B cap",
             bytes.len(),
             cap
-        )),
-        Ok(_) => Ok(out),
-        Err(e) => err(format!("zlib frame of {} B is not zlib: {e}", bytes.len())),
-    }
+        ))
+    };
+    Z.with(|z| {
+        let mut z = z.borrow_mut();
+        z.reset(true);
+        let mut out = Vec::with_capacity(bytes.len().saturating_mul(4).clamp(256, cap + 1));
+        loop {
+            let (seen_in, seen_out) = (z.total_in(), z.total_out());
+            let input = bytes.get(seen_in as usize..).unwrap_or_default();
+            let status = z
+                .decompress_vec(input, &mut out, FlushDecompress::None)
+                .map_err(|e| {
+                    DecodeError(format!("zlib frame of {} B is not zlib: {e}", bytes.len()))
+                })?;
+            if out.len() > cap {
+                return too_big();
+            }
+            if status == Status::StreamEnd {
+                return Ok(out);
+            }
+            if out.len() == out.capacity() {
+                if out.len() == cap + 1 {
+                    return too_big();
+                }
+                let more = out.capacity().clamp(256, cap + 1 - out.len());
+                out.reserve_exact(more);
+            } else if z.total_in() == seen_in && z.total_out() == seen_out {
+                return err(format!(
+                    "zlib frame of {} B is not zlib: the stream is cut short",
+                    bytes.len()
+                ));
+            }
+        }
+    })
 }
 
 /// Deflate `text` into one complete zlib stream (a server's binary frame).
@@ -381,11 +413,12 @@ pub enum Event {
         graceful: bool,
         error_code: Option<String>,
     },
+    /// The new state, JSON text as it came (parsed once, by the store).
     StateUpdate {
-        state: Value,
+        state: String,
     },
     TokenStateUpdate {
-        state: Value,
+        state: String,
     },
     /// MESSAGE (on a channel) or DIRECT_MESSAGE (`channel` none).
     Message {
@@ -427,8 +460,9 @@ struct RawUnavailable {
 }
 
 #[derive(Deserialize)]
-struct RawState {
-    state: Value,
+struct RawState<'a> {
+    #[serde(borrow)]
+    state: &'a RawValue,
 }
 
 #[derive(Deserialize)]
@@ -476,10 +510,10 @@ pub fn event(d: &Dispatch) -> Result<Event, DecodeError> {
             }
         }
         "STATE_UPDATE" => Event::StateUpdate {
-            state: typed::<RawState>(&d.event, data)?.state,
+            state: typed::<RawState>(&d.event, data)?.state.get().to_string(),
         },
         "TOKEN_STATE_UPDATE" => Event::TokenStateUpdate {
-            state: typed::<RawState>(&d.event, data)?.state,
+            state: typed::<RawState>(&d.event, data)?.state.get().to_string(),
         },
         "MESSAGE" | "DIRECT_MESSAGE" => {
             let m: RawMessage = typed(&d.event, data)?;

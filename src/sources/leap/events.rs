@@ -11,7 +11,7 @@ use crate::event::{ChannelUpdate, EventKind, Level, LogRecord};
 
 /// A reply a command waits for.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(super) enum Reply {
+pub enum Reply {
     /// AVAILABLE or UNAVAILABLE for the channel.
     Subscribe(String),
     /// STATE_UPDATE for the channel.
@@ -32,7 +32,7 @@ impl Reply {
 
 /// What one dispatch means.
 #[derive(Default)]
-pub(super) struct Out {
+pub struct Out {
     pub init: Option<codec::Init>,
     /// Replies it answers.
     pub replies: Vec<Reply>,
@@ -55,12 +55,10 @@ fn q(s: &str) -> String {
 }
 
 /// Short JSON text for a summary line.
-fn preview(json: &str) -> String {
-    let one: String = json.chars().take(120).collect();
-    if one.len() < json.len() {
-        format!("{one}…")
-    } else {
-        one
+fn preview(json: &str) -> std::borrow::Cow<'_, str> {
+    match json.char_indices().nth(120) {
+        Some((cut, _)) => format!("{}…", &json[..cut]).into(),
+        None => json.into(),
     }
 }
 
@@ -100,7 +98,7 @@ fn pipe_facts(room: &codec::PipeRoom, connections: &[String]) -> Vec<(String, St
 }
 
 /// Map one server dispatch.
-pub(super) fn on_dispatch(d: &Dispatch, pipes: &mut HashMap<String, String>) -> Out {
+pub fn on_dispatch(d: &Dispatch, pipes: &mut HashMap<String, String>) -> Out {
     let mut out = Out::default();
     let chan = d.channel.clone().unwrap_or_default();
     let ev = match codec::event(d) {
@@ -169,9 +167,8 @@ pub(super) fn on_dispatch(d: &Dispatch, pipes: &mut HashMap<String, String>) -> 
             out.events
                 .push(channel_state(&chan, ChannelUpdate::Unavailable { reason }));
         }
-        Event::StateUpdate { state } => {
+        Event::StateUpdate { state: text } => {
             out.replies.push(Reply::State(chan.clone()));
-            let text = state.to_string();
             out.events.push(log(
                 Level::Debug,
                 "STATE_UPDATE",
@@ -181,8 +178,7 @@ pub(super) fn on_dispatch(d: &Dispatch, pipes: &mut HashMap<String, String>) -> 
             out.events
                 .push(channel_state(&chan, ChannelUpdate::State { state: text }));
         }
-        Event::TokenStateUpdate { state } => {
-            let text = state.to_string();
+        Event::TokenStateUpdate { state: text } => {
             out.events.push(log(
                 Level::Debug,
                 "TOKEN_STATE_UPDATE",

@@ -19,7 +19,7 @@ pub mod command;
 pub mod model;
 pub mod source;
 
-mod events;
+pub mod events;
 mod session;
 
 use std::collections::BTreeSet;
