@@ -26,7 +26,10 @@ fn message(i: usize) -> String {
 /// A STATE_UPDATE with a state of about 1 KB; a few fields change each time.
 fn state_update(i: usize) -> String {
     let players: Vec<_> = (0..12)
-        .map(|p| json!({"id": format!("player-{p}"), "score": (i * 7 + p) % 50, "ready": (i + p) % 3 == 0}))
+        .map(|p| {
+            json!({"id": format!("player-{p}"), "name": format!("Player Number {p}"),
+                   "score": (i * 7 + p) % 50, "ready": (i + p).is_multiple_of(3)})
+        })
         .collect();
     let state = json!({
         "round": i / 10,

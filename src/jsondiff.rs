@@ -144,6 +144,108 @@ fn diff_walk(old: &Value, new: &Value, path: String, max: usize, out: &mut Vec<D
     }
 }
 
+/// [`diff`] on JSON texts, without parsing either whole: equal texts are
+/// equal subtrees (a byte comparison), and only what differs is parsed a
+/// level further (keys and values borrowed). The same rows as `diff` on
+/// the parsed values; `None` when either text is not JSON.
+pub fn diff_raw(old: &str, new: &str, max_rows: usize) -> Option<Vec<DiffRow>> {
+    use serde::de::IgnoredAny;
+    serde_json::from_str::<IgnoredAny>(old).ok()?;
+    serde_json::from_str::<IgnoredAny>(new).ok()?;
+    Some(diff_json_texts(old, new, max_rows))
+}
+
+/// [`diff_raw`] on texts already known to be JSON (checked once, where
+/// they arrive).
+pub fn diff_json_texts(old: &str, new: &str, max_rows: usize) -> Vec<DiffRow> {
+    let mut out = Vec::new();
+    raw_walk(old.trim(), new.trim(), "$".to_string(), max_rows, &mut out);
+    out
+}
+
+/// Whether `text` is one JSON value (a scan, nothing built).
+pub fn is_json(text: &str) -> bool {
+    serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok()
+}
+
+type RawMap<'a> = std::collections::BTreeMap<&'a str, &'a serde_json::value::RawValue>;
+
+fn raw_walk(old: &str, new: &str, path: String, max: usize, out: &mut Vec<DiffRow>) {
+    if out.len() >= max || old == new {
+        return;
+    }
+    let parsed = |t: &str| serde_json::from_str::<Value>(t).unwrap_or(Value::Null);
+    match (old.as_bytes().first(), new.as_bytes().first()) {
+        (Some(b'{'), Some(b'{')) => {
+            let (Ok(a), Ok(b)) = (
+                serde_json::from_str::<RawMap>(old),
+                serde_json::from_str::<RawMap>(new),
+            ) else {
+                // Escaped keys cannot be borrowed: this subtree the slow way.
+                diff_walk(&parsed(old), &parsed(new), path, max, out);
+                return;
+            };
+            let is_ref = |m: &RawMap| m.len() == 1 && m.contains_key("$jsan");
+            if is_ref(&a) || is_ref(&b) {
+                diff_walk(&parsed(old), &parsed(new), path, max, out);
+                return;
+            }
+            for (k, va) in &a {
+                match b.get(k) {
+                    Some(vb) if vb.get() == va.get() => {}
+                    Some(vb) => raw_walk(va.get(), vb.get(), child_path(&path, k), max, out),
+                    None => out.push(DiffRow {
+                        path: child_path(&path, k),
+                        change: Change::Removed(leaf_text(&parsed(va.get())).1),
+                    }),
+                }
+                if out.len() >= max {
+                    return;
+                }
+            }
+            for (k, vb) in &b {
+                if !a.contains_key(k) && out.len() < max {
+                    out.push(DiffRow {
+                        path: child_path(&path, k),
+                        change: Change::Added(leaf_text(&parsed(vb.get())).1),
+                    });
+                }
+            }
+        }
+        (Some(b'['), Some(b'[')) => {
+            let (Ok(a), Ok(b)) = (
+                serde_json::from_str::<Vec<&serde_json::value::RawValue>>(old),
+                serde_json::from_str::<Vec<&serde_json::value::RawValue>>(new),
+            ) else {
+                diff_walk(&parsed(old), &parsed(new), path, max, out);
+                return;
+            };
+            for i in 0..a.len().max(b.len()) {
+                let p = || format!("{path}[{i}]");
+                match (a.get(i), b.get(i)) {
+                    (Some(va), Some(vb)) if va.get() == vb.get() => {}
+                    (Some(va), Some(vb)) => raw_walk(va.get(), vb.get(), p(), max, out),
+                    (Some(va), None) => out.push(DiffRow {
+                        path: p(),
+                        change: Change::Removed(leaf_text(&parsed(va.get())).1),
+                    }),
+                    (None, Some(vb)) => out.push(DiffRow {
+                        path: p(),
+                        change: Change::Added(leaf_text(&parsed(vb.get())).1),
+                    }),
+                    (None, None) => {}
+                }
+                if out.len() >= max {
+                    return;
+                }
+            }
+        }
+        // Leaves, or containers of different kinds: compared as values
+        // (`1.0` and `1` differ, as in `diff`; spacing does not).
+        _ => diff_walk(&parsed(old), &parsed(new), path, max, out),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,5 +273,29 @@ mod tests {
                 .any(|r| r.path == "$.new" && matches!(r.change, Change::Added(_)))
         );
         assert!(diff(&a, &a, 100).is_empty());
+        assert_eq!(diff_raw(&a.to_string(), &b.to_string(), 100), Some(d));
+    }
+
+    #[test]
+    fn the_raw_diff_is_the_value_diff() {
+        let cases = [
+            (
+                r#"{"a":1,"b":[1,2,{"c":3}]}"#,
+                r#"{ "b" : [1, 2, {"c": 4, "d": null}], "a": 1 }"#,
+            ),
+            (r#"{"a":1.0}"#, r#"{"a":1}"#),
+            (r#"[1,2,3]"#, r#"[1,2]"#),
+            (r#"{"k\n":1,"x":{"y":[]}}"#, r#"{"k\n":2,"x":{"y":[true]}}"#),
+            (r#"{"a":{"$jsan":"$"}}"#, r#"{"a":{"$jsan":"$.b"}}"#),
+            (r#"{"a":[1]}"#, r#"{"a":{"0":1}}"#),
+            (r#"{"a":1,"a":2}"#, r#"{"a":2}"#),
+            ("1", "\"x\""),
+        ];
+        for (a, b) in cases {
+            let va: Value = serde_json::from_str(a).unwrap();
+            let vb: Value = serde_json::from_str(b).unwrap();
+            assert_eq!(diff_raw(a, b, 100), Some(diff(&va, &vb, 100)), "{a} → {b}");
+        }
+        assert_eq!(diff_raw("{", "{}", 100), None);
     }
 }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::event::ChannelUpdate;
-use crate::jsondiff::{Change, diff};
+use crate::jsondiff::{Change, diff_json_texts, is_json};
 
 /// State updates kept per channel (oldest dropped first, and counted).
 pub const MAX_HISTORY: usize = 256;
@@ -93,7 +93,6 @@ pub struct LiveChannel {
     pub token_updates: u64,
     /// Bumped on every change (views cache on it).
     pub rev: u64,
-    current: Option<Value>,
 }
 
 impl LiveChannel {
@@ -106,7 +105,6 @@ impl LiveChannel {
             token_state: None,
             token_updates: 0,
             rev: 0,
-            current: None,
         }
     }
 
@@ -121,7 +119,7 @@ impl LiveChannel {
     }
 
     fn push_state(&mut self, at_ms: u64, text: &str) {
-        let parsed: Option<Value> = serde_json::from_str(text).ok();
+        let valid = is_json(text);
         let mut change = StateChange {
             at_ms,
             state: text.into(),
@@ -129,11 +127,12 @@ impl LiveChannel {
             removed: 0,
             changed: 0,
             paths: Vec::new(),
-            first: self.history.is_empty() && self.current.is_none(),
-            invalid: parsed.is_none(),
+            first: self.updates == 0,
+            invalid: !valid,
         };
-        if let (Some(old), Some(new)) = (&self.current, &parsed) {
-            for row in diff(old, new, MAX_DIFF) {
+        let prev = self.history.back().filter(|c| !c.invalid);
+        if let (Some(old), true) = (prev, valid) {
+            for row in diff_json_texts(&old.state, text, MAX_DIFF) {
                 match row.change {
                     Change::Added(_) => change.added += 1,
                     Change::Removed(_) => change.removed += 1,
@@ -144,7 +143,6 @@ impl LiveChannel {
                 }
             }
         }
-        self.current = parsed;
         if self.history.len() == MAX_HISTORY {
             self.history.pop_front();
         }
