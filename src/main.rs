@@ -101,6 +101,7 @@ async fn run(cli: &Cli, setup: Setup) -> Result<(), String> {
                 .clone()
                 .unwrap_or_else(|| "project_demo".into());
             let server = roomtap::sources::leap::source::LeapServerSource {
+                channels: Vec::new(),
                 cfg: roomtap::leap::LeapServerConfig {
                     bind: std::net::SocketAddr::from(([127, 0, 0, 1], args.leap.leap_port)),
                     project: project.clone(),
@@ -109,6 +110,8 @@ async fn run(cli: &Cli, setup: Setup) -> Result<(), String> {
                     ..Default::default()
                 },
             };
+            let channels = args.leap.channels.clone();
+            let server = roomtap::sources::leap::source::LeapServerSource { channels, ..server };
             modes::headless(
                 Box::new(server),
                 |url| format!("roomtap Leap Edge on {url}, project {project} ({note})"),

@@ -242,7 +242,7 @@ fn the_demo_runs_with_nothing_else() {
     t.wait("a clean exit", 10, |t| t.screen().contains("EXITED 0"));
     let r = roomtap::record::read(&rec).unwrap();
     assert!(r.warnings.is_empty(), "{:?}", r.warnings);
-    assert_eq!(r.header.sources.len(), 3);
+    assert_eq!(r.header.sources.len(), 4, "relay, monitor, room, leap");
     let _ = std::fs::remove_file(&rec);
 }
 
@@ -362,4 +362,179 @@ fn a_relay_and_a_room_in_one_run_and_the_token_stays_hidden() {
             Err(e) => panic!("the room server never heard roomtap leave: {e}"),
         }
     }
+}
+
+/// `roomtap leap-server` on a port of its choosing: the child, its port and
+/// its log lines.
+fn leap_server(token_file: &std::path::Path) -> (Child, u16, std::sync::mpsc::Receiver<String>) {
+    use std::io::BufRead;
+    let mut c = Command::new(env!("CARGO_BIN_EXE_roomtap"))
+        .args([
+            "leap-server",
+            "--leap-port",
+            "0",
+            "--project",
+            "p1",
+            "--channel",
+            "c",
+        ])
+        .arg("--token-file")
+        .arg(token_file)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let err = c.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for l in std::io::BufReader::new(err).lines().map_while(Result::ok) {
+            let _ = tx.send(l);
+        }
+    });
+    let child = Child(c);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(l) if l.contains("roomtap Leap Edge on") => {
+                let port = l
+                    .split("127.0.0.1:")
+                    .nth(1)
+                    .and_then(|r| r.split('/').next())
+                    .and_then(|p| p.parse().ok())
+                    .expect("the port in the first line");
+                return (child, port, rx);
+            }
+            Ok(_) => {}
+            Err(e) => panic!("leap-server did not start: {e}"),
+        }
+    }
+}
+
+/// The real JS Leap client (tests/peers/leap/client.mjs): its stdout lines
+/// on a channel, its stdin to send frames.
+struct JsLeap {
+    child: Child,
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl JsLeap {
+    fn start(url: &str, project: &str, token: &str) -> JsLeap {
+        use std::io::BufRead;
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/leap");
+        assert!(
+            dir.join("node_modules").exists(),
+            "run tests/peers/install.sh"
+        );
+        let mut c = Command::new("node")
+            .args([
+                "client.mjs",
+                "--url",
+                url,
+                "--project",
+                project,
+                "--token",
+                token,
+            ])
+            .args(["--seconds", "60"])
+            .current_dir(&dir)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let out = c.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for l in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+                let _ = tx.send(l);
+            }
+        });
+        let mut js = JsLeap {
+            child: Child(c),
+            lines: rx,
+        };
+        js.wait("JS connected", |v| v["state"] == "connected");
+        js
+    }
+
+    fn wait(&mut self, what: &str, f: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(l) => {
+                    if let Ok(v) = serde_json::from_str::<serde_json::Value>(&l)
+                        && f(&v)
+                    {
+                        return v;
+                    }
+                }
+                Err(e) => panic!("JS client: no {what}: {e}"),
+            }
+        }
+    }
+
+    fn send(&mut self, e: &str, c: &str, d: serde_json::Value) {
+        use std::io::Write;
+        let cmd = serde_json::json!({"op": "send", "frame": {"e": e, "c": c, "d": d}});
+        let stdin = self.child.0.stdin.as_mut().unwrap();
+        writeln!(stdin, "{cmd}").unwrap();
+        let v = self.wait(e, |v| v["event"] == "sent" || v["event"] == "error");
+        assert_eq!(v["event"], "sent", "{v}");
+    }
+}
+
+/// As a new user would: `roomtap leap URL --project p1 --channel c` against
+/// `roomtap leap-server --channel c`, while the real JS client sets the
+/// channel's state: the Channels pane shows it changing with its diffs; a
+/// message typed in roomtap reaches the JS client; the token (from a file)
+/// is nowhere on screen.
+#[test]
+fn leap_against_roomtaps_leap_server_in_a_terminal() {
+    let dir = std::env::temp_dir().join(format!("roomtap-leap-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let tok = dir.join("token");
+    let secret = "leap_tmux_secret_token";
+    std::fs::write(&tok, format!("{secret}\n")).unwrap();
+    let (_srv, port, _log) = leap_server(&tok);
+    let url = format!("ws://127.0.0.1:{port}/ws");
+    let cmd = format!(
+        "sh -c '{} leap {url} --project p1 --channel c --token-file {}; echo EXITED $?; sleep 30'",
+        env!("CARGO_BIN_EXE_roomtap"),
+        tok.display()
+    );
+    let t = Tmux::start("leap", &cmd, &[]);
+    t.wait("roomtap on channel c", 30, |t| {
+        t.screen().contains("channel c available")
+    });
+    for k in ["2", "z"] {
+        t.tmux(&["send-keys", "-t", &t.session, k]);
+    }
+    let mut js = JsLeap::start(&url, "p1", secret);
+    js.send("SUBSCRIBE", "c", serde_json::Value::Null);
+    js.wait("AVAILABLE", |v| v["eventType"] == "AVAILABLE");
+    js.send("SET_CHANNEL_STATE", "c", serde_json::json!({"score": 1}));
+    js.send(
+        "SET_CHANNEL_STATE",
+        "c",
+        serde_json::json!({"score": 2, "who": "ann"}),
+    );
+    t.wait("the state and its diff in the Channels pane", 15, |t| {
+        let s = t.screen();
+        s.contains("~ $.score: 1 → 2")
+            && s.contains("+ $.who: \"ann\"")
+            && s.contains("who: \"ann\"")
+    });
+    for k in [":", "msg c chat {\"text\":\"hi js\"}"] {
+        t.tmux(&["send-keys", "-t", &t.session, "-l", k]);
+    }
+    t.tmux(&["send-keys", "-t", &t.session, "Enter"]);
+    let m = js.wait("roomtap's message", |v| v["eventType"] == "MESSAGE");
+    assert_eq!(
+        m["data"],
+        serde_json::json!({"e": "chat", "d": {"text": "hi js"}})
+    );
+    assert!(!t.screen().contains(secret), "{}", t.screen());
+    t.tmux(&["send-keys", "-t", &t.session, "q"]);
+    t.wait("a clean exit", 10, |t| t.screen().contains("EXITED 0"));
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -60,6 +60,8 @@ impl Source for LeapSource {
 /// roomtap's Leap Edge, as a server source (`leap-server`).
 pub struct LeapServerSource {
     pub cfg: crate::leap::LeapServerConfig,
+    /// Channels it serves from the start (unprotected, state `{}`).
+    pub channels: Vec<String>,
 }
 
 impl Source for LeapServerSource {
@@ -85,6 +87,9 @@ impl Source for LeapServerSource {
             let server = crate::leap::LeapServer::start(self.cfg, Some(em))
                 .await
                 .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
+            for c in &self.channels {
+                server.add_channel(c, "unprotected", serde_json::json!({}));
+            }
             Ok(Started {
                 url: Some(server.url()),
                 ..Started::keeping(server)
