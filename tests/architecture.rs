@@ -27,6 +27,12 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
         "secret",
         &["store", "ui", "app", "sources", "relay", "room", "event"],
     ),
+    (
+        "jsondiff",
+        &[
+            "store", "ui", "app", "sources", "relay", "room", "leap", "event",
+        ],
+    ),
     // The query language knows no protocol and no layer above it.
     (
         "query",
@@ -39,7 +45,7 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
     (
         "store",
         &[
-            "app", "ui", "runtime", "wiring", "modes", "registry", "relay", "room", "demo",
+            "app", "ui", "runtime", "wiring", "modes", "registry", "relay", "room", "leap", "demo",
             "record",
         ],
     ),
@@ -47,13 +53,14 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
     (
         "ui",
         &[
-            "app", "runtime", "wiring", "modes", "registry", "relay", "room", "demo", "record",
+            "app", "runtime", "wiring", "modes", "registry", "relay", "room", "leap", "demo",
+            "record",
         ],
     ),
     (
         "app",
         &[
-            "runtime", "wiring", "modes", "registry", "relay", "room", "demo",
+            "runtime", "wiring", "modes", "registry", "relay", "room", "leap", "demo",
         ],
     ),
     // Servers report through an Emitter: never the store or the panes.
