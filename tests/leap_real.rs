@@ -196,3 +196,36 @@ async fn roomtap_watches_what_the_real_js_client_does_and_reaches_it() {
     .await;
     assert!(!common::peers::dump_logs(&h.app).contains(TOKEN));
 }
+
+/// The demo's Leap project: its channels are available to the inspector
+/// and their states change on their own; the pipe room shows up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_leap_project_moves_on_its_own() {
+    let demo = roomtap::demo::leap::start(7).await.unwrap();
+    let mut cfg = LeapConfig::new(
+        &dial_url(&demo.server.url(), "zlib"),
+        roomtap::demo::leap::PROJECT,
+        Some(demo.token.clone()),
+    );
+    cfg.channels = roomtap::demo::leap::CHANNELS
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    cfg.pipes = vec![demo.join_token.clone()];
+    let mut h = Harness::wired(vec![Box::new(LeapSource::new("leap", cfg))]).await;
+    h.until("every channel available and one state changed", 30, |a| {
+        let chans = &a.store.sources[0].channels;
+        roomtap::demo::leap::CHANNELS.iter().all(|c| {
+            chans
+                .get(*c)
+                .and_then(|c| c.live.as_ref())
+                .is_some_and(|l| l.availability == Availability::Available)
+        }) && chans
+            .values()
+            .any(|c| c.live.as_ref().is_some_and(|l| l.updates >= 2))
+            && chans.contains_key("pipe:pipe_stage")
+    })
+    .await;
+    let logs = common::peers::dump_logs(&h.app);
+    assert!(!logs.contains(demo.token.expose()) && !logs.contains(demo.join_token.expose()));
+}
