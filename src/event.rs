@@ -159,6 +159,9 @@ pub enum ChannelUpdate {
     TokenState { state: String },
     /// No longer followed (unsubscribed).
     Left,
+    /// An event name seen on the channel for the first time (MESSAGE's
+    /// `e`): what `/` can select it by.
+    Seen { event: String },
 }
 
 #[derive(

@@ -730,4 +730,22 @@ fn channel_state_in_tree_and_diffs_out_folding_and_filtering() {
     a.act(Action::Escape);
     a.prepare();
     assert_eq!(a.channel_rows(), 2);
+    // An event name seen on a channel selects it too.
+    a.apply(common::ev(
+        5,
+        cs(
+            "lobby",
+            ChannelUpdate::Seen {
+                event: "chat".into(),
+            },
+        ),
+    ));
+    a.act(Action::FilterPrompt);
+    for c in "chat".chars() {
+        a.act(Action::Input(c));
+    }
+    a.act(Action::Submit);
+    a.prepare();
+    assert_eq!(a.selected_channel().map(|(_, n)| n.as_str()), Some("lobby"));
+    assert_eq!(a.channel_rows(), 1);
 }

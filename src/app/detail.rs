@@ -135,6 +135,9 @@ fn channel_lines(
         a => a.label().to_string(),
     }];
     facts.extend(live.facts.iter().map(|(k, v)| format!("{k} {v}")));
+    if !live.events.is_empty() {
+        facts.push(format!("events {}", live.events.join(", ")));
+    }
     lines.push(DetailLine::Head(facts.join(" · ")));
     if let Some(ts) = &live.token_state {
         lines.push(DetailLine::Head(format!(

@@ -16,6 +16,9 @@ use crate::jsondiff::{Change, diff_json_texts, is_json};
 /// State updates kept per channel (oldest dropped first, and counted).
 pub const MAX_HISTORY: usize = 256;
 
+/// Distinct event names kept per channel.
+pub const MAX_EVENTS: usize = 32;
+
 /// Paths named in a state update's one-line summary.
 const SUMMARY_PATHS: usize = 3;
 
@@ -91,6 +94,8 @@ pub struct LiveChannel {
     /// This connection's token state on the channel (JSON text).
     pub token_state: Option<Arc<str>>,
     pub token_updates: u64,
+    /// Event names seen on it (the first `MAX_EVENTS`).
+    pub events: Vec<String>,
     /// Bumped on every change (views cache on it).
     pub rev: u64,
 }
@@ -104,6 +109,7 @@ impl LiveChannel {
             updates: 0,
             token_state: None,
             token_updates: 0,
+            events: Vec::new(),
             rev: 0,
         }
     }
@@ -209,6 +215,11 @@ impl ChannelInfo {
                 live.availability = Availability::Left;
                 self.subscribed = false;
             }
+            ChannelUpdate::Seen { event } => {
+                if live.events.len() < MAX_EVENTS && !live.events.contains(&event) {
+                    live.events.push(event);
+                }
+            }
         }
     }
 
@@ -228,23 +239,28 @@ impl ChannelInfo {
 }
 
 /// A channel as the `/` language sees it: the source label, the channel
-/// id (and its availability) as the summary, its type as the kind, and
-/// `{"channel", "state", "token_state", "facts"}` as data, so
-/// `data.state.count>3` or `lobby` select rows.
+/// id and the event names seen on it as the summary, its type as the kind,
+/// and `{"channel", "availability", "state", "token_state", "facts",
+/// "events"}` as data, so `lobby`, `chat` or `data.state.count>3` select rows.
 pub struct ChannelRecord<'a> {
     source: &'a str,
-    name: &'a str,
     info: &'a ChannelInfo,
+    summary: String,
     data: String,
 }
 
 impl<'a> ChannelRecord<'a> {
     pub fn new(source: &'a str, name: &'a str, info: &'a ChannelInfo) -> Self {
         let data = Self::data_json(name, info);
+        let mut summary = name.to_string();
+        for e in info.live.iter().flat_map(|l| &l.events) {
+            summary.push(' ');
+            summary.push_str(e);
+        }
         Self {
             source,
-            name,
             info,
+            summary,
             data,
         }
     }
@@ -262,14 +278,15 @@ impl<'a> ChannelRecord<'a> {
             .map(|(k, v)| (k.clone(), Value::String(v.clone())))
             .collect();
         format!(
-            "{{\"channel\":{},\"availability\":{},\"state\":{},\"token_state\":{},\"facts\":{}}}",
+            "{{\"channel\":{},\"availability\":{},\"state\":{},\"token_state\":{},\"facts\":{},\"events\":{}}}",
             serde_json::to_string(name).unwrap_or_default(),
             serde_json::to_string(l.availability.label()).unwrap_or_default(),
             l.state()
                 .filter(|_| !l.history.back().is_some_and(|c| c.invalid))
                 .unwrap_or("null"),
             l.token_state.as_deref().unwrap_or("null"),
-            Value::Object(facts)
+            Value::Object(facts),
+            serde_json::to_string(&l.events).unwrap_or_else(|_| "[]".into())
         )
     }
 }
@@ -292,7 +309,7 @@ impl crate::query::Record for ChannelRecord<'_> {
         }
     }
     fn summary(&self) -> &str {
-        self.name
+        &self.summary
     }
     fn data(&self) -> Option<&str> {
         Some(&self.data)

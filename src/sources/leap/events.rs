@@ -38,6 +38,8 @@ pub struct Out {
     pub replies: Vec<Reply>,
     /// A message on a channel ("direct" for DIRECT_MESSAGE) and its size.
     pub traffic: Option<(String, usize)>,
+    /// The message's event name (`e`).
+    pub event_name: Option<String>,
     pub events: Vec<EventKind>,
 }
 
@@ -198,6 +200,7 @@ pub fn on_dispatch(d: &Dispatch, pipes: &mut HashMap<String, String>) -> Out {
                 chan.clone()
             };
             out.traffic = Some((where_.clone(), data.len()));
+            out.event_name = Some(event.clone());
             out.events.push(log(
                 Level::Info,
                 &d.event,

@@ -24,6 +24,9 @@ use crate::sources::meter::Meter;
 use crate::sources::transport::{self, Dial, Refusal, Words, Ws};
 use crate::sources::{Emitter, SessionEnd};
 
+/// Event names reported per channel (the store keeps as many).
+const MAX_EVENTS: usize = 32;
+
 fn lost(reason: impl Into<String>) -> SessionEnd {
     SessionEnd::Lost {
         reason: reason.into(),
@@ -115,6 +118,8 @@ struct Link<'a> {
     waiting: HashMap<Reply, Instant>,
     /// Join tokens roomtap sent, by the pipe room they opened.
     pipes: HashMap<String, String>,
+    /// Event names already reported per channel (bounded).
+    seen: HashMap<String, Vec<String>>,
     connected: bool,
 }
 
@@ -155,6 +160,7 @@ pub(super) async fn session(
         optimistic_at: None,
         waiting: HashMap::new(),
         pipes: HashMap::new(),
+        seen: HashMap::new(),
         connected: false,
     };
     em.conn(ConnState::Handshaking).await;
@@ -496,6 +502,9 @@ impl Link<'_> {
                 }
                 if let Some((channel, bytes)) = out.traffic {
                     self.meter.channel(&channel, bytes);
+                    if let Some(name) = out.event_name {
+                        self.note_event(channel, name).await;
+                    }
                 }
                 for ev in out.events {
                     self.em.emit(ev).await;
@@ -503,6 +512,21 @@ impl Link<'_> {
             }
         }
         Ok(())
+    }
+
+    /// Report an event name the first time it is seen on a channel.
+    async fn note_event(&mut self, channel: String, name: String) {
+        let names = self.seen.entry(channel.clone()).or_default();
+        if names.len() >= MAX_EVENTS || names.contains(&name) {
+            return;
+        }
+        names.push(name.clone());
+        self.em
+            .emit(EventKind::ChannelState {
+                channel,
+                update: ChannelUpdate::Seen { event: name },
+            })
+            .await;
     }
 
     async fn on_init(
