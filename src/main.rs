@@ -32,7 +32,7 @@ fn main() -> ExitCode {
     let setup = Setup {
         store: StoreConfig {
             max_log_entries: cli.ui.max_entries,
-            max_log_bytes: cli.ui.max_bytes,
+            max_bytes: cli.ui.max_bytes,
             max_actions: cli.ui.max_actions,
         },
         theme,

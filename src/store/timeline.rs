@@ -23,6 +23,9 @@ pub struct Entry {
     /// State after this action; `None` when the app did not tell us (it was
     /// showing an earlier state when this action arrived).
     pub state_raw: Option<crate::sources::relay::model::RawJson>,
+    /// The state was held and then dropped to keep the store within
+    /// `--max-bytes` (oldest first); the row stays.
+    pub state_dropped: bool,
     pub error: Option<Box<str>>,
 }
 
@@ -67,8 +70,19 @@ impl Entry {
             received_ms,
             action_raw: r.action_raw,
             state_raw: r.state_raw,
+            state_dropped: false,
             error: r.error.map(Into::into),
         }
+    }
+
+    /// What its own allocations cost (see [`super::heap`]); the action's
+    /// JSON is shared with its log line and counted in both.
+    fn heap(&self) -> usize {
+        use super::heap::{alloc, arc_str, boxed_str};
+        boxed_str(&self.action_type)
+            + arc_str(&self.action_raw)
+            + self.state_raw.as_ref().map_or(0, |s| alloc(s.len()))
+            + self.error.as_deref().map_or(0, boxed_str)
     }
 
     /// Time used for deltas and replay pacing.
@@ -136,7 +150,14 @@ pub struct Instance {
     pub action_creators: Option<String>,
     /// Bumped on every change (views cache on it).
     pub rev: u64,
+    /// States dropped to keep within `--max-bytes` (their rows stay).
+    pub states_dropped: u64,
     cap: usize,
+    /// What the entries' own allocations cost.
+    heap: usize,
+    /// Entries before this position hold no state (where the next state to
+    /// drop is looked for).
+    state_cursor: usize,
 }
 
 impl Instance {
@@ -163,8 +184,56 @@ impl Instance {
             last_error: None,
             action_creators: None,
             rev: 0,
+            states_dropped: 0,
             cap: cap.max(2),
+            heap: 0,
+            state_cursor: 0,
         }
+    }
+
+    /// Bytes held, as the allocator counts them: the entries' texts,
+    /// actions and states, the buffers at their capacity, the mirror of the
+    /// app's history.
+    pub fn bytes(&self) -> usize {
+        use super::heap::{alloc, buffer};
+        self.heap
+            + buffer::<Entry>(self.entries.capacity())
+            + buffer::<u64>(self.app_staged.capacity())
+            + alloc(self.skipped.capacity() * (std::mem::size_of::<u64>() + 1))
+            + alloc(self.key.len())
+    }
+
+    /// Position of the oldest entry still holding a state.
+    fn first_state(&mut self) -> Option<usize> {
+        while self.state_cursor < self.entries.len()
+            && self.entries[self.state_cursor].state_raw.is_none()
+        {
+            self.state_cursor += 1;
+        }
+        (self.state_cursor < self.entries.len()).then_some(self.state_cursor)
+    }
+
+    /// Drop the state at `pos` (the row stays, marked).
+    fn drop_state(&mut self, pos: usize) {
+        let e = &mut self.entries[pos];
+        if let Some(s) = e.state_raw.take() {
+            self.heap -= super::heap::alloc(s.len());
+            e.state_dropped = true;
+            self.states_dropped += 1;
+            self.rev += 1;
+        }
+    }
+
+    /// Drop the oldest row (counted in `evicted`).
+    fn pop_front(&mut self) -> bool {
+        let Some(e) = self.entries.pop_front() else {
+            return false;
+        };
+        self.heap -= e.heap();
+        self.evicted += 1;
+        self.state_cursor = self.state_cursor.saturating_sub(1);
+        self.rev += 1;
+        true
     }
 
     pub fn label(&self) -> String {
@@ -206,9 +275,9 @@ impl Instance {
 
     fn push_entry(&mut self, e: Entry) {
         if self.entries.len() >= self.cap {
-            self.entries.pop_front();
-            self.evicted += 1;
+            self.pop_front();
         }
+        self.heap += e.heap();
         self.entries.push_back(e);
     }
 
@@ -248,7 +317,10 @@ impl Instance {
             && last.id >= rec.id
             && let Some(pos) = self.position_of(rec.id)
         {
-            self.entries[pos] = Entry::from_record(rec, now_ms);
+            let e = Entry::from_record(rec, now_ms);
+            self.heap = self.heap - self.entries[pos].heap() + e.heap();
+            self.entries[pos] = e;
+            self.state_cursor = self.state_cursor.min(pos);
             return;
         }
         self.push_entry(Entry::from_record(rec, now_ms));
@@ -304,6 +376,8 @@ impl Instance {
         let (initial, later): (Vec<_>, Vec<_>) =
             lifted.actions.into_iter().partition(|a| a.id == 0);
         self.entries.clear();
+        self.heap = 0;
+        self.state_cursor = 0;
         for rec in initial {
             self.push_entry(Entry::from_record(rec, now_ms));
         }
@@ -332,6 +406,9 @@ impl Instance {
 pub struct Timeline {
     pub instances: Vec<Instance>,
     cap: usize,
+    /// Σ of the instances' [`Instance::bytes`], kept up to date by every
+    /// change made through the timeline.
+    bytes: usize,
 }
 
 impl Timeline {
@@ -339,7 +416,70 @@ impl Timeline {
         Self {
             instances: Vec::new(),
             cap,
+            bytes: 0,
         }
+    }
+
+    /// Bytes held by every instance (see [`Instance::bytes`]).
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Change instance `idx` through `f`, keeping [`Timeline::bytes`] true.
+    fn change<R>(&mut self, idx: usize, f: impl FnOnce(&mut Instance) -> R) -> R {
+        let inst = &mut self.instances[idx];
+        let before = inst.bytes();
+        let r = f(inst);
+        self.bytes = self.bytes - before + inst.bytes();
+        r
+    }
+
+    /// When the next thing [`Timeline::drop_oldest`] would drop arrived:
+    /// the oldest state held, or when no state is left, the oldest row.
+    pub fn oldest_ms(&mut self) -> Option<u64> {
+        self.oldest().map(|(_, ms, _)| ms)
+    }
+
+    /// (instance, received, is a state) of the oldest thing to drop.
+    fn oldest(&mut self) -> Option<(usize, u64, bool)> {
+        let mut best: Option<(usize, u64)> = None;
+        for (i, inst) in self.instances.iter_mut().enumerate() {
+            if let Some(p) = inst.first_state() {
+                let ms = inst.entries[p].received_ms;
+                if best.is_none_or(|(_, b)| ms < b) {
+                    best = Some((i, ms));
+                }
+            }
+        }
+        if let Some((i, ms)) = best {
+            return Some((i, ms, true));
+        }
+        self.instances
+            .iter()
+            .enumerate()
+            .filter_map(|(i, inst)| inst.entries.front().map(|e| (i, e.received_ms)))
+            .min_by_key(|&(_, ms)| ms)
+            .map(|(i, ms)| (i, ms, false))
+    }
+
+    /// Free memory, oldest first: drop the oldest state held (its row
+    /// stays, marked as dropped), or when no state is left the oldest row.
+    /// False when there is nothing left to drop.
+    pub fn drop_oldest(&mut self) -> bool {
+        let Some((idx, _, state)) = self.oldest() else {
+            return false;
+        };
+        self.change(idx, |inst| {
+            if state {
+                match inst.first_state() {
+                    Some(p) => inst.drop_state(p),
+                    None => return false,
+                }
+                true
+            } else {
+                inst.pop_front()
+            }
+        })
     }
 
     pub fn find(&self, source: SourceId, key: &str) -> Option<usize> {
@@ -348,33 +488,36 @@ impl Timeline {
             .position(|i| i.source == source && i.key == key)
     }
 
-    fn instance_mut(&mut self, source: SourceId, app: &AppRef) -> Option<&mut Instance> {
-        let key = app.key()?;
+    /// The instance `app` names (created if new), changed through `f`.
+    fn with_instance(&mut self, source: SourceId, app: &AppRef, f: impl FnOnce(&mut Instance)) {
+        let Some(key) = app.key() else { return };
         let idx = match self.find(source, key) {
             Some(i) => i,
             None => {
-                self.instances
-                    .push(Instance::new(key.to_string(), source, app, self.cap));
+                let inst = Instance::new(key.to_string(), source, app, self.cap);
+                self.bytes += inst.bytes();
+                self.instances.push(inst);
                 self.instances.len() - 1
             }
         };
-        let inst = &mut self.instances[idx];
-        inst.rev += 1;
-        if app.name.is_some() {
-            inst.name.clone_from(&app.name);
-        }
-        if app.socket_id.is_some() {
-            inst.socket_id.clone_from(&app.socket_id);
-        }
-        Some(inst)
+        self.change(idx, |inst| {
+            inst.rev += 1;
+            if app.name.is_some() {
+                inst.name.clone_from(&app.name);
+            }
+            if app.socket_id.is_some() {
+                inst.socket_id.clone_from(&app.socket_id);
+            }
+            f(inst)
+        });
     }
 
     pub fn on_start(&mut self, source: SourceId, app: &AppRef) {
-        if let Some(i) = self.instance_mut(source, app)
-            && i.liveness != Liveness::Streaming
-        {
-            i.liveness = Liveness::Announced;
-        }
+        self.with_instance(source, app, |i| {
+            if i.liveness != Liveness::Streaming {
+                i.liveness = Liveness::Announced;
+            }
+        });
     }
 
     pub fn on_state(
@@ -385,12 +528,12 @@ impl Timeline {
         creators: Option<String>,
         now_ms: u64,
     ) {
-        if let Some(i) = self.instance_mut(source, app) {
+        self.with_instance(source, app, |i| {
             if creators.is_some() {
                 i.action_creators = creators;
             }
             i.on_state(lifted, now_ms);
-        }
+        });
     }
 
     pub fn on_action(
@@ -401,22 +544,18 @@ impl Timeline {
         is_excess: Option<bool>,
         now_ms: u64,
     ) {
-        if let Some(i) = self.instance_mut(source, app) {
-            i.on_action(rec, is_excess, now_ms);
-        }
+        self.with_instance(source, app, |i| i.on_action(rec, is_excess, now_ms));
     }
 
     pub fn on_stop(&mut self, source: SourceId, app: &AppRef) {
-        if let Some(i) = self.instance_mut(source, app) {
-            i.liveness = Liveness::Stopped;
-        }
+        self.with_instance(source, app, |i| i.liveness = Liveness::Stopped);
     }
 
     pub fn on_error(&mut self, source: SourceId, app: &AppRef, message: &str) {
-        if let Some(i) = self.instance_mut(source, app) {
+        self.with_instance(source, app, |i| {
             i.last_error = Some(message.to_string());
             i.pending = None;
-        }
+        });
     }
 
     pub fn on_disconnected(&mut self, source: SourceId, socket_id: &str) {
@@ -442,8 +581,10 @@ impl Timeline {
 
     pub fn on_command(&mut self, source: SourceId, instance: &str, action: &LiftedAction) {
         if let Some(idx) = self.find(source, instance) {
-            self.instances[idx].rev += 1;
-            self.instances[idx].on_command(action);
+            self.change(idx, |i| {
+                i.rev += 1;
+                i.on_command(action);
+            });
         }
     }
 
