@@ -228,15 +228,19 @@ impl Store {
         dirty | self.fit()
     }
 
-    /// Back within the byte budget, the oldest first (a log line that
-    /// arrived at the same time as a timeline state goes first).
+    /// Back within the byte budget, the oldest first; within the same
+    /// millisecond, from the side that holds more.
     fn fit(&mut self) -> Dirty {
         let mut dirty = Dirty::NONE;
         while self.logs.bytes() + self.timeline.bytes() > self.max_bytes {
             let timeline_first = match (self.logs.oldest_ms(), self.timeline.oldest_ms()) {
                 (_, None) => false,
                 (None, Some(_)) => true,
-                (Some(l), Some(t)) => t < l || self.logs.len() <= 1,
+                (Some(l), Some(t)) => {
+                    t < l
+                        || (t == l && self.timeline.bytes() > self.logs.bytes())
+                        || self.logs.len() <= 1
+                }
             };
             let freed = if timeline_first {
                 dirty |= Dirty::TIMELINE;
@@ -255,8 +259,10 @@ impl Store {
     }
 
     /// A log line; if the logs' buffer must grow for it and that does not
-    /// fit, older timeline states go first (the logs evict their own
-    /// oldest for the rest).
+    /// fit, timeline states make the room, oldest first, whatever their age
+    /// (a lump no eviction of log lines would pay for: they would be
+    /// evicted for a buffer already there); the balance by age is then
+    /// restored line by line by [`Store::fit`].
     fn push_log(
         &mut self,
         at_ms: u64,
@@ -271,8 +277,6 @@ impl Store {
         if growth > 0 {
             let need = growth + p.size();
             while self.logs.bytes() + self.timeline.bytes() + need > self.max_bytes
-                && let Some(t) = self.timeline.oldest_ms()
-                && self.logs.oldest_ms().is_none_or(|l| t < l)
                 && self.timeline.drop_oldest()
             {}
             self.logs.set_others(self.timeline.bytes());

@@ -160,3 +160,24 @@ fn a_new_state_pushes_out_older_log_lines() {
     assert_eq!(states_held(&s), 100, "the newest states went");
     assert!(s.logs.len() < lines);
 }
+
+#[test]
+fn within_one_millisecond_both_sides_keep_a_share() {
+    // A burst all dated the same millisecond: age cannot choose, so the
+    // side holding more gives way, and the logs' buffer still grows.
+    let max = 16 << 20;
+    let mut s = store(max, 10_000);
+    for n in 1..=60_000u64 {
+        let ev = if n % 2 == 0 {
+            log(5_000, 200)
+        } else {
+            action((n % 4) as usize, n, 5_000, 1000)
+        };
+        s.apply(ev);
+        assert!(s.bytes() <= max);
+    }
+    let (logs, timeline) = (s.logs.bytes(), s.timeline.bytes());
+    assert!(logs > max / 4, "logs {logs}, timeline {timeline}");
+    assert!(timeline > max / 4, "logs {logs}, timeline {timeline}");
+    assert!(s.logs.len() > 16_384, "{} lines", s.logs.len());
+}
