@@ -181,3 +181,28 @@ fn within_one_millisecond_both_sides_keep_a_share() {
     assert!(timeline > max / 4, "logs {logs}, timeline {timeline}");
     assert!(s.logs.len() > 16_384, "{} lines", s.logs.len());
 }
+
+#[test]
+fn the_mirror_of_an_app_without_max_age_is_trimmed_to_the_rows_listed() {
+    // An app that never reports a maxAge keeps its whole history; roomtap
+    // lists its last 100 actions and mirrors no more than it can use,
+    // while the app's indexes stay right.
+    let mut s = store(usize::MAX, 100);
+    for n in 1..=20_000u64 {
+        s.apply(action(0, n, n, 10));
+    }
+    let i = &s.timeline.instances[0];
+    assert_eq!(i.entries.len(), 100);
+    assert!(i.app_staged.len() <= 2 * 100 + 2, "{}", i.app_staged.len());
+    assert_eq!(i.app_len(), 20_001);
+    assert_eq!(i.app_index_of(20_000), Some(20_000));
+    assert_eq!(i.app_index_of(19_901), Some(19_901));
+    assert_eq!(i.app_index_of(5), None);
+    assert_eq!(i.current_id(), Some(20_000));
+    // A jump to a listed row moves the current mark there.
+    let cmd = crate::sources::relay::model::LiftedAction::JumpToState { index: 19_950 };
+    s.timeline.on_command(0, "inst0", &cmd);
+    let i = &s.timeline.instances[0];
+    assert_eq!(i.current_id(), Some(19_950));
+    assert!(i.bytes() < 100 * 1024, "{}", i.bytes());
+}

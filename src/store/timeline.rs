@@ -128,8 +128,14 @@ pub struct Instance {
     /// Entries dropped from the front because of `cap`.
     pub evicted: u64,
     /// Mirror of the app's `stagedActionIds`.
+    /// Past the first (the app's initial state), ids older than every row
+    /// roomtap still lists are trimmed off (`app_trimmed` of them): an app
+    /// that never reports a `maxAge` would otherwise grow it forever.
     pub app_staged: Vec<u64>,
-    /// Mirror of the app's `currentStateIndex` (index into `app_staged`).
+    /// Ids trimmed from `app_staged` after its first: the app's index of
+    /// `app_staged[p]` (p ≥ 1) is `p + app_trimmed`.
+    pub app_trimmed: usize,
+    /// Mirror of the app's `currentStateIndex` (the app's index).
     pub app_current: usize,
     /// The app's `maxAge`, learnt from the first `isExcess: true`.
     pub max_age: Option<usize>,
@@ -172,6 +178,7 @@ impl Instance {
             entries: VecDeque::new(),
             evicted: 0,
             app_staged: Vec::new(),
+            app_trimmed: 0,
             app_current: 0,
             max_age: None,
             skipped: HashSet::new(),
@@ -246,12 +253,50 @@ impl Instance {
 
     /// The app's index of an action id, if it is still in the app's history.
     pub fn app_index_of(&self, id: u64) -> Option<usize> {
-        self.app_staged.iter().position(|&x| x == id)
+        // Ids are increasing after the first except after a reorder.
+        let later = self.app_staged.get(1..).unwrap_or(&[]);
+        let pos = match self.app_staged.first() {
+            Some(&first) if first == id => Some(0),
+            _ => later
+                .binary_search(&id)
+                .ok()
+                .or_else(|| later.iter().position(|&x| x == id))
+                .map(|p| p + 1),
+        }?;
+        Some(if pos == 0 { 0 } else { pos + self.app_trimmed })
+    }
+
+    /// How many states the app's history holds.
+    pub fn app_len(&self) -> usize {
+        self.app_staged.len() + self.app_trimmed
+    }
+
+    /// The id at the app's index `i`, if still mirrored.
+    fn app_id_at(&self, i: usize) -> Option<u64> {
+        if i == 0 {
+            return self.app_staged.first().copied();
+        }
+        let p = i.checked_sub(self.app_trimmed).filter(|&p| p >= 1)?;
+        self.app_staged.get(p).copied()
     }
 
     /// Action id the app is currently showing.
     pub fn current_id(&self) -> Option<u64> {
-        self.app_staged.get(self.app_current).copied()
+        self.app_id_at(self.app_current)
+    }
+
+    /// Trim the mirror's ids (after the first) older than every row still
+    /// listed, once they are half of it.
+    fn trim_mirror(&mut self) {
+        let Some(oldest) = self.entries.front().map(|e| e.id) else {
+            return;
+        };
+        let later = self.app_staged.get(1..).unwrap_or(&[]);
+        let n = later.iter().take_while(|&&x| x < oldest).count();
+        if n > 0 && n * 2 >= self.app_staged.len() {
+            self.app_staged.drain(1..1 + n);
+            self.app_trimmed += n;
+        }
     }
 
     /// roomtap list position of the app's current state.
@@ -284,8 +329,8 @@ impl Instance {
     /// An ACTION message: the app performed one more action.
     fn on_action(&mut self, mut rec: ActionRecord, is_excess: Option<bool>, now_ms: u64) {
         self.liveness = Liveness::Streaming;
-        if self.max_age.is_none() && is_excess == Some(true) && self.app_staged.len() > 1 {
-            self.max_age = Some(self.app_staged.len());
+        if self.max_age.is_none() && is_excess == Some(true) && self.app_len() > 1 {
+            self.max_age = Some(self.app_len());
         }
         if self.app_staged.is_empty() {
             // No STATE seen yet: we only know the tail. Ask for the app's
@@ -294,16 +339,21 @@ impl Instance {
             self.unsynced = true;
         }
         if let Some(m) = self.max_age
-            && self.app_staged.len() >= m
-            && self.app_staged.len() > 1
+            && self.app_len() >= m
+            && self.app_len() > 1
         {
             // commitExcessActions(1) in @redux-devtools/instrument.
-            let gone = self.app_staged.remove(1);
-            self.skipped.remove(&gone);
+            if self.app_trimmed > 0 {
+                // Its oldest action is one the mirror already let go.
+                self.app_trimmed -= 1;
+            } else {
+                let gone = self.app_staged.remove(1);
+                self.skipped.remove(&gone);
+            }
             // instrument: `currentStateIndex > excess ? currentStateIndex - excess : 0`
             self.app_current = self.app_current.saturating_sub(1);
         }
-        let at_end = self.app_current + 1 == self.app_staged.len();
+        let at_end = self.app_current + 1 == self.app_len();
         self.app_staged.push(rec.id);
         if at_end {
             self.app_current += 1;
@@ -324,6 +374,9 @@ impl Instance {
             return;
         }
         self.push_entry(Entry::from_record(rec, now_ms));
+        if self.evicted > 0 {
+            self.trim_mirror();
+        }
     }
 
     /// A STATE message: rebuild from the app's lifted state.
@@ -347,6 +400,7 @@ impl Instance {
         self.is_paused = lifted.is_paused;
         self.skipped = lifted.skipped.iter().copied().collect();
         self.app_staged = lifted.actions.iter().map(|a| a.id).collect();
+        self.app_trimmed = 0;
         self.app_current = lifted.current_index;
         if let Some(m) = self.max_age
             && self.app_staged.len() > m
@@ -393,7 +447,7 @@ impl Instance {
     fn on_command(&mut self, action: &LiftedAction) {
         match action {
             LiftedAction::JumpToState { index } => {
-                if *index < self.app_staged.len() {
+                if *index < self.app_len() {
                     self.app_current = *index;
                 }
             }
