@@ -73,7 +73,7 @@ fn main() {
     // `cargo bench` passes --bench; nothing to parse.
     let cfg = StoreConfig {
         max_log_entries: N,
-        max_log_bytes: usize::MAX,
+        max_bytes: usize::MAX,
         ..Default::default()
     };
     let mut app = App::new(&cfg, Theme::builtin("dark").unwrap());

@@ -49,11 +49,12 @@
 //!   delivered, the in-process monitor's `in` count covers every ACTION and
 //!   START, and nothing is dropped.
 //!
-//! Targets (issue #12): key → frame p99 ≤ 50 ms at 100 k msgs/s; peak RSS
-//! within `--max-bytes` plus a fixed overhead (the idle run's peak RSS +
-//! `FLOOD_RSS_OVERHEAD_MB`, default 64: the timeline, 10 k actions per app,
-//! is not bounded by `--max-bytes`); no event lost from the store's count.
-//! A missed target is printed as MISSED.
+//! Targets (issue #12): key → frame p99 ≤ 50 ms at 100 k msgs/s, with the
+//! apps having sent at least 99 % of that rate (the achieved rate is
+//! printed); peak RSS within `--max-bytes` plus a fixed overhead (the idle
+//! run's peak RSS + `FLOOD_RSS_OVERHEAD_MB`, default 64: queues between the
+//! sockets and the store, the allocator's arenas); no event lost from the
+//! store's count. A missed target is printed as MISSED.
 //!
 //! Environment (defaults in brackets): `FLOOD_SECS` [30] seconds per run,
 //! `FLOOD_RATE` [100000] ACTION msgs/s in total, `FLOOD_APPS` [4],
@@ -1209,7 +1210,22 @@ fn report(runs: &[RunStats], o: &Opts) -> bool {
     let target_rate = o.rate as f64;
     let rate = fl.actions_sent as f64 / fl.secs;
     let p99 = pctl(&fl.lat_ms, 99.0).unwrap_or(f64::INFINITY);
-    let at_rate = if rate >= 0.95 * target_rate {
+    // The apps must have sent what they were asked to: a roomtap that
+    // slows them down (backpressure) does not meet the target at that rate.
+    println!(
+        "load: {} ACTIONs sent in {:.1} s = {} msgs/s of the {} asked for ({:.1} %){}",
+        thousands(fl.actions_sent),
+        fl.secs,
+        thousands(rate as u64),
+        thousands(o.rate),
+        100.0 * rate / target_rate,
+        if fl.not_sent > 0 {
+            format!("; {} not sent in time", thousands(fl.not_sent))
+        } else {
+            String::new()
+        }
+    );
+    let at_rate = if rate >= 0.99 * target_rate {
         String::new()
     } else {
         format!(

@@ -144,7 +144,7 @@ fn ingest(c: &mut Criterion) {
 fn render(c: &mut Criterion) {
     let cfg = StoreConfig {
         max_log_entries: 1_000_000,
-        max_log_bytes: usize::MAX,
+        max_bytes: usize::MAX,
         max_actions: 10_000,
     };
     let mut app = App::new(&cfg, Theme::builtin("dark").unwrap());

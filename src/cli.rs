@@ -37,7 +37,9 @@ pub struct UiArgs {
         default_value_t = 200_000
     )]
     pub max_entries: usize,
-    /// Bytes of log lines kept in memory (oldest are evicted, and counted). Suffixes K, M, G.
+    /// Bytes the log lines and the Timeline's actions and states hold together, as the allocator
+    /// counts them; the oldest go first (log lines evicted and counted, states dropped and marked on
+    /// their rows). Suffixes K, M, G.
     #[arg(
         long,
         global = true,

@@ -749,3 +749,59 @@ fn channel_state_in_tree_and_diffs_out_folding_and_filtering() {
     assert_eq!(a.selected_channel().map(|(_, n)| n.as_str()), Some("lobby"));
     assert_eq!(a.channel_rows(), 1);
 }
+
+#[test]
+fn a_state_dropped_for_max_bytes_is_said_and_its_row_stays() {
+    // A budget of 64 KB: a flood of log lines pushes the app's older
+    // states out (they are older than the lines), never its rows.
+    let cfg = roomtap::store::StoreConfig {
+        max_bytes: 64 << 10,
+        ..Default::default()
+    };
+    let mut a = roomtap::app::App::new(&cfg, roomtap::ui::theme::Theme::builtin("dark").unwrap());
+    a.store.add_source(
+        "relay",
+        roomtap::sources::kind::SourceKind::Relay,
+        "ws://127.0.0.1:8000/socketcluster/",
+    );
+    a.apply(ev(
+        T0,
+        state_msg("inst-a", "counter", &lifted(&[0], 0, &[])),
+    ));
+    for i in 1..=3 {
+        a.apply(ev(
+            T0 + 100 * i,
+            action_msg("inst-a", "counter", i, "INCREMENT", i as i64),
+        ));
+    }
+    let mut at = T0 + 1000;
+    while !a.store.timeline.instances[0].entries[1].state_dropped {
+        at += 1;
+        a.apply(ev(
+            at,
+            EventKind::Log(roomtap::event::LogRecord {
+                level: roomtap::event::Level::Info,
+                kind: "log".into(),
+                summary: "x".repeat(200),
+                data: None,
+            }),
+        ));
+        assert!(at < T0 + 100_000, "no state was dropped");
+        assert!(a.store.bytes() <= 64 << 10);
+    }
+    a.after_events();
+    let inst = &a.store.timeline.instances[0];
+    assert_eq!(inst.entries.len(), 4);
+    assert!(inst.states_dropped >= 1);
+    a.act(Action::Focus(Pane::Timeline));
+    a.act(Action::Top);
+    a.act(Action::Down);
+    a.act(Action::NextTab); // State tab, on the first INCREMENT
+    let text = screen_text(&render(&mut a, 120, 40));
+    assert!(text.contains("state dropped"), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.contains("1 INCREMENT") && l.contains("+100ms -  ")),
+        "{text}"
+    );
+}

@@ -14,7 +14,7 @@ pub fn run(data: &[u8]) {
     let n = rec.header.sources.len();
     let mut store = Store::new(&StoreConfig {
         max_log_entries: 64,
-        max_log_bytes: 1 << 20,
+        max_bytes: 1 << 20,
         max_actions: 16,
     });
     for s in &rec.header.sources {

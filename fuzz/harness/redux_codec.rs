@@ -52,7 +52,7 @@ pub fn run(data: &[u8]) {
     let _ = handshake_id(Some(text));
     let mut store = Store::new(&StoreConfig {
         max_log_entries: 64,
-        max_log_bytes: 1 << 20,
+        max_bytes: 1 << 20,
         max_actions: 16,
     });
     let src = store.add_source("relay", SourceKind::Relay, "ws://fuzz/socketcluster/");

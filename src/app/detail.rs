@@ -223,8 +223,15 @@ fn action_detail(entry: &Entry, collapsed: &HashSet<String>) -> Detail {
     }
 }
 
+/// A state the store let go of to stay within its byte budget.
+const DROPPED: &str = "state dropped: roomtap keeps its logs and states within --max-bytes and let \
+     the oldest go (the action stays listed; u asks the app for a fresh STATE)";
+
 fn state_detail(entry: &Entry, collapsed: &HashSet<String>) -> Detail {
     let Some(raw) = &entry.state_raw else {
+        if entry.state_dropped {
+            return note(DROPPED);
+        }
         return note(
             "state unknown: the app was showing an earlier state when this action \
              arrived; roomtap asked it for a fresh STATE (u asks again)",
@@ -253,6 +260,7 @@ fn diff_detail(inst: &Instance, pos: usize) -> Detail {
         .and_then(|p| inst.entries.get(p))
         .and_then(|e| e.state_raw.as_ref());
     let (a, b) = match (prev, inst.entries[pos].state_raw.as_ref()) {
+        (_, None) if inst.entries[pos].state_dropped => return note(DROPPED),
         (_, None) => return note("state unknown"),
         (None, Some(_)) => return note("no previous state to compare"),
         (Some(a), Some(b)) => (a, b),

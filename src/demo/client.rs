@@ -233,7 +233,7 @@ async fn connect(link: &Link) -> Option<Transport> {
     match link {
         Link::Local(f) => {
             let (tx, rx) = f();
-            Some(Transport::Local { tx, rx })
+            Some(Transport::local(tx, rx))
         }
         Link::Url(url) => {
             let c = tokio_tungstenite::connect_async(url.as_str());

@@ -359,13 +359,13 @@ impl Hub {
                     return;
                 }
                 let mut waiting = None;
-                for s in st.socks.values_mut().filter(|s| s.local) {
+                for (id, s) in st.socks.iter_mut().filter(|(_, s)| s.local) {
                     while let Some(m) = s.overflow.pop_front() {
                         match s.out.try_send(m) {
                             Ok(()) => {}
                             Err(mpsc::error::TrySendError::Full(m)) => {
                                 s.overflow.push_front(m);
-                                waiting = Some(s.out.clone());
+                                waiting = Some((id.clone(), s.out.clone()));
                                 break;
                             }
                             Err(mpsc::error::TrySendError::Closed(_)) => s.overflow.clear(),
@@ -380,11 +380,26 @@ impl Hub {
                 }
                 waiting
             };
-            let Some(tx) = waiting else { return };
-            // Room in that queue (or it closed): then try again.
-            match tx.reserve().await {
-                Ok(permit) => drop(permit),
-                Err(_) => return,
+            let Some((id, tx)) = waiting else { return };
+            // Room for half that queue (or it closed), then fill it from
+            // the overflow with that room. Not room for one frame: the
+            // senders would then wake, take the lock and fill the queue
+            // again for every frame the reader takes (that churn cost more
+            // than the frames themselves). The room taken is used here, not
+            // given back: given back, another waiting sender would take it
+            // and none would ever send.
+            let half = (tx.max_capacity() / 2).max(1);
+            let Ok(permits) = tx.reserve_many(half).await else {
+                return;
+            };
+            let mut st = self.state();
+            if let Some(s) = st.socks.get_mut(&id) {
+                for permit in permits {
+                    match s.overflow.pop_front() {
+                        Some(m) => permit.send(m),
+                        None => break,
+                    }
+                }
             }
         }
     }

@@ -24,14 +24,37 @@ pub enum Transport {
     Local {
         tx: mpsc::Sender<Message>,
         rx: mpsc::Receiver<Message>,
+        /// Taken from `rx` in batches (newest first, popped from the end):
+        /// one wake-up and one release of queue room per batch, not per
+        /// frame, which the relay's senders waiting for room would feel.
+        batch: Vec<Message>,
     },
 }
 
+/// Frames taken from an in-process pipe at once.
+const LOCAL_BATCH: usize = 256;
+
 impl Transport {
+    pub fn local(tx: mpsc::Sender<Message>, rx: mpsc::Receiver<Message>) -> Transport {
+        Transport::Local {
+            tx,
+            rx,
+            batch: Vec::with_capacity(LOCAL_BATCH),
+        }
+    }
+
     pub async fn next(&mut self) -> Option<Result<Message, WsError>> {
         match self {
             Transport::Ws(ws) => ws.next().await,
-            Transport::Local { rx, .. } => rx.recv().await.map(Ok),
+            Transport::Local { rx, batch, .. } => {
+                if batch.is_empty() {
+                    if rx.recv_many(batch, LOCAL_BATCH).await == 0 {
+                        return None;
+                    }
+                    batch.reverse();
+                }
+                batch.pop().map(Ok)
+            }
         }
     }
 

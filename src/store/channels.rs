@@ -16,6 +16,11 @@ use crate::jsondiff::{Change, diff_json_texts, is_json};
 /// State updates kept per channel (oldest dropped first, and counted).
 pub const MAX_HISTORY: usize = 256;
 
+/// Bytes of state text kept per channel's history: the oldest go first
+/// (the current state always stays), so a channel of large states cannot
+/// hold 256 of them.
+pub const MAX_HISTORY_BYTES: usize = 4 << 20;
+
 /// Distinct event names kept per channel.
 pub const MAX_EVENTS: usize = 32;
 
@@ -96,6 +101,8 @@ pub struct LiveChannel {
     pub token_updates: u64,
     /// Event names seen on it (the first `MAX_EVENTS`).
     pub events: Vec<String>,
+    /// Bytes of state text the history holds.
+    pub history_bytes: usize,
     /// Bumped on every change (views cache on it).
     pub rev: u64,
 }
@@ -110,6 +117,7 @@ impl LiveChannel {
             token_state: None,
             token_updates: 0,
             events: Vec::new(),
+            history_bytes: 0,
             rev: 0,
         }
     }
@@ -149,11 +157,16 @@ impl LiveChannel {
                 }
             }
         }
-        if self.history.len() == MAX_HISTORY {
-            self.history.pop_front();
-        }
+        self.history_bytes += change.state.len();
         self.history.push_back(change);
         self.updates += 1;
+        while self.history.len() > 1
+            && (self.history.len() > MAX_HISTORY || self.history_bytes > MAX_HISTORY_BYTES)
+        {
+            if let Some(old) = self.history.pop_front() {
+                self.history_bytes -= old.state.len();
+            }
+        }
     }
 }
 
@@ -360,6 +373,22 @@ mod tests {
         assert_eq!(live.history.len(), MAX_HISTORY);
         assert_eq!(live.dropped(), 10);
         assert_eq!(live.history.back().unwrap().changed, 1);
+    }
+
+    #[test]
+    fn large_states_are_bounded_by_bytes_and_the_current_one_stays() {
+        let mut c = ChannelInfo::default();
+        let big = format!("{{\"blob\":\"{}\"}}", "x".repeat(MAX_HISTORY_BYTES / 3));
+        for _ in 0..10 {
+            c.on_update(1, state(&big));
+        }
+        let live = c.live.as_ref().unwrap();
+        assert!(live.history_bytes <= MAX_HISTORY_BYTES);
+        assert_eq!(live.history.len(), 2);
+        assert_eq!(live.dropped(), 8);
+        let huge = format!("{{\"blob\":\"{}\"}}", "y".repeat(MAX_HISTORY_BYTES + 1));
+        c.on_update(2, state(&huge));
+        assert_eq!(c.live.as_ref().unwrap().state(), Some(huge.as_str()));
     }
 
     #[test]

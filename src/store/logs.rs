@@ -25,13 +25,32 @@ pub struct LogEntry {
     pub data: Option<std::sync::Arc<str>>,
 }
 
+/// An entry ready to push ([`Logs::prepare`]).
+pub struct Prepared {
+    summary: Box<str>,
+    kind: Cow<'static, str>,
+    data: Option<std::sync::Arc<str>>,
+    size: usize,
+}
+
+impl Prepared {
+    /// What its own allocations cost.
+    pub fn size(&self) -> usize {
+        self.size
+    }
+}
+
 #[derive(Debug)]
 pub struct Logs {
     entries: VecDeque<LogEntry>,
     cap: usize,
-    /// Most bytes kept (summaries, kinds, data, per-entry overhead).
+    /// Most bytes kept, as the allocator hands them out (see [`Logs::bytes`]).
     max_bytes: usize,
-    bytes: usize,
+    /// What the entries' own allocations cost (texts and data).
+    heap: usize,
+    /// Bytes held beside the logs under the same budget (the timeline's):
+    /// the buffer grows only when it fits beside them.
+    others: usize,
     next_seq: u64,
     evicted: u64,
     filter: Option<Query>,
@@ -107,10 +126,12 @@ impl Logs {
     /// Bounded by entries and by bytes, whichever is reached first.
     pub fn with_limits(cap: usize, max_bytes: usize) -> Self {
         Self {
-            entries: VecDeque::with_capacity(cap.min(4096)),
+            // Grown as entries come: an empty buffer costs nothing.
+            entries: VecDeque::new(),
             cap: cap.max(1),
             max_bytes,
-            bytes: 0,
+            heap: 0,
+            others: 0,
             next_seq: 0,
             evicted: 0,
             filter: None,
@@ -141,6 +162,17 @@ impl Logs {
         summary: impl Into<String>,
         data: Option<std::sync::Arc<str>>,
     ) {
+        let p = Self::prepare(kind, summary, data);
+        self.push_prepared(at_ms, source, level, p);
+    }
+
+    /// An entry's texts as they will be kept, and what they cost, before
+    /// it is pushed.
+    pub fn prepare(
+        kind: impl Into<Cow<'static, str>>,
+        summary: impl Into<String>,
+        data: Option<std::sync::Arc<str>>,
+    ) -> Prepared {
         let summary: String = summary.into();
         // Reuse the caller's buffer when it is already clean and short.
         let summary: Box<str> = match sanitize_capped(&summary, SUMMARY_CAP) {
@@ -148,20 +180,33 @@ impl Logs {
             Cow::Owned(clean) => clean.into_boxed_str(),
         };
         let kind: Cow<'static, str> = kind.into();
-        let size = entry_bytes(&summary, &LogKind(&kind), data.as_deref());
-        while self.entries.len() >= self.cap
-            || (self.bytes + size > self.max_bytes && !self.entries.is_empty())
-        {
-            let Some(old) = self.entries.pop_front() else {
-                break;
-            };
-            self.evicted += 1;
-            self.bytes -= entry_bytes(&old.summary, &LogKind(&old.kind), old.data.as_deref());
-            if self.matches.front() == Some(&old.seq) {
-                self.matches.pop_front();
-            }
+        let size = entry_heap(&summary, &kind, data.as_deref());
+        Prepared {
+            summary,
+            kind,
+            data,
+            size,
         }
-        self.bytes += size;
+    }
+
+    pub fn push_prepared(&mut self, at_ms: u64, source: SourceId, level: Level, p: Prepared) {
+        let Prepared {
+            summary,
+            kind,
+            data,
+            size,
+        } = p;
+        loop {
+            let full = self.entries.len() >= self.cap;
+            let after = self.heap + size + self.buffers(1);
+            let grows = self.entries.len() == self.entries.capacity();
+            let fits = after <= self.max_bytes && (!grows || self.others + after <= self.max_bytes);
+            if self.entries.is_empty() || (!full && fits) {
+                break;
+            }
+            self.evict_front();
+        }
+        self.heap += size;
         let seq = self.next_seq;
         self.next_seq += 1;
         let e = LogEntry {
@@ -286,28 +331,88 @@ impl Logs {
         self.cap
     }
 
-    /// Bytes held by the entries (approximate: text plus per-entry size).
+    /// Bytes held, as the allocator counts them: each entry's texts and
+    /// data rounded to their size classes with the per-block overhead
+    /// ([`super::heap`]), plus the buffers of entries and filter matches
+    /// at their capacity (spare room included).
     pub fn bytes(&self) -> usize {
-        self.bytes
+        self.heap + self.buffers(0)
     }
 
     pub fn max_bytes(&self) -> usize {
         self.max_bytes
     }
+
+    /// What else the byte budget holds (the store shares it between the
+    /// logs and the timeline, and evicts the oldest of both when over): the
+    /// entries' buffer grows only if it fits beside that.
+    pub fn set_others(&mut self, bytes: usize) {
+        self.others = bytes;
+    }
+
+    /// When the oldest entry arrived.
+    pub fn oldest_ms(&self) -> Option<u64> {
+        self.entries.front().map(|e| e.at_ms)
+    }
+
+    /// Drop the oldest entry (counted as evicted); false when empty.
+    pub fn evict_front(&mut self) -> bool {
+        let Some(old) = self.entries.pop_front() else {
+            return false;
+        };
+        self.evicted += 1;
+        self.heap -= entry_heap(&old.summary, &old.kind, old.data.as_deref());
+        if self.matches.front() == Some(&old.seq) {
+            self.matches.pop_front();
+        }
+        true
+    }
+
+    /// What the next push adds for growing the entries' buffer, if it
+    /// must grow (0 if not): while it grows, the old and the new are held.
+    pub fn growth_cost(&self) -> usize {
+        self.buffers(1) - self.buffers(0)
+    }
+
+    /// What the buffers cost with `more` entries pushed: a full buffer
+    /// grows (to twice its capacity, as `VecDeque` does), and while it does
+    /// the old and the new buffer are both held.
+    fn buffers(&self, more: usize) -> usize {
+        use super::heap::buffer;
+        let (len, cap) = (self.entries.len(), self.entries.capacity());
+        let entries = if len + more > cap {
+            buffer::<LogEntry>(cap) + buffer::<LogEntry>((cap * 2).max(len + more).max(4))
+        } else {
+            buffer::<LogEntry>(cap)
+        };
+        let matches = if self.filter.is_some() {
+            let (len, cap) = (self.matches.len(), self.matches.capacity());
+            let grown = if len + more > cap {
+                (cap * 2).max(4)
+            } else {
+                0
+            };
+            buffer::<u64>(cap) + buffer::<u64>(grown)
+        } else {
+            buffer::<u64>(self.matches.capacity())
+        };
+        entries + matches
+    }
 }
 
-/// What an entry costs: its texts (a static kind costs nothing) and the
-/// entry itself.
-fn entry_bytes(summary: &str, kind: &LogKind, data: Option<&str>) -> usize {
-    let kind = match &kind.0 {
+/// What an entry's own allocations cost: its texts (a static kind costs
+/// nothing) and its data (shared with the timeline for an action, counted
+/// in both: the bound holds either way).
+// The kind's Cow tells a static kind from an owned one.
+#[allow(clippy::ptr_arg)]
+fn entry_heap(summary: &str, kind: &Cow<'static, str>, data: Option<&str>) -> usize {
+    use super::heap::{alloc, arc_str, boxed_str};
+    let kind = match kind {
         Cow::Borrowed(_) => 0,
-        Cow::Owned(k) => k.len(),
+        Cow::Owned(k) => alloc(k.capacity()),
     };
-    std::mem::size_of::<LogEntry>() + summary.len() + kind + data.map_or(0, str::len)
+    boxed_str(summary) + kind + data.map_or(0, arc_str)
 }
-
-/// A kind as stored (borrowed kinds are static and cost nothing).
-struct LogKind<'a>(&'a Cow<'static, str>);
 
 #[cfg(test)]
 mod tests {
@@ -315,13 +420,21 @@ mod tests {
 
     #[test]
     fn bounded_by_bytes_too() {
-        let mut l = Logs::with_limits(1000, 4 * (std::mem::size_of::<LogEntry>() + 100));
+        // 4 entries of a 100-byte summary: the texts at their size class
+        // (112 bytes), the buffer of 4 entries, nothing for growing.
+        let max = 4 * super::super::heap::alloc(100) + super::super::heap::buffer::<LogEntry>(4);
+        let mut l = Logs::with_limits(1000, max);
         for i in 0..10 {
             l.push(0, 0, Level::Info, "k", format!("{i:0>100}"), None);
+            assert!(
+                l.bytes() <= l.max_bytes(),
+                "{} > {}",
+                l.bytes(),
+                l.max_bytes()
+            );
         }
         assert_eq!(l.len(), 4);
         assert_eq!(l.evicted(), 6);
-        assert!(l.bytes() <= l.max_bytes());
         // One entry bigger than the whole budget is still kept (alone).
         l.push(
             0,
@@ -333,6 +446,35 @@ mod tests {
         );
         assert_eq!(l.len(), 1);
         assert_eq!(l.evicted(), 10);
+    }
+
+    #[test]
+    fn counted_bytes_stay_within_the_bound_while_filling() {
+        // Summaries and data of many sizes, a filter (its index counts
+        // too), an owned kind now and then: after every push the count,
+        // spare capacity included, is within the bound.
+        for max in [10_000, 100_000, 1 << 20] {
+            let mut l = Logs::with_limits(usize::MAX, max);
+            l.set_filter(Some("a")).unwrap();
+            let mut seed = 7u64;
+            for i in 0..20_000u64 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                let n = (seed % 300) as usize;
+                let data = (i % 3 == 0).then(|| std::sync::Arc::from("d".repeat(n * 2)));
+                let kind: Cow<'static, str> = if i % 5 == 0 {
+                    Cow::Owned(format!("kind{i}"))
+                } else {
+                    Cow::Borrowed("k")
+                };
+                l.push(0, 0, Level::Info, kind, "a".repeat(n), data);
+                assert!(l.bytes() <= max, "{} > {max} after {i}", l.bytes());
+            }
+            assert!(l.evicted() > 0);
+            // The bound is used, not just respected.
+            assert!(l.bytes() > max / 2, "{} of {max}", l.bytes());
+        }
     }
 
     fn push(l: &mut Logs, s: &str) {

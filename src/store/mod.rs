@@ -2,6 +2,7 @@
 //! [`SourceEvent`] in and says which panes changed.
 
 pub mod channels;
+pub mod heap;
 pub mod logs;
 pub mod timeline;
 
@@ -55,8 +56,11 @@ impl std::ops::BitOrAssign for Dirty {
 pub struct StoreConfig {
     /// Log lines kept (oldest evicted first, and counted).
     pub max_log_entries: usize,
-    /// Bytes of log entries kept (oldest evicted first, and counted).
-    pub max_log_bytes: usize,
+    /// Bytes the logs and the timeline hold together, as the allocator
+    /// counts them (see [`heap`]): when over, the oldest goes first, a log
+    /// line (evicted, counted) or a timeline state (dropped, its row kept
+    /// and marked), or when no state is left, a timeline row.
+    pub max_bytes: usize,
     /// Timeline entries kept per app instance.
     pub max_actions: usize,
 }
@@ -65,7 +69,7 @@ impl Default for StoreConfig {
     fn default() -> Self {
         Self {
             max_log_entries: 200_000,
-            max_log_bytes: 256 << 20,
+            max_bytes: 256 << 20,
             max_actions: 10_000,
         }
     }
@@ -115,6 +119,8 @@ pub struct Store {
     pub events: u64,
     /// Reused buffer for building summaries on the hot path.
     scratch: String,
+    /// The budget the logs and the timeline share.
+    max_bytes: usize,
 }
 
 /// "name [instance]" (the key cut to 10 characters).
@@ -148,10 +154,11 @@ impl Store {
     pub fn new(cfg: &StoreConfig) -> Self {
         Self {
             sources: Vec::new(),
-            logs: Logs::with_limits(cfg.max_log_entries, cfg.max_log_bytes),
+            logs: Logs::with_limits(cfg.max_log_entries, cfg.max_bytes),
             timeline: Timeline::new(cfg.max_actions),
             events: 0,
             scratch: String::new(),
+            max_bytes: cfg.max_bytes,
         }
     }
 
@@ -200,8 +207,78 @@ impl Store {
         (self.sources.len() - 1) as SourceId
     }
 
+    /// Bytes the logs and the timeline hold (see [`StoreConfig::max_bytes`]).
+    pub fn bytes(&self) -> usize {
+        self.logs.bytes() + self.timeline.bytes()
+    }
+
+    pub fn max_bytes(&self) -> usize {
+        self.max_bytes
+    }
+
     /// Fold one event in.
     pub fn apply(&mut self, ev: SourceEvent) -> Dirty {
+        let dirty = self.apply_event(ev);
+        dirty | self.fit()
+    }
+
+    /// Back within the byte budget, the oldest first; within the same
+    /// millisecond, from the side that holds more.
+    fn fit(&mut self) -> Dirty {
+        let mut dirty = Dirty::NONE;
+        while self.logs.bytes() + self.timeline.bytes() > self.max_bytes {
+            let timeline_first = match (self.logs.oldest_ms(), self.timeline.oldest_ms()) {
+                (_, None) => false,
+                (None, Some(_)) => true,
+                (Some(l), Some(t)) => {
+                    t < l
+                        || (t == l && self.timeline.bytes() > self.logs.bytes())
+                        || self.logs.len() <= 1
+                }
+            };
+            let freed = if timeline_first {
+                dirty |= Dirty::TIMELINE;
+                self.timeline.drop_oldest()
+            } else {
+                dirty |= Dirty::LOGS;
+                // One log line stays, however big (as `Logs::push` keeps it).
+                self.logs.len() > 1 && self.logs.evict_front()
+            };
+            if !freed {
+                break;
+            }
+        }
+        self.logs.set_others(self.timeline.bytes());
+        dirty
+    }
+
+    /// A log line; if the logs' buffer must grow for it and that does not
+    /// fit, timeline states make the room, oldest first, whatever their age
+    /// (a lump no eviction of log lines would pay for: they would be
+    /// evicted for a buffer already there); the balance by age is then
+    /// restored line by line by [`Store::fit`].
+    fn push_log(
+        &mut self,
+        at_ms: u64,
+        source: SourceId,
+        level: Level,
+        kind: impl Into<std::borrow::Cow<'static, str>>,
+        summary: impl Into<String>,
+        data: Option<std::sync::Arc<str>>,
+    ) {
+        let p = Logs::prepare(kind, summary, data);
+        let growth = self.logs.growth_cost();
+        if growth > 0 {
+            let need = growth + p.size();
+            while self.logs.bytes() + self.timeline.bytes() + need > self.max_bytes
+                && self.timeline.drop_oldest()
+            {}
+            self.logs.set_others(self.timeline.bytes());
+        }
+        self.logs.push_prepared(at_ms, source, level, p);
+    }
+
+    fn apply_event(&mut self, ev: SourceEvent) -> Dirty {
         self.events += 1;
         let SourceEvent {
             source,
@@ -210,7 +287,7 @@ impl Store {
         } = ev;
         if usize::from(source) >= self.sources.len() {
             // An event for a source nobody registered: keep it visible.
-            self.logs.push(
+            self.push_log(
                 at_ms,
                 source,
                 Level::Error,
@@ -244,7 +321,7 @@ impl Store {
                 match change {
                     ChannelChange::Subscribed => {
                         info.subscribed = true;
-                        self.logs.push(
+                        self.push_log(
                             at_ms,
                             source,
                             Level::Debug,
@@ -256,7 +333,7 @@ impl Store {
                     }
                     ChannelChange::Unsubscribed => {
                         info.subscribed = false;
-                        self.logs.push(
+                        self.push_log(
                             at_ms,
                             source,
                             Level::Debug,
@@ -282,7 +359,7 @@ impl Store {
                 Dirty::CHANNELS
             }
             EventKind::Log(rec) => {
-                self.logs.push(
+                self.push_log(
                     at_ms,
                     source,
                     rec.level,
@@ -295,7 +372,7 @@ impl Store {
             EventKind::Malformed { what, raw } => {
                 self.sources[source as usize].malformed += 1;
                 let summary = format!("{what}: {}", sanitize_capped(&raw, 200));
-                self.logs.push(
+                self.push_log(
                     at_ms,
                     source,
                     Level::Error,
@@ -373,7 +450,7 @@ impl Store {
         };
         match r {
             ReduxEvent::Start { app } => {
-                self.logs.push(
+                self.push_log(
                     at_ms,
                     source,
                     Level::Info,
@@ -388,7 +465,7 @@ impl Store {
                 lifted,
                 action_creators,
             } => {
-                self.logs.push(
+                self.push_log(
                     at_ms,
                     source,
                     Level::Info,
@@ -413,15 +490,15 @@ impl Store {
             } => {
                 // The hot path: built without `format!` (it dominated ingest).
                 // Built in a reused buffer, then copied once at its size.
-                let summary = &mut self.scratch;
+                let mut summary = std::mem::take(&mut self.scratch);
                 summary.clear();
-                push_who(summary, &app);
+                push_who(&mut summary, &app);
                 summary.push(' ');
                 summary.push_str(&action.action_type);
                 summary.push_str(" #");
-                push_u64(summary, action.id);
+                push_u64(&mut summary, action.id);
                 let data = action.action_raw.clone();
-                self.logs.push(
+                self.push_log(
                     at_ms,
                     source,
                     Level::Info,
@@ -429,11 +506,12 @@ impl Store {
                     summary.as_str(),
                     Some(data),
                 );
+                self.scratch = summary;
                 self.timeline
                     .on_action(source, &app, action, is_excess, at_ms);
             }
             ReduxEvent::Stop { app } => {
-                self.logs.push(
+                self.push_log(
                     at_ms,
                     source,
                     Level::Warn,
@@ -444,7 +522,7 @@ impl Store {
                 self.timeline.on_stop(source, &app);
             }
             ReduxEvent::Error { app, message } => {
-                self.logs.push(
+                self.push_log(
                     at_ms,
                     source,
                     Level::Error,
@@ -455,7 +533,7 @@ impl Store {
                 self.timeline.on_error(source, &app, &message);
             }
             ReduxEvent::Disconnected { socket_id } => {
-                self.logs.push(
+                self.push_log(
                     at_ms,
                     source,
                     Level::Warn,
@@ -466,7 +544,7 @@ impl Store {
                 self.timeline.on_disconnected(source, &socket_id);
             }
             ReduxEvent::Other { app, msg_type, raw } => {
-                self.logs.push(
+                self.push_log(
                     at_ms,
                     source,
                     Level::Info,
@@ -502,3 +580,6 @@ impl Store {
         Dirty::LOGS | Dirty::TIMELINE
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -23,6 +23,9 @@ pub struct Entry {
     /// State after this action; `None` when the app did not tell us (it was
     /// showing an earlier state when this action arrived).
     pub state_raw: Option<crate::sources::relay::model::RawJson>,
+    /// The state was held and then dropped to keep the store within
+    /// `--max-bytes` (oldest first); the row stays.
+    pub state_dropped: bool,
     pub error: Option<Box<str>>,
 }
 
@@ -67,8 +70,19 @@ impl Entry {
             received_ms,
             action_raw: r.action_raw,
             state_raw: r.state_raw,
+            state_dropped: false,
             error: r.error.map(Into::into),
         }
+    }
+
+    /// What its own allocations cost (see [`super::heap`]); the action's
+    /// JSON is shared with its log line and counted in both.
+    fn heap(&self) -> usize {
+        use super::heap::{alloc, arc_str, boxed_str};
+        boxed_str(&self.action_type)
+            + arc_str(&self.action_raw)
+            + self.state_raw.as_ref().map_or(0, |s| alloc(s.len()))
+            + self.error.as_deref().map_or(0, boxed_str)
     }
 
     /// Time used for deltas and replay pacing.
@@ -114,8 +128,14 @@ pub struct Instance {
     /// Entries dropped from the front because of `cap`.
     pub evicted: u64,
     /// Mirror of the app's `stagedActionIds`.
+    /// Past the first (the app's initial state), ids older than every row
+    /// roomtap still lists are trimmed off (`app_trimmed` of them): an app
+    /// that never reports a `maxAge` would otherwise grow it forever.
     pub app_staged: Vec<u64>,
-    /// Mirror of the app's `currentStateIndex` (index into `app_staged`).
+    /// Ids trimmed from `app_staged` after its first: the app's index of
+    /// `app_staged[p]` (p ≥ 1) is `p + app_trimmed`.
+    pub app_trimmed: usize,
+    /// Mirror of the app's `currentStateIndex` (the app's index).
     pub app_current: usize,
     /// The app's `maxAge`, learnt from the first `isExcess: true`.
     pub max_age: Option<usize>,
@@ -136,7 +156,14 @@ pub struct Instance {
     pub action_creators: Option<String>,
     /// Bumped on every change (views cache on it).
     pub rev: u64,
+    /// States dropped to keep within `--max-bytes` (their rows stay).
+    pub states_dropped: u64,
     cap: usize,
+    /// What the entries' own allocations cost.
+    heap: usize,
+    /// Entries before this position hold no state (where the next state to
+    /// drop is looked for).
+    state_cursor: usize,
 }
 
 impl Instance {
@@ -151,6 +178,7 @@ impl Instance {
             entries: VecDeque::new(),
             evicted: 0,
             app_staged: Vec::new(),
+            app_trimmed: 0,
             app_current: 0,
             max_age: None,
             skipped: HashSet::new(),
@@ -163,8 +191,56 @@ impl Instance {
             last_error: None,
             action_creators: None,
             rev: 0,
+            states_dropped: 0,
             cap: cap.max(2),
+            heap: 0,
+            state_cursor: 0,
         }
+    }
+
+    /// Bytes held, as the allocator counts them: the entries' texts,
+    /// actions and states, the buffers at their capacity, the mirror of the
+    /// app's history.
+    pub fn bytes(&self) -> usize {
+        use super::heap::{alloc, buffer};
+        self.heap
+            + buffer::<Entry>(self.entries.capacity())
+            + buffer::<u64>(self.app_staged.capacity())
+            + alloc(self.skipped.capacity() * (std::mem::size_of::<u64>() + 1))
+            + alloc(self.key.len())
+    }
+
+    /// Position of the oldest entry still holding a state.
+    fn first_state(&mut self) -> Option<usize> {
+        while self.state_cursor < self.entries.len()
+            && self.entries[self.state_cursor].state_raw.is_none()
+        {
+            self.state_cursor += 1;
+        }
+        (self.state_cursor < self.entries.len()).then_some(self.state_cursor)
+    }
+
+    /// Drop the state at `pos` (the row stays, marked).
+    fn drop_state(&mut self, pos: usize) {
+        let e = &mut self.entries[pos];
+        if let Some(s) = e.state_raw.take() {
+            self.heap -= super::heap::alloc(s.len());
+            e.state_dropped = true;
+            self.states_dropped += 1;
+            self.rev += 1;
+        }
+    }
+
+    /// Drop the oldest row (counted in `evicted`).
+    fn pop_front(&mut self) -> bool {
+        let Some(e) = self.entries.pop_front() else {
+            return false;
+        };
+        self.heap -= e.heap();
+        self.evicted += 1;
+        self.state_cursor = self.state_cursor.saturating_sub(1);
+        self.rev += 1;
+        true
     }
 
     pub fn label(&self) -> String {
@@ -177,12 +253,50 @@ impl Instance {
 
     /// The app's index of an action id, if it is still in the app's history.
     pub fn app_index_of(&self, id: u64) -> Option<usize> {
-        self.app_staged.iter().position(|&x| x == id)
+        // Ids are increasing after the first except after a reorder.
+        let later = self.app_staged.get(1..).unwrap_or(&[]);
+        let pos = match self.app_staged.first() {
+            Some(&first) if first == id => Some(0),
+            _ => later
+                .binary_search(&id)
+                .ok()
+                .or_else(|| later.iter().position(|&x| x == id))
+                .map(|p| p + 1),
+        }?;
+        Some(if pos == 0 { 0 } else { pos + self.app_trimmed })
+    }
+
+    /// How many states the app's history holds.
+    pub fn app_len(&self) -> usize {
+        self.app_staged.len() + self.app_trimmed
+    }
+
+    /// The id at the app's index `i`, if still mirrored.
+    fn app_id_at(&self, i: usize) -> Option<u64> {
+        if i == 0 {
+            return self.app_staged.first().copied();
+        }
+        let p = i.checked_sub(self.app_trimmed).filter(|&p| p >= 1)?;
+        self.app_staged.get(p).copied()
     }
 
     /// Action id the app is currently showing.
     pub fn current_id(&self) -> Option<u64> {
-        self.app_staged.get(self.app_current).copied()
+        self.app_id_at(self.app_current)
+    }
+
+    /// Trim the mirror's ids (after the first) older than every row still
+    /// listed, once they are half of it.
+    fn trim_mirror(&mut self) {
+        let Some(oldest) = self.entries.front().map(|e| e.id) else {
+            return;
+        };
+        let later = self.app_staged.get(1..).unwrap_or(&[]);
+        let n = later.iter().take_while(|&&x| x < oldest).count();
+        if n > 0 && n * 2 >= self.app_staged.len() {
+            self.app_staged.drain(1..1 + n);
+            self.app_trimmed += n;
+        }
     }
 
     /// roomtap list position of the app's current state.
@@ -206,17 +320,17 @@ impl Instance {
 
     fn push_entry(&mut self, e: Entry) {
         if self.entries.len() >= self.cap {
-            self.entries.pop_front();
-            self.evicted += 1;
+            self.pop_front();
         }
+        self.heap += e.heap();
         self.entries.push_back(e);
     }
 
     /// An ACTION message: the app performed one more action.
     fn on_action(&mut self, mut rec: ActionRecord, is_excess: Option<bool>, now_ms: u64) {
         self.liveness = Liveness::Streaming;
-        if self.max_age.is_none() && is_excess == Some(true) && self.app_staged.len() > 1 {
-            self.max_age = Some(self.app_staged.len());
+        if self.max_age.is_none() && is_excess == Some(true) && self.app_len() > 1 {
+            self.max_age = Some(self.app_len());
         }
         if self.app_staged.is_empty() {
             // No STATE seen yet: we only know the tail. Ask for the app's
@@ -225,16 +339,21 @@ impl Instance {
             self.unsynced = true;
         }
         if let Some(m) = self.max_age
-            && self.app_staged.len() >= m
-            && self.app_staged.len() > 1
+            && self.app_len() >= m
+            && self.app_len() > 1
         {
             // commitExcessActions(1) in @redux-devtools/instrument.
-            let gone = self.app_staged.remove(1);
-            self.skipped.remove(&gone);
+            if self.app_trimmed > 0 {
+                // Its oldest action is one the mirror already let go.
+                self.app_trimmed -= 1;
+            } else {
+                let gone = self.app_staged.remove(1);
+                self.skipped.remove(&gone);
+            }
             // instrument: `currentStateIndex > excess ? currentStateIndex - excess : 0`
             self.app_current = self.app_current.saturating_sub(1);
         }
-        let at_end = self.app_current + 1 == self.app_staged.len();
+        let at_end = self.app_current + 1 == self.app_len();
         self.app_staged.push(rec.id);
         if at_end {
             self.app_current += 1;
@@ -248,10 +367,16 @@ impl Instance {
             && last.id >= rec.id
             && let Some(pos) = self.position_of(rec.id)
         {
-            self.entries[pos] = Entry::from_record(rec, now_ms);
+            let e = Entry::from_record(rec, now_ms);
+            self.heap = self.heap - self.entries[pos].heap() + e.heap();
+            self.entries[pos] = e;
+            self.state_cursor = self.state_cursor.min(pos);
             return;
         }
         self.push_entry(Entry::from_record(rec, now_ms));
+        if self.evicted > 0 {
+            self.trim_mirror();
+        }
     }
 
     /// A STATE message: rebuild from the app's lifted state.
@@ -275,6 +400,7 @@ impl Instance {
         self.is_paused = lifted.is_paused;
         self.skipped = lifted.skipped.iter().copied().collect();
         self.app_staged = lifted.actions.iter().map(|a| a.id).collect();
+        self.app_trimmed = 0;
         self.app_current = lifted.current_index;
         if let Some(m) = self.max_age
             && self.app_staged.len() > m
@@ -304,6 +430,8 @@ impl Instance {
         let (initial, later): (Vec<_>, Vec<_>) =
             lifted.actions.into_iter().partition(|a| a.id == 0);
         self.entries.clear();
+        self.heap = 0;
+        self.state_cursor = 0;
         for rec in initial {
             self.push_entry(Entry::from_record(rec, now_ms));
         }
@@ -319,7 +447,7 @@ impl Instance {
     fn on_command(&mut self, action: &LiftedAction) {
         match action {
             LiftedAction::JumpToState { index } => {
-                if *index < self.app_staged.len() {
+                if *index < self.app_len() {
                     self.app_current = *index;
                 }
             }
@@ -332,6 +460,9 @@ impl Instance {
 pub struct Timeline {
     pub instances: Vec<Instance>,
     cap: usize,
+    /// Σ of the instances' [`Instance::bytes`], kept up to date by every
+    /// change made through the timeline.
+    bytes: usize,
 }
 
 impl Timeline {
@@ -339,7 +470,70 @@ impl Timeline {
         Self {
             instances: Vec::new(),
             cap,
+            bytes: 0,
         }
+    }
+
+    /// Bytes held by every instance (see [`Instance::bytes`]).
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Change instance `idx` through `f`, keeping [`Timeline::bytes`] true.
+    fn change<R>(&mut self, idx: usize, f: impl FnOnce(&mut Instance) -> R) -> R {
+        let inst = &mut self.instances[idx];
+        let before = inst.bytes();
+        let r = f(inst);
+        self.bytes = self.bytes - before + inst.bytes();
+        r
+    }
+
+    /// When the next thing [`Timeline::drop_oldest`] would drop arrived:
+    /// the oldest state held, or when no state is left, the oldest row.
+    pub fn oldest_ms(&mut self) -> Option<u64> {
+        self.oldest().map(|(_, ms, _)| ms)
+    }
+
+    /// (instance, received, is a state) of the oldest thing to drop.
+    fn oldest(&mut self) -> Option<(usize, u64, bool)> {
+        let mut best: Option<(usize, u64)> = None;
+        for (i, inst) in self.instances.iter_mut().enumerate() {
+            if let Some(p) = inst.first_state() {
+                let ms = inst.entries[p].received_ms;
+                if best.is_none_or(|(_, b)| ms < b) {
+                    best = Some((i, ms));
+                }
+            }
+        }
+        if let Some((i, ms)) = best {
+            return Some((i, ms, true));
+        }
+        self.instances
+            .iter()
+            .enumerate()
+            .filter_map(|(i, inst)| inst.entries.front().map(|e| (i, e.received_ms)))
+            .min_by_key(|&(_, ms)| ms)
+            .map(|(i, ms)| (i, ms, false))
+    }
+
+    /// Free memory, oldest first: drop the oldest state held (its row
+    /// stays, marked as dropped), or when no state is left the oldest row.
+    /// False when there is nothing left to drop.
+    pub fn drop_oldest(&mut self) -> bool {
+        let Some((idx, _, state)) = self.oldest() else {
+            return false;
+        };
+        self.change(idx, |inst| {
+            if state {
+                match inst.first_state() {
+                    Some(p) => inst.drop_state(p),
+                    None => return false,
+                }
+                true
+            } else {
+                inst.pop_front()
+            }
+        })
     }
 
     pub fn find(&self, source: SourceId, key: &str) -> Option<usize> {
@@ -348,33 +542,36 @@ impl Timeline {
             .position(|i| i.source == source && i.key == key)
     }
 
-    fn instance_mut(&mut self, source: SourceId, app: &AppRef) -> Option<&mut Instance> {
-        let key = app.key()?;
+    /// The instance `app` names (created if new), changed through `f`.
+    fn with_instance(&mut self, source: SourceId, app: &AppRef, f: impl FnOnce(&mut Instance)) {
+        let Some(key) = app.key() else { return };
         let idx = match self.find(source, key) {
             Some(i) => i,
             None => {
-                self.instances
-                    .push(Instance::new(key.to_string(), source, app, self.cap));
+                let inst = Instance::new(key.to_string(), source, app, self.cap);
+                self.bytes += inst.bytes();
+                self.instances.push(inst);
                 self.instances.len() - 1
             }
         };
-        let inst = &mut self.instances[idx];
-        inst.rev += 1;
-        if app.name.is_some() {
-            inst.name.clone_from(&app.name);
-        }
-        if app.socket_id.is_some() {
-            inst.socket_id.clone_from(&app.socket_id);
-        }
-        Some(inst)
+        self.change(idx, |inst| {
+            inst.rev += 1;
+            if app.name.is_some() {
+                inst.name.clone_from(&app.name);
+            }
+            if app.socket_id.is_some() {
+                inst.socket_id.clone_from(&app.socket_id);
+            }
+            f(inst)
+        });
     }
 
     pub fn on_start(&mut self, source: SourceId, app: &AppRef) {
-        if let Some(i) = self.instance_mut(source, app)
-            && i.liveness != Liveness::Streaming
-        {
-            i.liveness = Liveness::Announced;
-        }
+        self.with_instance(source, app, |i| {
+            if i.liveness != Liveness::Streaming {
+                i.liveness = Liveness::Announced;
+            }
+        });
     }
 
     pub fn on_state(
@@ -385,12 +582,12 @@ impl Timeline {
         creators: Option<String>,
         now_ms: u64,
     ) {
-        if let Some(i) = self.instance_mut(source, app) {
+        self.with_instance(source, app, |i| {
             if creators.is_some() {
                 i.action_creators = creators;
             }
             i.on_state(lifted, now_ms);
-        }
+        });
     }
 
     pub fn on_action(
@@ -401,22 +598,18 @@ impl Timeline {
         is_excess: Option<bool>,
         now_ms: u64,
     ) {
-        if let Some(i) = self.instance_mut(source, app) {
-            i.on_action(rec, is_excess, now_ms);
-        }
+        self.with_instance(source, app, |i| i.on_action(rec, is_excess, now_ms));
     }
 
     pub fn on_stop(&mut self, source: SourceId, app: &AppRef) {
-        if let Some(i) = self.instance_mut(source, app) {
-            i.liveness = Liveness::Stopped;
-        }
+        self.with_instance(source, app, |i| i.liveness = Liveness::Stopped);
     }
 
     pub fn on_error(&mut self, source: SourceId, app: &AppRef, message: &str) {
-        if let Some(i) = self.instance_mut(source, app) {
+        self.with_instance(source, app, |i| {
             i.last_error = Some(message.to_string());
             i.pending = None;
-        }
+        });
     }
 
     pub fn on_disconnected(&mut self, source: SourceId, socket_id: &str) {
@@ -442,8 +635,10 @@ impl Timeline {
 
     pub fn on_command(&mut self, source: SourceId, instance: &str, action: &LiftedAction) {
         if let Some(idx) = self.find(source, instance) {
-            self.instances[idx].rev += 1;
-            self.instances[idx].on_command(action);
+            self.change(idx, |i| {
+                i.rev += 1;
+                i.on_command(action);
+            });
         }
     }
 

@@ -201,7 +201,12 @@ fn action_line<'a>(v: &View, inst: &'a Instance, pos: usize) -> Line<'a> {
             "  {} {}{}",
             fmt_time(e.time_ms()),
             delta,
-            if e.state_raw.is_none() { " ?" } else { "" }
+            match (&e.state_raw, e.state_dropped) {
+                (Some(_), _) => "",
+                // Dropped for --max-bytes: said in the State tab.
+                (None, true) => " -",
+                (None, false) => " ?",
+            }
         ),
         t.dim,
     ));

@@ -102,7 +102,7 @@ async fn session(
 ) -> SessionEnd {
     let ws = if let Some(local) = &cfg.local {
         let (tx, rx) = local();
-        Transport::Local { tx, rx }
+        Transport::local(tx, rx)
     } else {
         let dial = Dial::new(cfg.connect_timeout);
         match transport::connect(cfg.url.as_str(), &dial, &WORDS).await {
