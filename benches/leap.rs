@@ -14,6 +14,10 @@ use roomtap::sources::leap::{codec, events};
 use roomtap::store::{Store, StoreConfig};
 use serde_json::json;
 
+/// As the binary runs (`src/main.rs`).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const N: usize = 10_000;
 
 fn message(i: usize) -> String {

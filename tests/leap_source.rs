@@ -412,3 +412,21 @@ async fn commands_from_the_line_reach_the_edge_and_their_replies_are_shown() {
     };
     assert_eq!(d.event, "UNSUBSCRIBE");
 }
+
+#[tokio::test]
+async fn an_edge_that_never_sends_init_is_given_up_in_words() {
+    let (url, mut conns) = edge().await;
+    let mut c = cfg(&url);
+    c.init_timeout = Duration::from_millis(500);
+    let mut h = harness(c).await;
+    let (mut ws, _) = next_conn(&mut conns).await;
+    send(&mut ws, r#"{"op":1,"d":{"heartbeat_interval":200}}"#).await;
+    assert!(matches!(recv(&mut ws, true).await, Frame::Identify { .. }));
+    h.until("no INIT", 10, |a| {
+        has_log(a, "connection", "no INIT within")
+    })
+    .await;
+    assert_eq!(fact(&h.app, 0, "leap state"), "errored");
+    // And it dials again.
+    let _ = next_conn(&mut conns).await;
+}
