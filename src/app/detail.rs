@@ -106,7 +106,8 @@ impl App {
         if self.ui.chan_key.as_ref() == Some(&key) {
             return;
         }
-        let (lines, value) = channel_lines(live, &self.ui.chan_collapsed);
+        let events = &self.store.sources[si].channels[&name].events;
+        let (lines, value) = channel_lines(live, events, &self.ui.chan_collapsed);
         if self.ui.chan_detail_sel >= lines.len() {
             self.ui.chan_detail_sel = lines.len().saturating_sub(1);
         }
@@ -126,6 +127,7 @@ const DIFF_ROWS: usize = 40;
 
 fn channel_lines(
     live: &crate::store::channels::LiveChannel,
+    events: &[String],
     collapsed: &HashSet<String>,
 ) -> Detail {
     use crate::store::channels::Availability;
@@ -135,8 +137,8 @@ fn channel_lines(
         a => a.label().to_string(),
     }];
     facts.extend(live.facts.iter().map(|(k, v)| format!("{k} {v}")));
-    if !live.events.is_empty() {
-        facts.push(format!("events {}", live.events.join(", ")));
+    if !events.is_empty() {
+        facts.push(format!("events {}", events.join(", ")));
     }
     lines.push(DetailLine::Head(facts.join(" · ")));
     if let Some(ts) = &live.token_state {

@@ -40,6 +40,8 @@ pub struct ChannelInfo {
     pub rate: f64,
     window_start_ms: u64,
     window_count: u64,
+    /// Event names seen on it (the first `MAX_EVENTS`).
+    pub events: Vec<String>,
     /// Availability and state, for channels that have them.
     pub live: Option<Box<LiveChannel>>,
 }
@@ -99,8 +101,6 @@ pub struct LiveChannel {
     /// This connection's token state on the channel (JSON text).
     pub token_state: Option<Arc<str>>,
     pub token_updates: u64,
-    /// Event names seen on it (the first `MAX_EVENTS`).
-    pub events: Vec<String>,
     /// Bytes of state text the history holds.
     pub history_bytes: usize,
     /// Bumped on every change (views cache on it).
@@ -116,7 +116,6 @@ impl LiveChannel {
             updates: 0,
             token_state: None,
             token_updates: 0,
-            events: Vec::new(),
             history_bytes: 0,
             rev: 0,
         }
@@ -199,6 +198,16 @@ impl ChannelInfo {
 
     /// Fold a stateful update in.
     pub fn on_update(&mut self, at_ms: u64, update: ChannelUpdate) {
+        if let ChannelUpdate::Seen { event } = update {
+            // A name, not a state: no availability for it.
+            if self.events.len() < MAX_EVENTS && !self.events.contains(&event) {
+                self.events.push(event);
+                if let Some(l) = &mut self.live {
+                    l.rev += 1;
+                }
+            }
+            return;
+        }
         let live = self
             .live
             .get_or_insert_with(|| Box::new(LiveChannel::new()));
@@ -228,11 +237,7 @@ impl ChannelInfo {
                 live.availability = Availability::Left;
                 self.subscribed = false;
             }
-            ChannelUpdate::Seen { event } => {
-                if live.events.len() < MAX_EVENTS && !live.events.contains(&event) {
-                    live.events.push(event);
-                }
-            }
+            ChannelUpdate::Seen { .. } => {}
         }
     }
 
@@ -266,7 +271,7 @@ impl<'a> ChannelRecord<'a> {
     pub fn new(source: &'a str, name: &'a str, info: &'a ChannelInfo) -> Self {
         let data = Self::data_json(name, info);
         let mut summary = name.to_string();
-        for e in info.live.iter().flat_map(|l| &l.events) {
+        for e in &info.events {
             summary.push(' ');
             summary.push_str(e);
         }
@@ -299,7 +304,7 @@ impl<'a> ChannelRecord<'a> {
                 .unwrap_or("null"),
             l.token_state.as_deref().unwrap_or("null"),
             Value::Object(facts),
-            serde_json::to_string(&l.events).unwrap_or_else(|_| "[]".into())
+            serde_json::to_string(&info.events).unwrap_or_else(|_| "[]".into())
         )
     }
 }
