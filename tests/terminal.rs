@@ -259,13 +259,21 @@ impl Drop for Child {
 /// The room server on a port of its choosing (no race with other tests
 /// for a "free" port): the child and its port.
 fn room_server(secret: &str) -> (Child, u16, std::sync::mpsc::Receiver<String>) {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_roomtap"));
+    c.args(["room-server", "--room-port", "0"])
+        .env("MESHAGENT_SECRET", secret);
+    headless_server(c, "roomtap room server on")
+}
+
+/// A headless server of roomtap's started with `cmd`, on a port of its
+/// choosing: the child, the port its first line names (after `banner`),
+/// and its further log lines.
+fn headless_server(
+    mut cmd: Command,
+    banner: &str,
+) -> (Child, u16, std::sync::mpsc::Receiver<String>) {
     use std::io::BufRead;
-    let mut c = Command::new(env!("CARGO_BIN_EXE_roomtap"))
-        .args(["room-server", "--room-port", "0"])
-        .env("MESHAGENT_SECRET", secret)
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut c = cmd.stderr(std::process::Stdio::piped()).spawn().unwrap();
     let err = c.stderr.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -278,8 +286,8 @@ fn room_server(secret: &str) -> (Child, u16, std::sync::mpsc::Receiver<String>) 
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         match rx.recv_timeout(left) {
-            Ok(l) if l.contains("roomtap room server on") => {
-                // "roomtap room server on ws://127.0.0.1:PORT/rooms/NAME (...)"
+            Ok(l) if l.contains(banner) => {
+                // "BANNER ws://127.0.0.1:PORT/… (...)"
                 let port = l
                     .split("127.0.0.1:")
                     .nth(1)
@@ -289,7 +297,7 @@ fn room_server(secret: &str) -> (Child, u16, std::sync::mpsc::Receiver<String>) 
                 return (child, port, rx);
             }
             Ok(_) => {}
-            Err(e) => panic!("room-server did not start: {e}"),
+            Err(e) => panic!("{banner}: the server did not start: {e}"),
         }
     }
 }
@@ -367,47 +375,19 @@ fn a_relay_and_a_room_in_one_run_and_the_token_stays_hidden() {
 /// `roomtap leap-server` on a port of its choosing: the child, its port and
 /// its log lines.
 fn leap_server(token_file: &std::path::Path) -> (Child, u16, std::sync::mpsc::Receiver<String>) {
-    use std::io::BufRead;
-    let mut c = Command::new(env!("CARGO_BIN_EXE_roomtap"))
-        .args([
-            "leap-server",
-            "--leap-port",
-            "0",
-            "--project",
-            "p1",
-            "--channel",
-            "c",
-        ])
-        .arg("--token-file")
-        .arg(token_file)
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let err = c.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for l in std::io::BufReader::new(err).lines().map_while(Result::ok) {
-            let _ = tx.send(l);
-        }
-    });
-    let child = Child(c);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(l) if l.contains("roomtap Leap Edge on") => {
-                let port = l
-                    .split("127.0.0.1:")
-                    .nth(1)
-                    .and_then(|r| r.split('/').next())
-                    .and_then(|p| p.parse().ok())
-                    .expect("the port in the first line");
-                return (child, port, rx);
-            }
-            Ok(_) => {}
-            Err(e) => panic!("leap-server did not start: {e}"),
-        }
-    }
+    let mut c = Command::new(env!("CARGO_BIN_EXE_roomtap"));
+    c.args([
+        "leap-server",
+        "--leap-port",
+        "0",
+        "--project",
+        "p1",
+        "--channel",
+        "c",
+    ])
+    .arg("--token-file")
+    .arg(token_file);
+    headless_server(c, "roomtap Leap Edge on")
 }
 
 /// The real JS Leap client (tests/peers/leap/client.mjs): its stdout lines

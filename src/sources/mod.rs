@@ -132,6 +132,14 @@ impl Emitter {
         self.emit(EventKind::Conn(state)).await
     }
 
+    /// Say what a source noted while it was set up (how its token was
+    /// found…), as `token` lines.
+    pub async fn notes(&self, notes: Vec<(Level, String)>) {
+        for (level, summary) in notes {
+            self.log(level, "token", summary).await;
+        }
+    }
+
     pub async fn log(&self, level: Level, kind: &str, summary: impl Into<String>) -> bool {
         self.emit(EventKind::Log(LogRecord {
             level,

@@ -3,7 +3,7 @@
 use tokio::sync::mpsc;
 
 use super::LeapConfig;
-use crate::event::{Command, EventKind, Level, LogRecord};
+use crate::event::{Command, Level};
 use crate::sources::{Emitter, Source, SourceKind, Started, Starting};
 
 /// A Leap Edge client.
@@ -42,15 +42,7 @@ impl Source for LeapSource {
     }
     fn start(self: Box<Self>, em: Emitter, commands: mpsc::Receiver<Command>) -> Starting {
         Box::pin(async move {
-            for (level, summary) in self.notes {
-                em.emit(EventKind::Log(LogRecord {
-                    level,
-                    kind: "token".into(),
-                    summary,
-                    data: None,
-                }))
-                .await;
-            }
+            em.notes(self.notes).await;
             super::spawn(self.cfg, em, commands);
             Ok(Started::default())
         })
