@@ -11,7 +11,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::event::ChannelUpdate;
-use crate::jsondiff::{Change, diff_json_texts, is_json};
+use crate::jsondiff::{Change, Index, diff_indexed, diff_json_texts, is_json};
 
 /// State updates kept per channel (oldest dropped first, and counted).
 pub const MAX_HISTORY: usize = 256;
@@ -86,6 +86,9 @@ pub struct StateChange {
     pub first: bool,
     /// The state text was not JSON (kept as it came).
     pub invalid: bool,
+    /// The state's structure, on the newest entry only: the next state is
+    /// diffed against it without walking this text again.
+    index: Option<Box<Index>>,
 }
 
 /// A stateful channel.
@@ -132,7 +135,10 @@ impl LiveChannel {
     }
 
     fn push_state(&mut self, at_ms: u64, text: &str) {
-        let valid = is_json(text);
+        // Indexing walks the text as strictly as serde does; only what it
+        // cannot index is checked again.
+        let index = Index::build(text);
+        let valid = index.is_some() || is_json(text);
         let mut change = StateChange {
             at_ms,
             state: text.into(),
@@ -142,10 +148,15 @@ impl LiveChannel {
             paths: Vec::new(),
             first: self.updates == 0,
             invalid: !valid,
+            index: None,
         };
-        let prev = self.history.back().filter(|c| !c.invalid);
+        let prev = self.history.back_mut().filter(|c| !c.invalid);
         if let (Some(old), true) = (prev, valid) {
-            for row in diff_json_texts(&old.state, text, MAX_DIFF) {
+            let rows = match (old.index.take(), &index) {
+                (Some(oi), Some(ni)) => diff_indexed(&old.state, &oi, text, ni, MAX_DIFF),
+                _ => diff_json_texts(&old.state, text, MAX_DIFF),
+            };
+            for row in rows {
                 match row.change {
                     Change::Added(_) => change.added += 1,
                     Change::Removed(_) => change.removed += 1,
@@ -156,6 +167,7 @@ impl LiveChannel {
                 }
             }
         }
+        change.index = index.map(Box::new);
         self.history_bytes += change.state.len();
         self.history.push_back(change);
         self.updates += 1;
