@@ -58,14 +58,16 @@ pub fn run(data: &[u8]) {
     }
 }
 
-/// A string literal's span: unescaped as serde unescapes it.
+/// A string literal's span: unescaped as serde unescapes it. (serde skips
+/// a string whose `\u` escapes are lone surrogates, as the scanner does,
+/// but will not make a `String` of it: then neither may the scanner.)
 fn string_literal(text: &str, span: roomtap::scan::Span) {
     let lit = span.of(text);
-    let want: String = serde_json::from_str(lit).expect("serde refuses a scanned string");
+    let want = serde_json::from_str::<String>(lit).ok();
     assert_eq!(span.escaped, lit.contains('\\'), "escaped flag of {lit}");
     assert_eq!(
         string_value(text, span).as_deref(),
-        Some(want.as_str()),
+        want.as_deref(),
         "unescape"
     );
     assert_eq!(plain_str(text, span).is_some(), !span.escaped);
