@@ -144,106 +144,28 @@ fn diff_walk(old: &Value, new: &Value, path: String, max: usize, out: &mut Vec<D
     }
 }
 
-/// [`diff`] on JSON texts, without parsing either whole: equal texts are
-/// equal subtrees (a byte comparison), and only what differs is parsed a
-/// level further (keys and values borrowed). The same rows as `diff` on
-/// the parsed values; `None` when either text is not JSON.
+/// [`diff`] on JSON texts: both indexed in one pass each and compared
+/// by their bytes first (only differing leaves are parsed); the same rows
+/// as `diff` on the parsed values; `None` when either text is not JSON.
 pub fn diff_raw(old: &str, new: &str, max_rows: usize) -> Option<Vec<DiffRow>> {
-    use serde::de::IgnoredAny;
-    serde_json::from_str::<IgnoredAny>(old).ok()?;
-    serde_json::from_str::<IgnoredAny>(new).ok()?;
-    Some(diff_json_texts(old, new, max_rows))
+    if let (Some(a), Some(b)) = (Index::build(old), Index::build(new)) {
+        return Some(diff_indexed(old, &a, new, &b, max_rows));
+    }
+    // Too deep to index (or not JSON): the values themselves.
+    let a: Value = serde_json::from_str(old).ok()?;
+    let b: Value = serde_json::from_str(new).ok()?;
+    Some(diff(&a, &b, max_rows))
 }
 
 /// [`diff_raw`] on texts already known to be JSON (checked once, where
-/// they arrive).
+/// they arrive); no rows when one is not.
 pub fn diff_json_texts(old: &str, new: &str, max_rows: usize) -> Vec<DiffRow> {
-    let mut out = Vec::new();
-    raw_walk(old.trim(), new.trim(), "$".to_string(), max_rows, &mut out);
-    out
+    diff_raw(old, new, max_rows).unwrap_or_default()
 }
 
 /// Whether `text` is one JSON value (a scan, nothing built).
 pub fn is_json(text: &str) -> bool {
     serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok()
-}
-
-type RawMap<'a> = std::collections::BTreeMap<&'a str, &'a serde_json::value::RawValue>;
-
-fn raw_walk(old: &str, new: &str, path: String, max: usize, out: &mut Vec<DiffRow>) {
-    if out.len() >= max || old == new {
-        return;
-    }
-    let parsed = |t: &str| serde_json::from_str::<Value>(t).unwrap_or(Value::Null);
-    match (old.as_bytes().first(), new.as_bytes().first()) {
-        (Some(b'{'), Some(b'{')) => {
-            let (Ok(a), Ok(b)) = (
-                serde_json::from_str::<RawMap>(old),
-                serde_json::from_str::<RawMap>(new),
-            ) else {
-                // Escaped keys cannot be borrowed: this subtree the slow way.
-                diff_walk(&parsed(old), &parsed(new), path, max, out);
-                return;
-            };
-            let is_ref = |m: &RawMap| m.len() == 1 && m.contains_key("$jsan");
-            if is_ref(&a) || is_ref(&b) {
-                diff_walk(&parsed(old), &parsed(new), path, max, out);
-                return;
-            }
-            for (k, va) in &a {
-                match b.get(k) {
-                    Some(vb) if vb.get() == va.get() => {}
-                    Some(vb) => raw_walk(va.get(), vb.get(), child_path(&path, k), max, out),
-                    None => out.push(DiffRow {
-                        path: child_path(&path, k),
-                        change: Change::Removed(leaf_text(&parsed(va.get())).1),
-                    }),
-                }
-                if out.len() >= max {
-                    return;
-                }
-            }
-            for (k, vb) in &b {
-                if !a.contains_key(k) && out.len() < max {
-                    out.push(DiffRow {
-                        path: child_path(&path, k),
-                        change: Change::Added(leaf_text(&parsed(vb.get())).1),
-                    });
-                }
-            }
-        }
-        (Some(b'['), Some(b'[')) => {
-            let (Ok(a), Ok(b)) = (
-                serde_json::from_str::<Vec<&serde_json::value::RawValue>>(old),
-                serde_json::from_str::<Vec<&serde_json::value::RawValue>>(new),
-            ) else {
-                diff_walk(&parsed(old), &parsed(new), path, max, out);
-                return;
-            };
-            for i in 0..a.len().max(b.len()) {
-                let p = || format!("{path}[{i}]");
-                match (a.get(i), b.get(i)) {
-                    (Some(va), Some(vb)) if va.get() == vb.get() => {}
-                    (Some(va), Some(vb)) => raw_walk(va.get(), vb.get(), p(), max, out),
-                    (Some(va), None) => out.push(DiffRow {
-                        path: p(),
-                        change: Change::Removed(leaf_text(&parsed(va.get())).1),
-                    }),
-                    (None, Some(vb)) => out.push(DiffRow {
-                        path: p(),
-                        change: Change::Added(leaf_text(&parsed(vb.get())).1),
-                    }),
-                    (None, None) => {}
-                }
-                if out.len() >= max {
-                    return;
-                }
-            }
-        }
-        // Leaves, or containers of different kinds: compared as values
-        // (`1.0` and `1` differ, as in `diff`; spacing does not).
-        _ => diff_walk(&parsed(old), &parsed(new), path, max, out),
-    }
 }
 
 /// A JSON text's structure, built in one pass: every container's members
