@@ -241,7 +241,7 @@ fn ws(b: &[u8], mut i: usize) -> usize {
 fn index_value(t: &str, b: &[u8], i: usize, depth: usize) -> Option<(Node, usize)> {
     match *b.get(i)? {
         b'{' => {
-            if depth >= MAX_DEPTH {
+            if depth + 1 >= MAX_DEPTH {
                 return None;
             }
             let mut members: Vec<(Key, Node)> = Vec::new();
@@ -286,7 +286,7 @@ fn index_value(t: &str, b: &[u8], i: usize, depth: usize) -> Option<(Node, usize
             Some((Node::Obj(i as u32, j as u32 + 1, members), j + 1))
         }
         b'[' => {
-            if depth >= MAX_DEPTH {
+            if depth + 1 >= MAX_DEPTH {
                 return None;
             }
             let mut items = Vec::new();
@@ -521,6 +521,12 @@ mod tests {
                 diff(&a, &b, 1000),
                 "{ta} → {tb}"
             );
+        }
+        // As deep as serde builds values, and no deeper.
+        for n in [126, 127, 128, 129] {
+            let t = format!("{}{}", "[".repeat(n), "]".repeat(n));
+            let serde_ok = serde_json::from_str::<Value>(&t).is_ok();
+            assert_eq!(Index::build(&t).is_some(), serde_ok, "depth {n}");
         }
         let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
         assert!(Index::build(&deep).is_none(), "deeper than serde reads");
