@@ -70,8 +70,9 @@ pub enum Cmd {
     /// 127.0.0.1:--room-port; checks HS256 tokens when --room-secret / MESHAGENT_SECRET is set).
     RoomServer,
     /// Run roomtap's Leap Edge alone, headless, logging to stderr (on 127.0.0.1:--leap-port,
-    /// serving --project, default project_demo, with each --channel as an unprotected channel;
-    /// with a token flag, only that token is accepted).
+    /// serving --project, default project_demo; each --channel, and any channel a client
+    /// subscribes to, is an unprotected channel with state {}; with a token flag, only that token
+    /// is accepted).
     LeapServer,
     /// Run roomtap's relay alone, headless, logging to stderr (other monitors can use it).
     Serve,

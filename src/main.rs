@@ -115,6 +115,7 @@ async fn run(cli: &Cli, setup: Setup) -> Result<(), String> {
                     project: project.clone(),
                     tokens: token.into_iter().collect(),
                     guard: args.serve.guard.guard(),
+                    create_channels: true,
                     ..Default::default()
                 },
             };

@@ -464,7 +464,7 @@ impl JsLeap {
 }
 
 /// As a new user would: `roomtap leap URL --project p1 --channel c` against
-/// `roomtap leap-server --channel c`, while the real JS client sets the
+/// `roomtap leap-server` (which creates c on the first SUBSCRIBE), while the real JS client sets the
 /// channel's state: the Channels pane shows it changing with its diffs; a
 /// message typed in roomtap reaches the JS client; the token (from a file)
 /// is nowhere on screen.

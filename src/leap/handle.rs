@@ -318,6 +318,23 @@ fn subscribed(st: &State, cid: &str, ch: &str) -> bool {
 }
 
 fn subscribe(hub: &Hub, st: &mut State, cid: &str, ch: &str) {
+    if hub.cfg.create_channels && !st.channels.contains_key(ch) {
+        hub.notice(
+            Level::Info,
+            format!(
+                "{cid} subscribed to {}: created (unprotected, state {{}})",
+                name(ch)
+            ),
+        );
+        st.channels.insert(
+            ch.to_string(),
+            super::Channel {
+                kind: "unprotected".into(),
+                state: serde_json::json!({}),
+                created_at: super::now_rfc3339(),
+            },
+        );
+    }
     let scope = st.clients.get(cid).and_then(|c| c.scope);
     let reply = match st.channels.get(ch) {
         None => {

@@ -76,6 +76,10 @@ pub struct LeapServerConfig {
     pub max_frame: usize,
     /// Frames queued per client before it is dropped as too slow.
     pub queue: usize,
+    /// A SUBSCRIBE to a channel it does not serve creates it (unprotected,
+    /// state `{}`) instead of answering UNAVAILABLE `UNKNOWN`
+    /// (what `roomtap leap-server` does).
+    pub create_channels: bool,
 }
 
 impl Default for LeapServerConfig {
@@ -91,6 +95,7 @@ impl Default for LeapServerConfig {
             handshake_timeout: Duration::from_secs(10),
             max_frame: codec::MAX_FRAME,
             queue: 4096,
+            create_channels: false,
         }
     }
 }
