@@ -115,6 +115,22 @@ impl Guard {
         self
     }
 
+    /// Check an upgrade's headers as a server listening on `bind` does,
+    /// counting a refusal in `refused` (every server of roomtap's calls
+    /// this first).
+    pub fn screen(
+        &self,
+        bind: SocketAddr,
+        headers: &tokio_tungstenite::tungstenite::http::HeaderMap,
+        refused: &Refused,
+    ) -> Result<(), Refusal> {
+        let out = self.clone().on(bind).check_headers(headers);
+        if let Err(r) = &out {
+            refused.count(r);
+        }
+        out
+    }
+
     /// Check an upgrade request's `Origin` and `Host` headers.
     pub fn check(&self, origin: Option<&str>, host: Option<&str>) -> Result<(), Refusal> {
         if let Some(h) = host

@@ -111,14 +111,7 @@ async fn upgrade(
     let callback = |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
         // First of all: no web page (foreign Origin) and no rebinding name
         // (foreign Host).
-        if let Err(r) = hub
-            .cfg
-            .guard
-            .clone()
-            .on(hub.addr)
-            .check_headers(req.headers())
-        {
-            hub.refused.count(&r);
+        if let Err(r) = hub.cfg.guard.screen(hub.addr, req.headers(), &hub.refused) {
             let why = r.to_string();
             let resp = refuse(403, &format!("roomtap leap: {why}"));
             refused = Some((403, why));

@@ -161,8 +161,7 @@ async fn upgrade(hub: Arc<Hub>, tcp: tokio::net::TcpStream, peer: SocketAddr) {
         };
         // First of all: a web page (foreign Origin) or a rebinding name
         // (foreign Host) must not reach the apps.
-        if let Err(r) = cfg.guard.clone().on(cfg.bind).check_headers(req.headers()) {
-            hub.refused.count(&r);
+        if let Err(r) = cfg.guard.screen(cfg.bind, req.headers(), &hub.refused) {
             why(&r.to_string());
             return Err(refuse(403, &format!("roomtap relay: {r}")));
         }
