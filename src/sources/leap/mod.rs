@@ -141,11 +141,11 @@ pub fn spawn(
             redirected: false,
         }));
         let backoff = Backoff::new(cfg.backoff_base, cfg.backoff_max);
-        supervise(em, commands, backoff, |attempt, em, mut cmds| {
+        supervise(em, commands, backoff, |_attempt, em, mut cmds| {
             let cfg = cfg.clone();
             let persist = persist.clone();
             async move {
-                let end = session::session(&cfg, attempt, &em, &mut cmds, &persist).await;
+                let end = session::session(&cfg, &em, &mut cmds, &persist).await;
                 (end, cmds)
             }
         })

@@ -38,7 +38,6 @@ fn lost(reason: impl Into<String>) -> SessionEnd {
 #[derive(Default, Clone, PartialEq)]
 pub(super) struct Facts {
     pub state: &'static str,
-    pub url: String,
     pub project: String,
     pub cid: Option<String>,
     pub scope: Option<String>,
@@ -125,7 +124,6 @@ struct Link<'a> {
 
 pub(super) async fn session(
     cfg: &LeapConfig,
-    attempt: u32,
     em: &Emitter,
     cmds: &mut mpsc::Receiver<Command>,
     persist: &Arc<Mutex<Persist>>,
@@ -136,7 +134,6 @@ pub(super) async fn session(
     };
     let mut facts = Facts {
         state: "connecting",
-        url: crate::text::redact_url(&url),
         project: cfg.project.clone(),
         compression: compression_of(&url),
         redirected_to: redirected.then(|| crate::text::redact_url(&url)),
@@ -164,7 +161,7 @@ pub(super) async fn session(
         connected: false,
     };
     em.conn(ConnState::Handshaking).await;
-    let end = link.run(attempt, cmds, persist).await;
+    let end = link.run(cmds, persist).await;
     link.meter.flush(em).await;
     for r in std::mem::take(&mut link.waiting).into_keys() {
         link.log(
@@ -312,7 +309,6 @@ impl Link<'_> {
 
     async fn run(
         &mut self,
-        attempt: u32,
         cmds: &mut mpsc::Receiver<Command>,
         persist: &Arc<Mutex<Persist>>,
     ) -> SessionEnd {
@@ -334,7 +330,6 @@ impl Link<'_> {
         let mut beat = tokio::time::interval_at(Instant::now() + every, every);
         let mut tick = tokio::time::interval(Duration::from_millis(250));
         let init_by = Instant::now() + self.cfg.init_timeout;
-        let _ = attempt;
         loop {
             tokio::select! {
                 frame = self.ws.next() => {
