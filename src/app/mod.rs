@@ -47,6 +47,9 @@ pub struct App {
     tl_rows: TimelineRows,
     /// The Channels pane's rows (filtered), rebuilt in `prepare`.
     chan_rows: Vec<(usize, String)>,
+    /// What `chan_rows` was built from: events applied, sources, the filter
+    /// and its case.
+    chan_rows_key: Option<(u64, usize, Option<String>, bool)>,
     /// When an UPDATE last went to each app (rate limit).
     last_update: std::collections::HashMap<(crate::event::SourceId, String), Instant>,
 }
@@ -66,6 +69,7 @@ impl App {
             last_update: std::collections::HashMap::new(),
             tl_rows: TimelineRows::default(),
             chan_rows: Vec::new(),
+            chan_rows_key: None,
         }
     }
 

@@ -161,11 +161,21 @@ impl App {
         self.chan_rows.len()
     }
 
-    /// The Channels pane's rows: every source's channels the filter keeps.
-    /// Cheap (a few hundred channels at most): rebuilt every frame.
+    /// The Channels pane's rows: every source's channels the filter keeps;
+    /// rebuilt only when an event was applied or the filter changed.
     pub(super) fn refresh_channel_rows(&mut self) {
-        self.chan_rows.clear();
         let q = self.ui.chan_filter.as_ref();
+        let key = (
+            self.store.events,
+            self.store.sources.len(),
+            q.map(|q| q.source.clone()),
+            q.is_some_and(|q| q.case_sensitive),
+        );
+        if self.chan_rows_key.as_ref() == Some(&key) {
+            return;
+        }
+        self.chan_rows_key = Some(key);
+        self.chan_rows.clear();
         for (si, s) in self.store.sources.iter().enumerate() {
             for (name, ch) in &s.channels {
                 let keep = q.is_none_or(|q| {
