@@ -79,7 +79,7 @@ fn main() {
     let mut app = App::new(&cfg, Theme::builtin("dark").unwrap());
     app.store.add_source(
         "room",
-        roomtap::sources::kind::SourceKind::Room,
+        roomtap::protocols::room::CLIENT,
         "ws://127.0.0.1/rooms/demo",
     );
     for i in 0..N {
@@ -145,7 +145,7 @@ fn main() {
     let mut fresh = App::new(&cfg, Theme::builtin("dark").unwrap());
     fresh.store.add_source(
         "room",
-        roomtap::sources::kind::SourceKind::Room,
+        roomtap::protocols::room::CLIENT,
         "ws://127.0.0.1/rooms/demo",
     );
     fresh.store.logs.set_query(Some(q.clone()));

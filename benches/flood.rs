@@ -25,7 +25,7 @@
 //!   ~1.17 KB each)
 //!   push `FLOOD_RATE` ACTION msgs/s in total, paced every 5 ms (a sender
 //!   that falls more than 100 ms behind drops the debt, counted as
-//!   "not sent"); an in-process `roomtap::room::RoomServer` publishes
+//!   "not sent"); an in-process `roomtap::protocols::room::server::RoomServer` publishes
 //!   `FLOOD_ROOM_RATE` developer logs/s to the room roomtap watches;
 //! - keys: alternately `?` (the help overlay opens: `any key closes this
 //!   help` appears) and `Esc` (it closes), one every 150–300 ms (uniform);
@@ -597,7 +597,7 @@ async fn app_task(
 }
 
 async fn room_task(
-    server: Arc<roomtap::room::RoomServer>,
+    server: Arc<roomtap::protocols::room::server::RoomServer>,
     load: Arc<Load>,
     mut pacer: Pacer,
     end: Instant,
@@ -763,7 +763,7 @@ fn run(
     flood: bool,
     o: &Opts,
     rt: &tokio::runtime::Runtime,
-    server: &Arc<roomtap::room::RoomServer>,
+    server: &Arc<roomtap::protocols::room::server::RoomServer>,
     secret: &str,
 ) -> Res<RunStats> {
     let mut args: Vec<String> = [
@@ -1342,9 +1342,11 @@ fn main() -> ExitCode {
         }
     };
     let secret = format!("flood-{:x}", std::process::id() as u64 * 0x9E37_79B9);
-    let server = rt.block_on(roomtap::room::RoomServer::start(
-        roomtap::room::RoomServerConfig {
-            secret: Some(roomtap::sources::room::token::Secret::new(secret.clone())),
+    let server = rt.block_on(roomtap::protocols::room::server::RoomServer::start(
+        roomtap::protocols::room::server::RoomServerConfig {
+            secret: Some(roomtap::protocols::room::wire::token::Secret::new(
+                secret.clone(),
+            )),
             ..Default::default()
         },
         None,

@@ -10,7 +10,8 @@ use std::collections::HashMap;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use roomtap::event::{EventKind, SourceEvent};
-use roomtap::sources::leap::{codec, events};
+use roomtap::protocols::leap::client::events;
+use roomtap::protocols::leap::wire::codec;
 use roomtap::store::{Store, StoreConfig};
 use serde_json::json;
 
@@ -46,11 +47,7 @@ fn state_update(i: usize) -> String {
 
 fn store() -> Store {
     let mut s = Store::new(&StoreConfig::default());
-    s.add_source(
-        "leap",
-        roomtap::sources::kind::SourceKind::Leap,
-        "ws://x/ws",
-    );
+    s.add_source("leap", roomtap::protocols::leap::CLIENT, "ws://x/ws");
     s
 }
 

@@ -10,7 +10,7 @@ use std::hint::black_box;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use roomtap::app::App;
 use roomtap::event::{EventKind, Level, LogRecord, SourceEvent};
-use roomtap::sources::relay::codec::{self, Frame};
+use roomtap::protocols::redux::wire::codec::{self, Frame};
 use roomtap::store::{Store, StoreConfig};
 use roomtap::ui::theme::Theme;
 use serde_json::json;
@@ -62,7 +62,7 @@ fn ingest(c: &mut Criterion) {
         b.iter_batched(
             || {
                 let mut s = Store::new(&StoreConfig::default());
-                s.add_source("relay", roomtap::sources::kind::SourceKind::Relay, "ws://x");
+                s.add_source("relay", roomtap::protocols::redux::CLIENT, "ws://x");
                 s
             },
             |mut store| {
@@ -79,7 +79,7 @@ fn ingest(c: &mut Criterion) {
     // frame lands in a receive buffer first, as it does off a socket.
     g.bench_function("steady: receive+decode+apply into a full store", |b| {
         let mut store = Store::new(&StoreConfig::default());
-        store.add_source("relay", roomtap::sources::kind::SourceKind::Relay, "ws://x");
+        store.add_source("relay", roomtap::protocols::redux::CLIENT, "ws://x");
         let mut next = 1u64;
         let template = action_frame(0);
         let cut = template.rfind("\"nextActionId\":").unwrap() + "\"nextActionId\":".len();
@@ -119,7 +119,7 @@ fn ingest(c: &mut Criterion) {
         b.iter_batched(
             || {
                 let mut s = Store::new(&StoreConfig::default());
-                s.add_source("relay", roomtap::sources::kind::SourceKind::Relay, "ws://x");
+                s.add_source("relay", roomtap::protocols::redux::CLIENT, "ws://x");
                 (s, events.clone())
             },
             |(mut store, evs)| {
@@ -149,7 +149,7 @@ fn render(c: &mut Criterion) {
     };
     let mut app = App::new(&cfg, Theme::builtin("dark").unwrap());
     app.store
-        .add_source("relay", roomtap::sources::kind::SourceKind::Relay, "ws://x");
+        .add_source("relay", roomtap::protocols::redux::CLIENT, "ws://x");
     for f in (1..=10_000).map(action_frame) {
         app.apply(decode(&f));
     }

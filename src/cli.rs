@@ -2,7 +2,7 @@
 
 use clap::{Args, Parser, Subcommand};
 
-pub use crate::registry::{SourceArgs, SourceCmd};
+pub use crate::protocols::{Flags, ServerCmd, SourceCmd};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -16,12 +16,13 @@ pub struct Cli {
     #[command(flatten)]
     pub ui: UiArgs,
     #[command(flatten)]
-    pub sources: SourceArgs,
+    pub flags: Flags,
     #[command(subcommand)]
     pub command: Option<Cmd>,
 }
 
 #[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "Display and memory")]
 pub struct UiArgs {
     /// Theme: a built-in name (dark, light, mono) or a path to a TOML file.
     #[arg(long, global = true, env = "ROOMTAP_THEME", default_value = "dark")]
@@ -66,18 +67,11 @@ pub struct UiArgs {
 pub enum Cmd {
     #[command(flatten)]
     Source(SourceCmd),
-    /// Run roomtap's MeshAgent room server alone, headless, logging to stderr (on
-    /// 127.0.0.1:--room-port; checks HS256 tokens when --room-secret / MESHAGENT_SECRET is set).
-    RoomServer,
-    /// Run roomtap's Leap Edge alone, headless, logging to stderr (on 127.0.0.1:--leap-port,
-    /// serving --project, default project_demo; each --channel, and any channel a client
-    /// subscribes to, is an unprotected channel with state {}; with a token flag, only that token
-    /// is accepted).
-    LeapServer,
-    /// Run roomtap's relay alone, headless, logging to stderr (other monitors can use it).
-    Serve,
+    #[command(flatten)]
+    Server(ServerCmd),
     /// Print events to stdout instead of opening the panes: `roomtap tail [--filter Q] [--json]
-    /// [relay URL | room URL | open FILE | demo]` (roomtap's own relay when no source is given).
+    /// [SOURCE]`, SOURCE being any source subcommand (redux URL, room URL, leap URL, open FILE,
+    /// demo); roomtap's own relay when none is given.
     Tail {
         /// Only entries matching this query (the `/` language).
         #[arg(long, value_name = "QUERY")]
@@ -117,6 +111,7 @@ pub fn parse_bytes(s: &str) -> Result<usize, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::source::SourceKind;
     use clap::CommandFactory;
 
     #[test]
@@ -132,5 +127,98 @@ mod tests {
     #[test]
     fn cli_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    fn kinds(argv: &[&str]) -> Result<Vec<(SourceKind, String)>, String> {
+        let cli = Cli::try_parse_from(argv).map_err(|e| e.to_string())?;
+        let cmd = match &cli.command {
+            Some(Cmd::Source(c)) => Some(c),
+            Some(Cmd::Tail { source, .. }) => source.as_ref(),
+            _ => None,
+        };
+        Ok(crate::protocols::build(cmd, &cli.flags)?
+            .iter()
+            .map(|s| (s.kind(), s.shown_url()))
+            .collect())
+    }
+
+    #[test]
+    fn every_mode_takes_every_source() {
+        use crate::protocols::{leap, redux, room};
+        let (relay_srv, relay, room, leap) =
+            (redux::SERVER, redux::CLIENT, room::CLIENT, leap::CLIENT);
+        let k = |argv: &[&str]| -> Vec<SourceKind> {
+            kinds(argv).unwrap().into_iter().map(|(k, _)| k).collect()
+        };
+        assert_eq!(k(&["roomtap"]), [relay_srv]);
+        assert_eq!(
+            k(&["roomtap", "--relay", "ws://127.0.0.1:9/socketcluster/"]),
+            [relay_srv, relay]
+        );
+        // The panes and tail build the same list from the same flags.
+        let flags = [
+            "--relay",
+            "ws://h:1/x",
+            "--room",
+            "ws://h:2/rooms/r",
+            "--leap",
+            "ws://h:3/ws",
+            "--project",
+            "p",
+        ];
+        let panes: Vec<&str> = ["roomtap", "demo"].into_iter().chain(flags).collect();
+        let tail: Vec<&str> = ["roomtap", "tail", "demo"]
+            .into_iter()
+            .chain(flags)
+            .collect();
+        assert_eq!(k(&panes), [relay_srv, room, leap, relay, room, leap]);
+        assert_eq!(
+            k(&[
+                "roomtap",
+                "leap",
+                "ws://h/ws",
+                "--project",
+                "p",
+                "--channel",
+                "c"
+            ]),
+            [leap]
+        );
+        let e = kinds(&["roomtap", "leap", "ws://h/ws"]).unwrap_err();
+        assert!(e.contains("--leap-project"), "{e}");
+        assert_eq!(k(&panes), k(&tail));
+        assert_eq!(
+            k(&[
+                "roomtap",
+                "room",
+                "ws://h/rooms/a",
+                "--room",
+                "ws://h/rooms/b"
+            ]),
+            [room, room]
+        );
+    }
+
+    #[test]
+    fn credentials_never_reach_the_shown_url() {
+        let got = kinds(&[
+            "roomtap",
+            "relay",
+            "ws://u:hunter2@h:1/socketcluster/?secret=s3",
+            "--room",
+            "ws://h/rooms/r?token=t0k",
+        ])
+        .unwrap();
+        for (_, url) in &got {
+            for s in ["hunter2", "s3", "t0k"] {
+                assert!(!url.contains(s), "{url} shows {s}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_missing_recording_is_an_error_before_anything_starts() {
+        let e = kinds(&["roomtap", "open", "/nonexistent/roomtap.jsonl"]).unwrap_err();
+        assert!(e.contains("cannot open"), "{e}");
     }
 }

@@ -57,7 +57,7 @@ pub enum EventKind {
     /// A generic log line from a source (protocol notices, developer logs).
     Log(LogRecord),
     /// A Redux DevTools app message or relay notice (the Timeline's state).
-    Redux(crate::sources::relay::model::ReduxEvent),
+    Redux(crate::protocols::redux::wire::model::ReduxEvent),
     /// A frame that could not be decoded. Shown as an error entry; the
     /// connection goes on.
     Malformed { what: String, raw: String },
@@ -209,11 +209,11 @@ pub struct Command {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum CommandKind {
     /// Redux DevTools (relay monitor).
-    Redux(crate::sources::relay::model::ReduxCommand),
+    Redux(crate::protocols::redux::wire::model::ReduxCommand),
     /// MeshAgent room.
-    Room(crate::sources::room::model::RoomCommand),
+    Room(crate::protocols::room::wire::model::RoomCommand),
     /// Hop Leap Edge.
-    Leap(crate::sources::leap::model::LeapCommand),
+    Leap(crate::protocols::leap::wire::model::LeapCommand),
 }
 
 impl CommandKind {

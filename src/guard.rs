@@ -20,6 +20,8 @@ use clap::Args;
 
 /// The flags of every server's guard.
 #[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "roomtap's servers (every one it runs)")]
+#[group(skip)]
 pub struct GuardArgs {
     /// Also accept WebSocket upgrades from web pages of this origin (e.g.
     /// `https://devtools.example.com`); repeatable; `*` accepts every origin. Loopback origins

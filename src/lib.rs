@@ -1,26 +1,25 @@
 //! roomtap: a terminal inspector for realtime apps.
 //!
-//! Data flows one way: `sources` turn wire frames into [`event::SourceEvent`]s,
-//! the [`store`] folds them in, the [`ui`] renders the store; keys become
-//! actions, and actions become [`event::Command`]s for the owning source.
+//! Data flows one way: each protocol's client (`protocols/<p>/client`) turns
+//! wire frames into [`event::SourceEvent`]s, the [`store`] folds them in, the
+//! [`ui`] renders the store; keys become actions, and actions become
+//! [`event::Command`]s for the owning source. See ARCHITECTURE.md.
 
 pub mod app;
 pub mod cli;
-pub mod demo;
 pub mod event;
 pub mod guard;
 pub mod jsondiff;
-pub mod leap;
+pub mod link;
 pub mod modes;
+pub mod protocols;
 pub mod query;
 pub mod record;
-pub mod registry;
-pub mod relay;
-pub mod room;
 pub mod runtime;
 pub mod scan;
 pub mod secret;
-pub mod sources;
+
+pub mod source;
 pub mod store;
 pub mod text;
 pub mod ui;

@@ -61,73 +61,10 @@ fn main() -> ExitCode {
 
 /// Choose the mode the command asks for.
 async fn run(cli: &Cli, setup: Setup) -> Result<(), String> {
-    let args = &cli.sources;
-    let sources = |cmd: Option<&SourceCmd>| roomtap::registry::build(cmd, args);
+    let flags = &cli.flags;
+    let sources = |cmd: Option<&SourceCmd>| roomtap::protocols::build(cmd, flags);
     match &cli.command {
-        Some(Cmd::Serve) => {
-            let mut relay = args.serve.embedded();
-            relay.monitor = false;
-            modes::headless(
-                Box::new(relay),
-                |url| format!("roomtap relay listening on {url}"),
-                "roomtap relay",
-            )
-            .await
-        }
-        Some(Cmd::RoomServer) => {
-            let secret = args.room.secret();
-            let note = if secret.is_some() {
-                "tokens must be HS256-signed with the room secret"
-            } else {
-                "no --room-secret: any token is accepted"
-            };
-            let server = roomtap::sources::room::source::RoomServerSource {
-                cfg: roomtap::room::RoomServerConfig {
-                    bind: std::net::SocketAddr::from(([127, 0, 0, 1], args.room.room_port)),
-                    secret,
-                    guard: args.serve.guard.guard(),
-                    ..Default::default()
-                },
-            };
-            modes::headless(
-                Box::new(server),
-                |url| format!("roomtap room server on {url} ({note})"),
-                "roomtap room server",
-            )
-            .await
-        }
-        Some(Cmd::LeapServer) => {
-            let (token, _) = args.tokens.explicit("LEAP_TOKEN")?;
-            let note = if token.is_some() {
-                "only the given token is accepted; no token: project scope"
-            } else {
-                "any token is accepted; no token: project scope"
-            };
-            let project = args
-                .leap
-                .project
-                .clone()
-                .unwrap_or_else(|| "project_demo".into());
-            let server = roomtap::sources::leap::source::LeapServerSource {
-                channels: Vec::new(),
-                cfg: roomtap::leap::LeapServerConfig {
-                    bind: std::net::SocketAddr::from(([127, 0, 0, 1], args.leap.leap_port)),
-                    project: project.clone(),
-                    tokens: token.into_iter().collect(),
-                    guard: args.serve.guard.guard(),
-                    create_channels: true,
-                    ..Default::default()
-                },
-            };
-            let channels = args.leap.channels.clone();
-            let server = roomtap::sources::leap::source::LeapServerSource { channels, ..server };
-            modes::headless(
-                Box::new(server),
-                |url| format!("roomtap Leap Edge on {url}, project {project} ({note})"),
-                "roomtap Leap Edge",
-            )
-            .await
-        }
+        Some(Cmd::Server(server)) => modes::headless(server.headless(flags)?).await,
         Some(Cmd::Tail {
             filter,
             json,

@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 use crate::app::App;
 use crate::event::{ConnState, EventKind, SourceEvent};
 use crate::record::Recorder;
-use crate::sources::{Source, SourceKind};
+use crate::source::{Headless, Source};
 use crate::store::StoreConfig;
 use crate::ui::theme::Theme;
 use crate::wiring::{Session, Wiring};
@@ -34,9 +34,10 @@ async fn wired(
     wiring.attach_all(&mut app.store, sources).await?;
     let session = wiring.finish();
     app.read_only.clone_from(&session.read_only);
-    // A room on its own is all developer logs: start in the Logs.
-    if app.store.sources.first().map(|s| s.kind) == Some(SourceKind::Room) {
-        app.ui.focus = crate::ui::Pane::Logs;
+    // The first source's protocol says where to start (a room on its own
+    // is all developer logs: the Logs).
+    if let Some(first) = app.store.sources.first() {
+        app.ui.focus = crate::ui::Pane::of(first.kind.first_pane());
     }
     Ok((app, rx, session))
 }
@@ -179,13 +180,14 @@ fn print_new(
     Ok(())
 }
 
-/// A server alone, headless: `banner` (given the URL it listens on) on
+/// A server alone, headless: its banner (given the URL it listens on) on
 /// stderr once it listens, then its notices until Ctrl-C.
-pub async fn headless(
-    source: Box<dyn Source>,
-    banner: impl FnOnce(&str) -> String,
-    who: &str,
-) -> Result<(), String> {
+pub async fn headless(server: Headless) -> Result<(), String> {
+    let Headless {
+        source,
+        banner,
+        who,
+    } = server;
     let mut interrupt = crate::runtime::StopSignals::new()?;
     let mut store = crate::store::Store::new(&StoreConfig::default());
     let (mut wiring, mut rx) = Wiring::new();

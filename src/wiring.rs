@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use tokio::sync::mpsc;
 
 use crate::event::{Command, SourceEvent, SourceId};
-use crate::sources::{Emitter, Keep, Source};
+use crate::source::{Emitter, Keep, Source};
 use crate::store::Store;
 
 /// Events queued from the sources to the store.
@@ -111,8 +111,7 @@ impl Wiring {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sources::SourceKind;
-    use crate::sources::relay::source::RelayMonitor;
+    use crate::protocols::redux::client::source::RelayMonitor;
 
     #[tokio::test]
     async fn attached_sources_are_registered_routed_and_their_secrets_kept() {
@@ -125,7 +124,7 @@ mod tests {
             .unwrap();
         let s = w.finish();
         assert_eq!(id, 0);
-        assert_eq!(store.sources[0].kind, SourceKind::Relay);
+        assert_eq!(store.sources[0].kind, crate::protocols::redux::CLIENT);
         assert!(
             !store.sources[0].url.contains("pw1"),
             "{}",
@@ -144,15 +143,21 @@ mod tests {
     async fn a_server_brings_its_monitor_along() {
         let mut store = Store::new(&Default::default());
         let (mut w, _rx) = Wiring::new();
-        let cfg = crate::relay::RelayConfig {
+        let cfg = crate::protocols::redux::server::RelayConfig {
             bind: "127.0.0.1:0".parse().unwrap(),
             ..Default::default()
         };
-        let relay = crate::sources::relay::source::EmbeddedRelay::new(cfg);
+        let relay = crate::protocols::redux::server::source::EmbeddedRelay::new(cfg);
         w.attach(&mut store, Box::new(relay)).await.unwrap();
         let s = w.finish();
         let kinds: Vec<_> = store.sources.iter().map(|s| s.kind).collect();
-        assert_eq!(kinds, [SourceKind::RoomtapRelay, SourceKind::Relay]);
+        assert_eq!(
+            kinds,
+            [
+                crate::protocols::redux::SERVER,
+                crate::protocols::redux::CLIENT
+            ]
+        );
         assert!(
             !store.sources[0].url.ends_with(":0/socketcluster/"),
             "the real port is shown"

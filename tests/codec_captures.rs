@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use roomtap::event::{Command, CommandKind, EventKind, SourceEvent};
-use roomtap::sources::relay::codec::{self, Frame, PingStyle};
-use roomtap::sources::relay::model::{LiftedAction, ReduxCommand, ReduxEvent};
+use roomtap::protocols::redux::wire::codec::{self, Frame, PingStyle};
+use roomtap::protocols::redux::wire::model::{LiftedAction, ReduxCommand, ReduxEvent};
 use roomtap::store::{Store, StoreConfig};
 use serde_json::Value;
 
@@ -313,7 +313,7 @@ fn log_noid_wrapper_takes_the_sender_id() {
 #[test]
 fn errors_become_visible_entries() {
     let mut store = Store::new(&StoreConfig::default());
-    let src = store.add_source("relay", roomtap::sources::kind::SourceKind::Relay, "ws://x");
+    let src = store.add_source("relay", roomtap::protocols::redux::CLIENT, "ws://x");
     feed_monitor(&mut store, src, "errors-frames.jsonl");
     let errors: Vec<String> = (0..store.logs.view_len())
         .filter_map(|i| store.logs.view_get(i))
@@ -414,7 +414,7 @@ fn feed_monitor(store: &mut Store, src: u16, name: &str) -> Vec<Check> {
 #[test]
 fn mirror_of_the_app_history_predicts_its_states() {
     let mut store = Store::new(&StoreConfig::default());
-    let src = store.add_source("relay", roomtap::sources::kind::SourceKind::Relay, "ws://x");
+    let src = store.add_source("relay", roomtap::protocols::redux::CLIENT, "ws://x");
     let checks = feed_monitor(&mut store, src, "jump-frames.jsonl");
     // STATE after JUMP_TO_ACTION (which roomtap does not send): the history
     // was predicted right even though the current index moved elsewhere.
@@ -437,7 +437,7 @@ fn mirror_of_the_app_history_predicts_its_states() {
 #[test]
 fn action_after_a_jump_has_an_unknown_state_and_marks_the_app_stale() {
     let mut store = Store::new(&StoreConfig::default());
-    let src = store.add_source("relay", roomtap::sources::kind::SourceKind::Relay, "ws://x");
+    let src = store.add_source("relay", roomtap::protocols::redux::CLIENT, "ws://x");
     let recs = load("jump-frames.jsonl");
     // Feed up to (and including) the ACTION that follows JUMP_TO_STATE 1.
     let cut = recs

@@ -9,12 +9,12 @@ use std::time::Duration;
 
 use common::peers::{Harness, real_relay};
 use roomtap::app::App;
-use roomtap::demo::client::{self, AppConfig, AppView, DemoApp, Link};
-use roomtap::demo::instrument::Instrument;
-use roomtap::demo::remote::RemoteApp;
-use roomtap::demo::{self as demo, shop_reducer, shop_script};
 use roomtap::event::now_ms;
-use roomtap::relay::RelayConfig;
+use roomtap::protocols::redux::demo::client::{self, AppConfig, AppView, DemoApp, Link};
+use roomtap::protocols::redux::demo::instrument::Instrument;
+use roomtap::protocols::redux::demo::remote::RemoteApp;
+use roomtap::protocols::redux::demo::{self as demo, shop_reducer, shop_script};
+use roomtap::protocols::redux::server::RelayConfig;
 use roomtap::store::timeline::Instance;
 use roomtap::ui::Pane;
 use roomtap::ui::keymap::Action;
@@ -43,7 +43,7 @@ fn controlled(link: Link, name: &str, instance: &str) -> DemoApp {
 }
 
 async fn dispatch_n(app: &DemoApp, n: u64) {
-    let mut rng = client::Rng::new(9);
+    let mut rng = fastrand::Rng::with_seed(9);
     for i in 1..=n {
         app.control
             .send(client::Control::Dispatch(shop_script(&mut rng, i)))
@@ -105,7 +105,9 @@ fn jump(h: &mut Harness, index: usize) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_demo_apps_stream_and_a_jump_moves_only_the_selected_one() {
     let mut h = Harness::embedded(cfg()).await;
-    let link = Link::Local(roomtap::relay::local_connector(h.relay.as_ref().unwrap()));
+    let link = Link::Local(roomtap::protocols::redux::server::local_connector(
+        h.relay.as_ref().unwrap(),
+    ));
     let mut a = controlled(link.clone(), "shop-a", "aaaaaaaaaaa");
     let mut b = controlled(link, "shop-b", "bbbbbbbbbbb");
     wait_view(&mut a, "a monitored", |v| v.monitored).await;
@@ -155,7 +157,9 @@ async fn two_demo_apps_stream_and_a_jump_moves_only_the_selected_one() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn history_commands_from_the_ui_change_the_demo_app() {
     let mut h = Harness::embedded(cfg()).await;
-    let link = Link::Local(roomtap::relay::local_connector(h.relay.as_ref().unwrap()));
+    let link = Link::Local(roomtap::protocols::redux::server::local_connector(
+        h.relay.as_ref().unwrap(),
+    ));
     let mut a = controlled(link, "shop", "sssssssssss");
     wait_view(&mut a, "monitored", |v| v.monitored).await;
     dispatch_n(&a, 5).await;
@@ -220,7 +224,9 @@ async fn history_commands_from_the_ui_change_the_demo_app() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_apps_act_by_themselves() {
     let mut h = Harness::embedded(cfg()).await;
-    let link = Link::Local(roomtap::relay::local_connector(h.relay.as_ref().unwrap()));
+    let link = Link::Local(roomtap::protocols::redux::server::local_connector(
+        h.relay.as_ref().unwrap(),
+    ));
     let _apps = demo::spawn_apps(link, 42);
     h.until("shop and chat each acted twice", 30, |app| {
         named(app, "shop").is_some_and(|i| i.entries.len() >= 3)

@@ -6,8 +6,8 @@
 
 use std::path::PathBuf;
 
-use roomtap::demo::instrument::Instrument;
-use roomtap::demo::remote::RemoteApp;
+use roomtap::protocols::redux::demo::instrument::Instrument;
+use roomtap::protocols::redux::demo::remote::RemoteApp;
 use serde_json::{Value, json};
 
 struct Rec {

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use roomtap::event::{Command, CommandKind, EventKind};
-use roomtap::sources::relay::model::{LiftedAction, ReduxCommand};
+use roomtap::protocols::redux::wire::model::{LiftedAction, ReduxCommand};
 use roomtap::ui::Pane;
 use roomtap::ui::keymap::Action;
 
@@ -345,7 +345,7 @@ fn commands_are_refused_for_a_gone_app() {
     a.apply(ev(
         T0 + 5000,
         roomtap::event::EventKind::Redux(
-            roomtap::sources::relay::model::ReduxEvent::Disconnected {
+            roomtap::protocols::redux::wire::model::ReduxEvent::Disconnected {
                 socket_id: "sock-1".into(),
             },
         ),
@@ -621,11 +621,8 @@ fn channel_state_in_tree_and_diffs_out_folding_and_filtering() {
     use roomtap::ui::DetailLine;
     use roomtap::ui::json::Change;
     let mut a = common::app_blank();
-    a.store.add_source(
-        "leap",
-        roomtap::sources::kind::SourceKind::Leap,
-        "ws://h/ws",
-    );
+    a.store
+        .add_source("leap", roomtap::protocols::leap::CLIENT, "ws://h/ws");
     let cs = |channel: &str, update: ChannelUpdate| EventKind::ChannelState {
         channel: channel.into(),
         update,
@@ -761,7 +758,7 @@ fn a_state_dropped_for_max_bytes_is_said_and_its_row_stays() {
     let mut a = roomtap::app::App::new(&cfg, roomtap::ui::theme::Theme::builtin("dark").unwrap());
     a.store.add_source(
         "relay",
-        roomtap::sources::kind::SourceKind::Relay,
+        roomtap::protocols::redux::CLIENT,
         "ws://127.0.0.1:8000/socketcluster/",
     );
     a.apply(ev(

@@ -12,7 +12,7 @@ use common::peers::{Harness, NodePeer, dump_logs, free_port, peers_dir};
 use futures_util::{SinkExt, StreamExt};
 use roomtap::app::App;
 use roomtap::event::ConnState;
-use roomtap::relay::{Proto, Relay, RelayConfig, Role};
+use roomtap::protocols::redux::server::{Proto, Relay, RelayConfig, Role};
 use roomtap::store::timeline::Instance;
 use roomtap::ui::Pane;
 use roomtap::ui::keymap::Action;

@@ -157,7 +157,7 @@ async fn allowed_origins_and_hosts_pass() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_room_server_refuses_foreign_pages_too() {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-    let server = roomtap::room::RoomServer::start(Default::default(), None)
+    let server = roomtap::protocols::room::server::RoomServer::start(Default::default(), None)
         .await
         .unwrap();
     let url = server.url("test");

@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use roomtap::sources::leap::codec::{self, Event, Frame};
+use roomtap::protocols::leap::wire::codec::{self, Event, Frame};
 use serde_json::Value;
 
 const FILES: [&str; 8] = [

@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use common::peers::{Harness, NodePeer, fact, has_log, peers_dir};
 use roomtap::event::ConnState;
-use roomtap::leap::{LeapServer, LeapServerConfig};
+use roomtap::protocols::leap::client::{LeapConfig, dial_url, source::LeapSource};
+use roomtap::protocols::leap::server::{LeapServer, LeapServerConfig};
 use roomtap::secret::Secret;
-use roomtap::sources::leap::{LeapConfig, dial_url, source::LeapSource};
 use roomtap::store::channels::Availability;
 use roomtap::ui::keymap::Action;
 use serde_json::{Value, json};
@@ -201,13 +201,13 @@ async fn roomtap_watches_what_the_real_js_client_does_and_reaches_it() {
 /// and their states change on their own; the pipe room shows up.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_leap_project_moves_on_its_own() {
-    let demo = roomtap::demo::leap::start(7).await.unwrap();
+    let demo = roomtap::protocols::leap::demo::start(7).await.unwrap();
     let mut cfg = LeapConfig::new(
         &dial_url(&demo.server.url(), "zlib"),
-        roomtap::demo::leap::PROJECT,
+        roomtap::protocols::leap::demo::PROJECT,
         Some(demo.token.clone()),
     );
-    cfg.channels = roomtap::demo::leap::CHANNELS
+    cfg.channels = roomtap::protocols::leap::demo::CHANNELS
         .iter()
         .map(|c| c.to_string())
         .collect();
@@ -215,7 +215,7 @@ async fn the_demo_leap_project_moves_on_its_own() {
     let mut h = Harness::wired(vec![Box::new(LeapSource::new("leap", cfg))]).await;
     h.until("every channel available and one state changed", 30, |a| {
         let chans = &a.store.sources[0].channels;
-        roomtap::demo::leap::CHANNELS.iter().all(|c| {
+        roomtap::protocols::leap::demo::CHANNELS.iter().all(|c| {
             chans
                 .get(*c)
                 .and_then(|c| c.live.as_ref())

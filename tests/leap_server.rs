@@ -1,4 +1,4 @@
-//! roomtap's Leap Edge server (`roomtap::leap::LeapServer`) against the real
+//! roomtap's Leap Edge server (`roomtap::protocols::leap::server::LeapServer`) against the real
 //! clients on loopback: the JS client `@onehop/leap-edge-js` 1.0.11
 //! (tests/peers/leap/client.mjs) and the Rust client `leap_client_rs` 0.1.5
 //! (tests/peers/leap-rs, built by its install.sh), plus a raw WebSocket
@@ -15,10 +15,10 @@ use std::time::Duration;
 use common::peers::{NodePeer, peers_dir};
 use futures_util::{SinkExt, StreamExt};
 use roomtap::event::{EventKind, SourceEvent};
-use roomtap::leap::{LeapServer, LeapServerConfig};
+use roomtap::protocols::leap::server::{LeapServer, LeapServerConfig};
+use roomtap::protocols::leap::wire::codec;
 use roomtap::secret::Secret;
-use roomtap::sources::Emitter;
-use roomtap::sources::leap::codec;
+use roomtap::source::Emitter;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::sync::mpsc;

@@ -7,7 +7,7 @@ mod common;
 
 use common::*;
 use roomtap::event::{Command, CommandKind, EventKind};
-use roomtap::sources::relay::model::{LiftedAction, ReduxCommand};
+use roomtap::protocols::redux::wire::model::{LiftedAction, ReduxCommand};
 use roomtap::ui::Pane;
 use roomtap::ui::keymap::Action;
 
@@ -152,7 +152,7 @@ fn an_unknown_command_is_an_error_inside_the_prompt() {
     let mut a = app();
     a.store.add_source(
         "room",
-        roomtap::sources::kind::SourceKind::Room,
+        roomtap::protocols::room::CLIENT,
         "ws://127.0.0.1:1/rooms/r",
     );
     a.act(Action::CommandLine);

@@ -153,7 +153,7 @@ fn a_recorded_session_opens_into_the_same_store_and_keeps_no_secret() {
     let mut b = app_blank();
     for s in &rec.header.sources {
         b.store
-            .add_source(&s.label, roomtap::sources::kind::SourceKind::Relay, &s.url);
+            .add_source(&s.label, roomtap::protocols::redux::CLIENT, &s.url);
     }
     for e in rec.events {
         b.apply(e);
@@ -350,9 +350,9 @@ fn tail_on_a_live_source_ends_cleanly_on_a_closed_pipe_and_on_ctrl_c() {
 /// and tail ends with a failure instead of waiting forever.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tail_ends_with_an_error_when_every_source_gave_up() {
-    let srv = roomtap::room::RoomServer::start(
-        roomtap::room::RoomServerConfig {
-            secret: Some(roomtap::sources::room::token::Secret::new("right")),
+    let srv = roomtap::protocols::room::server::RoomServer::start(
+        roomtap::protocols::room::server::RoomServerConfig {
+            secret: Some(roomtap::protocols::room::wire::token::Secret::new("right")),
             ..Default::default()
         },
         None,
@@ -420,12 +420,12 @@ fn labels_from_a_recording_are_sanitised() {
 #[test]
 fn a_recorded_leap_session_reopens_with_its_channel_states() {
     use roomtap::event::{ChannelUpdate, Command, CommandKind};
-    use roomtap::sources::leap::model::LeapCommand;
+    use roomtap::protocols::leap::wire::model::LeapCommand;
     let path = temp("leap.jsonl");
     let mut a = app_blank();
     a.store.add_source(
         "leap",
-        roomtap::sources::kind::SourceKind::Leap,
+        roomtap::protocols::leap::CLIENT,
         "ws://127.0.0.1:8790/ws",
     );
     let cs = |update: ChannelUpdate| EventKind::ChannelState {
@@ -447,7 +447,7 @@ fn a_recorded_leap_session_reopens_with_its_channel_states() {
             source: 0,
             // Echoed masked, as the Leap source echoes it.
             kind: CommandKind::Leap(LeapCommand::PipeSubscribe {
-                join_token: roomtap::sources::leap::model::mask_token("jt_secret_join"),
+                join_token: roomtap::protocols::leap::wire::model::mask_token("jt_secret_join"),
             }),
         }),
     ];
@@ -470,8 +470,8 @@ fn a_recorded_leap_session_reopens_with_its_channel_states() {
     );
     let rec = read(&path).unwrap();
     assert!(rec.warnings.is_empty(), "{:?}", rec.warnings);
-    let kind = roomtap::sources::kind::SourceKind::from_name(&rec.header.sources[0].kind);
-    assert_eq!(kind, roomtap::sources::kind::SourceKind::Leap);
+    let kind = roomtap::protocols::kind_named(&rec.header.sources[0].kind);
+    assert_eq!(kind, roomtap::protocols::leap::CLIENT);
     let mut b = app_blank();
     b.store.add_source(
         &rec.header.sources[0].label,

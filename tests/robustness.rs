@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use common::peers::Harness;
 use futures_util::{SinkExt, StreamExt};
-use roomtap::relay::RelayConfig;
-use roomtap::relay::packet;
-use roomtap::sources::relay::codec;
+use roomtap::protocols::redux::server::RelayConfig;
+use roomtap::protocols::redux::wire::codec;
+use roomtap::protocols::redux::wire::packet;
 use tokio_tungstenite::tungstenite::Message;
 
 fn captured_frames() -> Vec<String> {
@@ -133,17 +133,17 @@ fn mutated_frames_never_panic_a_decoder() {
 
 #[test]
 fn mutated_monitor_commands_never_panic_a_demo_app() {
-    use roomtap::demo::instrument::Instrument;
-    use roomtap::demo::remote::RemoteApp;
+    use roomtap::protocols::redux::demo::instrument::Instrument;
+    use roomtap::protocols::redux::demo::remote::RemoteApp;
     let frames = captured_frames();
     let mut rng = Rng(0x1234_5678_9abc_def1);
     let mut app = RemoteApp::new(
-        Instrument::new(roomtap::demo::shop_reducer, Some(5), 0),
+        Instrument::new(roomtap::protocols::redux::demo::shop_reducer, Some(5), 0),
         "shop",
         "fuzz",
     );
     let mut obeyed = 0;
-    let mut srng = roomtap::demo::client::Rng::new(3);
+    let mut srng = fastrand::Rng::with_seed(3);
     for round in 0..40u64 {
         for f in &frames {
             let m = if round == 0 {
@@ -159,7 +159,10 @@ fn mutated_monitor_commands_never_panic_a_demo_app() {
                 app.on_message(msg, round);
                 obeyed += 1;
             }
-            let _ = app.dispatch(roomtap::demo::shop_script(&mut srng, round), round);
+            let _ = app.dispatch(
+                roomtap::protocols::redux::demo::shop_script(&mut srng, round),
+                round,
+            );
         }
     }
     // Hostile numbers straight from a "monitor".

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use roomtap::sources::room::codec::{Assembler, DEFAULT_MAX_MESSAGE, encode, unpack};
+use roomtap::protocols::room::wire::codec::{Assembler, DEFAULT_MAX_MESSAGE, encode, unpack};
 use serde_json::Value;
 
 fn hex(s: &str) -> Vec<u8> {
@@ -164,8 +164,8 @@ impl ServerSide {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_room_server_answers_captured_clients_like_the_capture() {
     use futures_util::{SinkExt, StreamExt};
-    use roomtap::room::{RoomServer, RoomServerConfig};
-    use roomtap::sources::room::token::{Secret, sign_hs256};
+    use roomtap::protocols::room::server::{RoomServer, RoomServerConfig};
+    use roomtap::protocols::room::wire::token::{Secret, sign_hs256};
     use tokio_tungstenite::tungstenite::Message;
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 

@@ -7,10 +7,10 @@ mod common;
 
 use common::peers::{Harness, NodePeer, fact, has_log, peers_dir};
 use roomtap::event::{ConnState, Level};
-use roomtap::room::{RoomServer, RoomServerConfig};
-use roomtap::sources::room::token::Secret;
-use roomtap::sources::room::token::participant_token;
-use roomtap::sources::room::{Generation, RoomConfig};
+use roomtap::protocols::room::client::{Generation, RoomConfig};
+use roomtap::protocols::room::server::{RoomServer, RoomServerConfig};
+use roomtap::protocols::room::wire::token::Secret;
+use roomtap::protocols::room::wire::token::participant_token;
 use roomtap::ui::keymap::Action;
 use serde_json::json;
 
@@ -359,7 +359,7 @@ async fn pings_measure_rtt_and_a_silent_room_is_dropped() {
     let url = format!("ws://{}/rooms/mute", listener.local_addr().unwrap());
     let mute = tokio::spawn(async move {
         use futures_util::SinkExt;
-        use roomtap::sources::room::codec::{encode, pack};
+        use roomtap::protocols::room::wire::codec::{encode, pack};
         let mut held = Vec::new();
         loop {
             let (tcp, _) = listener.accept().await.unwrap();
@@ -402,7 +402,7 @@ async fn a_token_without_the_developer_grant_is_explained() {
         {"name": "room", "scope": "test"},
         {"name": "api", "scope": {"storage": {}, "messaging": {}}},
     ]});
-    let token = Secret::new(roomtap::sources::room::token::sign_hs256(
+    let token = Secret::new(roomtap::protocols::room::wire::token::sign_hs256(
         SECRET.as_bytes(),
         &claims,
     ));

@@ -11,10 +11,11 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use roomtap::event::{ConnState, EventKind};
-use roomtap::room::{RoomServer, RoomServerConfig};
-use roomtap::sources::room::codec::{self, Assembler, Content, encode, pack, unpack};
-use roomtap::sources::room::token::{Secret, participant_token};
-use roomtap::sources::room::{RoomConfig, logs};
+use roomtap::protocols::room::client::RoomConfig;
+use roomtap::protocols::room::server::{RoomServer, RoomServerConfig};
+use roomtap::protocols::room::wire::codec::{self, Assembler, Content, encode, pack, unpack};
+use roomtap::protocols::room::wire::logs;
+use roomtap::protocols::room::wire::token::{Secret, participant_token};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -154,7 +155,7 @@ async fn the_room_server_survives_a_hostile_client() {
             &srv.url("test"),
             Some(participant_token("k", "good", "test")),
         );
-        c.generation = roomtap::sources::room::Generation::Current;
+        c.generation = roomtap::protocols::room::client::Generation::Current;
         Harness::room(c)
     };
     let mut good = good;
@@ -505,8 +506,8 @@ async fn the_room_server_disconnects_a_client_that_does_not_read() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stalled_handshake_is_let_go() {
     use tokio::io::AsyncReadExt;
-    let server = roomtap::room::RoomServer::start(
-        roomtap::room::RoomServerConfig {
+    let server = roomtap::protocols::room::server::RoomServer::start(
+        roomtap::protocols::room::server::RoomServerConfig {
             handshake_timeout: std::time::Duration::from_millis(500),
             ..Default::default()
         },

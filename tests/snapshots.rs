@@ -256,7 +256,7 @@ fn connections_pane_lists_relay_clients() {
     let mut a = populated();
     let server = a.store.add_source(
         "relay",
-        roomtap::sources::kind::SourceKind::RoomtapRelay,
+        roomtap::protocols::redux::SERVER,
         "ws://127.0.0.1:8000/socketcluster/",
     );
     let row = |id: &str,
@@ -317,11 +317,11 @@ fn connections_pane_lists_relay_clients() {
 #[test]
 fn room_source_in_every_pane() {
     use roomtap::event::{ChannelChange, EventKind, SourceEvent};
-    use roomtap::sources::room::logs;
+    use roomtap::protocols::room::wire::logs;
     let mut a = app_blank();
     let room = a.store.add_source(
         "room",
-        roomtap::sources::kind::SourceKind::Room,
+        roomtap::protocols::room::CLIENT,
         "ws://127.0.0.1:8765/rooms/test",
     );
     let at = |ms: u64, kind| SourceEvent {
@@ -465,7 +465,7 @@ fn leap_app() -> roomtap::app::App {
     let mut a = app_blank();
     a.store.add_source(
         "leap",
-        roomtap::sources::kind::SourceKind::Leap,
+        roomtap::protocols::leap::CLIENT,
         "ws://127.0.0.1:8790/ws?encoding=json&compression=zlib",
     );
     let cs = |channel: &str, update: ChannelUpdate| EventKind::ChannelState {

@@ -9,8 +9,7 @@ use std::alloc::{GlobalAlloc, Layout};
 use std::sync::atomic::{AtomicIsize, Ordering::Relaxed};
 
 use roomtap::event::{EventKind, Level, LogRecord, SourceEvent};
-use roomtap::sources::kind::SourceKind;
-use roomtap::sources::relay::model::{ActionRecord, AppRef, RawJson, ReduxEvent};
+use roomtap::protocols::redux::wire::model::{ActionRecord, AppRef, RawJson, ReduxEvent};
 use roomtap::store::{Store, StoreConfig};
 
 unsafe extern "C" {
@@ -113,7 +112,7 @@ fn what_the_store_really_holds_stays_within_max_bytes() {
     });
     s.add_source(
         "relay",
-        SourceKind::Relay,
+        roomtap::protocols::redux::CLIENT,
         "ws://127.0.0.1:8000/socketcluster/",
     );
     // What the store holds outside the budget (its sources, each app's

@@ -309,7 +309,8 @@ fn headless_server(
 #[test]
 fn a_relay_and_a_room_in_one_run_and_the_token_stays_hidden() {
     let (_srv, room_port, srv_log) = room_server("tmux-secret");
-    let token = roomtap::sources::room::token::participant_token("tmux-secret", "roomtap", "test");
+    let token =
+        roomtap::protocols::room::wire::token::participant_token("tmux-secret", "roomtap", "test");
     let cmd = format!(
         "sh -c '{} --port 0 --room ws://127.0.0.1:{room_port}/rooms/test --token {}; echo EXITED $?; sleep 30'",
         env!("CARGO_BIN_EXE_roomtap"),
@@ -318,7 +319,7 @@ fn a_relay_and_a_room_in_one_run_and_the_token_stays_hidden() {
     let t = Tmux::start("multi", &cmd, &[]);
     t.wait("the room watching and the relay listening", 30, |t| {
         let s = t.screen();
-        s.contains("watching developer logs") && s.contains("relay ")
+        s.contains("watching developer log") && s.contains("redux srv ")
     });
     assert!(
         t.screen().contains("--token puts the token"),

@@ -7,7 +7,7 @@ mod common;
 
 use common::*;
 use roomtap::event::{Command, CommandKind, EventKind};
-use roomtap::sources::relay::model::{LiftedAction, ReduxCommand};
+use roomtap::protocols::redux::wire::model::{LiftedAction, ReduxCommand};
 use roomtap::ui::Pane;
 use roomtap::ui::keymap::Action;
 use serde_json::json;

@@ -8,10 +8,10 @@
 
 use clap::Parser;
 use roomtap::cli::{Cli, parse_bytes};
-use roomtap::sources::room::token::{
+use roomtap::protocols::room::client::{command, room_url, split_token};
+use roomtap::protocols::room::wire::token::{
     allows_developer_logs, grant, peek_claims, sign_hs256, verify_hs256,
 };
-use roomtap::sources::room::{command, room_url, split_token};
 use serde_json::Value;
 
 pub fn run(data: &[u8]) {

@@ -8,7 +8,8 @@
 //! diff of two texts (the input split at its first NUL) is the value diff.
 
 use roomtap::jsondiff;
-use roomtap::sources::leap::{codec, command};
+use roomtap::protocols::leap::client::command;
+use roomtap::protocols::leap::wire::codec;
 
 pub fn run(data: &[u8]) {
     let Some((&mode, frame)) = data.split_first() else {

@@ -4,7 +4,6 @@
 //! unchanged, and replays into a store (as `open` does) without a panic.
 
 use roomtap::record::read_from;
-use roomtap::sources::SourceKind;
 use roomtap::store::{Store, StoreConfig};
 
 pub fn run(data: &[u8]) {
@@ -18,7 +17,7 @@ pub fn run(data: &[u8]) {
         max_actions: 16,
     });
     for s in &rec.header.sources {
-        store.add_source(&s.label, SourceKind::from_name(&s.kind), &s.url);
+        store.add_source(&s.label, roomtap::protocols::kind_named(&s.kind), &s.url);
     }
     let mut again = serde_json::to_string(&rec.header).expect("header serializes");
     again.push('\n');

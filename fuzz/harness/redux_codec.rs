@@ -14,12 +14,11 @@
 use std::collections::HashSet;
 
 use roomtap::event::{EventKind, SourceEvent};
-use roomtap::sources::SourceKind;
-use roomtap::sources::relay::codec::{
+use roomtap::protocols::redux::wire::codec::{
     Frame, decode_app_message, decode_app_message_full, decode_frame, decode_frame_reference,
     decode_lifted_state, decode_performed_action, handshake_id,
 };
-use roomtap::sources::relay::model::{ActionRecord, ReduxEvent};
+use roomtap::protocols::redux::wire::model::{ActionRecord, ReduxEvent};
 use roomtap::store::{Store, StoreConfig};
 use roomtap::ui::json::{at_path, diff, flatten};
 use serde_json::Value;
@@ -55,7 +54,11 @@ pub fn run(data: &[u8]) {
         max_bytes: 1 << 20,
         max_actions: 16,
     });
-    let src = store.add_source("relay", SourceKind::Relay, "ws://fuzz/socketcluster/");
+    let src = store.add_source(
+        "relay",
+        roomtap::protocols::redux::CLIENT,
+        "ws://fuzz/socketcluster/",
+    );
     for (i, ev) in events.into_iter().enumerate() {
         views.event(&ev);
         store.apply(SourceEvent {

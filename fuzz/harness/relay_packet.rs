@@ -3,7 +3,9 @@
 //! only) gives, packets or error; the facts the relay reads from app
 //! messages and commands (the data of every packet) never panic.
 
-use roomtap::relay::packet::{Packet, app_facts, command_facts, decode, decode_reference};
+use roomtap::protocols::redux::wire::packet::{
+    Packet, app_facts, command_facts, decode, decode_reference,
+};
 
 pub fn run(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {

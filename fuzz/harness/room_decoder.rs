@@ -4,8 +4,8 @@
 //! developer-log decoding, as the room source does. Nothing may panic, and
 //! a message never exceeds the assembler's cap.
 
-use roomtap::sources::room::codec::{Assembler, Content, unpack};
-use roomtap::sources::room::logs;
+use roomtap::protocols::room::wire::codec::{Assembler, Content, unpack};
+use roomtap::protocols::room::wire::logs;
 use serde_json::Value;
 
 const CAP: usize = 1 << 16;

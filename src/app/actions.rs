@@ -4,7 +4,7 @@
 use crossterm::event::KeyEvent;
 
 use super::App;
-use crate::ui::keymap::{self, Action};
+use crate::ui::keymap::Action;
 use crate::ui::{DetailLine, DetailTab, Pane};
 
 /// Rows a page move covers when the real height is unknown.
@@ -12,7 +12,7 @@ const PAGE: usize = 10;
 
 impl App {
     pub fn key(&mut self, key: KeyEvent) {
-        if let Some(a) = keymap::map_key(key, self.ui.mode()) {
+        if let Some(a) = crate::ui::keys::map_key(key, self.ui.mode()) {
             self.act(a);
         }
     }

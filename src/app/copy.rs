@@ -2,6 +2,7 @@
 //! e exports the Logs view.
 
 use super::App;
+use crate::ui::keymap::Action;
 use crate::ui::{DetailLine, Pane, json};
 
 impl App {
@@ -103,9 +104,15 @@ impl App {
                 };
                 self.copies.push(p.to_string());
             }
-            _ => self.ui.warn(
-                "Y copies a path: open a detail (Enter in Logs, → in Timeline) and pick a value",
-            ),
+            _ => {
+                let name = |a: &Action| crate::ui::keys::name(a);
+                self.ui.warn(format!(
+                    "{} copies a path: open a detail ({} in Logs, {} in Timeline) and pick a value",
+                    name(&Action::CopyPath),
+                    name(&Action::Activate),
+                    name(&Action::ToggleDetailFocus),
+                ))
+            }
         }
     }
 }

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use serde_json::Value;
 
 use super::App;
-use crate::sources::relay::model::RawJson;
+use crate::protocols::redux::wire::model::RawJson;
 use crate::store::timeline::{Entry, Instance};
 use crate::ui::{DetailLine, DetailTab, DetailView, json};
 

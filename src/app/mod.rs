@@ -19,7 +19,7 @@ mod view;
 use std::time::{Duration, Instant};
 
 use crate::event::{Command, CommandKind, SourceEvent};
-use crate::sources::relay::model::ReduxCommand;
+use crate::protocols::redux::wire::model::ReduxCommand;
 use crate::store::timeline::{Entry, Instance, Liveness};
 use crate::store::{Store, StoreConfig};
 use crate::ui::theme::Theme;

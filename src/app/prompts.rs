@@ -3,7 +3,7 @@
 
 use super::App;
 use crate::event::{Command, CommandKind};
-use crate::sources::relay::model::ReduxCommand;
+use crate::protocols::redux::wire::model::ReduxCommand;
 use crate::ui::keymap::Action;
 use crate::ui::{Pane, Prompt, PromptKind};
 
@@ -36,8 +36,10 @@ impl App {
                     return;
                 }
                 self.ui.choosing_pace = true;
-                self.ui
-                    .say("replay pace: 1 recorded · 2 2× · 4 4× · f every 250 ms · Esc cancel");
+                self.ui.say(format!(
+                    "replay pace: 1 recorded · 2 2× · 4 4× · f every 250 ms · {} cancel",
+                    crate::ui::keys::name(&Action::Escape)
+                ));
             }
             // Always opens: what cannot be sent is said inside it.
             Action::CommandLine => self.ui.prompt = open(PromptKind::Command, String::new()),

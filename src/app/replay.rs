@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use super::App;
 use crate::event::{Command, CommandKind};
-use crate::sources::relay::model::{LiftedAction, ReduxCommand};
+use crate::protocols::redux::wire::model::{LiftedAction, ReduxCommand};
 use crate::ui::keymap::Action;
 use crate::ui::{Pace, Replay};
 

@@ -4,8 +4,8 @@
 
 use super::App;
 use crate::event::{Command, CommandKind, SourceId};
-use crate::sources::kind::Caps;
-use crate::sources::relay::model::{LiftedAction, ReduxCommand};
+use crate::protocols::redux::wire::model::{LiftedAction, ReduxCommand};
+use crate::source::kind::Caps;
 use crate::store::SourceInfo;
 use crate::store::timeline::Liveness;
 use crate::ui::Pane;

@@ -13,8 +13,8 @@ use crate::event::{
     ChannelChange, Command, CommandKind, ConnState, EventKind, Level, SourceEvent, SourceId,
     TrafficStats,
 };
-use crate::sources::kind::{Caps, SourceKind};
-use crate::sources::relay::model::{ReduxCommand, ReduxEvent};
+use crate::protocols::redux::wire::model::{ReduxCommand, ReduxEvent};
+use crate::source::kind::{Caps, SourceKind};
 use crate::text::sanitize_capped;
 pub use channels::ChannelInfo;
 use logs::Logs;
@@ -124,7 +124,7 @@ pub struct Store {
 }
 
 /// "name [instance]" (the key cut to 10 characters).
-fn push_who(s: &mut String, app: &crate::sources::relay::model::AppRef) {
+fn push_who(s: &mut String, app: &crate::protocols::redux::wire::model::AppRef) {
     if let Some(n) = &app.name {
         s.push_str(n);
         s.push(' ');
@@ -443,7 +443,7 @@ impl Store {
     }
 
     fn on_redux(&mut self, source: SourceId, at_ms: u64, r: ReduxEvent) -> Dirty {
-        let who = |app: &crate::sources::relay::model::AppRef| -> String {
+        let who = |app: &crate::protocols::redux::wire::model::AppRef| -> String {
             let mut s = String::with_capacity(64);
             push_who(&mut s, app);
             s

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::event::LogRecord;
-use crate::sources::relay::model::{ActionRecord, AppRef, RawJson};
+use crate::protocols::redux::wire::model::{ActionRecord, AppRef, RawJson};
 
 fn app(i: usize) -> AppRef {
     AppRef {
@@ -53,7 +53,7 @@ fn store(max_bytes: usize, max_actions: usize) -> Store {
         max_bytes,
         max_actions,
     });
-    s.add_source("relay", SourceKind::Relay, "ws://x");
+    s.add_source("relay", crate::protocols::redux::CLIENT, "ws://x");
     s
 }
 
@@ -200,7 +200,7 @@ fn the_mirror_of_an_app_without_max_age_is_trimmed_to_the_rows_listed() {
     assert_eq!(i.app_index_of(5), None);
     assert_eq!(i.current_id(), Some(20_000));
     // A jump to a listed row moves the current mark there.
-    let cmd = crate::sources::relay::model::LiftedAction::JumpToState { index: 19_950 };
+    let cmd = crate::protocols::redux::wire::model::LiftedAction::JumpToState { index: 19_950 };
     s.timeline.on_command(0, "inst0", &cmd);
     let i = &s.timeline.instances[0];
     assert_eq!(i.current_id(), Some(19_950));

@@ -9,7 +9,7 @@
 use std::collections::{HashSet, VecDeque};
 
 use crate::event::SourceId;
-use crate::sources::relay::model::{ActionRecord, AppRef, LiftedAction, LiftedState};
+use crate::protocols::redux::wire::model::{ActionRecord, AppRef, LiftedAction, LiftedState};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
@@ -22,7 +22,7 @@ pub struct Entry {
     pub action_raw: std::sync::Arc<str>,
     /// State after this action; `None` when the app did not tell us (it was
     /// showing an earlier state when this action arrived).
-    pub state_raw: Option<crate::sources::relay::model::RawJson>,
+    pub state_raw: Option<crate::protocols::redux::wire::model::RawJson>,
     /// The state was held and then dropped to keep the store within
     /// `--max-bytes` (oldest first); the row stays.
     pub state_dropped: bool,

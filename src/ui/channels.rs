@@ -9,6 +9,8 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use super::keymap::Action;
+use super::keys;
 use super::lines::{self, Detail};
 use super::{Pane, Scroll, View, scroll_offset};
 use crate::store::ChannelInfo;
@@ -68,9 +70,12 @@ pub fn draw(f: &mut Frame, v: &View, area: Rect, scroll: &mut Scroll) {
     let rows = v.channel_rows;
     if rows.is_empty() {
         let msg = if v.ui.chan_filter.is_some() {
-            "no channel matches the filter (Esc clears it)"
+            format!(
+                "no channel matches the filter ({} clears it)",
+                keys::name(&Action::Escape)
+            )
         } else {
-            "no channels yet"
+            "no channels yet".to_string()
         };
         f.render_widget(Paragraph::new(Span::styled(msg, t.dim)), area);
         return;
@@ -177,7 +182,7 @@ fn draw_detail(f: &mut Frame, v: &View, area: Rect) -> usize {
         Some((_, name, ch)) => {
             let l = ch.live.as_deref();
             format!(
-                " {} · {} · {} state update{}{} · Enter fold · y copy · ← → list/detail",
+                " {} · {} · {} state update{}{} · {} fold · {} copy · {} list/detail",
                 sanitize_capped(name, 40),
                 l.map_or("", |l| l.availability.label()),
                 l.map_or(0, |l| l.updates),
@@ -189,7 +194,10 @@ fn draw_detail(f: &mut Frame, v: &View, area: Rect) -> usize {
                 match l.map_or(0, |l| l.dropped()) {
                     0 => String::new(),
                     n => format!(" ({n} oldest dropped)"),
-                }
+                },
+                keys::name(&Action::Activate),
+                keys::name(&Action::Copy),
+                keys::name(&Action::ToggleDetailFocus),
             )
         }
         None => " channel".into(),

@@ -1,11 +1,11 @@
-//! Keys → [`Action`]s: what a binding of the key table
-//! ([`keys`](super::keys)) is made of, how a key press finds its action,
-//! and the status-line hints.
+//! What a binding of the key table ([`keys`](super::keys)) is made of:
+//! the [`Action`]s, the keyboard's [`Mode`]s, the presses ([`Key`]) and
+//! status-line [`Hint`]s. Pure types: the table and the lookups built on
+//! it are in `keys`, which imports this, never the other way round.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::Pane;
-use super::keys::BINDINGS;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
@@ -87,7 +87,7 @@ pub enum Key {
 }
 
 impl Key {
-    fn matches(self, key: &KeyEvent) -> bool {
+    pub fn matches(self, key: &KeyEvent) -> bool {
         match self {
             Key::Code(c) => key.code == c,
             Key::Ctrl(c) => {
@@ -133,66 +133,4 @@ pub struct Binding {
     /// Its line in the `?` help.
     pub help: &'static str,
     pub hints: &'static [Hint],
-}
-
-/// The action of a key press in a mode: the key table's bindings
-/// ([`BINDINGS`]), then what typing does in a prompt or while a
-/// replay pace is chosen or a replay runs.
-pub fn map_key(key: KeyEvent, mode: Mode) -> Option<Action> {
-    if let Some(a) = lookup(&key, mode) {
-        return Some(a);
-    }
-    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-    match mode {
-        Mode::Prompt => match key.code {
-            KeyCode::Enter => Some(Action::Submit),
-            KeyCode::Backspace => Some(Action::Backspace),
-            KeyCode::Char(c) if !ctrl => Some(Action::Input(c)),
-            _ => None,
-        },
-        Mode::ReplayPace => Some(match key.code {
-            KeyCode::Char(c) => Action::Input(c),
-            KeyCode::Enter => Action::Input('1'),
-            _ => Action::Escape,
-        }),
-        // Any key stops a replay.
-        Mode::Replaying => Some(Action::Escape),
-        // Only `y` confirms (not Enter: a key pressed on from habit).
-        Mode::Confirm => Some(match key.code {
-            KeyCode::Char(c) if !ctrl => Action::Input(c),
-            _ => Action::Escape,
-        }),
-        Mode::Normal => None,
-    }
-}
-
-/// The action a press has in a mode: Ctrl presses first (they work in
-/// every mode), then the plain keys of the bindings for that mode.
-fn lookup(key: &KeyEvent, mode: Mode) -> Option<Action> {
-    let presses = || {
-        BINDINGS
-            .iter()
-            .flat_map(|b| b.press.iter().map(move |p| (b, p)))
-    };
-    presses()
-        .find(|(_, (k, _))| matches!(k, Key::Ctrl(_)) && k.matches(key))
-        .or_else(|| {
-            presses().find(|(b, (k, _))| {
-                matches!(k, Key::Code(_)) && b.modes.contains(&mode) && k.matches(key)
-            })
-        })
-        .map(|(_, (_, a))| a.clone())
-}
-
-/// The status-line hints of a pane, in order, joined; `met` says which
-/// needs the sources meet.
-pub fn hint_line(pane: Pane, met: impl Fn(Need) -> bool) -> String {
-    let mut hints: Vec<&Hint> = BINDINGS
-        .iter()
-        .flat_map(|b| b.hints)
-        .filter(|h| h.panes.contains(&pane) && met(h.need))
-        .collect();
-    hints.sort_by_key(|h| h.at);
-    let texts: Vec<&str> = hints.iter().map(|h| h.text).collect();
-    texts.join(" · ")
 }

@@ -1,10 +1,10 @@
 //! The key table: every binding once, with its keys as the help shows
 //! them, the presses it takes and their actions, the modes it works in, a
 //! line for the `?` help and the hints it puts on the status line.
-//! [`map_key`](super::keymap::map_key), the help overlay, the status line
+//! [`map_key`], the help overlay, the status line
 //! and a check of the README's key table are all built from [`BINDINGS`].
 
-use crossterm::event::KeyCode;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::Pane;
 use super::keymap::{Action, Binding, Hint, Key, Mode, Need};
@@ -268,10 +268,118 @@ pub const BINDINGS: &[Binding] = &[
     ),
 ];
 
+/// The action of a key press in a mode: the key table's bindings
+/// ([`BINDINGS`]), then what typing does in a prompt or while a
+/// replay pace is chosen or a replay runs.
+pub fn map_key(key: KeyEvent, mode: Mode) -> Option<Action> {
+    if let Some(a) = lookup(&key, mode) {
+        return Some(a);
+    }
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    match mode {
+        Mode::Prompt => match key.code {
+            KeyCode::Enter => Some(Action::Submit),
+            KeyCode::Backspace => Some(Action::Backspace),
+            KeyCode::Char(c) if !ctrl => Some(Action::Input(c)),
+            _ => None,
+        },
+        Mode::ReplayPace => Some(match key.code {
+            KeyCode::Char(c) => Action::Input(c),
+            KeyCode::Enter => Action::Input('1'),
+            _ => Action::Escape,
+        }),
+        // Any key stops a replay.
+        Mode::Replaying => Some(Action::Escape),
+        // Only `y` confirms (not Enter: a key pressed on from habit).
+        Mode::Confirm => Some(match key.code {
+            KeyCode::Char(c) if !ctrl => Action::Input(c),
+            _ => Action::Escape,
+        }),
+        Mode::Normal => None,
+    }
+}
+
+/// The action a press has in a mode: Ctrl presses first (they work in
+/// every mode), then the plain keys of the bindings for that mode.
+fn lookup(key: &KeyEvent, mode: Mode) -> Option<Action> {
+    let presses = || {
+        BINDINGS
+            .iter()
+            .flat_map(|b| b.press.iter().map(move |p| (b, p)))
+    };
+    presses()
+        .find(|(_, (k, _))| matches!(k, Key::Ctrl(_)) && k.matches(key))
+        .or_else(|| {
+            presses().find(|(b, (k, _))| {
+                matches!(k, Key::Code(_)) && b.modes.contains(&mode) && k.matches(key)
+            })
+        })
+        .map(|(_, (_, a))| a.clone())
+}
+
+/// The status-line hints of a pane, in order, joined; `met` says which
+/// needs the sources meet.
+pub fn hint_line(pane: Pane, met: impl Fn(Need) -> bool) -> String {
+    let mut hints: Vec<&Hint> = BINDINGS
+        .iter()
+        .flat_map(|b| b.hints)
+        .filter(|h| h.panes.contains(&pane) && met(h.need))
+        .collect();
+    hints.sort_by_key(|h| h.at);
+    let texts: Vec<&str> = hints.iter().map(|h| h.text).collect();
+    texts.join(" · ")
+}
+
+/// How a press is written in titles and prompts (`Enter`, `y`, `←`).
+fn press_name(k: Key) -> String {
+    match k {
+        Key::Ctrl(c) => format!("Ctrl-{}", c.to_ascii_uppercase()),
+        Key::Code(KeyCode::Char(' ')) => "Space".into(),
+        Key::Code(KeyCode::Char(c)) => c.to_string(),
+        Key::Code(KeyCode::Enter) => "Enter".into(),
+        Key::Code(KeyCode::Esc) => "Esc".into(),
+        Key::Code(KeyCode::Tab) => "Tab".into(),
+        Key::Code(KeyCode::BackTab) => "Shift-Tab".into(),
+        Key::Code(KeyCode::Left) => "←".into(),
+        Key::Code(KeyCode::Right) => "→".into(),
+        Key::Code(KeyCode::Up) => "↑".into(),
+        Key::Code(KeyCode::Down) => "↓".into(),
+        Key::Code(KeyCode::End) => "End".into(),
+        Key::Code(KeyCode::Home) => "Home".into(),
+        Key::Code(KeyCode::PageUp) => "PgUp".into(),
+        Key::Code(KeyCode::PageDown) => "PgDn".into(),
+        Key::Code(c) => format!("{c:?}"),
+    }
+}
+
+/// The keys that do `action`, as titles and prompts name them: every
+/// press the key table binds to it (`← →` for the list/detail switch),
+/// arrows before letters; Enter for a prompt's submit, which typing
+/// handles (see [`map_key`]).
+pub fn name(action: &Action) -> String {
+    if *action == Action::Submit {
+        return "Enter".into();
+    }
+    let mut presses: Vec<Key> = BINDINGS
+        .iter()
+        .flat_map(|b| b.press)
+        .filter(|(_, a)| a == action)
+        .map(|(k, _)| *k)
+        .collect();
+    // Arrows say it best: a letter beside them is a vim user's spare.
+    if presses
+        .iter()
+        .any(|k| matches!(k, Key::Code(KeyCode::Left | KeyCode::Right)))
+    {
+        presses.retain(|k| !matches!(k, Key::Code(KeyCode::Char(_))));
+    }
+    let names: Vec<String> = presses.into_iter().map(press_name).collect();
+    names.join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ui::keymap::hint_line;
 
     /// The keys a label names: `g / G` names g and G; a key shown with
     /// where it works (`Tab (in /)`) is one name.
@@ -307,6 +415,16 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn titles_name_keys_from_the_table() {
+        assert_eq!(name(&Action::Activate), "Enter");
+        assert_eq!(name(&Action::ToggleDetailFocus), "← →");
+        assert_eq!(name(&Action::CopyPath), "Y");
+        assert_eq!(name(&Action::Escape), "Esc");
+        assert_eq!(name(&Action::ToggleCase), "Tab");
+        assert_eq!(name(&Action::Submit), "Enter");
     }
 
     #[test]

@@ -7,6 +7,8 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use super::keymap::Action;
+use super::keys;
 use super::lines::{self, Detail, highlighted};
 use super::{Pane, Scroll, View, scroll_offset};
 use crate::text::clock as fmt_time;
@@ -140,7 +142,12 @@ fn rows<'a>(v: &View<'a>, range: std::ops::Range<usize>, sel: usize) -> Vec<Line
 fn draw_detail(f: &mut Frame, v: &View, area: Rect) -> usize {
     let title = match v.ui.log_sel {
         Some(seq) => format!(
-            " entry #{seq} · Enter fold · y copy value · Y copy path · ← → list/detail · Esc close"
+            " entry #{seq} · {} fold · {} copy value · {} copy path · {} list/detail · {} close",
+            keys::name(&Action::Activate),
+            keys::name(&Action::Copy),
+            keys::name(&Action::CopyPath),
+            keys::name(&Action::ToggleDetailFocus),
+            keys::name(&Action::Escape),
         ),
         None => " entry".to_string(),
     };

@@ -31,6 +31,17 @@ pub enum Pane {
 }
 
 impl Pane {
+    /// The pane a protocol asks a run to open on.
+    pub fn of(first: crate::source::kind::FirstPane) -> Pane {
+        use crate::source::kind::FirstPane;
+        match first {
+            FirstPane::Logs => Pane::Logs,
+            FirstPane::Channels => Pane::Channels,
+            FirstPane::Connections => Pane::Connections,
+            FirstPane::Timeline => Pane::Timeline,
+        }
+    }
+
     pub const ALL: [Pane; 4] = [
         Pane::Logs,
         Pane::Channels,

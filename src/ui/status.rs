@@ -7,7 +7,8 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::keymap::{Need, hint_line};
+use super::keymap::{Action, Need};
+use super::keys::{self, hint_line};
 use super::{Prompt, PromptKind, StatusKind, View};
 use crate::text::sanitize;
 
@@ -79,16 +80,29 @@ fn prompt_line<'a>(v: &View, p: &'a Prompt) -> Line<'a> {
     } else if let (false, Some(e)) = (matches!(p.kind, PromptKind::Filter(_)), &v.ui.prompt_error) {
         spans.push(Span::styled(format!("  ✗ {}", sanitize(e)), t.error));
     } else if matches!(p.kind, PromptKind::Filter(_)) {
+        let case = if v.ui.case_sensitive {
+            "Aa exact case"
+        } else {
+            "aa any case"
+        };
         spans.push(Span::styled(
-            if v.ui.case_sensitive {
-                "   Aa exact case (Tab) · Enter ok · Esc close"
-            } else {
-                "   aa any case (Tab) · Enter ok · Esc close"
-            },
+            format!(
+                "   {case} ({}) · {} ok · {} close",
+                keys::name(&Action::ToggleCase),
+                keys::name(&Action::Submit),
+                keys::name(&Action::Escape)
+            ),
             t.dim,
         ));
     } else {
-        spans.push(Span::styled("   Enter ok · Esc cancel", t.dim));
+        spans.push(Span::styled(
+            format!(
+                "   {} ok · {} cancel",
+                keys::name(&Action::Submit),
+                keys::name(&Action::Escape)
+            ),
+            t.dim,
+        ));
     }
     Line::from(spans)
 }

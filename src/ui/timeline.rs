@@ -93,7 +93,10 @@ fn notices(v: &View, inst: &Instance) -> Vec<Line<'static>> {
     }
     if let Some(why) = v.read_only {
         notices.push(Line::from(Span::styled(
-            format!("{why}; Enter and the history keys do nothing here"),
+            format!(
+                "{why}; {} and the history keys do nothing here",
+                super::keys::name(&super::keymap::Action::Activate)
+            ),
             t.notice,
         )));
     } else if v.store.targets_instances(inst.source) {

@@ -4,7 +4,7 @@
 
 use roomtap::app::App;
 use roomtap::event::{EventKind, SourceEvent};
-use roomtap::sources::relay::codec;
+use roomtap::protocols::redux::wire::codec;
 use roomtap::store::StoreConfig;
 use roomtap::ui::theme::Theme;
 use serde_json::{Value, json};
@@ -22,7 +22,7 @@ pub fn app() -> App {
     let mut app = app_blank();
     app.store.add_source(
         "relay",
-        roomtap::sources::kind::SourceKind::Relay,
+        roomtap::protocols::redux::CLIENT,
         "ws://127.0.0.1:8000/socketcluster/",
     );
     app

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use roomtap::app::App;
 use roomtap::event::{Command, SourceEvent, SourceId};
-use roomtap::sources::Source;
-use roomtap::sources::relay::source::{EmbeddedRelay, RelayMonitor};
+use roomtap::protocols::redux::{client::source::RelayMonitor, server::source::EmbeddedRelay};
+use roomtap::source::Source;
 use roomtap::wiring::Wiring;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command as Proc};
@@ -110,9 +110,9 @@ pub struct Harness {
     events: mpsc::Receiver<SourceEvent>,
     routes: HashMap<SourceId, mpsc::Sender<Command>>,
     /// Set by [`Harness::embedded`]: roomtap's own relay.
-    pub relay: Option<std::sync::Arc<roomtap::relay::Relay>>,
+    pub relay: Option<std::sync::Arc<roomtap::protocols::redux::server::Relay>>,
     /// What the sources need kept alive.
-    _keep: roomtap::sources::Keep,
+    _keep: roomtap::source::Keep,
 }
 
 impl Harness {
@@ -128,7 +128,9 @@ impl Harness {
         let relay = s
             .keep
             .iter()
-            .find_map(|k| k.downcast_ref::<std::sync::Arc<roomtap::relay::Relay>>())
+            .find_map(|k| {
+                k.downcast_ref::<std::sync::Arc<roomtap::protocols::redux::server::Relay>>()
+            })
             .cloned();
         Harness {
             app,
@@ -142,7 +144,7 @@ impl Harness {
     /// roomtap's relay on a free loopback port (or `cfg.bind`) with the
     /// inspector attached in-process, as `roomtap` runs it. Source 0 is the
     /// relay's own log, source 1 the in-process monitor.
-    pub async fn embedded(cfg: roomtap::relay::RelayConfig) -> Harness {
+    pub async fn embedded(cfg: roomtap::protocols::redux::server::RelayConfig) -> Harness {
         let h = Harness::wired(vec![Box::new(EmbeddedRelay::new(cfg))]).await;
         assert_eq!(h.app.store.sources.len(), 2, "the relay and its monitor");
         h
@@ -160,8 +162,8 @@ impl Harness {
     }
 
     /// A room source (as `roomtap room URL`) feeding an `App`; source 0.
-    pub fn room(cfg: roomtap::sources::room::RoomConfig) -> Harness {
-        let src = roomtap::sources::room::source::RoomSource::new("room", cfg);
+    pub fn room(cfg: roomtap::protocols::room::client::RoomConfig) -> Harness {
+        let src = roomtap::protocols::room::client::source::RoomSource::new("room", cfg);
         futures_now(Harness::wired(vec![Box::new(src)]))
     }
 
@@ -237,8 +239,8 @@ fn futures_now<T>(f: impl std::future::Future<Output = T>) -> T {
 
 /// roomtap's relay on loopback, a free port, fast pings (a client that
 /// ignored them would be closed within 1.5 s and have to reconnect).
-pub fn fast_relay() -> roomtap::relay::RelayConfig {
-    roomtap::relay::RelayConfig {
+pub fn fast_relay() -> roomtap::protocols::redux::server::RelayConfig {
+    roomtap::protocols::redux::server::RelayConfig {
         bind: "127.0.0.1:0".parse().unwrap(),
         ping_interval: Duration::from_millis(250),
         ping_timeout: Duration::from_millis(1500),

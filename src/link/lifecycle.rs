@@ -1,0 +1,174 @@
+//! The connection lifecycle every client shares: connecting → handshaking →
+//! connected → errored {reason, will_reconnect, retry_in}, with exponential
+//! backoff and jitter, written once here.
+
+use std::future::Future;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use crate::event::{Command, ConnState, Level};
+use crate::source::Emitter;
+
+/// Exponential backoff with jitter.
+#[derive(Debug, Clone)]
+pub struct Backoff {
+    pub base: Duration,
+    pub max: Duration,
+    pub factor: f64,
+    /// Fraction of the delay randomised (0.2 = ±20 %).
+    pub jitter: f64,
+    attempt: u32,
+    seed: u64,
+}
+
+impl Backoff {
+    pub fn new(base: Duration, max: Duration) -> Self {
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0x9e37_79b9_7f4a_7c15)
+            | 1;
+        Self {
+            base,
+            max,
+            factor: 2.0,
+            jitter: 0.2,
+            attempt: 0,
+            seed,
+        }
+    }
+
+    /// The delay before the next attempt; grows until `max`.
+    pub fn next_delay(&mut self) -> Duration {
+        let exp = self.factor.powi(self.attempt.min(30) as i32);
+        let raw = (self.base.as_secs_f64() * exp).min(self.max.as_secs_f64());
+        self.attempt = self.attempt.saturating_add(1);
+        // xorshift64 for jitter: no need for a crypto RNG here.
+        self.seed ^= self.seed << 13;
+        self.seed ^= self.seed >> 7;
+        self.seed ^= self.seed << 17;
+        let unit = (self.seed % 10_000) as f64 / 10_000.0; // [0,1)
+        let j = 1.0 + self.jitter * (2.0 * unit - 1.0);
+        Duration::from_secs_f64((raw * j).min(self.max.as_secs_f64()).max(0.0))
+    }
+
+    /// After a connection that worked, start again from `base`.
+    pub fn reset(&mut self) {
+        self.attempt = 0;
+    }
+
+    pub fn attempt(&self) -> u32 {
+        self.attempt
+    }
+}
+
+/// How one connection attempt ended.
+#[derive(Debug)]
+pub enum SessionEnd {
+    /// Every command sender is gone: the app is quitting.
+    Shutdown,
+    /// The connection failed or dropped; try again.
+    Lost { reason: String, was_connected: bool },
+    /// Retrying cannot help (bad URL, refused credentials...).
+    Fatal { reason: String },
+}
+
+/// Run `session` until shutdown, reconnecting with backoff. Commands that
+/// arrive while disconnected are refused visibly, never silently dropped.
+pub async fn supervise<F, Fut>(
+    em: Emitter,
+    mut commands: mpsc::Receiver<Command>,
+    mut backoff: Backoff,
+    mut session: F,
+) where
+    F: FnMut(u32, Emitter, mpsc::Receiver<Command>) -> Fut,
+    Fut: Future<Output = (SessionEnd, mpsc::Receiver<Command>)>,
+{
+    let mut attempt = 1u32;
+    loop {
+        if !em.conn(ConnState::Connecting { attempt }).await {
+            return;
+        }
+        let (end, cmds) = session(attempt, em.clone(), commands).await;
+        commands = cmds;
+        match end {
+            SessionEnd::Shutdown => {
+                em.conn(ConnState::Closed).await;
+                return;
+            }
+            SessionEnd::Fatal { reason } => {
+                em.conn(ConnState::Errored {
+                    reason,
+                    will_reconnect: false,
+                    retry_in: None,
+                })
+                .await;
+                // Stay alive to refuse commands until shutdown.
+                while let Some(cmd) = commands.recv().await {
+                    refuse(&em, &cmd).await;
+                }
+                return;
+            }
+            SessionEnd::Lost {
+                reason,
+                was_connected,
+            } => {
+                if was_connected {
+                    backoff.reset();
+                }
+                let delay = backoff.next_delay();
+                if !em
+                    .conn(ConnState::Errored {
+                        reason,
+                        will_reconnect: true,
+                        retry_in: Some(delay),
+                    })
+                    .await
+                {
+                    return;
+                }
+                let wake = tokio::time::Instant::now() + delay;
+                loop {
+                    tokio::select! {
+                        _ = tokio::time::sleep_until(wake) => break,
+                        cmd = commands.recv() => match cmd {
+                            Some(cmd) => refuse(&em, &cmd).await,
+                            None => {
+                                em.conn(ConnState::Closed).await;
+                                return;
+                            }
+                        },
+                    }
+                }
+                attempt += 1;
+            }
+        }
+    }
+}
+
+async fn refuse(em: &Emitter, cmd: &Command) {
+    em.log(
+        Level::Warn,
+        "command",
+        format!("not connected: {:?} was not sent", cmd.kind),
+    )
+    .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_caps_and_resets() {
+        let mut b = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
+        let d: Vec<f64> = (0..10).map(|_| b.next_delay().as_secs_f64()).collect();
+        assert!((0.4..=0.6).contains(&d[0]), "{d:?}");
+        assert!((0.8..=1.2).contains(&d[1]), "{d:?}");
+        assert!(d.iter().all(|&x| x <= 30.0));
+        assert!(d[9] >= 24.0, "{d:?}");
+        b.reset();
+        assert!(b.next_delay() <= Duration::from_millis(600));
+    }
+}

@@ -1,0 +1,164 @@
+//! What a source is: the [`Source`] trait every protocol's client and
+//! server implements, the [`Emitter`] it reports through, and its kind
+//! ([`kind`]: the handle to its protocol's descriptor). Neutral: it names no
+//! protocol. The connection lifecycle they share is in `crate::link`.
+
+pub mod kind;
+pub mod tokens;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use tokio::sync::mpsc;
+
+use crate::event::{Command, ConnState, EventKind, Level, LogRecord, SourceEvent, SourceId};
+pub use kind::{Caps, SourceKind};
+
+/// What must stay alive while a session runs (a server, simulated apps).
+pub type Keep = Vec<Box<dyn std::any::Any + Send>>;
+
+/// What [`Source::start`] returns.
+pub type Starting = Pin<Box<dyn Future<Output = Result<Started, String>> + Send>>;
+
+/// One thing roomtap watches or serves: a relay monitor, a room, roomtap's
+/// own relay, a recording... The wiring (`crate::wiring`) registers it in the
+/// store, gives it an [`Emitter`] and, when it takes commands, a route; from
+/// then on it reports only through the emitter.
+pub trait Source: Send {
+    fn kind(&self) -> SourceKind;
+    /// Short label for the Logs' source column ("relay", "room"...).
+    fn label(&self) -> String;
+    /// Where it connects, as given; may hold credentials ([`Source::shown_url`]
+    /// is what is shown).
+    fn url(&self) -> String;
+    /// The URL as shown: credentials redacted, here and only here.
+    fn shown_url(&self) -> String {
+        crate::text::redact_url(&self.url())
+    }
+    /// Tokens and secrets the recorder must mask.
+    fn secrets(&self) -> Vec<String> {
+        Vec::new()
+    }
+    /// What it can do; its kind's capabilities unless it says otherwise.
+    fn caps(&self) -> Caps {
+        self.kind().caps()
+    }
+    /// Start it: spawn its task(s), reporting through `em`; `commands`
+    /// carries what the user sends it (it never yields when it takes none).
+    fn start(self: Box<Self>, em: Emitter, commands: mpsc::Receiver<Command>) -> Starting;
+}
+
+/// A started source: what to keep alive and what it brought along.
+#[derive(Default)]
+pub struct Started {
+    pub keep: Keep,
+    /// Sources this one brought along (a server's in-process monitor, the
+    /// demo room's client): attached right after it.
+    pub more: Vec<Box<dyn Source>>,
+    /// The URL once known (a server that took a free port), as shown.
+    pub url: Option<String>,
+    /// Secrets it made up while starting (to mask in recordings).
+    pub secrets: Vec<String>,
+    /// Set: commands are refused in this session, and why.
+    pub read_only: Option<String>,
+}
+
+impl Started {
+    /// Only things to keep alive.
+    pub fn keeping(keep: impl std::any::Any + Send) -> Started {
+        Started {
+            keep: vec![Box::new(keep)],
+            ..Started::default()
+        }
+    }
+}
+
+/// Sends a source's events to the store (bounded: a slow ui slows the
+/// source down instead of growing memory).
+#[derive(Clone)]
+pub struct Emitter {
+    pub source: SourceId,
+    tx: mpsc::Sender<SourceEvent>,
+}
+
+impl Emitter {
+    pub fn new(source: SourceId, tx: mpsc::Sender<SourceEvent>) -> Self {
+        Self { source, tx }
+    }
+
+    /// Returns false once nobody listens any more.
+    pub async fn emit(&self, kind: EventKind) -> bool {
+        self.tx
+            .send(SourceEvent::new(self.source, kind))
+            .await
+            .is_ok()
+    }
+
+    /// An event dated by the remote side (ms since epoch).
+    pub async fn emit_at(&self, at_ms: u64, kind: EventKind) -> bool {
+        self.tx
+            .send(SourceEvent {
+                source: self.source,
+                at_ms,
+                kind,
+            })
+            .await
+            .is_ok()
+    }
+
+    /// Pass on an event of another source as it is (a replay's events,
+    /// already addressed).
+    pub async fn forward(&self, ev: SourceEvent) -> bool {
+        self.tx.send(ev).await.is_ok()
+    }
+
+    /// For callers that must not wait (e.g. while holding a lock): a full
+    /// queue drops the event.
+    pub fn try_emit(&self, kind: EventKind) -> bool {
+        self.tx
+            .try_send(SourceEvent::new(self.source, kind))
+            .is_ok()
+    }
+
+    pub async fn conn(&self, state: ConnState) -> bool {
+        self.emit(EventKind::Conn(state)).await
+    }
+
+    /// Say what a source noted while it was set up (how its token was
+    /// found…), as `token` lines.
+    pub async fn notes(&self, notes: Vec<(Level, String)>) {
+        for (level, summary) in notes {
+            self.log(level, "token", summary).await;
+        }
+    }
+
+    pub async fn log(&self, level: Level, kind: &str, summary: impl Into<String>) -> bool {
+        self.emit(EventKind::Log(LogRecord {
+            level,
+            kind: kind.to_string(),
+            summary: summary.into(),
+            data: None,
+        }))
+        .await
+    }
+}
+
+/// What a protocol reads besides its own flags when it builds its sources.
+#[derive(Clone, Copy)]
+pub struct Shared<'a> {
+    /// The token flags, when they are this protocol's in this run (the
+    /// command names it, or it is the default owner); else its own
+    /// variable is read.
+    pub tokens: Option<&'a tokens::TokenArgs>,
+    /// Which web pages and host names roomtap's servers admit.
+    pub guard: &'a crate::guard::GuardArgs,
+}
+
+/// A server run alone (`roomtap <p>-server`): its source, the line said
+/// once it listens (given the URL it listens on), and who it is (said as
+/// it stops).
+pub struct Headless {
+    pub source: Box<dyn Source>,
+    pub banner: Box<dyn FnOnce(&str) -> String + Send>,
+    pub who: String,
+}
