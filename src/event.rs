@@ -67,21 +67,146 @@ pub enum EventKind {
     /// A server source's connected clients (replace, not add).
     Peers(Vec<PeerRow>),
     /// Named facts about the source for the Connections pane (room name,
-    /// participant, developer-log watching...). Replace, not add.
-    Facts(Vec<(String, String)>),
+    /// participant, developer-log watching...): each one set or, without a
+    /// value, taken away; the others stay.
+    Facts(Vec<Fact>),
 }
 
-/// One client of a server source (roomtap's relay), for the Connections pane.
+/// One named fact about a source: set to a value, or taken away (`None`).
+/// Written as `["key", "value"]` (`["key", null]` to take it away), as
+/// recordings always had it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(from = "(String, Option<String>)", into = "(String, Option<String>)")]
+pub struct Fact {
+    pub key: String,
+    pub value: Option<String>,
+}
+
+impl Fact {
+    pub fn set(key: impl Into<String>, value: impl Into<String>) -> Fact {
+        Fact {
+            key: key.into(),
+            value: Some(value.into()),
+        }
+    }
+
+    pub fn unset(key: impl Into<String>) -> Fact {
+        Fact {
+            key: key.into(),
+            value: None,
+        }
+    }
+}
+
+impl From<(String, Option<String>)> for Fact {
+    fn from((key, value): (String, Option<String>)) -> Fact {
+        Fact { key, value }
+    }
+}
+
+impl From<Fact> for (String, Option<String>) {
+    fn from(f: Fact) -> Self {
+        (f.key, f.value)
+    }
+}
+
+/// What a client of one of roomtap's servers is to it.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum PeerRole {
+    /// Connected; what it is not known yet (not logged in, not identified).
+    #[default]
+    Client,
+    /// A Redux app (logged in as `master`).
+    App,
+    /// A Redux monitor.
+    Monitor,
+    /// A room's participant.
+    Participant,
+}
+
+impl PeerRole {
+    pub fn plural(self) -> &'static str {
+        match self {
+            PeerRole::Client => "clients",
+            PeerRole::App => "apps",
+            PeerRole::Monitor => "monitors",
+            PeerRole::Participant => "participants",
+        }
+    }
+}
+
+impl std::fmt::Display for PeerRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(match self {
+            PeerRole::Client => "client",
+            PeerRole::App => "app",
+            PeerRole::Monitor => "monitor",
+            PeerRole::Participant => "participant",
+        })
+    }
+}
+
+/// Which variant of its protocol a client of one of roomtap's servers
+/// speaks.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Dialect {
+    /// Not known yet.
+    #[default]
+    #[serde(rename = "?")]
+    Unknown,
+    /// SocketCluster protocol v1 (`remote-redux-devtools` 0.5).
+    V1,
+    /// SocketCluster protocol v2 (`@redux-devtools/remote`).
+    V2,
+    /// The room's current developer toolkit.
+    Current,
+    /// The room's legacy `developer.watch`.
+    Legacy,
+    /// Leap text frames.
+    Json,
+    /// Leap zlib binary frames.
+    Zlib,
+}
+
+impl std::fmt::Display for Dialect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(match self {
+            Dialect::Unknown => "?",
+            Dialect::V1 => "v1",
+            Dialect::V2 => "v2",
+            Dialect::Current => "current",
+            Dialect::Legacy => "legacy",
+            Dialect::Json => "json",
+            Dialect::Zlib => "zlib",
+        })
+    }
+}
+
+/// One client of a server source, for the Connections pane.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct PeerRow {
-    /// Socket id.
+    /// Its id on the server (socket id, participant, cid).
     pub id: String,
     /// Remote address, or "in-process".
     pub addr: String,
-    /// "app", "monitor" or "client" (not logged in yet).
-    pub role: std::borrow::Cow<'static, str>,
-    /// Protocol generation ("v1", "v2", "?").
-    pub proto: std::borrow::Cow<'static, str>,
+    pub role: PeerRole,
+    pub proto: Dialect,
     /// App name and instances, when known.
     pub name: Option<String>,
     pub instances: Vec<String>,

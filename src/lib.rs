@@ -18,6 +18,7 @@ pub mod record;
 pub mod runtime;
 pub mod scan;
 pub mod secret;
+pub mod serve;
 
 pub mod source;
 pub mod store;

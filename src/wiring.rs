@@ -147,7 +147,7 @@ mod tests {
             bind: "127.0.0.1:0".parse().unwrap(),
             ..Default::default()
         };
-        let relay = crate::protocols::redux::server::source::EmbeddedRelay::new(cfg);
+        let relay = crate::protocols::redux::server::source::with_monitor(cfg);
         w.attach(&mut store, Box::new(relay)).await.unwrap();
         let s = w.finish();
         let kinds: Vec<_> = store.sources.iter().map(|s| s.kind).collect();

@@ -12,6 +12,7 @@ use common::peers::{Harness, NodePeer, dump_logs, free_port, peers_dir};
 use futures_util::{SinkExt, StreamExt};
 use roomtap::app::App;
 use roomtap::event::ConnState;
+use roomtap::event::{Dialect, PeerRole};
 use roomtap::protocols::redux::server::{Proto, Relay, RelayConfig, Role};
 use roomtap::store::timeline::Instance;
 use roomtap::ui::Pane;
@@ -105,13 +106,13 @@ async fn both_generations_stay_connected_and_stream() {
     // The Connections pane lists them under the relay, and its counters move.
     h.until("clients and traffic reported", 10, |a| {
         let s = &a.store.sources[0];
-        let has = |name: &str, proto: &str| {
-            s.peers
-                .iter()
-                .any(|p| p.role == "app" && p.proto == proto && p.name.as_deref() == Some(name))
+        let has = |name: &str, proto: Dialect| {
+            s.peers.iter().any(|p| {
+                p.role == PeerRole::App && p.proto == proto && p.name.as_deref() == Some(name)
+            })
         };
-        has("cur", "v2")
-            && has("leg", "v1")
+        has("cur", Dialect::V2)
+            && has("leg", Dialect::V1)
             && s.conn.stats.frames_in > 20
             && s.conn.stats.bytes_out > 0
     })
@@ -518,8 +519,9 @@ async fn connections_over_the_limit_are_refused_and_logged() {
         }
         other => panic!("a third socket should get HTTP 503, got {other:?}"),
     }
-    h.until("the refusal logged", 10, |a| {
-        logs_matching(a, "connection limit reached") == 1
+    h.until("the refusal logged and counted", 10, |a| {
+        logs_matching(a, "HTTP 503: too many connections (at most 2)") == 1
+            && common::peers::fact(a, 0, "refused (connection limit)") == "1"
     })
     .await;
 }
@@ -629,7 +631,10 @@ async fn a_thousand_apps_come_and_go_at_once() {
         tokio::time::sleep(Duration::from_millis(50)).await; // allow-sleep: polling the relay's client list
     }
     h.until("the pane shows no app", 20, |a| {
-        a.store.sources[0].peers.iter().all(|p| p.role != "app")
+        a.store.sources[0]
+            .peers
+            .iter()
+            .all(|p| p.role != PeerRole::App)
     })
     .await;
     let _next = raw_client(port, Some(r#""master""#), None).await;
@@ -644,7 +649,7 @@ async fn a_half_open_monitor_is_dropped_and_counted() {
     let deaf = raw_client(h.port(), Some("{}"), Some("log")).await;
     h.until("dropped and counted", 20, |a| {
         logs_matching(a, "no pong within") >= 1
-            && common::peers::fact(a, 0, "dropped (no pong)").starts_with("1 ")
+            && common::peers::fact(a, 0, "dropped (no pong)") == "1"
     })
     .await;
     drop(deaf);

@@ -80,7 +80,7 @@ impl Notices {
                     EventKind::Peers(rows) => {
                         self.peers = rows
                             .into_iter()
-                            .map(|r| (r.id, r.proto.into_owned(), r.name.unwrap_or_default()))
+                            .map(|r| (r.id, r.proto.to_string(), r.name.unwrap_or_default()))
                             .collect();
                     }
                     _ => {}

@@ -68,8 +68,8 @@ fn session() -> Vec<SourceEvent> {
         EventKind::Peers(vec![PeerRow {
             id: "p1".into(),
             addr: "127.0.0.1:1".into(),
-            role: "app".into(),
-            proto: "v2".into(),
+            role: roomtap::event::PeerRole::App,
+            proto: roomtap::event::Dialect::V2,
             name: Some("counter".into()),
             instances: vec!["inst-a".into()],
             dropped: 0,
@@ -77,7 +77,7 @@ fn session() -> Vec<SourceEvent> {
     ));
     v.push(ev(
         T0 + 802,
-        EventKind::Facts(vec![("room".into(), "test".into())]),
+        EventKind::Facts(vec![roomtap::event::Fact::set("room", "test")]),
     ));
     v.push(ev(
         T0 + 900,

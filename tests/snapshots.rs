@@ -252,27 +252,25 @@ fn remote_text_in_notes_shows_control_pictures() {
 
 #[test]
 fn connections_pane_lists_relay_clients() {
-    use roomtap::event::{EventKind, PeerRow, SourceEvent, TrafficStats};
+    use roomtap::event::{Dialect, EventKind, PeerRole, PeerRow, SourceEvent, TrafficStats};
     let mut a = populated();
     let server = a.store.add_source(
         "relay",
         roomtap::protocols::redux::SERVER,
         "ws://127.0.0.1:8000/socketcluster/",
     );
-    let row = |id: &str,
-               role: &'static str,
-               proto: &'static str,
-               name: Option<&str>,
-               inst: &[&str],
-               dropped| PeerRow {
-        id: id.into(),
-        addr: "127.0.0.1:50412".into(),
-        role: role.into(),
-        proto: proto.into(),
-        name: name.map(Into::into),
-        instances: inst.iter().map(|s| s.to_string()).collect(),
-        dropped,
-    };
+    let row =
+        |id: &str, role: PeerRole, proto: Dialect, name: Option<&str>, inst: &[&str], dropped| {
+            PeerRow {
+                id: id.into(),
+                addr: "127.0.0.1:50412".into(),
+                role,
+                proto,
+                name: name.map(Into::into),
+                instances: inst.iter().map(|s| s.to_string()).collect(),
+                dropped,
+            }
+        };
     for kind in [
         EventKind::Stats(TrafficStats {
             bytes_in: 48_200,
@@ -284,21 +282,28 @@ fn connections_pane_lists_relay_clients() {
         EventKind::Peers(vec![
             row(
                 "Up_24t8RyzhUb1e8AAAB",
-                "app",
-                "v2",
+                PeerRole::App,
+                Dialect::V2,
                 Some("shop"),
                 &["3qzv910jqf"],
                 0,
             ),
             row(
                 "xTJpsv966NfopKSLAAAB",
-                "app",
-                "v1",
+                PeerRole::App,
+                Dialect::V1,
                 Some("legacy\u{1b}[2J"),
                 &[],
                 0,
             ),
-            row("K0u6KZUC1wNMlUnAUAte", "monitor", "v2", None, &[], 120),
+            row(
+                "K0u6KZUC1wNMlUnAUAte",
+                PeerRole::Monitor,
+                Dialect::V2,
+                None,
+                &[],
+                120,
+            ),
         ]),
     ] {
         a.apply(SourceEvent::new(server, kind));
@@ -338,13 +343,10 @@ fn room_source_in_every_pane() {
     a.apply(at(
         1,
         EventKind::Facts(vec![
-            ("room".into(), "test".into()),
-            ("participant".into(), "participant-0001".into()),
-            ("developer logs".into(), "on (developer toolkit)".into()),
-            (
-                "status".into(),
-                "degraded: indexer queue is backing up".into(),
-            ),
+            roomtap::event::Fact::set("room", "test"),
+            roomtap::event::Fact::set("participant", "participant-0001"),
+            roomtap::event::Fact::set("developer logs", "on (developer toolkit)"),
+            roomtap::event::Fact::set("status", "degraded: indexer queue is backing up"),
         ]),
     ));
     a.apply(at(

@@ -162,3 +162,52 @@ pub struct Headless {
     pub banner: Box<dyn FnOnce(&str) -> String + Send>,
     pub who: String,
 }
+
+/// The facts a source last said, so that it says only what changed: the
+/// store keeps every fact until it is set again or taken away.
+#[derive(Debug, Default)]
+pub struct FactBook {
+    said: Vec<(String, String)>,
+}
+
+impl FactBook {
+    /// What makes the facts said into `rows`: each new or changed one set,
+    /// each one gone taken away; `None` when nothing changed.
+    pub fn update(&mut self, rows: Vec<(String, String)>) -> Option<Vec<crate::event::Fact>> {
+        use crate::event::Fact;
+        let mut out: Vec<Fact> = self
+            .said
+            .iter()
+            .filter(|(k, _)| !rows.iter().any(|(k2, _)| k2 == k))
+            .map(|(k, _)| Fact::unset(k.clone()))
+            .collect();
+        for (k, v) in &rows {
+            if !self.said.iter().any(|(k2, v2)| k2 == k && v2 == v) {
+                out.push(Fact::set(k.clone(), v.clone()));
+            }
+        }
+        self.said = rows;
+        (!out.is_empty()).then_some(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Fact;
+
+    #[test]
+    fn a_fact_book_says_only_what_changed() {
+        let mut b = FactBook::default();
+        let row = |k: &str, v: &str| (k.to_string(), v.to_string());
+        assert_eq!(
+            b.update(vec![row("a", "1"), row("b", "2")]),
+            Some(vec![Fact::set("a", "1"), Fact::set("b", "2")])
+        );
+        assert_eq!(b.update(vec![row("a", "1"), row("b", "2")]), None);
+        assert_eq!(
+            b.update(vec![row("a", "3")]),
+            Some(vec![Fact::unset("b"), Fact::set("a", "3")])
+        );
+    }
+}

@@ -75,6 +75,24 @@ impl Default for StoreConfig {
     }
 }
 
+/// Facts one source may hold (a source names its own keys; this bounds a
+/// bug, not a peer).
+const MAX_FACTS: usize = 64;
+/// Longest fact value kept (values can carry remote text: a room's status).
+const MAX_FACT_BYTES: usize = 1024;
+
+fn cap_fact(mut v: String) -> String {
+    if v.len() > MAX_FACT_BYTES {
+        let mut end = MAX_FACT_BYTES;
+        while !v.is_char_boundary(end) {
+            end -= 1;
+        }
+        v.truncate(end);
+        v.push('…');
+    }
+    v
+}
+
 /// Connection facts of one source.
 #[derive(Debug, Clone)]
 pub struct Connection {
@@ -107,7 +125,8 @@ pub struct SourceInfo {
     pub malformed: u64,
     /// Clients of a server source (roomtap's relay), newest report.
     pub peers: Vec<crate::event::PeerRow>,
-    /// Named facts the source reported (room, participant, watching...).
+    /// Named facts the source reported (room, participant, watching...),
+    /// in the order first set.
     pub facts: Vec<(String, String)>,
 }
 
@@ -308,7 +327,20 @@ impl Store {
                 Dirty::CONNECTIONS
             }
             EventKind::Facts(facts) => {
-                self.sources[source as usize].facts = facts;
+                let have = &mut self.sources[source as usize].facts;
+                for f in facts {
+                    let at = have.iter().position(|(k, _)| *k == f.key);
+                    match (at, f.value) {
+                        (Some(i), Some(v)) => have[i].1 = cap_fact(v),
+                        (Some(i), None) => {
+                            have.remove(i);
+                        }
+                        (None, Some(v)) if have.len() < MAX_FACTS => {
+                            have.push((f.key, cap_fact(v)))
+                        }
+                        (None, _) => {}
+                    }
+                }
                 Dirty::CONNECTIONS
             }
             EventKind::Rtt(rtt) => {

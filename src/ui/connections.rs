@@ -124,12 +124,21 @@ fn peer_lines(lines: &mut Vec<Line<'static>>, t: &Theme, s: &SourceInfo) {
     if s.peers.is_empty() {
         return;
     }
-    let count = |role: &str| s.peers.iter().filter(|p| p.role == role).count();
+    // Each role present, counted: `clients 3 (apps 1, monitors 2)`.
+    let mut roles: Vec<crate::event::PeerRole> = s.peers.iter().map(|p| p.role).collect();
+    roles.sort();
+    roles.dedup();
+    let counts: Vec<String> = roles
+        .iter()
+        .map(|r| {
+            let n = s.peers.iter().filter(|p| p.role == *r).count();
+            format!("{} {n}", r.plural())
+        })
+        .collect();
     lines.push(Line::from(Span::raw(format!(
-        "  clients {} (apps {}, monitors {})",
+        "  clients {} ({})",
         s.peers.len(),
-        count("app"),
-        count("monitor")
+        counts.join(", ")
     ))));
     for p in s.peers.iter().take(SHOWN) {
         let mut who = p.role.to_string();

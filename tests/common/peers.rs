@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use roomtap::app::App;
 use roomtap::event::{Command, SourceEvent, SourceId};
-use roomtap::protocols::redux::{client::source::RelayMonitor, server::source::EmbeddedRelay};
+use roomtap::protocols::redux::client::source::RelayMonitor;
 use roomtap::source::Source;
 use roomtap::wiring::Wiring;
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -145,7 +145,10 @@ impl Harness {
     /// inspector attached in-process, as `roomtap` runs it. Source 0 is the
     /// relay's own log, source 1 the in-process monitor.
     pub async fn embedded(cfg: roomtap::protocols::redux::server::RelayConfig) -> Harness {
-        let h = Harness::wired(vec![Box::new(EmbeddedRelay::new(cfg))]).await;
+        let h = Harness::wired(vec![Box::new(
+            roomtap::protocols::redux::server::source::with_monitor(cfg),
+        )])
+        .await;
         assert_eq!(h.app.store.sources.len(), 2, "the relay and its monitor");
         h
     }

@@ -134,9 +134,8 @@ impl ServerCmd {
                     .project
                     .clone()
                     .unwrap_or_else(|| "project_demo".into());
-                let server = server::source::LeapServerSource {
-                    channels: flags.channels.clone(),
-                    cfg: server::LeapServerConfig {
+                let server = server::source::with_channels(
+                    server::LeapServerConfig {
                         bind: std::net::SocketAddr::from(([127, 0, 0, 1], flags.leap_port)),
                         project: project.clone(),
                         tokens: token.into_iter().collect(),
@@ -144,7 +143,8 @@ impl ServerCmd {
                         create_channels: true,
                         ..Default::default()
                     },
-                };
+                    flags.channels.clone(),
+                );
                 Ok(Headless {
                     source: Box::new(server),
                     banner: Box::new(move |url| {

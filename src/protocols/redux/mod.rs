@@ -138,8 +138,7 @@ impl ServerCmd {
     pub fn headless(&self, flags: &Flags, shared: Shared) -> Result<Headless, String> {
         match self {
             ServerCmd::ReduxServer => {
-                let mut relay = flags.embedded(shared);
-                relay.monitor = false;
+                let relay = server::source::alone(flags.config(shared));
                 Ok(Headless {
                     source: Box::new(relay),
                     banner: Box::new(|url| format!("roomtap relay listening on {url}")),
@@ -185,6 +184,6 @@ impl Flags {
 
     /// roomtap's relay with the inspector attached in-process.
     pub fn embedded(&self, shared: Shared) -> EmbeddedRelay {
-        EmbeddedRelay::new(self.config(shared))
+        server::source::with_monitor(self.config(shared))
     }
 }

@@ -108,14 +108,12 @@ impl ServerCmd {
                 } else {
                     "no --room-secret: any token is accepted"
                 };
-                let server = server::source::RoomServerSource {
-                    cfg: server::RoomServerConfig {
-                        bind: std::net::SocketAddr::from(([127, 0, 0, 1], flags.room_port)),
-                        secret,
-                        guard: shared.guard.guard(),
-                        ..Default::default()
-                    },
-                };
+                let server = server::source::RoomServerSource::new(server::RoomServerConfig {
+                    bind: std::net::SocketAddr::from(([127, 0, 0, 1], flags.room_port)),
+                    secret,
+                    guard: shared.guard.guard(),
+                    ..Default::default()
+                });
                 Ok(Headless {
                     source: Box::new(server),
                     banner: Box::new(move |url| format!("roomtap room server on {url} ({note})")),

@@ -113,6 +113,8 @@ struct Persist {
     channels: BTreeSet<String>,
     url: String,
     redirected: bool,
+    /// The facts said, across reconnects.
+    facts: crate::source::FactBook,
 }
 
 pub fn spawn(
@@ -125,6 +127,7 @@ pub fn spawn(
             channels: cfg.channels.iter().cloned().collect(),
             url: cfg.url.clone(),
             redirected: false,
+            facts: Default::default(),
         }));
         let backoff = Backoff::new(cfg.backoff_base, cfg.backoff_max);
         supervise(em, commands, backoff, |_attempt, em, mut cmds| {

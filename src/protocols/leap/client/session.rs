@@ -108,6 +108,7 @@ struct Link<'a> {
     meter: Meter,
     facts: Facts,
     reported: Option<Facts>,
+    persist: &'a Mutex<Persist>,
     /// When the oldest unanswered heartbeat went out.
     unacked_since: Option<Instant>,
     /// When the last heartbeat went out (the ack's round trip).
@@ -140,7 +141,7 @@ pub(super) async fn session(
         redirected_to: redirected.then(|| crate::text::redact_url(&url)),
         ..Facts::default()
     };
-    em.emit(EventKind::Facts(facts.rows())).await;
+    say_facts(em, persist, &facts).await;
     let ws = match connect(cfg, &url).await {
         Ok(ws) => ws,
         Err(end) => return end,
@@ -153,6 +154,7 @@ pub(super) async fn session(
         meter: Meter::new(),
         facts,
         reported: None,
+        persist,
         unacked_since: None,
         last_sent: None,
         optimistic_at: None,
@@ -273,10 +275,22 @@ pub(super) fn on_close(code: u16, reason: &str, persist: &Mutex<Persist>) -> Ses
     ))
 }
 
+/// Say what changed in `facts` since they were last said.
+async fn say_facts(em: &Emitter, persist: &Mutex<Persist>, facts: &Facts) {
+    let changes = persist
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .facts
+        .update(facts.rows());
+    if let Some(changes) = changes {
+        em.emit(EventKind::Facts(changes)).await;
+    }
+}
+
 impl Link<'_> {
     async fn report(&mut self) {
         if self.reported.as_ref() != Some(&self.facts) {
-            self.em.emit(EventKind::Facts(self.facts.rows())).await;
+            say_facts(self.em, self.persist, &self.facts).await;
             self.reported = Some(self.facts.clone());
         }
     }

@@ -211,6 +211,7 @@ fn service(hub: &Hub, cid: &str, d: Dispatch) -> Option<(u16, String)> {
             if let Some(c) = st.clients.get_mut(cid) {
                 c.subs.remove(ch);
             }
+            hub.forget_unwatched(&mut st);
             hub.notice(Level::Info, format!("{cid} unsubscribed from {}", name(ch)));
             None
         }
@@ -250,10 +251,16 @@ fn service(hub: &Hub, cid: &str, d: Dispatch) -> Option<(u16, String)> {
                         name(ch)
                     ),
                 );
+            } else if st
+                .channels
+                .get_mut(ch)
+                .is_some_and(|c| !hub.keep_state(c, data.clone()))
+            {
+                drop(st);
+                hub.refuse_state(ch, Some(cid));
+                hub.changed();
+                return None;
             } else {
-                if let Some(c) = st.channels.get_mut(ch) {
-                    c.state = data.clone();
-                }
                 let frame = dispatch(Some(ch), false, "STATE_UPDATE", &state_data(&data));
                 hub.fan_out(&mut st, ch, None, &frame);
             }
@@ -319,21 +326,33 @@ fn subscribed(st: &State, cid: &str, ch: &str) -> bool {
 
 fn subscribe(hub: &Hub, st: &mut State, cid: &str, ch: &str) {
     if hub.cfg.create_channels && !st.channels.contains_key(ch) {
-        hub.notice(
-            Level::Info,
-            format!(
-                "{cid} subscribed to {}: created (unprotected, state {{}})",
-                name(ch)
-            ),
-        );
-        st.channels.insert(
-            ch.to_string(),
-            super::Channel {
-                kind: "unprotected".into(),
-                state: serde_json::json!({}),
-                created_at: super::now_rfc3339(),
-            },
-        );
+        if st.channels.len() >= hub.cfg.max_channels || !hub.budget.take(2) {
+            hub.core.tally("refused (channel limit)", Level::Warn, |n| {
+                format!(
+                    "{cid} subscribed to {}: not created, the server holds {} channels ({n} refused so far)",
+                    name(ch),
+                    st.channels.len()
+                )
+            });
+        } else {
+            hub.notice(
+                Level::Info,
+                format!(
+                    "{cid} subscribed to {}: created (unprotected, state {{}})",
+                    name(ch)
+                ),
+            );
+            st.channels.insert(
+                ch.to_string(),
+                super::Channel {
+                    kind: "unprotected".into(),
+                    state: serde_json::json!({}),
+                    created_at: super::now_rfc3339(),
+                    created_by_client: true,
+                    held: 2,
+                },
+            );
+        }
     }
     let scope = st.clients.get(cid).and_then(|c| c.scope);
     let reply = match st.channels.get(ch) {

@@ -51,7 +51,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, watch};
 
-use crate::event::{ConnState, EventKind, Level, LogRecord, PeerRow};
+use crate::event::{ConnState, Dialect, EventKind, Level, PeerRole, PeerRow};
+use crate::serve::{Budget, Core};
 use crate::secret::Secret;
 use crate::source::Emitter;
 use crate::protocols::leap::wire::codec::{self, Dispatch, Frame};
@@ -79,8 +80,20 @@ pub struct LeapServerConfig {
     pub queue: usize,
     /// A SUBSCRIBE to a channel it does not serve creates it (unprotected,
     /// state `{}`) instead of answering UNAVAILABLE `UNKNOWN`
-    /// (what `roomtap leap-server` does).
+    /// (what `roomtap leap-server` does). Such a channel is forgotten when
+    /// its last subscriber leaves.
     pub create_channels: bool,
+    /// Most connections at once (more: HTTP 503).
+    pub max_conns: usize,
+    /// Most channels it serves; a SUBSCRIBE that would create one more is
+    /// answered UNAVAILABLE (counted).
+    pub max_channels: usize,
+    /// Bytes of channel state it keeps in all; a SET_CHANNEL_STATE that
+    /// would pass it is ignored (counted and said).
+    pub max_state_bytes: usize,
+    /// An identified client that sends nothing (no heartbeat) this long is
+    /// closed (4000); WebSocket pings do not count.
+    pub liveness: Duration,
 }
 
 impl Default for LeapServerConfig {
@@ -97,6 +110,10 @@ impl Default for LeapServerConfig {
             max_frame: codec::MAX_FRAME,
             queue: 4096,
             create_channels: false,
+            max_conns: 1024,
+            max_channels: 4096,
+            max_state_bytes: 64 << 20,
+            liveness: Duration::from_secs(40),
         }
     }
 }
@@ -141,6 +158,10 @@ struct Channel {
     kind: String,
     state: Value,
     created_at: String,
+    /// Created by a client's SUBSCRIBE: forgotten with its last subscriber.
+    created_by_client: bool,
+    /// Bytes of its state taken from the hub's budget.
+    held: usize,
 }
 
 const RECEIVED_CAP: usize = 1024;
@@ -165,13 +186,15 @@ struct State {
 struct Hub {
     cfg: LeapServerConfig,
     st: Mutex<State>,
-    em: Option<Emitter>,
-    next_conn: AtomicU64,
+    /// Notices, traffic, connection ids and limits, refusals, peers.
+    core: Arc<Core>,
     addr: SocketAddr,
     acking: AtomicBool,
     hello: AtomicBool,
-    /// Upgrades refused for their `Origin` or `Host`.
-    refused: crate::guard::Refused,
+    /// Channel state kept, within `max_state_bytes`.
+    budget: Budget,
+    /// WebSocket connections accepted (upgraded) since the start.
+    accepted: AtomicU64,
     /// Bumped on every change tests may wait for.
     changes: watch::Sender<u64>,
 }
@@ -220,18 +243,11 @@ impl Hub {
     }
 
     fn notice(&self, level: Level, summary: String) {
-        if let Some(em) = &self.em {
-            em.try_emit(EventKind::Log(LogRecord {
-                level,
-                kind: "leap".to_string(),
-                summary,
-                data: None,
-            }));
-        }
+        self.core.notice(level, summary);
     }
 
-    fn report_peers(&self) {
-        let Some(em) = &self.em else { return };
+    /// The connections as the Connections pane lists them.
+    fn peers(&self) -> Vec<PeerRow> {
         let mut rows: Vec<PeerRow> = {
             let st = self.state();
             st.clients
@@ -239,19 +255,59 @@ impl Hub {
                 .map(|(cid, c)| PeerRow {
                     id: cid.clone(),
                     addr: c.addr.clone(),
-                    role: "client".into(),
-                    proto: if c.zlib { "zlib" } else { "json" }.into(),
+                    role: PeerRole::Client,
+                    proto: if c.zlib { Dialect::Zlib } else { Dialect::Json },
                     name: Some(match c.scope {
                         Some(s) => format!("{} ({} scope)", self.cfg.project, s.name()),
                         None => format!("{} (identifying)", self.cfg.project),
                     }),
-                    instances: c.subs.iter().cloned().collect(),
+                    instances: {
+                        let mut subs: Vec<String> = c.subs.iter().cloned().collect();
+                        subs.sort();
+                        subs
+                    },
                     dropped: 0,
                 })
                 .collect()
         };
         rows.sort_by(|a, b| a.id.cmp(&b.id));
-        em.try_emit(EventKind::Peers(rows));
+        rows
+    }
+
+    /// Say the connections now (and the traffic, and the facts).
+    fn report_peers(&self) {
+        self.core.report(self.peers());
+    }
+
+    /// A channel's state becomes `state` (its bytes taken from the budget;
+    /// false, and nothing changed, when they do not fit).
+    fn keep_state(&self, ch: &mut Channel, state: Value) -> bool {
+        let bytes = state.to_string().len();
+        self.budget.give(ch.held);
+        if !self.budget.take(bytes) {
+            let _ = self.budget.take(ch.held);
+            return false;
+        }
+        ch.held = bytes;
+        ch.state = state;
+        true
+    }
+
+    /// Forget the channels clients created that nobody subscribes to any
+    /// more (their state's bytes go back to the budget).
+    fn forget_unwatched(&self, st: &mut State) {
+        let watched: HashSet<&String> = st.clients.values().flat_map(|c| c.subs.iter()).collect();
+        let gone: Vec<String> = st
+            .channels
+            .iter()
+            .filter(|(id, c)| c.created_by_client && !watched.contains(id))
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in gone {
+            if let Some(c) = st.channels.remove(&id) {
+                self.budget.give(c.held);
+            }
+        }
     }
 
     /// Queue `out` to one client; a full queue drops the client (its
@@ -303,8 +359,13 @@ impl Hub {
 
     fn set_state(&self, channel: &str, state: Value, token: bool) -> usize {
         let mut st = self.state();
-        if !token && let Some(ch) = st.channels.get_mut(channel) {
-            ch.state = state.clone();
+        if !token
+            && let Some(ch) = st.channels.get_mut(channel)
+            && !self.keep_state(ch, state.clone())
+        {
+            drop(st);
+            self.refuse_state(channel, None);
+            return 0;
         }
         let event = if token {
             "TOKEN_STATE_UPDATE"
@@ -313,6 +374,18 @@ impl Hub {
         };
         let frame = dispatch(Some(channel), false, event, &state_data(&state));
         self.fan_out(&mut st, channel, None, &frame)
+    }
+
+    /// A state that does not fit the budget: counted and said.
+    fn refuse_state(&self, channel: &str, cid: Option<&str>) {
+        let who = cid.map_or(String::new(), |c| format!(" from {c}"));
+        self.core.tally("refused (state budget)", Level::Warn, |n| {
+            format!(
+                "a state for {}{who} was ignored: the channels' state would pass {} B ({n} refused so far)",
+                crate::text::sanitize_capped(channel, 80),
+                self.budget.max()
+            )
+        });
     }
 
     /// A pipe room's AVAILABLE/UPDATE data: `{pipe_room, connection}`.
@@ -353,7 +426,6 @@ impl Hub {
 pub struct LeapServer {
     hub: Arc<Hub>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
-    closing: watch::Sender<bool>,
 }
 
 impl LeapServer {
@@ -363,18 +435,19 @@ impl LeapServer {
         let listener = tokio::net::TcpListener::bind(cfg.bind).await?;
         let addr = listener.local_addr()?;
         let (changes, _) = watch::channel(0);
+        let core = Arc::new(Core::new("leap", cfg.max_conns, em));
         let hub = Arc::new(Hub {
+            budget: Budget::new(cfg.max_state_bytes),
             cfg,
             st: Mutex::new(State::default()),
-            em,
-            next_conn: AtomicU64::new(1),
+            core: core.clone(),
             addr,
             acking: AtomicBool::new(true),
             hello: AtomicBool::new(true),
-            refused: Default::default(),
+            accepted: AtomicU64::new(0),
             changes,
         });
-        if let Some(em) = &hub.em {
+        if let Some(em) = core.emitter() {
             em.try_emit(EventKind::Conn(ConnState::Connected {
                 session: Some(format!(
                     "Leap Edge on ws://{addr}/ws, project {}",
@@ -382,27 +455,15 @@ impl LeapServer {
                 )),
             }));
         }
-        let (closing, _) = watch::channel(false);
         let h = hub.clone();
-        let c = closing.clone();
-        let accept = tokio::spawn(async move {
-            loop {
-                match listener.accept().await {
-                    Ok((tcp, peer)) => {
-                        let _ = tcp.set_nodelay(true);
-                        tokio::spawn(conn::serve_conn(h.clone(), tcp, peer, c.subscribe()));
-                    }
-                    Err(e) => {
-                        h.notice(Level::Warn, format!("accept failed: {e}"));
-                        tokio::time::sleep(Duration::from_millis(100)).await;
-                    }
-                }
-            }
+        let accept = crate::serve::ws::accept(core.clone(), listener, move |tcp, peer| {
+            conn::serve_conn(h.clone(), tcp, peer)
         });
+        let h = hub.clone();
+        let reporter = core.reporter(move || h.peers());
         Ok(LeapServer {
             hub,
-            tasks: vec![accept],
-            closing,
+            tasks: vec![accept, reporter],
         })
     }
 
@@ -416,18 +477,25 @@ impl LeapServer {
     }
 
     /// Add (or replace) a channel; `kind` is private, public or unprotected.
+    /// Its state is kept whatever the budget (the operator's, not a
+    /// client's), and counted in it.
     pub fn add_channel(&self, id: &str, kind: &str, state: Value) {
         let mut st = self.hub.state();
-        let created_at = st
+        let (created_at, held) = st
             .channels
             .get(id)
-            .map_or_else(now_rfc3339, |c| c.created_at.clone());
+            .map_or_else(|| (now_rfc3339(), 0), |c| (c.created_at.clone(), c.held));
+        self.hub.budget.give(held);
+        let bytes = state.to_string().len();
+        let _ = self.hub.budget.take(bytes);
         st.channels.insert(
             id.to_string(),
             Channel {
                 kind: kind.to_string(),
                 state,
                 created_at,
+                created_by_client: false,
+                held: bytes,
             },
         );
     }
@@ -568,7 +636,24 @@ impl LeapServer {
     /// WebSocket connections accepted since the start (refused upgrades
     /// not counted).
     pub fn accepted(&self) -> u64 {
-        self.hub.next_conn.load(Ordering::Relaxed) - 1
+        self.hub.accepted.load(Ordering::Relaxed)
+    }
+
+    /// Channels served now (ids, sorted).
+    pub fn channels(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.hub.state().channels.keys().cloned().collect();
+        v.sort();
+        v
+    }
+
+    /// Bytes of channel state kept now.
+    pub fn state_bytes(&self) -> usize {
+        self.hub.budget.used()
+    }
+
+    /// How many of `what` (`refused (state budget)`…) so far.
+    pub fn tallied(&self, what: &'static str) -> u64 {
+        self.hub.core.tallied(what)
     }
 
     /// The connections that identified (cid, scope: "project" | "token").
@@ -596,7 +681,7 @@ impl LeapServer {
 
     /// Upgrades refused for a foreign `Origin` or `Host`.
     pub fn refused(&self) -> Option<(String, String)> {
-        self.hub.refused.fact()
+        self.hub.core.refused.fact()
     }
 
     /// Clients dropped because they did not read their queue.
@@ -633,7 +718,35 @@ impl Drop for LeapServer {
         for t in &self.tasks {
             t.abort();
         }
-        self.closing.send_replace(true);
+        self.hub.core.close_all();
+    }
+}
+
+impl crate::serve::source::Server for LeapServer {
+    type Config = LeapServerConfig;
+    fn kind() -> crate::source::SourceKind {
+        crate::protocols::leap::SERVER
+    }
+    fn label() -> &'static str {
+        "leap srv"
+    }
+    fn bind(cfg: &LeapServerConfig) -> SocketAddr {
+        cfg.bind
+    }
+    fn set_bind(cfg: &mut LeapServerConfig, addr: SocketAddr) {
+        cfg.bind = addr;
+    }
+    fn url_at(_: &LeapServerConfig, addr: SocketAddr) -> String {
+        format!("ws://{addr}/ws")
+    }
+    fn secrets(cfg: &LeapServerConfig) -> Vec<String> {
+        cfg.tokens.iter().map(|s| s.expose().to_string()).collect()
+    }
+    async fn start(cfg: LeapServerConfig, em: Option<Emitter>) -> std::io::Result<LeapServer> {
+        LeapServer::start(cfg, em).await
+    }
+    fn local_addr(&self) -> SocketAddr {
+        self.hub.addr
     }
 }
 

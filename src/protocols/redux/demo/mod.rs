@@ -253,12 +253,11 @@ pub fn sources(
     shared: crate::source::Shared,
     seed: u64,
 ) -> Result<Vec<Box<dyn crate::source::Source>>, String> {
-    let mut relay = flags.embedded(shared);
-    relay.any_port = !flags.port_given();
-    relay.on_listening = Some(Box::new(move |r| {
+    let mut relay = flags.embedded(shared).then(move |r, started| {
         let link = Link::Local(super::server::local_connector(r));
-        vec![Box::new(spawn_apps(link, seed))]
-    }));
+        started.keep.push(Box::new(spawn_apps(link, seed)));
+    });
+    relay.any_port = !flags.port_given();
     Ok(vec![Box::new(relay)])
 }
 

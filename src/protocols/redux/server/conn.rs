@@ -1,61 +1,39 @@
-//! One client connection of roomtap's relay: the upgrade (path, secret and
-//! connection limit checked before it), the SocketCluster handshake, pings
-//! in the client's own style, and each packet routed through the hub.
+//! One client connection of roomtap's relay: the upgrade (through the
+//! server kit: guard, connection limit, then the path and the secret), the
+//! SocketCluster handshake, pings in the client's own style, and each
+//! packet routed through the hub.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use futures_util::{SinkExt, Stream, StreamExt};
+use base64::Engine;
+use futures_util::{Stream, StreamExt};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
-use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
+use tokio_tungstenite::tungstenite::handshake::server::Request;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
-use crate::protocols::redux::wire::packet::{self, Packet};
 use super::{Hub, Proto};
-use crate::event::{EventKind, Level};
-
-pub(super) async fn accept_loop(hub: Arc<Hub>, listener: tokio::net::TcpListener) {
-    loop {
-        match listener.accept().await {
-            Ok((tcp, peer)) => {
-                let _ = tcp.set_nodelay(true);
-                tokio::spawn(upgrade(hub.clone(), tcp, peer));
-            }
-            Err(e) => {
-                hub.notice(Level::Warn, "relay", format!("accept failed: {e}"));
-                // E.g. out of file descriptors: do not spin.
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        }
-    }
-}
-
-fn refuse(status: u16, body: &str) -> ErrorResponse {
-    let mut r = ErrorResponse::new(Some(body.to_string()));
-    *r.status_mut() = tokio_tungstenite::tungstenite::http::StatusCode::from_u16(status)
-        .unwrap_or(tokio_tungstenite::tungstenite::http::StatusCode::BAD_REQUEST);
-    r
-}
+use crate::event::Level;
+use crate::protocols::redux::wire::packet::{self, Packet};
+use crate::serve::Deadlines;
+use crate::serve::ws::{self, Door, Read, Refuse, close};
 
 /// Compare without an early exit on the first differing byte.
 fn same_secret(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Whether the upgrade request carries the secret: `?secret=` in the URL,
-/// the password of HTTP basic auth (`ws://user:SECRET@host` in Node's
-/// `ws`), or `Authorization: Bearer SECRET`.
+/// Whether the upgrade request carries the secret: `?secret=` in the URL
+/// (read as a form: percent-encoded keys and values, `+`), the password of
+/// HTTP basic auth (`ws://user:SECRET@host` in Node's `ws`), or
+/// `Authorization: Bearer SECRET`.
 pub(super) fn presents_secret(req: &Request, secret: &str) -> bool {
     let query_ok = req.uri().query().is_some_and(|q| {
-        q.split('&').any(|kv| {
-            kv.strip_prefix("secret=")
-                .is_some_and(|v| same_secret(percent_decode(v).as_bytes(), secret.as_bytes()))
-        })
+        url::form_urlencoded::parse(q.as_bytes())
+            .any(|(k, v)| k == "secret" && same_secret(v.as_bytes(), secret.as_bytes()))
     });
     let header_ok = req
         .headers()
@@ -67,7 +45,10 @@ pub(super) fn presents_secret(req: &Request, secret: &str) -> bool {
                 return same_secret(t.trim().as_bytes(), secret.as_bytes());
             }
             if let Some(b) = v.strip_prefix("Basic ") {
-                return base64_decode(b.trim())
+                let engine = &base64::engine::general_purpose::STANDARD;
+                return engine
+                    .decode(b.trim())
+                    .ok()
                     .and_then(|d| String::from_utf8(d).ok())
                     .and_then(|up| up.split_once(':').map(|(_, p)| p.to_string()))
                     .is_some_and(|p| same_secret(p.as_bytes(), secret.as_bytes()));
@@ -77,174 +58,65 @@ pub(super) fn presents_secret(req: &Request, secret: &str) -> bool {
     query_ok || header_ok
 }
 
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'%' if i + 2 < b.len() => {
-                let hex = std::str::from_utf8(&b[i + 1..i + 3])
-                    .ok()
-                    .and_then(|h| u8::from_str_radix(h, 16).ok());
-                match hex {
-                    Some(v) => {
-                        out.push(v);
-                        i += 3;
-                    }
-                    None => {
-                        out.push(b'%');
-                        i += 1;
-                    }
-                }
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            c => {
-                out.push(c);
-                i += 1;
-            }
+impl Hub {
+    fn deadlines(&self) -> Deadlines {
+        Deadlines {
+            handshake: self.cfg.handshake_timeout,
+            // SocketCluster's pings are text frames: a live client answers
+            // them within the timeout; WebSocket control frames do not
+            // count, so a message left unfinished ends it too.
+            data: Some(self.cfg.ping_timeout),
+            ..Deadlines::default()
         }
     }
-    String::from_utf8_lossy(&out).into_owned()
-}
 
-fn base64_decode(s: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(s.len() * 3 / 4);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for c in s.bytes() {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' | b'-' => 62,
-            b'/' | b'_' => 63,
-            b'=' => break,
-            _ => return None,
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-        }
-    }
-    Some(out)
-}
-
-/// Counts live connections; decremented when dropped.
-struct ConnSlot(Arc<Hub>);
-
-impl Drop for ConnSlot {
-    fn drop(&mut self) {
-        self.0.conns.fetch_sub(1, Ordering::Relaxed);
-    }
-}
-
-async fn upgrade(hub: Arc<Hub>, tcp: tokio::net::TcpStream, peer: SocketAddr) {
-    let slot = {
-        hub.conns.fetch_add(1, Ordering::Relaxed);
-        ConnSlot(hub.clone())
-    };
-    let over_limit = hub.conns.load(Ordering::Relaxed) > hub.cfg.max_conns;
-    let refusal = std::sync::Mutex::new(None::<String>);
-    let cfg = &hub.cfg;
-    // The signature is tungstenite's.
-    #[allow(clippy::result_large_err)]
-    let callback = |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
-        let why = |s: &str| {
-            if let Ok(mut r) = refusal.lock() {
-                *r = Some(s.to_string());
-            }
-        };
-        // First of all: a web page (foreign Origin) or a rebinding name
-        // (foreign Host) must not reach the apps.
-        if let Err(r) = cfg.guard.screen(cfg.bind, req.headers(), &hub.refused) {
-            why(&r.to_string());
-            return Err(refuse(403, &format!("roomtap relay: {r}")));
-        }
+    /// Past the guard and the limit: the path and the secret.
+    fn admit(&self, req: &Request) -> Result<(), Refuse> {
+        let cfg = &self.cfg;
         if req.uri().path().trim_end_matches('/') != cfg.path.trim_end_matches('/') {
-            why("wrong path");
-            return Err(refuse(
+            return Err(Refuse::new(
                 404,
-                &format!("roomtap relay: WebSocket endpoint is {}", cfg.path),
+                format!("wrong path: the WebSocket endpoint is {}", cfg.path),
             ));
-        }
-        if over_limit {
-            why("connection limit reached");
-            return Err(refuse(503, "roomtap relay: too many connections"));
         }
         if let Some(secret) = &cfg.secret
             && !presents_secret(req, secret)
         {
-            why("missing or wrong secret");
-            return Err(refuse(401, "roomtap relay: a secret is required"));
+            return Err(Refuse::new(401, "missing or wrong secret"));
         }
-        Ok(resp)
+        Ok(())
+    }
+}
+
+pub(super) async fn serve_conn(hub: Arc<Hub>, tcp: tokio::net::TcpStream, peer: SocketAddr) {
+    let deadlines = hub.deadlines();
+    let door = Door {
+        bind: hub.cfg.bind,
+        guard: &hub.cfg.guard,
+        deadlines: &deadlines,
+        config: WebSocketConfig::default()
+            .max_message_size(Some(hub.cfg.max_frame))
+            .max_frame_size(Some(hub.cfg.max_frame)),
     };
-    let ws_cfg = WebSocketConfig::default()
-        .max_message_size(Some(cfg.max_frame))
-        .max_frame_size(Some(cfg.max_frame));
-    let accepted = tokio::time::timeout(
-        cfg.handshake_timeout,
-        tokio_tungstenite::accept_hdr_async_with_config(tcp, callback, Some(ws_cfg)),
-    )
-    .await;
-    let ws = match accepted {
-        Ok(Ok(ws)) => ws,
-        Ok(Err(e)) => {
-            let why = refusal.lock().ok().and_then(|mut r| r.take());
-            if let Some(why) = why {
-                hub.notice(
-                    Level::Warn,
-                    "relay",
-                    format!("refused a connection from {peer}: {why}"),
-                );
-            } else if !matches!(e, WsError::ConnectionClosed | WsError::AlreadyClosed) {
-                hub.notice(
-                    Level::Debug,
-                    "relay",
-                    format!("not a WebSocket upgrade from {peer}: {e}"),
-                );
-            }
-            return;
-        }
-        Err(_) => return,
+    let Some(up) = ws::upgrade(&hub.core, tcp, peer, &door, |req| hub.admit(req)).await else {
+        return;
     };
-    let (mut sink, stream) = ws.split();
-    let (out_tx, mut out_rx) = mpsc::channel::<Message>(cfg.queue.max(1));
-    let counted = hub.clone();
-    let writer = tokio::spawn(async move {
-        let meter = &counted.meter;
-        while let Some(m) = out_rx.recv().await {
-            let mut closing = matches!(m, Message::Close(_));
-            // Counted once per batch: one atomic add, not one per frame.
-            let (mut frames, mut bytes) = (1u64, m.len() as u64);
-            if sink.feed(m).await.is_err() {
-                return;
-            }
-            // Write what else is queued before one flush.
-            while !closing && let Ok(m) = out_rx.try_recv() {
-                closing = matches!(m, Message::Close(_));
-                frames += 1;
-                bytes += m.len() as u64;
-                if sink.feed(m).await.is_err() {
-                    return;
-                }
-            }
-            meter.frames_out(frames, bytes);
-            if sink.flush().await.is_err() || closing {
-                break;
-            }
-        }
-        let _ = sink.close().await;
-    });
-    session(hub, stream, out_tx, peer.to_string(), false).await;
+    let (sink, stream) = up.ws.split();
+    let (out_tx, out_rx) = mpsc::channel::<Message>(hub.cfg.queue.max(1));
+    let mut writer = ws::writer(
+        sink,
+        out_rx,
+        hub.core.clone(),
+        &deadlines,
+        true,
+        None,
+        |m: Message| m,
+    );
+    let reader = ws::Reader::new(stream, hub.core.clone(), &deadlines, true);
+    session(hub, reader, out_tx, peer.to_string(), false).await;
     // The writer ends once the session's sender and the hub's are gone.
-    let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;
-    drop(slot);
+    writer.finish(Duration::from_secs(2)).await;
+    drop(up.slot);
 }
 
 /// An in-process client: its frames go straight to a session task.
@@ -254,26 +126,19 @@ pub(super) fn connect_local(hub: Arc<Hub>) -> (mpsc::Sender<Message>, mpsc::Rece
     let stream = futures_util::stream::unfold(from_client, |mut rx| async move {
         rx.recv().await.map(|m| (Ok::<_, WsError>(m), rx))
     });
-    tokio::spawn(session(
-        hub,
+    let reader = ws::Reader::new(
         Box::pin(stream),
-        out_tx,
-        "in-process".into(),
-        true,
-    ));
+        hub.core.clone(),
+        &Deadlines::default(),
+        false,
+    );
+    tokio::spawn(session(hub, reader, out_tx, "in-process".into(), true));
     (to_relay, out_rx)
-}
-
-fn close(code: u16, reason: &str) -> Message {
-    Message::Close(Some(CloseFrame {
-        code: CloseCode::from(code),
-        reason: reason.to_string().into(),
-    }))
 }
 
 /// The first frame must be `#handshake` (socketcluster-server's strict
 /// handshake). Returns its cid.
-async fn await_handshake<S>(hub: &Hub, rx: &mut S) -> Result<u64, (u16, String)>
+async fn await_handshake<S>(hub: &Hub, rx: &mut ws::Reader<S>) -> Result<u64, (u16, String)>
 where
     S: Stream<Item = Result<Message, WsError>> + Unpin,
 {
@@ -281,10 +146,14 @@ where
     loop {
         let m = match tokio::time::timeout_at(deadline, rx.next()).await {
             Err(_) => return Err((4005, "handshake timed out".into())),
-            Ok(None) | Ok(Some(Err(_))) => {
+            Ok(Read::Msg(m)) => m,
+            Ok(Read::Closed(_)) => return Err((1000, "closed before the handshake".into())),
+            Ok(Read::Idle(_) | Read::NoData(_)) => {
+                return Err((4005, "handshake timed out".into()));
+            }
+            Ok(Read::Lost(_)) => {
                 return Err((1006, "closed before the handshake".into()));
             }
-            Ok(Some(Ok(m))) => m,
         };
         let t = match m {
             Message::Text(t) => t,
@@ -328,8 +197,13 @@ fn channel_of(data: Option<&str>) -> Option<String> {
     }
 }
 
-async fn session<S>(hub: Arc<Hub>, mut rx: S, out: mpsc::Sender<Message>, peer: String, local: bool)
-where
+async fn session<S>(
+    hub: Arc<Hub>,
+    mut rx: ws::Reader<S>,
+    out: mpsc::Sender<Message>,
+    peer: String,
+    local: bool,
+) where
     S: Stream<Item = Result<Message, WsError>> + Unpin,
 {
     let cid = match await_handshake(&hub, &mut rx).await {
@@ -353,13 +227,12 @@ where
         .send(Message::text(packet::handshake_reply(cid, &id, ping_ms)))
         .await;
     let mut proto = Proto::Unknown;
-    let mut last_rx = Instant::now();
     let mut ping = tokio::time::interval_at(
         Instant::now() + hub.cfg.ping_interval,
         hub.cfg.ping_interval,
     );
     let mut binary_noted = false;
-    let mut closing = hub.closing.subscribe();
+    let mut closing = hub.core.closing();
     let reason: String = loop {
         tokio::select! {
             _ = closing.changed() => {
@@ -367,49 +240,34 @@ where
                 break "relay stopping".into();
             }
             m = rx.next() => match m {
-                None => break "connection closed".into(),
-                Some(Err(WsError::Capacity(e))) => {
+                Read::Lost(WsError::Capacity(e)) => {
                     let why = format!("frame over the {} byte limit ({e})", hub.cfg.max_frame);
                     hub.notice(Level::Warn, "relay", format!("socket {id} ({peer}) sent a {why}: closed with 1009"));
                     let _ = out.try_send(close(1009, "frame too big"));
                     break why;
                 }
-                Some(Err(e)) => break format!("connection error: {e}"),
-                Some(Ok(Message::Text(t))) => {
-                    last_rx = Instant::now();
-                    if !local {
-                        hub.meter.frame_in(t.len());
-                    }
+                Read::Msg(Message::Text(t)) => {
                     if let Err(why) = on_text(&hub, &id, &peer, &out, &mut proto, t.as_str()).await {
                         break why;
                     }
                 }
-                Some(Ok(Message::Close(c))) => {
-                    break match c {
-                        Some(c) => format!("closed by the client ({}{}{})", u16::from(c.code),
-                            if c.reason.is_empty() { "" } else { ": " },
-                            crate::text::sanitize_capped(&c.reason, 120)),
-                        None => "closed by the client".into(),
-                    };
-                }
-                Some(Ok(Message::Binary(b))) => {
-                    last_rx = Instant::now();
-                    if !local {
-                        hub.meter.frame_in(b.len());
-                    }
+                Read::Msg(Message::Binary(b)) => {
                     if !binary_noted {
                         binary_noted = true;
                         hub.malformed(&id, &peer, format!("binary frame of {} bytes ignored (SocketCluster sends text)", b.len()), "");
                     }
                 }
-                Some(Ok(_)) => last_rx = Instant::now(),
+                Read::Msg(_) => {}
+                Read::NoData(d) | Read::Idle(d) => {
+                    let _ = out.try_send(close(4001, "ping timeout"));
+                    hub.core.tally("dropped (no pong)", Level::Info, |n| {
+                        format!("socket {id} ({peer}) answered no ping for {d:?}: closed with 4001 ({n} half-open clients dropped so far)")
+                    });
+                    break format!("no pong within {d:?} (4001)");
+                }
+                end => break end.end().unwrap_or_default(),
             },
             _ = ping.tick(), if !local => {
-                if last_rx.elapsed() > hub.cfg.ping_timeout {
-                    let _ = out.try_send(close(4001, "ping timeout"));
-                    hub.timed_out.fetch_add(1, Ordering::Relaxed);
-                    break format!("no pong within {:?} (4001)", hub.cfg.ping_timeout);
-                }
                 // Each generation ignores the other's ping; the first pong
                 // tells which one the client speaks.
                 let pings: &[&str] = match proto {
@@ -485,10 +343,10 @@ fn on_event(
             cid.map(|c| packet::handshake_reply(c, id, hub.cfg.ping_timeout.as_millis() as u64))
         }
         "#subscribe" => match channel_of(data) {
-            Some(ch) => {
-                hub.subscribe(id, &ch);
-                ok(None)
-            }
+            Some(ch) if hub.subscribe(id, &ch) => ok(None),
+            Some(_) => cid.map(|c| {
+                packet::reply_error(c, "InvalidActionError", "too many subscriptions")
+            }),
             None => cid.map(|c| {
                 packet::reply_error(c, "InvalidArgumentsError", "subscribe needs a channel")
             }),
@@ -535,12 +393,8 @@ impl Hub {
     /// A frame that is not SocketCluster: a visible error entry (never a
     /// crash, never silent).
     pub(super) fn malformed(&self, id: &str, peer: &str, what: String, raw: &str) {
-        if let Some(em) = &self.em {
-            em.try_emit(EventKind::Malformed {
-                what: format!("from socket {id} ({peer}): {what}"),
-                raw: raw.chars().take(4096).collect(),
-            });
-        }
+        self.core
+            .malformed(format!("from socket {id} ({peer}): {what}"), raw);
     }
 }
 

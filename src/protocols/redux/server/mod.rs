@@ -23,16 +23,15 @@ pub mod source;
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::event::{ConnState, EventKind, Level, LogRecord};
+use crate::event::{Dialect, Level, PeerRole, PeerRow};
+use crate::serve::Core;
 use crate::source::Emitter;
-use crate::link::meter::Meter;
 use crate::protocols::redux::wire::packet;
 
 pub const DEFAULT_PORT: u16 = 8000;
@@ -166,23 +165,19 @@ struct State {
 pub(crate) struct Hub {
     cfg: RelayConfig,
     st: Mutex<State>,
-    em: Option<Emitter>,
-    conns: AtomicUsize,
-    seed: AtomicU64,
-    /// Set when the relay stops: every session closes (1001).
-    closing: tokio::sync::watch::Sender<bool>,
-    /// Wire traffic of every socket (in-process clients are not counted)
-    /// and messages per channel.
-    pub(crate) meter: Meter,
-    /// The clients last reported (to report only changes).
-    reported_peers: Mutex<Vec<crate::event::PeerRow>>,
-    /// Upgrades refused for their `Origin` or `Host`.
-    pub(crate) refused: crate::guard::Refused,
-    /// Clients dropped because they stopped answering pings (half-open).
-    pub(crate) timed_out: AtomicU64,
-    /// The facts last reported (refusals, half-open clients dropped).
-    reported_refused: Mutex<Vec<(String, String)>>,
+    /// Notices, traffic (in-process clients are not counted) and messages
+    /// per channel, the connection limit, refusals, peers, closing.
+    pub(crate) core: Arc<Core>,
 }
+
+/// Instances one socket may own; more are not learned (counted and said).
+const MAX_INSTANCES: usize = 256;
+/// Longest instance id learned (the ids apps make are 11–36 chars).
+const MAX_INSTANCE_ID: usize = 256;
+/// Channels one socket may subscribe to.
+const MAX_SUBSCRIPTIONS: usize = 64;
+/// Longest app name kept.
+const MAX_NAME: usize = 200;
 
 impl Hub {
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -191,30 +186,16 @@ impl Hub {
         self.st.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn notice(&self, level: Level, kind: &str, summary: String) {
-        if let Some(em) = &self.em {
-            em.try_emit(EventKind::Log(LogRecord {
-                level,
-                kind: kind.to_string(),
-                summary,
-                data: None,
-            }));
-        }
+    fn notice(&self, level: Level, _kind: &str, summary: String) {
+        self.core.notice(level, summary);
     }
 
     /// A socket id shaped like socketcluster-server's (20 url-safe chars).
     fn new_id(&self) -> Arc<str> {
         const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-        let mut x = self
-            .seed
-            .fetch_add(0x9e37_79b9_7f4a_7c15, Ordering::Relaxed);
-        let mut s = String::with_capacity(20);
-        for _ in 0..20 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            s.push(ABC[(x & 63) as usize] as char);
-        }
+        let s: String = (0..20)
+            .map(|_| ABC[fastrand::usize(..ABC.len())] as char)
+            .collect();
         s.into()
     }
 
@@ -269,11 +250,21 @@ impl Hub {
             .count()
     }
 
-    fn subscribe(&self, id: &str, channel: &str) {
+    /// `#subscribe`; false when the socket holds too many subscriptions.
+    fn subscribe(&self, id: &str, channel: &str) -> bool {
         let mut st = self.state();
         let Some(s) = st.socks.get_mut(id) else {
-            return;
+            return true;
         };
+        if s.subs.len() >= MAX_SUBSCRIPTIONS && !s.subs.contains(channel) {
+            drop(st);
+            self.core.tally("refused (subscriptions)", Level::Warn, |n| {
+                format!(
+                    "socket {id} asked for more than {MAX_SUBSCRIPTIONS} subscriptions: refused ({n} so far)"
+                )
+            });
+            return false;
+        }
         let fresh = s.subs.insert(channel.to_string());
         if fresh {
             let key = st
@@ -287,7 +278,7 @@ impl Hub {
                 .push(key);
         }
         let Some(s) = st.socks.get(id) else {
-            return;
+            return true;
         };
         // An app subscribing while monitors are connected would miss their
         // START (it announced itself before this subscription): send it now.
@@ -295,6 +286,7 @@ impl Hub {
             let msg = Message::text(packet::publish("respond", r#"{"type":"START"}"#));
             Self::deliver(&mut st, id, msg);
         }
+        true
     }
 
     fn unsubscribe(&self, id: &str, channel: &str) {
@@ -414,7 +406,7 @@ impl Hub {
         filter: impl Fn(&str, &Sock) -> bool,
     ) {
         let frame = packet::publish(channel, data);
-        self.meter.channel(channel, frame.len());
+        self.core.meter.channel(channel, frame.len());
         let msg = Message::text(frame);
         let mut drops = Vec::new();
         let State {
@@ -466,33 +458,45 @@ impl Hub {
         }
     }
 
-    /// Remember which socket owns the instance an app message names.
+    /// Remember which socket owns the instance an app message names: one
+    /// lookup per message (the owner map), at most [`MAX_INSTANCES`] per
+    /// socket.
     fn learn(&self, st: &mut State, id: &str, data: &str) {
         let f = packet::app_facts(data);
-        let Some(s) = st.socks.get_mut(id) else {
+        let Some(key) = st.socks.get_key_value(id).map(|(k, _)| k.clone()) else {
             return;
         };
+        let State { socks, owners, .. } = st;
+        let Some(s) = socks.get_mut(id) else { return };
         if let Some(n) = f.name
             && s.name.as_deref() != Some(n)
         {
-            s.name = Some(n.to_string());
+            s.name = Some(crate::text::sanitize_capped(n, MAX_NAME).into_owned());
         }
-        if let Some(inst) = f.instance_id {
-            if !s.instances.iter().any(|i| i == inst) {
-                s.instances.push(inst.to_string());
-            }
-            match st.owners.get(inst) {
-                Some(owner) if &**owner == id => {}
-                _ => {
-                    let owner: Arc<str> = st
-                        .socks
-                        .get_key_value(id)
-                        .map(|(k, _)| k.clone())
-                        .unwrap_or_else(|| id.into());
-                    st.owners.insert(inst.to_string(), owner);
-                }
-            }
+        let Some(inst) = f.instance_id else { return };
+        if owners.get(inst).is_some_and(|o| **o == *id) {
+            return;
         }
+        let over = if inst.len() > MAX_INSTANCE_ID {
+            Some(format!("an instance id of {} bytes", inst.len()))
+        } else if s.instances.len() >= MAX_INSTANCES && !s.instances.iter().any(|i| i == inst) {
+            Some(format!("more than {MAX_INSTANCES} instances"))
+        } else {
+            None
+        };
+        if let Some(why) = over {
+            let peer = s.peer.clone();
+            self.core.tally("ignored (instances)", Level::Warn, |n| {
+                format!(
+                    "socket {id} ({peer}) named {why}: not learned, commands to it go to every app ({n} so far)"
+                )
+            });
+            return;
+        }
+        if !s.instances.iter().any(|i| i == inst) {
+            s.instances.push(inst.to_string());
+        }
+        owners.insert(inst.to_string(), key);
     }
 
     /// Who a command on `respond` reaches (`None`: nobody is connected).
@@ -574,7 +578,11 @@ impl Hub {
         let Some(s) = st.socks.remove(id) else {
             return;
         };
-        st.owners.retain(|_, o| &**o != id);
+        for inst in &s.instances {
+            if st.owners.get(inst).is_some_and(|o| &**o == id) {
+                st.owners.remove(inst);
+            }
+        }
         for ch in &s.subs {
             Self::unindex(&mut st, id, ch);
         }
@@ -655,61 +663,28 @@ impl Hub {
         v
     }
 
-    /// The relay's traffic (see [`Meter::try_flush`]), and its clients when
-    /// they changed.
-    fn flush_stats(&self) {
-        let Some(em) = &self.em else { return };
-        self.meter.try_flush(em);
-        let peers: Vec<crate::event::PeerRow> = self
-            .clients()
+    /// The clients as the Connections pane lists them.
+    fn peers(&self) -> Vec<PeerRow> {
+        self.clients()
             .into_iter()
-            .map(|c| crate::event::PeerRow {
+            .map(|c| PeerRow {
                 id: c.id,
                 addr: c.peer,
                 role: match c.role {
-                    Role::App => "app",
-                    Role::Monitor => "monitor",
-                    Role::Unknown => "client",
-                }
-                .into(),
+                    Role::App => PeerRole::App,
+                    Role::Monitor => PeerRole::Monitor,
+                    Role::Unknown => PeerRole::Client,
+                },
                 proto: match c.proto {
-                    Proto::V1 => "v1",
-                    Proto::V2 => "v2",
-                    Proto::Unknown => "?",
-                }
-                .into(),
+                    Proto::V1 => Dialect::V1,
+                    Proto::V2 => Dialect::V2,
+                    Proto::Unknown => Dialect::Unknown,
+                },
                 name: c.name,
                 instances: c.instances,
                 dropped: c.dropped,
             })
-            .collect();
-        let timed_out = self.timed_out.load(Ordering::Relaxed);
-        let facts: Vec<(String, String)> = self
-            .refused
-            .fact()
-            .into_iter()
-            .chain((timed_out > 0).then(|| {
-                (
-                    "dropped (no pong)".to_string(),
-                    format!("{timed_out} half-open clients"),
-                )
-            }))
-            .collect();
-        let mut reported = self
-            .reported_refused
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        if *reported != facts && em.try_emit(EventKind::Facts(facts.clone())) {
-            *reported = facts;
-        }
-        drop(reported);
-        let mut last = self
-            .reported_peers
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        if *last != peers && em.try_emit(EventKind::Peers(peers.clone())) {
-            *last = peers;
-        }
+            .collect()
     }
 }
 
@@ -726,52 +701,32 @@ impl Relay {
     pub async fn start(cfg: RelayConfig, notices: Option<Emitter>) -> std::io::Result<Relay> {
         let listener = tokio::net::TcpListener::bind(cfg.bind).await?;
         let addr = listener.local_addr()?;
-        let seed = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(1)
-            | 1;
+        let core = Arc::new(Core::new("relay", cfg.max_conns, notices));
         let hub = Arc::new(Hub {
             cfg,
             st: Mutex::new(State::default()),
-            em: notices,
-            conns: AtomicUsize::new(0),
-            seed: AtomicU64::new(seed),
-            closing: tokio::sync::watch::Sender::new(false),
-            meter: Meter::new(),
-            reported_peers: Mutex::new(Vec::new()),
-            refused: Default::default(),
-            timed_out: AtomicU64::new(0),
-            reported_refused: Mutex::new(Vec::new()),
+            core: core.clone(),
         });
-        if let Some(em) = &hub.em {
-            em.try_emit(EventKind::Conn(ConnState::Connected {
-                session: Some(format!("listening on {addr}")),
-            }));
-            if !addr.ip().is_loopback() {
-                hub.notice(
-                    Level::Warn,
-                    "relay",
-                    format!(
-                        "listening on {addr}, which is not loopback: anyone who can reach it can drive your apps{}",
-                        if hub.cfg.secret.is_some() { " (a secret is required)" } else { "; consider --secret" }
-                    ),
-                );
-            }
+        core.listening(addr);
+        if !addr.ip().is_loopback() {
+            core.notice(
+                Level::Warn,
+                format!(
+                    "listening on {addr}, which is not loopback: anyone who can reach it can drive your apps{}",
+                    if hub.cfg.secret.is_some() { " (a secret is required)" } else { "; consider --redux-secret" }
+                ),
+            );
         }
-        let accept = tokio::spawn(conn::accept_loop(hub.clone(), listener));
         let h = hub.clone();
-        let stats = tokio::spawn(async move {
-            let mut tick = tokio::time::interval(crate::link::meter::FLUSH_EVERY);
-            loop {
-                tick.tick().await;
-                h.flush_stats();
-            }
+        let accept = crate::serve::ws::accept(core.clone(), listener, move |tcp, peer| {
+            conn::serve_conn(h.clone(), tcp, peer)
         });
+        let h = hub.clone();
+        let reporter = core.reporter(move || h.peers());
         Ok(Relay {
             hub,
             addr,
-            tasks: vec![accept, stats],
+            tasks: vec![accept, reporter],
         })
     }
 
@@ -807,7 +762,45 @@ impl Drop for Relay {
             t.abort();
         }
         // Close every client connection too ("going away").
-        self.hub.closing.send_replace(true);
+        self.hub.core.close_all();
+    }
+}
+
+impl crate::serve::source::Server for Relay {
+    type Config = RelayConfig;
+    fn kind() -> crate::source::SourceKind {
+        crate::protocols::redux::SERVER
+    }
+    fn label() -> &'static str {
+        "redux srv"
+    }
+    fn bind(cfg: &RelayConfig) -> SocketAddr {
+        cfg.bind
+    }
+    fn set_bind(cfg: &mut RelayConfig, addr: SocketAddr) {
+        cfg.bind = addr;
+    }
+    fn url_at(cfg: &RelayConfig, addr: SocketAddr) -> String {
+        format!("ws://{addr}{}", cfg.path)
+    }
+    fn secrets(cfg: &RelayConfig) -> Vec<String> {
+        cfg.secret.iter().cloned().collect()
+    }
+    async fn start(cfg: RelayConfig, em: Option<Emitter>) -> std::io::Result<Relay> {
+        Relay::start(cfg, em).await
+    }
+    fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+    fn bind_error(cfg: &RelayConfig, e: &std::io::Error) -> String {
+        if e.kind() == std::io::ErrorKind::AddrInUse {
+            format!(
+                "{} is in use: is another relay running there? Use --redux-port, or `roomtap redux ws://{}/socketcluster/` to monitor it",
+                cfg.bind, cfg.bind
+            )
+        } else {
+            format!("cannot listen on {}: {e}", cfg.bind)
+        }
     }
 }
 

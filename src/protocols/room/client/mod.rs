@@ -82,6 +82,8 @@ struct Persist {
     /// The generation the room turned out to speak.
     learned: Option<Generation>,
     next_call: u64,
+    /// The facts said, across reconnects.
+    facts: crate::source::FactBook,
 }
 
 /// Spawn the room task. It ends when every command sender is dropped.
@@ -98,6 +100,7 @@ pub fn spawn(
                 g => Some(g),
             },
             next_call: 1,
+            facts: Default::default(),
         }));
         let backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
         supervise(em, commands, backoff, |_attempt, em, mut cmds| {

@@ -26,9 +26,14 @@ impl Session<'_> {
         if let Some(s) = &self.status {
             facts.push(("status".to_string(), s.clone()));
         }
-        if facts != self.facts_sent {
-            self.facts_sent = facts.clone();
-            self.em.emit(EventKind::Facts(facts)).await;
+        let changes = self
+            .persist
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .facts
+            .update(facts);
+        if let Some(changes) = changes {
+            self.em.emit(EventKind::Facts(changes)).await;
         }
     }
     /// Start watching with the generation known (or the toolkit first).

@@ -3,19 +3,14 @@
 //! HTTP refusal otherwise.
 
 use serde_json::Value;
-use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request};
+use tokio_tungstenite::tungstenite::handshake::server::Request;
 
 use super::RoomServerConfig;
+use crate::serve::ws::Refuse;
 use crate::protocols::room::wire::token;
 
-pub(super) fn refuse(status: u16, body: &str) -> ErrorResponse {
-    let mut r = ErrorResponse::new(Some(body.to_string()));
-    *r.status_mut() = tokio_tungstenite::tungstenite::http::StatusCode::from_u16(status)
-        .unwrap_or(tokio_tungstenite::tungstenite::http::StatusCode::BAD_REQUEST);
-    r
-}
-
-/// The token of an upgrade request: `Authorization: Bearer` or `?token=`.
+/// The token of an upgrade request: `Authorization: Bearer` or `?token=`
+/// (the query read as a form: percent-encoded keys and values, `+`).
 fn request_token(req: &Request) -> Option<String> {
     if let Some(h) = req.headers().get("authorization")
         && let Ok(v) = h.to_str()
@@ -26,32 +21,9 @@ fn request_token(req: &Request) -> Option<String> {
         return Some(t.trim().to_string());
     }
     let q = req.uri().query()?;
-    q.split('&')
-        .find_map(|kv| kv.strip_prefix("token="))
-        .map(percent_decode)
-}
-
-fn hex(c: u8) -> Option<u8> {
-    (c as char).to_digit(16).map(|d| d as u8)
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%'
-            && i + 2 < b.len()
-            && let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2]))
-        {
-            out.push(h << 4 | l);
-            i += 3;
-            continue;
-        }
-        out.push(if b[i] == b'+' { b' ' } else { b[i] });
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    url::form_urlencoded::parse(q.as_bytes())
+        .find(|(k, _)| k == "token")
+        .map(|(_, v)| v.into_owned())
 }
 
 /// What the upgrade callback learned.
@@ -62,36 +34,44 @@ pub(super) struct Admitted {
     pub(super) refused: Option<String>,
 }
 
-pub(super) fn admit(cfg: &RoomServerConfig, req: &Request) -> Result<Admitted, (u16, String)> {
+pub(super) fn admit(cfg: &RoomServerConfig, req: &Request) -> Result<Admitted, Refuse> {
     let path = req.uri().path();
     let room = path
         .strip_prefix("/rooms/")
         .filter(|r| !r.is_empty() && !r.contains('/'))
-        .ok_or((404, format!("no room at {path}: rooms live at /rooms/NAME")))?
+        .ok_or_else(|| {
+            Refuse::new(
+                404,
+                format!(
+                    "no room at {}: rooms live at /rooms/NAME",
+                    crate::text::sanitize_capped(path, 80)
+                ),
+            )
+        })?
         .to_string();
     let tok = request_token(req);
     let claims = match (&cfg.secret, &tok) {
         (None, Some(t)) => token::peek_claims(t),
         (None, None) => None,
         (Some(_), None) => {
-            return Err((
+            return Err(Refuse::new(
                 403,
-                "a token is required (Authorization: Bearer or ?token=)".into(),
+                "a token is required (Authorization: Bearer or ?token=)",
             ));
         }
         (Some(secret), Some(t)) => {
             let now = crate::event::now_ms() / 1000;
             let claims = token::verify_hs256(t, secret.expose().as_bytes(), now)
-                .map_err(|e| (403, format!("token refused: {e}")))?;
+                .map_err(|e| Refuse::new(403, format!("token refused: {e}")))?;
             match token::grant(&claims, "room").and_then(Value::as_str) {
                 Some(r) if r == room => {}
                 Some(r) => {
-                    return Err((
+                    return Err(Refuse::new(
                         403,
                         format!("token refused: it is for room {r:?}, not {room:?}"),
                     ));
                 }
-                None => return Err((403, "token refused: it has no room grant".into())),
+                None => return Err(Refuse::new(403, "token refused: it has no room grant")),
             }
             Some(claims)
         }
@@ -117,10 +97,15 @@ pub(super) fn admit(cfg: &RoomServerConfig, req: &Request) -> Result<Admitted, (
 mod tests {
     use super::*;
 
+    fn req(uri: &str) -> Request {
+        Request::builder().uri(uri).body(()).unwrap()
+    }
+
     #[test]
-    fn percent_decoding() {
-        assert_eq!(percent_decode("a%2Eb+c"), "a.b c");
-        assert_eq!(percent_decode("%zz%"), "%zz%");
-        assert_eq!(percent_decode("é%4"), "é%4");
+    fn the_token_from_the_query_is_read_as_a_form() {
+        assert_eq!(request_token(&req("/rooms/a?token=a%2Eb+c")).as_deref(), Some("a.b c"));
+        assert_eq!(request_token(&req("/rooms/a?x=1&%74oken=t0k")).as_deref(), Some("t0k"));
+        assert_eq!(request_token(&req("/rooms/a?token=%zz%")).as_deref(), Some("%zz%"));
+        assert_eq!(request_token(&req("/rooms/a")), None);
     }
 }

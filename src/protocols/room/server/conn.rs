@@ -1,113 +1,81 @@
-//! One participant's connection: the upgrade (admitted or refused), the
-//! join (`room_ready`, `connected`), then its requests in and its queued
-//! messages out until either side stops.
+//! One participant's connection: the upgrade (through the server kit:
+//! guard, connection limit, then the room and its token), the join
+//! (`room_ready`, `connected`), then its requests in and its queued
+//! messages out until either side stops, it goes silent (the server pings
+//! it), or a message it began is not finished in time.
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use serde_json::json;
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, watch};
-use tokio_tungstenite::WebSocketStream;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
-use super::admit::{Admitted, admit, refuse};
+use super::admit::{Admitted, admit};
 use super::handle::handle;
 use super::{Hub, Out, Peer};
-use crate::event::Level;
+use crate::event::{Dialect, Level};
 use crate::protocols::room::wire::codec::{self, Assembler};
+use crate::serve::Deadlines;
+use crate::serve::ws::{self, Door, Read};
 
-pub(super) async fn serve_conn(
-    hub: Arc<Hub>,
-    tcp: TcpStream,
-    peer: SocketAddr,
-    mut closing: watch::Receiver<bool>,
-) {
-    let Some((mut ws, adm)) = upgrade(&hub, tcp, peer).await else {
+impl Hub {
+    fn deadlines(&self) -> Deadlines {
+        Deadlines {
+            handshake: self.cfg.handshake_timeout,
+            idle: Some(self.cfg.idle_timeout),
+            ping: Some(self.cfg.ping_every),
+            ..Deadlines::default()
+        }
+    }
+}
+
+pub(super) async fn serve_conn(hub: Arc<Hub>, tcp: TcpStream, peer: SocketAddr) {
+    let deadlines = hub.deadlines();
+    let door = Door {
+        bind: hub.addr,
+        guard: &hub.cfg.guard,
+        deadlines: &deadlines,
+        config: WebSocketConfig::default()
+            .max_message_size(Some(codec::CHUNK * 64 + 64))
+            .max_frame_size(Some(codec::CHUNK * 64 + 64))
+            .read_buffer_size(8 * 1024),
+    };
+    let cfg = &hub.cfg;
+    let Some(up) = ws::upgrade(&hub.core, tcp, peer, &door, |req| admit(cfg, req)).await else {
         return;
     };
-    let conn = hub.next_conn.fetch_add(1, Ordering::Relaxed);
-    let (tx, mut rx) = mpsc::channel::<Out>(hub.cfg.queue.max(16));
+    let adm = up.admitted;
+    let conn = hub.core.next_id();
+    let (sink, stream) = up.ws.split();
+    // A message is a header packet and its data packets.
+    let (tx, rx) = mpsc::channel::<Out>(hub.cfg.queue.max(16).saturating_mul(4));
+    let mut writer = ws::writer(
+        sink,
+        rx,
+        hub.core.clone(),
+        &deadlines,
+        true,
+        None,
+        |p: Out| Message::Binary(p.into()),
+    );
+    let mut reader = ws::Reader::new(stream, hub.core.clone(), &deadlines, true);
     join(&hub, conn, &adm, peer, tx);
-    let why = serve(&hub, conn, &adm, &mut ws, &mut rx, &mut closing).await;
+    let why = serve(&hub, conn, &adm, &mut reader, &mut writer).await;
     hub.state().peers.remove(&conn);
+    writer.finish(Duration::from_secs(2)).await;
     hub.notice(
         Level::Info,
-        "room",
         format!("{} left {} ({why})", adm.name, adm.room),
     );
     hub.report_peers();
-}
-
-/// The WebSocket upgrade, admitted or refused (and said so).
-async fn upgrade(
-    hub: &Hub,
-    tcp: TcpStream,
-    peer: SocketAddr,
-) -> Option<(WebSocketStream<TcpStream>, Admitted)> {
-    let mut admitted: Option<Admitted> = None;
-    let mut refused: Option<(u16, String)> = None;
-    #[allow(clippy::result_large_err)] // the type tungstenite's callback returns
-    let callback = |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
-        // First of all: no web page (foreign Origin) and no rebinding name
-        // (foreign Host).
-        if let Err(r) = hub.cfg.guard.screen(hub.addr, req.headers(), &hub.refused) {
-            let why = r.to_string();
-            let resp = refuse(403, &format!("roomtap room: {why}"));
-            refused = Some((403, why));
-            return Err(resp);
-        }
-        match admit(&hub.cfg, req) {
-            Ok(a) => {
-                admitted = Some(a);
-                Ok(resp)
-            }
-            Err((status, why)) => {
-                let r = refuse(status, &why);
-                refused = Some((status, why));
-                Err(r)
-            }
-        }
-    };
-    let ws_cfg = WebSocketConfig::default()
-        .max_message_size(Some(codec::CHUNK * 64 + 64))
-        .max_frame_size(Some(codec::CHUNK * 64 + 64));
-    let accepted = tokio::time::timeout(
-        hub.cfg.handshake_timeout,
-        tokio_tungstenite::accept_hdr_async_with_config(tcp, callback, Some(ws_cfg)),
-    )
-    .await;
-    let ws = match accepted {
-        Ok(Ok(ws)) => ws,
-        Ok(Err(e)) => {
-            if refused.as_ref().is_some_and(|(s, _)| *s == 403)
-                && let (Some(em), Some(f)) = (&hub.em, hub.refused.fact())
-            {
-                em.try_emit(crate::event::EventKind::Facts(vec![f]));
-            }
-            match refused {
-                Some((status, why)) => hub.notice(
-                    Level::Warn,
-                    "room",
-                    format!("refused {peer} with HTTP {status}: {why}"),
-                ),
-                None => hub.notice(
-                    Level::Warn,
-                    "room",
-                    format!("upgrade from {peer} failed: {e}"),
-                ),
-            }
-            return None;
-        }
-        Err(_) => return None,
-    };
-    Some((ws, admitted?))
+    drop(up.slot);
 }
 
 /// The participant joins: registered, then `room_ready` and `connected`.
@@ -126,7 +94,7 @@ fn join(hub: &Hub, conn: u64, adm: &Admitted, peer: SocketAddr, tx: mpsc::Sender
                 tx,
                 legacy_watch: false,
                 streams: HashSet::new(),
-                generation: "?",
+                generation: Dialect::Unknown,
                 dropped: 0,
                 next_push: 0,
             },
@@ -154,7 +122,6 @@ fn join(hub: &Hub, conn: u64, adm: &Admitted, peer: SocketAddr, tx: mpsc::Sender
     }
     hub.notice(
         Level::Info,
-        "room",
         format!(
             "{} joined {} from {peer} ({participant})",
             adm.name, adm.room
@@ -163,59 +130,76 @@ fn join(hub: &Hub, conn: u64, adm: &Admitted, peer: SocketAddr, tx: mpsc::Sender
     hub.report_peers();
 }
 
-/// Requests in, queued messages out, until either side stops; returns why.
+/// Requests in until either side stops; returns why.
 async fn serve(
     hub: &Hub,
     conn: u64,
     adm: &Admitted,
-    ws: &mut WebSocketStream<TcpStream>,
-    rx: &mut mpsc::Receiver<Out>,
-    closing: &mut watch::Receiver<bool>,
+    reader: &mut ws::Reader<futures_util::stream::SplitStream<ws::Ws>>,
+    writer: &mut ws::Writer,
 ) -> String {
     let mut asm = Assembler::new(hub.cfg.max_message);
+    let mut closing = hub.core.closing();
+    // When the message being assembled began.
+    let mut begun: Option<Instant> = None;
     loop {
+        let assembly = async {
+            match begun {
+                Some(t) => tokio::time::sleep_until(t + hub.cfg.assembly_timeout).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
-            msg = ws.next() => match msg {
-                None => break "closed".to_string(),
-                Some(Err(e)) => break format!("error: {e}"),
-                Some(Ok(Message::Binary(b))) => {
+            r = reader.next() => match r {
+                Read::Msg(Message::Binary(b)) => {
                     let (err, done) = asm.feed(&b);
                     if let Some(e) = err {
-                        hub.notice(Level::Warn, "room", format!("bad packet from {}: {e}", adm.name));
+                        hub.notice(Level::Warn, format!("bad packet from {}: {e}", adm.name));
                     }
                     if let Some(m) = done {
+                        hub.core.meter.message_in();
                         handle(hub, conn, adm, m);
                     }
+                    begun = match (asm.partial(), begun) {
+                        (true, None) => Some(Instant::now()),
+                        (true, b) => b,
+                        (false, _) => None,
+                    };
                 }
-                Some(Ok(Message::Text(_))) => hub.notice(
+                Read::Msg(Message::Text(_)) => hub.notice(
                     Level::Warn,
-                    "room",
                     format!("text frame from {} ignored: the room protocol is binary", adm.name),
                 ),
-                Some(Ok(Message::Close(_))) => break "closed by the client".to_string(),
-                Some(Ok(_)) => {} // pings are answered by tungstenite
-            },
-            out = rx.recv() => {
-                let Some(packets) = out else { break "dropped: too slow".to_string() };
-                // A client that stops reading must not hold this task (and
-                // the server's shutdown) forever.
-                let write = async {
-                    for p in packets {
-                        ws.feed(Message::Binary(p.into())).await?;
-                    }
-                    if rx.is_empty() {
-                        ws.flush().await?;
-                    }
-                    Ok::<(), tokio_tungstenite::tungstenite::Error>(())
-                };
-                match tokio::time::timeout(Duration::from_secs(10), write).await {
-                    Ok(Ok(())) => {}
-                    Ok(Err(e)) => break format!("send failed: {e}"),
-                    Err(_) => break "send timed out: the client does not read".to_string(),
+                Read::Msg(_) => {} // pings are answered by tungstenite
+                Read::Idle(d) => {
+                    hub.core.tally("dropped (idle)", Level::Warn, |n| {
+                        format!(
+                            "{} sent nothing, not even a pong, for {d:?}: dropped ({n} so far)",
+                            adm.name
+                        )
+                    });
+                    break format!("silent for {d:?}");
                 }
+                end => break end.end().unwrap_or_default(),
+            },
+            end = writer.ended() => {
+                break match end {
+                    ws::WriteEnd::Done => "dropped: too slow".to_string(),
+                    end => end.to_string(),
+                };
+            }
+            () = assembly => {
+                hub.core.tally("dropped (unfinished message)", Level::Warn, |n| {
+                    format!(
+                        "{} began a message and did not finish it within {:?}: dropped ({n} so far)",
+                        adm.name, hub.cfg.assembly_timeout
+                    )
+                });
+                break "a message left unfinished".to_string();
             }
             _ = closing.changed() => {
-                let _ = ws.close(None).await;
+                // Its sender goes with it: the writer closes the socket.
+                hub.state().peers.remove(&conn);
                 break "server stopping".to_string();
             }
         }

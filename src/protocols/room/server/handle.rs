@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use super::Hub;
 use super::admit::Admitted;
+use crate::event::Dialect;
 use crate::event::Level;
 use crate::protocols::room::wire::codec;
 
@@ -44,7 +45,7 @@ impl Call<'_> {
     }
 
     /// Note which generation the participant speaks (shown in the peers).
-    fn set_generation(&self, g: &'static str) {
+    fn set_generation(&self, g: Dialect) {
         let changed = {
             let mut st = self.hub.state();
             match st.peers.get_mut(&self.conn) {
@@ -73,7 +74,6 @@ pub(super) fn handle(hub: &Hub, conn: u64, adm: &Admitted, m: codec::Message) {
         Err(e) => {
             hub.notice(
                 Level::Warn,
-                "room",
                 format!("bad {} message from {}: {e}", m.kind, adm.name),
             );
             if m.kind != "set_attributes" {
@@ -86,7 +86,7 @@ pub(super) fn handle(hub: &Hub, conn: u64, adm: &Admitted, m: codec::Message) {
         "room.invoke_tool" if hub.cfg.toolkit => invoke_tool(&c, &head, payload),
         "room.tool_call_request_chunk" if hub.cfg.toolkit => request_chunk(&c, &head),
         "developer.watch" | "developer.unwatch" if hub.cfg.legacy => {
-            c.set_generation("legacy");
+            c.set_generation(Dialect::Legacy);
             if c.denied() {
                 return;
             }
@@ -115,7 +115,7 @@ fn invoke_tool(c: &Call<'_>, head: &Value, payload: &[u8]) {
         c.error(1003, format!("roomtap room: no tool {toolkit}.{tool}"));
         return;
     }
-    c.set_generation("current");
+    c.set_generation(Dialect::Current);
     if c.denied() {
         return;
     }
@@ -218,7 +218,7 @@ fn request_chunk(c: &Call<'_>, head: &Value) {
 /// Legacy `developer.log` (type and data) or `developer.info` & co. (the
 /// head is the data).
 fn legacy_log(c: &Call<'_>, kind: &str, head: &Value) {
-    c.set_generation("legacy");
+    c.set_generation(Dialect::Legacy);
     if c.denied() {
         return;
     }

@@ -21,14 +21,14 @@ pub mod source;
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
-use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
-use crate::event::{ConnState, EventKind, Level, LogRecord, PeerRow};
+use crate::event::{Dialect, Level, PeerRole, PeerRow};
+use crate::serve::Core;
 use crate::source::Emitter;
 use crate::protocols::room::wire::codec;
 use crate::protocols::room::wire::token;
@@ -52,6 +52,14 @@ pub struct RoomServerConfig {
     pub guard: crate::guard::Guard,
     /// How long a client may take to finish the WebSocket handshake.
     pub handshake_timeout: std::time::Duration,
+    /// Most participants at once (more: HTTP 503).
+    pub max_conns: usize,
+    /// A participant that sends nothing, not even a pong to the server's
+    /// pings (every `ping_every`), this long is dropped.
+    pub idle_timeout: Duration,
+    pub ping_every: Duration,
+    /// A message begun must be complete within this (pings do not count).
+    pub assembly_timeout: Duration,
 }
 
 impl Default for RoomServerConfig {
@@ -66,12 +74,16 @@ impl Default for RoomServerConfig {
             max_streams: 8,
             guard: crate::guard::Guard::default(),
             handshake_timeout: std::time::Duration::from_secs(10),
+            max_conns: 1024,
+            idle_timeout: Duration::from_secs(60),
+            ping_every: Duration::from_secs(20),
+            assembly_timeout: Duration::from_secs(30),
         }
     }
 }
 
-/// Packets of one message, written back to back.
-type Out = Vec<Vec<u8>>;
+/// One packet of a message (a message's packets are queued together).
+type Out = Vec<u8>;
 
 struct Peer {
     room: String,
@@ -83,8 +95,8 @@ struct Peer {
     legacy_watch: bool,
     /// Open developer `logs` streams (tool call ids).
     streams: HashSet<String>,
-    /// Which generation it spoke ("current", "legacy", "?").
-    generation: &'static str,
+    /// Which generation it spoke.
+    generation: Dialect,
     /// Messages dropped because it did not keep up.
     dropped: u64,
     next_push: u64,
@@ -98,11 +110,9 @@ struct State {
 struct Hub {
     cfg: RoomServerConfig,
     st: Mutex<State>,
-    em: Option<Emitter>,
-    next_conn: AtomicU64,
+    /// Notices, traffic, connection ids and limits, refusals, peers.
+    core: Arc<Core>,
     addr: SocketAddr,
-    /// Upgrades refused for their `Origin` or `Host`.
-    refused: crate::guard::Refused,
 }
 
 impl Hub {
@@ -110,19 +120,12 @@ impl Hub {
         self.st.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn notice(&self, level: Level, kind: &str, summary: String) {
-        if let Some(em) = &self.em {
-            em.try_emit(EventKind::Log(LogRecord {
-                level,
-                kind: kind.to_string(),
-                summary,
-                data: None,
-            }));
-        }
+    fn notice(&self, level: Level, summary: String) {
+        self.core.notice(level, summary);
     }
 
-    fn report_peers(&self) {
-        let Some(em) = &self.em else { return };
+    /// The participants as the Connections pane lists them.
+    fn peers(&self) -> Vec<PeerRow> {
         let mut rows: Vec<PeerRow> = {
             let st = self.state();
             st.peers
@@ -130,8 +133,8 @@ impl Hub {
                 .map(|(id, p)| PeerRow {
                     id: format!("{} ({})", p.participant, id),
                     addr: p.addr.clone(),
-                    role: "participant".into(),
-                    proto: p.generation.into(),
+                    role: PeerRole::Participant,
+                    proto: p.generation,
                     name: Some(format!("{} in {}", p.name, p.room)),
                     instances: Vec::new(),
                     dropped: p.dropped,
@@ -139,7 +142,12 @@ impl Hub {
                 .collect()
         };
         rows.sort_by(|a, b| a.id.cmp(&b.id));
-        em.try_emit(EventKind::Peers(rows));
+        rows
+    }
+
+    /// Say the participants now (and the traffic, and the facts).
+    fn report_peers(&self) {
+        self.core.report(self.peers());
     }
 
     /// Queue a message to one peer (a full queue drops it, counted).
@@ -151,20 +159,31 @@ impl Hub {
             p.next_push += 1;
             p.next_push
         });
-        if p.tx.try_send(codec::encode(id, kind, data)).is_err() {
-            p.dropped += 1;
-            // Too slow to keep: a reply must never be dropped quietly.
-            // Dropping its sender ends the connection task.
-            if let Some(p) = st.peers.remove(&conn) {
-                self.notice(
-                    Level::Warn,
-                    "room",
-                    format!(
-                        "{} ({}) disconnected: it did not read its {} queued messages",
-                        p.name, p.participant, self.cfg.queue
-                    ),
-                );
+        let packets = codec::encode(id, kind, data);
+        // A message's packets go together, or not at all.
+        let sent = match p.tx.try_reserve_many(packets.len()) {
+            Ok(permits) => {
+                for (permit, packet) in permits.zip(packets) {
+                    permit.send(packet);
+                }
+                true
             }
+            Err(_) => false,
+        };
+        if sent {
+            self.core.meter.message_out();
+            return;
+        }
+        p.dropped += 1;
+        // Too slow to keep: a reply must never be dropped quietly.
+        // Dropping its sender ends the connection task.
+        if let Some(p) = st.peers.remove(&conn) {
+            self.core.tally("dropped (too slow)", Level::Warn, |n| {
+                format!(
+                    "{} ({}) disconnected: it did not read its {} queued messages ({n} dropped so far)",
+                    p.name, p.participant, self.cfg.queue
+                )
+            });
         }
     }
 
@@ -180,6 +199,7 @@ impl Hub {
             .map(|(id, p)| (*id, p.legacy_watch, p.streams.iter().cloned().collect()))
             .collect();
         let mut delivered = 0;
+        self.core.meter.channel(room, payload.len());
         for (conn, legacy_watch, streams) in targets {
             if legacy_watch {
                 self.send_to(&mut st, conn, None, "developer.log", &legacy);
@@ -203,7 +223,6 @@ impl Hub {
 pub struct RoomServer {
     hub: Arc<Hub>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
-    closing: tokio::sync::watch::Sender<bool>,
 }
 
 impl RoomServer {
@@ -215,40 +234,23 @@ impl RoomServer {
     ) -> std::io::Result<RoomServer> {
         let listener = tokio::net::TcpListener::bind(cfg.bind).await?;
         let addr = listener.local_addr()?;
+        let core = Arc::new(Core::new("room", cfg.max_conns, notices));
         let hub = Arc::new(Hub {
             cfg,
             st: Mutex::new(State::default()),
-            em: notices,
-            next_conn: AtomicU64::new(1),
+            core: core.clone(),
             addr,
-            refused: Default::default(),
         });
-        if let Some(em) = &hub.em {
-            em.try_emit(EventKind::Conn(ConnState::Connected {
-                session: Some(format!("listening on {addr}")),
-            }));
-        }
-        let (closing, _) = tokio::sync::watch::channel(false);
+        core.listening(addr);
         let h = hub.clone();
-        let c = closing.clone();
-        let accept = tokio::spawn(async move {
-            loop {
-                match listener.accept().await {
-                    Ok((tcp, peer)) => {
-                        let _ = tcp.set_nodelay(true);
-                        tokio::spawn(conn::serve_conn(h.clone(), tcp, peer, c.subscribe()));
-                    }
-                    Err(e) => {
-                        h.notice(Level::Warn, "room", format!("accept failed: {e}"));
-                        tokio::time::sleep(Duration::from_millis(100)).await;
-                    }
-                }
-            }
+        let accept = crate::serve::ws::accept(core.clone(), listener, move |tcp, peer| {
+            conn::serve_conn(h.clone(), tcp, peer)
         });
+        let h = hub.clone();
+        let reporter = core.reporter(move || h.peers());
         Ok(RoomServer {
             hub,
-            tasks: vec![accept],
-            closing,
+            tasks: vec![accept, reporter],
         })
     }
 
@@ -313,6 +315,34 @@ impl Drop for RoomServer {
         for t in &self.tasks {
             t.abort();
         }
-        self.closing.send_replace(true);
+        self.hub.core.close_all();
+    }
+}
+
+impl crate::serve::source::Server for RoomServer {
+    type Config = RoomServerConfig;
+    fn kind() -> crate::source::SourceKind {
+        crate::protocols::room::SERVER
+    }
+    fn label() -> &'static str {
+        "room srv"
+    }
+    fn bind(cfg: &RoomServerConfig) -> SocketAddr {
+        cfg.bind
+    }
+    fn set_bind(cfg: &mut RoomServerConfig, addr: SocketAddr) {
+        cfg.bind = addr;
+    }
+    fn url_at(_: &RoomServerConfig, addr: SocketAddr) -> String {
+        format!("ws://{addr}/rooms/NAME")
+    }
+    fn secrets(cfg: &RoomServerConfig) -> Vec<String> {
+        cfg.secret.iter().map(|s| s.expose().to_string()).collect()
+    }
+    async fn start(cfg: RoomServerConfig, em: Option<Emitter>) -> std::io::Result<RoomServer> {
+        RoomServer::start(cfg, em).await
+    }
+    fn local_addr(&self) -> SocketAddr {
+        self.hub.addr
     }
 }

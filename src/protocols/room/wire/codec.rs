@@ -137,6 +137,11 @@ impl Assembler {
         }
     }
 
+    /// Whether a message is started and not complete yet.
+    pub fn partial(&self) -> bool {
+        self.current.is_some()
+    }
+
     /// One binary frame. `Ok(Some)` when it completed a message. When a
     /// frame both reports an error (an interrupted message) and completes
     /// a new one, use [`Assembler::feed`] to get both.
