@@ -4,14 +4,14 @@ own examples. Writes fuzz/seeds/<target>/ (not committed: `cargo +nightly
 fuzz cmin` minimises seeds and findings into fuzz/corpus/<target>/).
 
 Usage: fuzz/seeds.py [CAPTURES_DIR] [RECORDING...]
-  CAPTURES_DIR  default ../../shared/research/captures (from fuzz/)
+  CAPTURES_DIR  default tests/fixtures/captures (of this repository)
   RECORDING     recordings to cut into recording seeds (e.g. from
                 `roomtap tail demo --record FILE`); a few are built in.
 """
 import glob, hashlib, json, os, re, struct, sys
 
 here = os.path.dirname(os.path.abspath(__file__))
-caps = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "../../shared/research/captures")
+caps = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "../tests/fixtures/captures")
 recordings = sys.argv[2:]
 root = os.path.join(here, "seeds")
 counts = {}

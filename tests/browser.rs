@@ -1,5 +1,5 @@
-//! A real browser (headless Chromium, Debian's package: `.ci/run` installs
-//! it) against roomtap's relay: a page on a local dev server
+//! A real browser (headless Chromium, Debian's package:
+//! `tests/peers/install.sh` installs it) against roomtap's relay: a page on a local dev server
 //! (`http://localhost:PORT`) opens its WebSocket and gets the SocketCluster
 //! handshake answered, as `@redux-devtools/remote` in a page does; a page
 //! of another site (`http://evil.example`, resolved to loopback by the
@@ -14,49 +14,69 @@ use common::peers::{Harness, fact, fast_relay};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The page: it dials `ws_url` and writes what happened into the DOM.
+///
+/// Its load event (after which `--dump-dom` dumps) waits for the image
+/// `/hold`, which the server answers only once the page asked for `/done`
+/// (right after writing its result) or after 10 s: the WebSocket takes real
+/// time, and without a pending request Chromium's virtual time (the
+/// `--virtual-time-budget`) runs out at once, sometimes before it settled.
 fn page(ws_url: &str) -> String {
     format!(
         r#"<html><body><pre id=r>RESULT: pending</pre><script>
 const r = document.getElementById('r');
+const said = (what) => {{ r.textContent = 'RESULT: ' + what; fetch('/done'); }};
 const ws = new WebSocket('{ws_url}');
 ws.onopen = () => ws.send(JSON.stringify({{event: '#handshake', data: {{authToken: null}}, cid: 1}}));
-ws.onmessage = (m) => {{ if (String(m.data).includes('"rid":1')) r.textContent = 'RESULT: handshake ok'; }};
-ws.onerror = () => {{ r.textContent = 'RESULT: refused'; }};
-</script></body></html>"#
+ws.onmessage = (m) => {{ if (String(m.data).includes('"rid":1')) said('handshake ok'); }};
+ws.onerror = () => said('refused');
+</script><img src="/hold"></body></html>"#
     )
 }
 
 /// A tiny web server on loopback: `/a` dials the relay on 127.0.0.1,
-/// `/b` on the page's own host name, `/c` on `evil.example`.
+/// `/b` on the page's own host name, `/c` on `evil.example`; `/hold` and
+/// `/done` are the page's wait (see [`page`]). One page at a time.
 async fn web_server(relay_port: u16) -> u16 {
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = l.local_addr().unwrap().port();
+    let done = std::sync::Arc::new(tokio::sync::Notify::new());
     tokio::spawn(async move {
-        for _ in 0..32 {
+        for _ in 0..64 {
             let Ok((mut tcp, _)) = l.accept().await else {
                 return;
             };
-            let mut buf = vec![0u8; 4096];
-            let n = tcp.read(&mut buf).await.unwrap_or(0);
-            let req = String::from_utf8_lossy(&buf[..n]).to_string();
-            let host = req
-                .lines()
-                .find_map(|l| l.strip_prefix("Host: "))
-                .and_then(|h| h.split(':').next())
-                .unwrap_or("127.0.0.1")
-                .to_string();
-            let body = if req.starts_with("GET /b") {
-                page(&format!("ws://{host}:{relay_port}/socketcluster/"))
-            } else if req.starts_with("GET /c") {
-                page(&format!("ws://evil.example:{relay_port}/socketcluster/"))
-            } else {
-                page(&format!("ws://127.0.0.1:{relay_port}/socketcluster/"))
-            };
-            let resp = format!(
-                "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-            let _ = tcp.write_all(resp.as_bytes()).await;
+            let done = done.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 4096];
+                let n = tcp.read(&mut buf).await.unwrap_or(0);
+                let req = String::from_utf8_lossy(&buf[..n]).to_string();
+                let host = req
+                    .lines()
+                    .find_map(|l| l.strip_prefix("Host: "))
+                    .and_then(|h| h.split(':').next())
+                    .unwrap_or("127.0.0.1")
+                    .to_string();
+                let body = if req.starts_with("GET /hold") {
+                    let _ =
+                        tokio::time::timeout(std::time::Duration::from_secs(10), done.notified())
+                            .await;
+                    String::new()
+                } else if req.starts_with("GET /done") {
+                    done.notify_one();
+                    String::new()
+                } else if req.starts_with("GET /b") {
+                    page(&format!("ws://{host}:{relay_port}/socketcluster/"))
+                } else if req.starts_with("GET /c") {
+                    page(&format!("ws://evil.example:{relay_port}/socketcluster/"))
+                } else {
+                    page(&format!("ws://127.0.0.1:{relay_port}/socketcluster/"))
+                };
+                let resp = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = tcp.write_all(resp.as_bytes()).await;
+            });
         }
     });
     port
@@ -83,7 +103,7 @@ async fn chromium(url: String) -> String {
             .arg(format!("--user-data-dir={}", dir.display()))
             .arg(&url)
             .output()
-            .expect("chromium is installed (.ci/run installs Debian's chromium)");
+            .expect("chromium is installed (tests/peers/install.sh installs Debian's chromium)");
         let _ = std::fs::remove_dir_all(&dir);
         String::from_utf8_lossy(&out.stdout).into_owned()
     })

@@ -1,5 +1,5 @@
 //! Codec and store tests driven by frames captured from the real packages
-//! (`../shared/research/captures/redux/`).
+//! (`tests/fixtures/captures/redux/`).
 
 use std::path::PathBuf;
 
@@ -16,17 +16,13 @@ struct Rec {
 }
 
 fn captures_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/research/captures/redux")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/captures/redux")
 }
 
 fn load(name: &str) -> Vec<Rec> {
     let path = captures_dir().join(name);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "read {}: {e} (is ../shared beside the checkout?)",
-            path.display()
-        )
-    });
+    let text =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
     text.lines()
         .filter_map(|l| {
             let v: Value = serde_json::from_str(l).expect("capture line is JSON");

@@ -19,7 +19,7 @@ struct Rec {
 
 fn capture(name: &str) -> Vec<Rec> {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/research/captures/redux")
+        .join("tests/fixtures/captures/redux")
         .join(name);
     let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
     text.lines()

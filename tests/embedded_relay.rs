@@ -8,7 +8,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::peers::{Harness, NodePeer, dump_logs, free_port, peers_dir};
+use common::peers::{Harness, NodePeer, dump_logs, peers_dir};
 use futures_util::{SinkExt, StreamExt};
 use roomtap::app::App;
 use roomtap::event::ConnState;
@@ -453,11 +453,11 @@ async fn the_secret_is_required_and_never_shown() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_separate_monitor_survives_a_relay_restart() {
-    let port = free_port();
-    let bind = format!("127.0.0.1:{port}").parse().unwrap();
-    let relay = Relay::start(RelayConfig { bind, ..cfg() }, None)
-        .await
-        .unwrap();
+    // The first relay gets a port from the kernel; the restarted one binds
+    // that same port again (the app and the monitor know only it).
+    let relay = Relay::start(cfg(), None).await.unwrap();
+    let bind = relay.local_addr();
+    let port = bind.port();
     let mut h = Harness::relay(&relay.url());
     let app = app_peer(
         false,

@@ -1,6 +1,6 @@
 //! The Leap codec against every frame captured between the real clients
 //! (`@onehop/leap-edge-js` 1.0.11, `leap_client_rs` 0.1.5) and a Leap Edge
-//! stand-in (`../shared/research/captures/leap/`): each frame decodes to
+//! stand-in (`tests/fixtures/captures/leap/`): each frame decodes to
 //! what the capture says, in any key order, zlib included; the two bad
 //! frames the server sent on purpose are errors in words, never a panic.
 
@@ -22,7 +22,7 @@ const FILES: [&str; 8] = [
 
 fn rows(name: &str) -> Vec<Value> {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/research/captures/leap")
+        .join("tests/fixtures/captures/leap")
         .join(name);
     std::fs::read_to_string(&p)
         .unwrap_or_else(|e| panic!("{}: {e}", p.display()))

@@ -462,6 +462,8 @@ async fn a_server_that_stops_acking_makes_the_js_client_reconnect() {
 
 // ---- the real Rust client ----
 
+/// Built by tests/peers/leap-rs/install.sh into that folder's own target/
+/// (`--target-dir`, whatever CARGO_TARGET_DIR says).
 fn rust_peer() -> PathBuf {
     let bin = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/peers/leap-rs/target/release/roomtap-leap-rs-peer");

@@ -143,8 +143,11 @@ async fn legacy_pings_bad_frames_and_reconnect() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_connection_retries_with_a_countdown() {
-    // Bind and drop to get a port nobody listens on.
-    let port = common::peers::free_port();
+    // A port bound (so nobody else can take it) but not listening: every
+    // connection to it is refused, for as long as `closed` lives.
+    let closed = tokio::net::TcpSocket::new_v4().unwrap();
+    closed.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let port = closed.local_addr().unwrap().port();
     let mut h = Harness::relay(&format!("ws://127.0.0.1:{port}/socketcluster/"));
     h.until("errored with a retry scheduled", 10, |a| {
         let c = &a.store.sources[0].conn;

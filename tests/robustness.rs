@@ -17,7 +17,7 @@ use roomtap::protocols::redux::wire::packet;
 use tokio_tungstenite::tungstenite::Message;
 
 fn captured_frames() -> Vec<String> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/research/captures/redux");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/captures/redux");
     let mut frames = Vec::new();
     for entry in std::fs::read_dir(&dir).expect("captures") {
         let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();

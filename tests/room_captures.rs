@@ -19,7 +19,7 @@ fn hex(s: &str) -> Vec<u8> {
 
 fn rows(name: &str) -> Vec<Value> {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/research/captures/meshagent")
+        .join("tests/fixtures/captures/meshagent")
         .join(name);
     std::fs::read_to_string(&p)
         .unwrap_or_else(|e| panic!("{}: {e}", p.display()))

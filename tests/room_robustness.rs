@@ -229,7 +229,7 @@ async fn the_room_server_survives_a_hostile_client() {
 #[test]
 fn mutated_captured_frames_never_panic_the_decoder() {
     let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/research/captures/meshagent");
+        .join("tests/fixtures/captures/meshagent");
     let mut frames: Vec<Vec<u8>> = Vec::new();
     for f in std::fs::read_dir(&dir).unwrap() {
         let text = std::fs::read_to_string(f.unwrap().path()).unwrap();

@@ -28,11 +28,6 @@ pub fn peers_dir(name: &str) -> PathBuf {
     d
 }
 
-pub fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
-}
-
 /// A node child whose stdout lines arrive on a channel. It is killed on drop
 /// (and its scripts also exit when their stdin closes).
 pub struct NodePeer {
@@ -93,13 +88,17 @@ impl NodePeer {
     }
 }
 
-/// The real `@redux-devtools/cli` relay on a free loopback port.
+/// The real `@redux-devtools/cli` relay on a loopback port the kernel chose
+/// when it listened (`relay.mjs 0`), read from its `READY <port>` line.
 pub async fn real_relay() -> (NodePeer, u16) {
     let dir = peers_dir("redux");
-    let port = free_port();
-    let mut p = NodePeer::spawn(&dir, &["relay.mjs", &port.to_string(), "120"]).await;
-    p.wait_line("relay READY", 30, |l| l.starts_with("READY"))
+    let mut p = NodePeer::spawn(&dir, &["relay.mjs", "0", "120"]).await;
+    let ready = p
+        .wait_line("relay READY", 30, |l| l.starts_with("READY "))
         .await;
+    let port = ready["READY ".len()..]
+        .parse()
+        .unwrap_or_else(|e| panic!("relay.mjs said {ready:?}: {e}"));
     (p, port)
 }
 

@@ -1,5 +1,10 @@
 #!/usr/bin/env bash
-# Installs every npm peer folder the integration tests use (CI calls this):
+# Installs what the tests need beyond Rust (the README's test command and CI
+# call this). First the system packages, when missing (Debian's, with
+# apt-get; as root, or through password-less sudo, else it stops and names
+# them): nodejs and npm (Node.js >= 20, for the peers below), tmux
+# (tests/terminal.rs), chromium (tests/browser.rs) and procps (kill, pgrep).
+# Then every peer folder:
 #   tests/peers/redux/         @redux-devtools/cli 5 relay + @redux-devtools/remote app
 #   tests/peers/redux-legacy/  remotedev-server 0.3.1 relay + remote-redux-devtools 0.5.16 app
 #   tests/peers/meshagent/     @meshagent/meshagent 0.39.9 (the real JS RoomClient)
@@ -12,7 +17,48 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 peers=(redux redux-legacy meshagent leap leap-rs)
 start=$(date +%s)
-echo "peers: installing ${peers[*]} (node $(node -v 2>/dev/null || echo missing), npm $(npm -v 2>/dev/null || echo missing))"
+
+# System packages: apt-get as root, or `sudo -n` (never a password prompt).
+as_root() {
+  if [ "$(id -u)" = 0 ]; then
+    "$@"
+  else
+    sudo -n "$@"
+  fi
+}
+apt_install() { # PACKAGE...
+  echo "system: installing $* (apt-get)"
+  if ! command -v apt-get >/dev/null; then
+    echo "system: FAILED: missing $*, and no apt-get here: install them (Debian names) and rerun" >&2
+    exit 1
+  fi
+  if [ "$(id -u)" != 0 ] && ! { command -v sudo >/dev/null && sudo -n true 2>/dev/null; }; then
+    echo "system: FAILED: missing $*: not root and no password-less sudo;" \
+      "run: sudo apt-get install $* (then rerun $0)" >&2
+    exit 1
+  fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"
+}
+missing=()
+command -v node >/dev/null || missing+=(nodejs)
+command -v tmux >/dev/null || missing+=(tmux)
+command -v chromium >/dev/null || missing+=(chromium)
+# kill and pgrep (tests/terminal.rs, tests/record.rs); not in minimal images.
+{ type -P pgrep && type -P kill; } >/dev/null || missing+=(procps)
+if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi
+# Asked for on its own: a Node.js from NodeSource brings npm and conflicts
+# with Debian's npm package.
+command -v npm >/dev/null || apt_install npm
+node_major="$(node -p 'process.versions.node.split(".")[0]')"
+if [ "$node_major" -lt 20 ]; then
+  echo "system: FAILED: Node.js $(node -v) is too old: @redux-devtools/cli 5 needs >= 20" \
+    "(Debian 12's nodejs is 18: install Node.js 20 or later, e.g. Debian 13's or NodeSource's, and rerun)" >&2
+  exit 1
+fi
+echo "system: node $(node -v), npm $(npm -v), $(tmux -V), $(chromium --version 2>/dev/null || echo 'chromium (version unknown)')"
+
+echo "peers: installing ${peers[*]}"
 if [ "${PEERS_SERIAL:-0}" = 1 ]; then
   for p in "${peers[@]}"; do "$here/$p/install.sh"; done
 else

@@ -3,8 +3,11 @@
 // this one process. Never opens a browser or electron (no --open).
 //
 // Usage: node relay.mjs PORT [SECONDS]
-// stdout: exactly one line "READY <port>" once the relay's HTTP/WebSocket
-//         server is listening; everything else goes to stderr.
+//   PORT 0: a free port chosen by the kernel when the relay listens (no
+//   race with other processes), reported in the READY line.
+// stdout: exactly one line "READY <port>" (the port really listened on) once
+//         the relay's HTTP/WebSocket server is listening; everything else
+//         goes to stderr.
 // Exits after SECONDS (default 120), when stdin closes (if stdin is a pipe or
 // socket; a terminal or /dev/null stdin is not watched), or on SIGINT/SIGTERM.
 // Exit code 3: port already used.
@@ -15,7 +18,7 @@ import { createRequire } from 'node:module';
 
 const port = Number(process.argv[2] || 8000);
 const seconds = Number(process.argv[3] || 120);
-if (!Number.isInteger(port) || port <= 0 || port > 65535) {
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.stderr.write(`relay.mjs: bad port ${process.argv[2]}\n`);
   process.exit(2);
 }
@@ -28,6 +31,13 @@ console.info = log;
 // interfaces), and its get-port check briefly listens on '::', '0.0.0.0' and
 // every interface address. Rewrite every TCP listen in this process to
 // 127.0.0.1 (get-port then only probes loopback, which is what matters).
+// Port 0: cli 5 reads a port 0 as its default 8000 and checks that port with
+// get-port before its httpServer.listen(port). It is given a placeholder
+// instead, which every listen below turns into port 0: get-port's probes
+// then succeed (it reports the placeholder free) and the HTTP server gets a
+// kernel-chosen port, which the READY line reports.
+const ANY_PORT_PLACEHOLDER = 65535;
+const anyPort = port === 0;
 const origListen = net.Server.prototype.listen;
 net.Server.prototype.listen = function (...args) {
   const cb = typeof args[args.length - 1] === 'function' ? args[args.length - 1] : undefined;
@@ -42,6 +52,7 @@ net.Server.prototype.listen = function (...args) {
   }
   if (!opts) return origListen.apply(this, args); // unix socket / handle
   opts.host = '127.0.0.1';
+  if (anyPort && Number(opts.port) === ANY_PORT_PLACEHOLDER) opts.port = 0;
   if (this instanceof http.Server) {
     this.once('listening', () => process.stdout.write(`READY ${this.address().port}\n`));
   }
@@ -61,7 +72,7 @@ process.on('SIGTERM', () => exit(143, 'SIGTERM'));
 // (install.sh's degraded fallback), knex would throw at startup: give it no
 // connection (knex then never loads the driver), so the relay still relays
 // and only report queries fail (logged on stderr).
-const options = { port, logLevel: 1 }; // logLevel 1 = errors only (0 reads as 3)
+const options = { port: anyPort ? ANY_PORT_PLACEHOLDER : port, logLevel: 1 }; // logLevel 1 = errors only (0 reads as 3)
 try {
   createRequire(import.meta.url)('sqlite3');
 } catch (e) {

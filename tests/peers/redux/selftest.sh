@@ -28,7 +28,14 @@ logs="${SELFTEST_LOGS:-$(mktemp -d "${TMPDIR:-/tmp}/roomtap-selftest.XXXXXX")}"
 mkdir -p "$logs"
 echo "selftest[$kind]: logs in $logs"
 
-port="$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
+# relay.mjs takes port 0 (the kernel picks one; READY says which). relay.cjs
+# (SocketCluster 14, its listening socket in a child process) needs a port
+# named in advance: a free one, bound and closed here (racy, but only here).
+if [ "$kind" = current ]; then
+  port=0
+else
+  port="$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
+fi
 
 # Each child reads its stdin from a FIFO this script holds open: closing our
 # end (on exit, however we exit) makes every child exit by itself.
@@ -86,7 +93,13 @@ wait_for() {
 }
 
 start_child relay "$pdir" "${relay[@]}" "$port" 60
-wait_for "relay READY on 127.0.0.1:$port" 30 "L('relay').some((l) => l.raw === 'READY $port')"
+if [ "$port" = 0 ]; then
+  wait_for "relay READY" 30 "L('relay').some((l) => /^READY [1-9][0-9]*$/.test(l.raw))"
+  port="$(sed -n 's/^READY \([0-9][0-9]*\)$/\1/p' "$logs/relay.out" | head -n1)"
+  echo "selftest[$kind]: relay on 127.0.0.1:$port"
+else
+  wait_for "relay READY on 127.0.0.1:$port" 30 "L('relay').some((l) => l.raw === 'READY $port')"
+fi
 
 start_child monitor "$here" node monitor.mjs --port "$port" --seconds 45 --after 3 \
   --jump 1 --toggle 2 --commit --frames
