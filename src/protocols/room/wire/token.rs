@@ -153,9 +153,9 @@ mod tests {
     fn verifies_a_token_minted_by_the_real_sdk() {
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../shared/research/captures/meshagent/frames_js_0399.jsonl"
+            "/tests/fixtures/captures/meshagent/frames_js_0399.jsonl"
         );
-        let text = std::fs::read_to_string(path).expect("../shared beside the checkout");
+        let text = std::fs::read_to_string(path).expect("the capture in tests/fixtures");
         let jwt = text
             .split(|c: char| !(c.is_ascii_alphanumeric() || "-_.".contains(c)))
             .find(|w| w.starts_with("eyJ") && w.matches('.').count() == 2)
