@@ -6,6 +6,8 @@
 
 use std::time::Duration;
 
+use crate::text::{Scrub, scrub_opt, scrub_string};
+
 /// Index of a source registered in the store (`Store::add_source`).
 pub type SourceId = u16;
 
@@ -348,6 +350,44 @@ impl CommandKind {
             CommandKind::Redux(c) => c.describe(),
             CommandKind::Room(c) => c.describe(),
             CommandKind::Leap(c) => c.describe(),
+        }
+    }
+}
+
+impl EventKind {
+    /// Offer every text this event holds to `f` (the hot kinds field by
+    /// field; the rare ones through their JSON form, so no field is ever
+    /// missed).
+    pub fn scrub(&mut self, f: Scrub) {
+        match self {
+            EventKind::Stats(_) | EventKind::Rtt(_) => {}
+            EventKind::Log(r) => {
+                scrub_string(&mut r.kind, f);
+                scrub_string(&mut r.summary, f);
+                scrub_opt(&mut r.data, f);
+            }
+            EventKind::Redux(r) => r.scrub(f),
+            EventKind::Malformed { what, raw } => {
+                scrub_string(what, f);
+                scrub_string(raw, f);
+            }
+            EventKind::Channel { channel, .. } => scrub_string(channel, f),
+            EventKind::Conn(ConnState::Errored { reason, .. }) => scrub_string(reason, f),
+            EventKind::Conn(ConnState::Connected { session }) => scrub_opt(session, f),
+            EventKind::Conn(_) => {}
+            EventKind::ChannelState { .. }
+            | EventKind::CommandSent(_)
+            | EventKind::Peers(_)
+            | EventKind::Facts(_) => {
+                let Ok(text) = serde_json::to_string(self) else {
+                    return;
+                };
+                if let Some(masked) = f(&text)
+                    && let Ok(back) = serde_json::from_str::<EventKind>(&masked)
+                {
+                    *self = back;
+                }
+            }
         }
     }
 }

@@ -34,6 +34,21 @@ async fn wired(
     wiring.attach_all(&mut app.store, sources).await?;
     let session = wiring.finish();
     app.read_only.clone_from(&session.read_only);
+    if session.unmaskable > 0 {
+        app.apply(SourceEvent::new(
+            0,
+            EventKind::Log(crate::event::LogRecord {
+                level: crate::event::Level::Warn,
+                kind: "secret".into(),
+                summary: format!(
+                    "{} secret(s) shorter than {} characters cannot be masked where they might appear: use longer secrets",
+                    session.unmaskable,
+                    crate::secret::MIN_MASKED
+                ),
+                data: None,
+            }),
+        ));
+    }
     // The first source's protocol says where to start (a room on its own
     // is all developer logs: the Logs).
     if let Some(first) = app.store.sources.first() {
@@ -43,12 +58,12 @@ async fn wired(
 }
 
 /// The recorder `--record` asks for, on the sources attached to `app`.
-fn recorder(setup: &Setup, app: &App, session: &Session) -> Result<Option<Recorder>, String> {
+fn recorder(setup: &Setup, app: &App) -> Result<Option<Recorder>, String> {
     setup
         .record
         .as_ref()
         .map(|path| {
-            Recorder::create(path, &app.store, session.secrets.clone())
+            Recorder::create(path, &app.store, Vec::new())
                 .map_err(|e| format!("cannot record to {}: {e}", path.display()))
         })
         .transpose()
@@ -57,7 +72,7 @@ fn recorder(setup: &Setup, app: &App, session: &Session) -> Result<Option<Record
 /// The panes (the TUI) on `sources`, recording when asked.
 pub async fn panes(setup: Setup, sources: Vec<Box<dyn Source>>) -> Result<(), String> {
     let (app, rx, session) = wired(&setup, sources).await?;
-    let recorder = recorder(&setup, &app, &session)?;
+    let recorder = recorder(&setup, &app)?;
     let Session { routes, keep, .. } = session;
     let out = crate::runtime::run_tui(app, rx, routes, setup.fps, recorder).await;
     drop(keep);
@@ -91,7 +106,7 @@ pub async fn tail(
     // starts: a new one per turn would miss a signal between turns.
     let mut interrupt = crate::runtime::StopSignals::new()?;
     let (mut app, mut rx, session) = wired(&setup, sources).await?;
-    let mut recorder = recorder(&setup, &app, &session)?;
+    let mut recorder = recorder(&setup, &app)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut next = 0u64;

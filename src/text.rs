@@ -211,6 +211,23 @@ pub fn match_ranges(haystack: &str, needle_lower: &str) -> Vec<(usize, usize)> {
     out
 }
 
+/// Each text of a value, offered to `f`; what `f` returns replaces it (how
+/// secrets are masked in every event: `EventKind::scrub` with the run's
+/// `crate::secret::Masker`).
+pub type Scrub<'a> = &'a mut dyn FnMut(&str) -> Option<String>;
+
+pub fn scrub_string(s: &mut String, f: Scrub) {
+    if let Some(n) = f(s) {
+        *s = n;
+    }
+}
+
+pub fn scrub_opt(s: &mut Option<String>, f: Scrub) {
+    if let Some(s) = s {
+        scrub_string(s, f);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,14 +1,18 @@
 //! Wiring: where sources meet the store. [`Wiring::attach`] registers a
 //! source in the store, gives it an emitter and (when it takes commands) a
-//! route, starts it, and attaches what it brought along. It also gathers the
-//! secrets a recorder must mask. This is the only place, besides the store
-//! itself, that adds sources; servers and sources never touch the store.
+//! route, starts it, and attaches what it brought along. It also gathers
+//! every secret the sources know into the run's one [`Masker`], which every
+//! emitter applies: no output of the run can show one. This is the only
+//! place, besides the store itself, that adds sources; servers and sources
+//! never touch the store.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
 use crate::event::{Command, SourceEvent, SourceId};
+use crate::secret::Masker;
 use crate::source::{Emitter, Keep, Source};
 use crate::store::Store;
 
@@ -31,8 +35,10 @@ pub struct Session {
     /// Servers, simulated apps and the command senders of sources that take
     /// none (a source ends when all its senders are gone).
     pub keep: Keep,
-    /// Tokens and secrets of every source, for the recorder to mask.
-    pub secrets: Vec<String>,
+    /// Tokens and secrets of every source, masked in every event.
+    pub mask: Arc<Masker>,
+    /// Secrets too short to mask (said once, as a warning).
+    pub unmaskable: usize,
     /// Set: commands are refused in this session, and why.
     pub read_only: Option<String>,
 }
@@ -74,15 +80,18 @@ impl Wiring {
             SourceId::try_from(store.sources.len()).map_err(|_| "too many sources".to_string())?;
         let (kind, label, caps) = (source.kind(), source.label(), source.caps());
         let shown = source.shown_url();
-        self.session.secrets.extend(source.secrets());
+        self.mask_all(source.secrets());
         let (ctx, crx) = mpsc::channel(COMMAND_QUEUE);
-        let started = source.start(Emitter::new(id, self.tx.clone()), crx).await?;
+        let em = Emitter::masking(id, self.tx.clone(), self.session.mask.clone());
+        let started = source.start(em, crx).await?;
+        self.mask_all(started.secrets);
         let url = started
             .url
             .as_deref()
             .map(crate::text::redact_url)
             .unwrap_or(shown);
-        let added = store.register(&label, kind, caps, &url);
+        let masked = |s: &str| self.session.mask.mask(s).unwrap_or_else(|| s.to_string());
+        let added = store.register(&masked(&label), kind, caps, &masked(&url));
         debug_assert_eq!(added, id);
         if caps.commands {
             self.session.routes.insert(id, ctx);
@@ -90,7 +99,6 @@ impl Wiring {
             self.session.keep.push(Box::new(ctx));
         }
         self.session.keep.extend(started.keep);
-        self.session.secrets.extend(started.secrets);
         if started.read_only.is_some() {
             self.session.read_only = started.read_only;
         }
@@ -100,11 +108,17 @@ impl Wiring {
         Ok(id)
     }
 
+    fn mask_all(&mut self, secrets: Vec<String>) {
+        for s in secrets.iter().filter(|s| !s.trim().is_empty()) {
+            if !self.session.mask.add(s) {
+                self.session.unmaskable += 1;
+            }
+        }
+    }
+
     /// Done attaching: the event channel closes once every source has ended.
     pub fn finish(self) -> Session {
-        let mut s = self.session;
-        s.secrets.retain(|x| !x.trim().is_empty());
-        s
+        self.session
     }
 }
 
@@ -117,7 +131,7 @@ mod tests {
     async fn attached_sources_are_registered_routed_and_their_secrets_kept() {
         let mut store = Store::new(&Default::default());
         let (mut w, _rx) = Wiring::new();
-        let url = "ws://u:pw1@127.0.0.1:9/socketcluster/?secret=zz9";
+        let url = "ws://u:pw1x@127.0.0.1:9/socketcluster/?secret=zz9y";
         let id = w
             .attach(&mut store, Box::new(RelayMonitor::new(url)))
             .await
@@ -126,17 +140,17 @@ mod tests {
         assert_eq!(id, 0);
         assert_eq!(store.sources[0].kind, crate::protocols::redux::CLIENT);
         assert!(
-            !store.sources[0].url.contains("pw1"),
+            !store.sources[0].url.contains("pw1x"),
             "{}",
             store.sources[0].url
         );
         assert!(
-            !store.sources[0].url.contains("zz9"),
+            !store.sources[0].url.contains("zz9y"),
             "{}",
             store.sources[0].url
         );
         assert!(s.routes.contains_key(&0), "a relay takes commands");
-        assert!(s.secrets.contains(&"pw1".to_string()) && s.secrets.contains(&"zz9".to_string()));
+        assert_eq!(s.mask.mask("pw1x zz9y").as_deref(), Some("*** ***"));
     }
 
     #[tokio::test]

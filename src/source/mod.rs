@@ -12,6 +12,7 @@ use std::pin::Pin;
 use tokio::sync::mpsc;
 
 use crate::event::{Command, ConnState, EventKind, Level, LogRecord, SourceEvent, SourceId};
+use crate::secret::Masker;
 pub use kind::{Caps, SourceKind};
 
 /// What must stay alive while a session runs (a server, simulated apps).
@@ -74,20 +75,48 @@ impl Started {
 }
 
 /// Sends a source's events to the store (bounded: a slow ui slows the
-/// source down instead of growing memory).
+/// source down instead of growing memory). Every event passes here, so
+/// here every secret the run knows is masked (its [`Masker`]): whatever
+/// shows, copies, prints, exports or records an event sees it masked.
 #[derive(Clone)]
 pub struct Emitter {
     pub source: SourceId,
     tx: mpsc::Sender<SourceEvent>,
+    mask: std::sync::Arc<Masker>,
 }
 
 impl Emitter {
+    /// An emitter that masks nothing (tests, a source on its own).
     pub fn new(source: SourceId, tx: mpsc::Sender<SourceEvent>) -> Self {
-        Self { source, tx }
+        Self::masking(source, tx, Default::default())
+    }
+
+    /// An emitter that masks the run's secrets.
+    pub fn masking(
+        source: SourceId,
+        tx: mpsc::Sender<SourceEvent>,
+        mask: std::sync::Arc<Masker>,
+    ) -> Self {
+        Self { source, tx, mask }
+    }
+
+    /// Mask `secret` in every event of the run from now on (a source that
+    /// makes one up while starting says so before it uses it); false when
+    /// it is too short to mask.
+    pub fn mask_secret(&self, secret: &str) -> bool {
+        self.mask.add(secret)
+    }
+
+    fn masked(&self, mut kind: EventKind) -> EventKind {
+        if !self.mask.is_empty() {
+            kind.scrub(&mut |s| self.mask.mask(s));
+        }
+        kind
     }
 
     /// Returns false once nobody listens any more.
     pub async fn emit(&self, kind: EventKind) -> bool {
+        let kind = self.masked(kind);
         self.tx
             .send(SourceEvent::new(self.source, kind))
             .await
@@ -96,6 +125,7 @@ impl Emitter {
 
     /// An event dated by the remote side (ms since epoch).
     pub async fn emit_at(&self, at_ms: u64, kind: EventKind) -> bool {
+        let kind = self.masked(kind);
         self.tx
             .send(SourceEvent {
                 source: self.source,
@@ -106,15 +136,17 @@ impl Emitter {
             .is_ok()
     }
 
-    /// Pass on an event of another source as it is (a replay's events,
-    /// already addressed).
-    pub async fn forward(&self, ev: SourceEvent) -> bool {
+    /// Pass on an event of another source (a replay's events, already
+    /// addressed), masked like any other.
+    pub async fn forward(&self, mut ev: SourceEvent) -> bool {
+        ev.kind = self.masked(ev.kind);
         self.tx.send(ev).await.is_ok()
     }
 
     /// For callers that must not wait (e.g. while holding a lock): a full
     /// queue drops the event.
     pub fn try_emit(&self, kind: EventKind) -> bool {
+        let kind = self.masked(kind);
         self.tx
             .try_send(SourceEvent::new(self.source, kind))
             .is_ok()

@@ -191,6 +191,8 @@ impl Source for DemoLeapSource {
             let leap = start(self.seed)
                 .await
                 .map_err(|e| format!("cannot start the demo Leap edge: {e}"))?;
+            em.mask_secret(leap.token.expose());
+            em.mask_secret(leap.join_token.expose());
             let url = crate::protocols::leap::client::dial_url(&leap.server.url(), "zlib");
             let mut cfg = crate::protocols::leap::client::LeapConfig::new(
                 &url,

@@ -298,6 +298,7 @@ impl Source for DemoRoomSource {
             let room = start(self.seed)
                 .await
                 .map_err(|e| format!("cannot start the demo room: {e}"))?;
+            em.mask_secret(room.token.expose());
             let cfg = crate::protocols::room::client::RoomConfig::new(&room.url, Some(room.token.clone()));
             crate::protocols::room::client::spawn(cfg, em, commands);
             Ok(Started {

@@ -591,6 +591,8 @@ impl Link<'_> {
     }
 
     async fn pipe_subscribe(&mut self, join_token: &str) -> Result<(), SessionEnd> {
+        // A join token is a secret: masked wherever the edge echoes it.
+        self.em.mask_secret(join_token);
         let masked = crate::protocols::leap::wire::model::mask_token(join_token);
         self.waiting
             .insert(Reply::Pipe(masked), Instant::now() + self.cfg.reply_timeout);

@@ -135,6 +135,61 @@ pub enum ReduxEvent {
     },
 }
 
+impl ReduxEvent {
+    /// Offer every text this event holds to `f` (see `EventKind::scrub`).
+    pub fn scrub(&mut self, f: crate::text::Scrub) {
+        use crate::text::{scrub_opt, scrub_string};
+        let app = |a: &mut AppRef, f: crate::text::Scrub| {
+            scrub_opt(&mut a.socket_id, f);
+            scrub_opt(&mut a.instance_id, f);
+            scrub_opt(&mut a.name, f);
+        };
+        match self {
+            ReduxEvent::Start { app: a } | ReduxEvent::Stop { app: a } => app(a, f),
+            ReduxEvent::State {
+                app: a,
+                lifted,
+                action_creators,
+            } => {
+                app(a, f);
+                for r in &mut lifted.actions {
+                    r.scrub(f);
+                }
+                scrub_opt(action_creators, f);
+            }
+            ReduxEvent::Action { app: a, action, .. } => {
+                app(a, f);
+                action.scrub(f);
+            }
+            ReduxEvent::Error { app: a, message } => {
+                app(a, f);
+                scrub_string(message, f);
+            }
+            ReduxEvent::Disconnected { socket_id } => scrub_string(socket_id, f),
+            ReduxEvent::Other { app: a, msg_type, raw } => {
+                app(a, f);
+                scrub_string(msg_type, f);
+                scrub_string(raw, f);
+            }
+        }
+    }
+}
+
+impl ActionRecord {
+    fn scrub(&mut self, f: crate::text::Scrub) {
+        crate::text::scrub_string(&mut self.action_type, f);
+        if let Some(n) = f(&self.action_raw) {
+            self.action_raw = n.into();
+        }
+        if let Some(s) = &mut self.state_raw
+            && let Some(n) = f(&s.text)
+        {
+            s.text = n.into();
+        }
+        crate::text::scrub_opt(&mut self.error, f);
+    }
+}
+
 /// A lifted action as sent inside DISPATCH (`@redux-devtools/instrument`).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum LiftedAction {
