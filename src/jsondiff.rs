@@ -477,13 +477,8 @@ mod tests {
         }
         // Random documents and random edits of them: the indexed diff is
         // the value diff, row for row.
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut rnd = |n: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % n
-        };
+        let mut rng = fastrand::Rng::with_seed(0x2545_f491_4f6c_dd1d);
+        let mut rnd = |n: u64| rng.u64(..n);
         fn doc(r: &mut dyn FnMut(u64) -> u64, depth: u32) -> Value {
             match if depth > 3 { r(4) } else { r(6) } {
                 0 => Value::Null,

@@ -19,23 +19,18 @@ pub struct Backoff {
     /// Fraction of the delay randomised (0.2 = ±20 %).
     pub jitter: f64,
     attempt: u32,
-    seed: u64,
+    rng: fastrand::Rng,
 }
 
 impl Backoff {
     pub fn new(base: Duration, max: Duration) -> Self {
-        let seed = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(0x9e37_79b9_7f4a_7c15)
-            | 1;
         Self {
             base,
             max,
             factor: 2.0,
             jitter: 0.2,
             attempt: 0,
-            seed,
+            rng: fastrand::Rng::new(),
         }
     }
 
@@ -44,11 +39,7 @@ impl Backoff {
         let exp = self.factor.powi(self.attempt.min(30) as i32);
         let raw = (self.base.as_secs_f64() * exp).min(self.max.as_secs_f64());
         self.attempt = self.attempt.saturating_add(1);
-        // xorshift64 for jitter: no need for a crypto RNG here.
-        self.seed ^= self.seed << 13;
-        self.seed ^= self.seed >> 7;
-        self.seed ^= self.seed << 17;
-        let unit = (self.seed % 10_000) as f64 / 10_000.0; // [0,1)
+        let unit = self.rng.f64(); // [0,1)
         let j = 1.0 + self.jitter * (2.0 * unit - 1.0);
         Duration::from_secs_f64((raw * j).min(self.max.as_secs_f64()).max(0.0))
     }
