@@ -125,58 +125,103 @@ impl Wiring {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocols::redux::client::source::RelayMonitor;
+    use crate::source::kind::{Caps, FirstPane, Protocol};
+    use crate::source::{SourceKind, Started, Starting};
 
-    #[tokio::test]
-    async fn attached_sources_are_registered_routed_and_their_secrets_kept() {
-        let mut store = Store::new(&Default::default());
-        let (mut w, _rx) = Wiring::new();
-        let url = "ws://u:pw1x@127.0.0.1:9/socketcluster/?secret=zz9y";
-        let id = w
-            .attach(&mut store, Box::new(RelayMonitor::new(url)))
-            .await
-            .unwrap();
-        let s = w.finish();
-        assert_eq!(id, 0);
-        assert_eq!(store.sources[0].kind, crate::protocols::redux::CLIENT);
-        assert!(
-            !store.sources[0].url.contains("pw1x"),
-            "{}",
-            store.sources[0].url
-        );
-        assert!(
-            !store.sources[0].url.contains("zz9y"),
-            "{}",
-            store.sources[0].url
-        );
-        assert!(s.routes.contains_key(&0), "a relay takes commands");
-        assert_eq!(s.mask.mask("pw1x zz9y").as_deref(), Some("*** ***"));
+    static P: Protocol = Protocol {
+        name: "p",
+        server: "p server",
+        older: &[],
+        caps: Caps {
+            commands: true,
+            ..Caps::NONE
+        },
+        token_env: None,
+        first_pane: FirstPane::Logs,
+    };
+
+    /// A source that knows `secret` and brings `more` along once started
+    /// at `url`.
+    struct Fake {
+        kind: SourceKind,
+        url: String,
+        secret: Option<String>,
+        more: Vec<Box<dyn Source>>,
+    }
+
+    impl Source for Fake {
+        fn kind(&self) -> SourceKind {
+            self.kind
+        }
+        fn label(&self) -> String {
+            self.kind.name().into()
+        }
+        fn url(&self) -> String {
+            self.url.clone()
+        }
+        fn secrets(&self) -> Vec<String> {
+            self.secret.iter().cloned().collect()
+        }
+        fn start(self: Box<Self>, _em: Emitter, _c: mpsc::Receiver<Command>) -> Starting {
+            Box::pin(async move {
+                Ok(Started {
+                    url: Some(self.url.replace(":0/", ":4242/")),
+                    more: self.more,
+                    ..Started::default()
+                })
+            })
+        }
+    }
+
+    fn fake(kind: SourceKind, url: &str) -> Fake {
+        Fake {
+            kind,
+            url: url.into(),
+            secret: None,
+            more: Vec::new(),
+        }
     }
 
     #[tokio::test]
-    async fn a_server_brings_its_monitor_along() {
+    async fn attached_sources_are_registered_routed_and_their_secrets_masked() {
         let mut store = Store::new(&Default::default());
         let (mut w, _rx) = Wiring::new();
-        let cfg = crate::protocols::redux::server::RelayConfig {
-            bind: "127.0.0.1:0".parse().unwrap(),
-            ..Default::default()
+        let src = Fake {
+            secret: Some("zz9y-secret".into()),
+            ..fake(
+                SourceKind::client(&P),
+                "ws://u:pw1x@127.0.0.1:9/x/?secret=zz9y-secret",
+            )
         };
-        let relay = crate::protocols::redux::server::source::with_monitor(cfg);
-        w.attach(&mut store, Box::new(relay)).await.unwrap();
+        let id = w.attach(&mut store, Box::new(src)).await.unwrap();
         let s = w.finish();
-        let kinds: Vec<_> = store.sources.iter().map(|s| s.kind).collect();
-        assert_eq!(
-            kinds,
-            [
-                crate::protocols::redux::SERVER,
-                crate::protocols::redux::CLIENT
-            ]
-        );
+        assert_eq!(id, 0);
+        assert_eq!(store.sources[0].kind, SourceKind::client(&P));
+        let shown = &store.sources[0].url;
         assert!(
-            !store.sources[0].url.ends_with(":0/socketcluster/"),
-            "the real port is shown"
+            !shown.contains("pw1x") && !shown.contains("zz9y"),
+            "{shown}"
         );
-        assert!(store.sources[1].caps.targets_instances);
+        assert!(s.routes.contains_key(&0), "a client of P takes commands");
+        assert_eq!(s.mask.mask("a zz9y-secret b").as_deref(), Some("a *** b"));
+    }
+
+    #[tokio::test]
+    async fn a_source_brings_what_it_started_along() {
+        let mut store = Store::new(&Default::default());
+        let (mut w, _rx) = Wiring::new();
+        let server = Fake {
+            more: vec![Box::new(fake(SourceKind::client(&P), "in-process"))],
+            ..fake(SourceKind::server(&P), "ws://127.0.0.1:0/x/")
+        };
+        w.attach(&mut store, Box::new(server)).await.unwrap();
+        let s = w.finish();
+        let kinds: Vec<_> = store.sources.iter().map(|s| s.kind.name()).collect();
+        assert_eq!(kinds, ["p server", "p"]);
+        assert_eq!(
+            store.sources[0].url, "ws://127.0.0.1:4242/x/",
+            "the real port"
+        );
         assert!(!s.routes.contains_key(&0) && s.routes.contains_key(&1));
     }
 }

@@ -236,7 +236,11 @@ mod tests {
     #[test]
     fn truncated_and_corrupt_lines_are_skipped_and_said() {
         let mut store = Store::new(&Default::default());
-        store.add_source("room", crate::protocols::room::CLIENT, "ws://h/rooms/r");
+        store.add_source(
+            "room",
+            crate::protocols::kind_named("room"),
+            "ws://h/rooms/r",
+        );
         let head = serde_json::to_string(&Header::of(&store)).unwrap();
         let ev = SourceEvent {
             source: 0,

@@ -3,6 +3,7 @@
 use super::*;
 use crate::event::LogRecord;
 use crate::protocols::redux::wire::model::{ActionRecord, AppRef, RawJson};
+use crate::source::kind::SourceKind;
 
 fn app(i: usize) -> AppRef {
     AppRef {
@@ -47,13 +48,26 @@ fn log(at_ms: u64, len: usize) -> SourceEvent {
     }
 }
 
+/// A protocol whose client takes commands, as a relay monitor does.
+static APPS: crate::source::kind::Protocol = crate::source::kind::Protocol {
+    name: "apps",
+    server: "apps server",
+    older: &[],
+    caps: crate::source::kind::Caps {
+        commands: true,
+        ..crate::source::kind::Caps::NONE
+    },
+    token_env: None,
+    first_pane: crate::source::kind::FirstPane::Timeline,
+};
+
 fn store(max_bytes: usize, max_actions: usize) -> Store {
     let mut s = Store::new(&StoreConfig {
         max_log_entries: usize::MAX,
         max_bytes,
         max_actions,
     });
-    s.add_source("relay", crate::protocols::redux::CLIENT, "ws://x");
+    s.add_source("relay", SourceKind::client(&APPS), "ws://x");
     s
 }
 
