@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -152,31 +151,13 @@ async fn a_leap_token_in_a_channel_state_is_masked_in_the_channel_pane() {
     holds_no_secret("the Logs", &dump_logs(a));
 }
 
-/// A raw SocketCluster app presenting `secret`, logged in as an app named
-/// `name`.
+/// A raw SocketCluster app presenting `secret`, named `name`.
 async fn raw_app(
     port: u16,
     secret: &str,
     name: &str,
 ) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
-    let url = format!("ws://127.0.0.1:{port}/socketcluster/?secret={secret}");
-    let (mut ws, _) = tokio_tungstenite::connect_async(url)
-        .await
-        .expect("connects");
-    for (cid, (event, data)) in [
-        ("#handshake", r#"{"authToken":null}"#),
-        ("login", r#""master""#),
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        ws.send(Message::text(format!(
-            r#"{{"event":"{event}","data":{data},"cid":{}}}"#,
-            cid + 1
-        )))
-        .await
-        .unwrap();
-    }
+    let mut ws = common::peers::sc_client(port, &format!("secret={secret}"), r#""master""#).await;
     let start = json!({"type": "START", "id": "x", "instanceId": "inst-1", "name": name});
     ws.send(Message::text(format!(
         r#"{{"event":"log","data":{start}}}"#
@@ -239,15 +220,7 @@ async fn tail_and_the_recording_mask_an_echoed_token() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let out = child.stdout.take().unwrap();
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    std::thread::spawn(move || {
-        for l in BufReader::new(out).lines().map_while(Result::ok) {
-            if tx.send(l).is_err() {
-                break;
-            }
-        }
-    });
+    let mut rx = common::peers::lines_of(child.stdout.take().unwrap());
     // Publish until the line comes back (the client may not watch yet).
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     let mut seen = Vec::new();
@@ -295,15 +268,7 @@ async fn a_headless_servers_log_masks_its_secret() {
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    let err = child.stderr.take().unwrap();
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    std::thread::spawn(move || {
-        for l in BufReader::new(err).lines().map_while(Result::ok) {
-            if tx.send(l).is_err() {
-                break;
-            }
-        }
-    });
+    let mut rx = common::peers::lines_of(child.stderr.take().unwrap());
     let next = async |rx: &mut tokio::sync::mpsc::UnboundedReceiver<String>, what: &str| {
         tokio::time::timeout(Duration::from_secs(20), rx.recv())
             .await

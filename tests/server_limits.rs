@@ -391,23 +391,8 @@ async fn relay(cfg: RelayConfig) -> (Relay, Seen) {
     (srv, seen)
 }
 
-/// A SocketCluster client past its handshake (and logged in as `login`).
 async fn sc_client(port: u16, login: &str) -> Ws {
-    let mut ws = dial(&format!("ws://127.0.0.1:{port}/socketcluster/"))
-        .await
-        .unwrap();
-    for (cid, (event, data)) in [("#handshake", r#"{"authToken":null}"#), ("login", login)]
-        .into_iter()
-        .enumerate()
-    {
-        ws.send(Message::text(format!(
-            r#"{{"event":"{event}","data":{data},"cid":{}}}"#,
-            cid + 1
-        )))
-        .await
-        .unwrap();
-    }
-    ws
+    common::peers::sc_client(port, "", login).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -188,6 +188,32 @@ pub async fn upgrade<A>(
     }
 }
 
+/// An upgraded connection's two sides: a queue of `T` to the client (at
+/// most `queue` waiting; see [`writer`] for `gone` and `encode`), and the
+/// [`Reader`] of what it sends, both metered, with the server's deadlines.
+pub fn connection<T, E>(
+    ws: Ws,
+    core: &Arc<Core>,
+    deadlines: &Deadlines,
+    queue: usize,
+    gone: Option<Message>,
+    encode: E,
+) -> (
+    mpsc::Sender<T>,
+    Reader<futures_util::stream::SplitStream<Ws>>,
+    Writer,
+)
+where
+    T: Send + 'static,
+    E: FnMut(T) -> Message + Send + 'static,
+{
+    let (sink, stream) = ws.split();
+    let (tx, rx) = mpsc::channel::<T>(queue.max(1));
+    let writer = writer(sink, rx, core.clone(), deadlines, true, gone, encode);
+    let reader = Reader::new(stream, core.clone(), deadlines, true);
+    (tx, reader, writer)
+}
+
 /// A close frame; the reason cut to the 123 bytes a close frame holds.
 pub fn close(code: u16, reason: &str) -> Message {
     let mut end = reason.len().min(123);

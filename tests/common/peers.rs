@@ -249,3 +249,44 @@ pub fn fast_relay() -> roomtap::protocols::redux::server::RelayConfig {
         ..Default::default()
     }
 }
+
+/// A raw SocketCluster client of roomtap's relay on `port`, past its
+/// handshake and logged in as `login` (`"\"master\""` for an app); `query`
+/// is the URL's query (`secret=…`), empty for none.
+pub async fn sc_client(
+    port: u16,
+    query: &str,
+    login: &str,
+) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
+    use futures_util::SinkExt;
+    let url = format!("ws://127.0.0.1:{port}/socketcluster/?{query}");
+    let (mut ws, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .expect("connects");
+    for (cid, (event, data)) in [("#handshake", r#"{"authToken":null}"#), ("login", login)]
+        .into_iter()
+        .enumerate()
+    {
+        ws.send(tokio_tungstenite::tungstenite::Message::text(format!(
+            r#"{{"event":"{event}","data":{data},"cid":{}}}"#,
+            cid + 1
+        )))
+        .await
+        .unwrap();
+    }
+    ws
+}
+
+/// The lines a child writes (its stdout or stderr), as they come.
+pub fn lines_of(out: impl std::io::Read + Send + 'static) -> mpsc::UnboundedReceiver<String> {
+    use std::io::BufRead;
+    let (tx, rx) = mpsc::unbounded_channel();
+    std::thread::spawn(move || {
+        for l in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            if tx.send(l).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}

@@ -8,9 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use futures_util::StreamExt;
 use tokio::net::TcpStream;
-use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::handshake::server::Request;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
@@ -93,21 +91,13 @@ pub(super) async fn serve_conn(hub: Arc<Hub>, tcp: TcpStream, peer: SocketAddr) 
     let (zlib, path) = up.admitted;
     hub.accepted.fetch_add(1, Ordering::Relaxed);
     let cid = format!("conn_{}", hub.core.next_id());
-    let (sink, stream) = up.ws.split();
-    let (tx, rx) = mpsc::channel::<Out>(hub.cfg.queue.max(1));
     // Every sender gone while the connection lives: the hub dropped it for
     // not reading its queue.
     let gone = ws::close(1008, "too slow: frames not read");
-    let mut writer = ws::writer(
-        sink,
-        rx,
-        hub.core.clone(),
-        &deadlines,
-        true,
-        Some(gone),
-        move |o| encode(o, zlib),
-    );
-    let mut reader = ws::Reader::new(stream, hub.core.clone(), &deadlines, true);
+    let (tx, mut reader, mut writer) =
+        ws::connection(up.ws, &hub.core, &deadlines, hub.cfg.queue, Some(gone), move |o| {
+            encode(o, zlib)
+        });
     let hello = hub.hello.load(Ordering::Relaxed);
     {
         let mut st = hub.state();

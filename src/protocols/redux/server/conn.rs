@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
-use futures_util::{Stream, StreamExt};
+use futures_util::Stream;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::handshake::server::Request;
@@ -101,18 +101,8 @@ pub(super) async fn serve_conn(hub: Arc<Hub>, tcp: tokio::net::TcpStream, peer: 
     let Some(up) = ws::upgrade(&hub.core, tcp, peer, &door, |req| hub.admit(req)).await else {
         return;
     };
-    let (sink, stream) = up.ws.split();
-    let (out_tx, out_rx) = mpsc::channel::<Message>(hub.cfg.queue.max(1));
-    let mut writer = ws::writer(
-        sink,
-        out_rx,
-        hub.core.clone(),
-        &deadlines,
-        true,
-        None,
-        |m: Message| m,
-    );
-    let reader = ws::Reader::new(stream, hub.core.clone(), &deadlines, true);
+    let (out_tx, reader, mut writer) =
+        ws::connection(up.ws, &hub.core, &deadlines, hub.cfg.queue, None, |m: Message| m);
     session(hub, reader, out_tx, peer.to_string(), false).await;
     // The writer ends once the session's sender and the hub's are gone.
     writer.finish(Duration::from_secs(2)).await;

@@ -9,7 +9,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::StreamExt;
 use serde_json::json;
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
@@ -53,19 +52,12 @@ pub(super) async fn serve_conn(hub: Arc<Hub>, tcp: TcpStream, peer: SocketAddr) 
     };
     let adm = up.admitted;
     let conn = hub.core.next_id();
-    let (sink, stream) = up.ws.split();
     // A message is a header packet and its data packets.
-    let (tx, rx) = mpsc::channel::<Out>(hub.cfg.queue.max(16).saturating_mul(4));
-    let mut writer = ws::writer(
-        sink,
-        rx,
-        hub.core.clone(),
-        &deadlines,
-        true,
-        None,
-        |p: Out| Message::Binary(p.into()),
-    );
-    let mut reader = ws::Reader::new(stream, hub.core.clone(), &deadlines, true);
+    let queue = hub.cfg.queue.max(16).saturating_mul(4);
+    let (tx, mut reader, mut writer) =
+        ws::connection(up.ws, &hub.core, &deadlines, queue, None, |p: Out| {
+            Message::Binary(p.into())
+        });
     join(&hub, conn, &adm, peer, tx);
     let why = serve(&hub, conn, &adm, &mut reader, &mut writer).await;
     hub.state().peers.remove(&conn);
