@@ -95,17 +95,17 @@ pub fn draw(f: &mut Frame, v: &View, area: Rect, scroll: &mut Scroll) {
     let mid = list.width >= 76;
     let header = if wide {
         format!(
-            "{:<8} {:<22} {:<11} {:<12} {:>7} {:>9} {:>7} {:>10} {:>12}",
+            "{:<9} {:<22} {:<11} {:<12} {:>7} {:>9} {:>7} {:>10} {:>12}",
             "source", "channel", "state", "type", "updates", "messages", "rate/s", "bytes", "last"
         )
     } else if mid {
         format!(
-            "{:<8} {:<16} {:<11} {:>7} {:>8} {:>6} {:>12}",
+            "{:<9} {:<16} {:<11} {:>7} {:>8} {:>6} {:>12}",
             "source", "channel", "state", "updates", "msgs", "rate/s", "last"
         )
     } else {
         format!(
-            "{:<8} {:<16} {:<11} {:>7} {:>8} {:>6}",
+            "{:<9} {:<16} {:<11} {:>7} {:>8} {:>6}",
             "source", "channel", "state", "updates", "msgs", "rate/s"
         )
     };
@@ -139,7 +139,8 @@ pub fn draw(f: &mut Frame, v: &View, area: Rect, scroll: &mut Scroll) {
             t.dim
         };
         let mut spans = vec![
-            Span::styled(format!("{:<8.8} ", s.label), t.key),
+            // Wide enough for every label roomtap gives (`redux srv`).
+            Span::styled(format!("{:<9.9} ", s.label), t.key),
             Span::raw(format!(
                 "{:<w$.w$} ",
                 sanitize(name),
