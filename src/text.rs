@@ -174,66 +174,216 @@ pub fn iso_time(ms: u64) -> String {
     )
 }
 
-/// A URL safe to show: the password of its userinfo and the values of
-/// `secret`, `token`, `key`, `password` and `auth`-like query parameters
-/// become `***`.
+/// A URL safe to show: the password of its userinfo (or the whole
+/// userinfo when it is a user alone, as a token often is) and the values
+/// of `secret`, `token`, `key`, `password`, `auth`-like parameters, in the
+/// query or in the fragment (`#access_token=…`), become `***`. Keys are
+/// compared percent-decoded (`%74oken`); pairs are split on `&`, and on
+/// `;` too. A URL with nothing to hide comes out exactly as given; one with
+/// something hidden comes out as the `url` crate writes it (host lowercased,
+/// default port dropped…). Text that is not a URL with a host (a path, a
+/// URL without its scheme, garbage) is cut up by hand the same way: the
+/// userinfo before an `@` in its first segment, the query, the fragment.
 pub fn redact_url(url: &str) -> String {
-    let (head, query) = match url.split_once('?') {
-        Some((h, q)) => (h, Some(q)),
-        None => (url, None),
-    };
-    let mut out = match head.split_once("://") {
-        Some((scheme, rest)) => {
-            let (auth, host) = match rest.find('/') {
-                Some(i) => rest.split_at(i),
-                None => (rest, ""),
-            };
-            match auth.rsplit_once('@') {
-                Some((userinfo, hostport)) => {
-                    let user = userinfo.split(':').next().unwrap_or("");
-                    format!("{scheme}://{user}:***@{hostport}{host}")
-                }
-                None => head.to_string(),
+    let mut found = Vec::new();
+    match url::Url::parse(url) {
+        Ok(u) if u.has_host() => redact_parsed(url, u, &mut found),
+        _ => redact_loose(url, &mut found, true),
+    }
+}
+
+/// The credentials a URL carries (its userinfo's password, or a user
+/// alone; the values of secret-looking keys in its query and fragment), for
+/// a recorder to mask: each as given, percent-decoded (as a server would
+/// read it, `+` a space) and percent-decoded with `+` kept.
+pub fn url_secrets(url: &str) -> Vec<String> {
+    let mut raw = Vec::new();
+    match url::Url::parse(url) {
+        Ok(u) if u.has_host() => {
+            redact_parsed(url, u, &mut raw);
+            // The text as given too: the url crate may have re-encoded it.
+            redact_loose(url, &mut raw, false);
+        }
+        _ => {
+            redact_loose(url, &mut raw, true);
+        }
+    }
+    let mut out: Vec<String> = Vec::new();
+    for (v, userinfo) in raw {
+        let forms = [
+            decode_component(&v, !userinfo),
+            decode_component(&v, false),
+            v,
+        ];
+        for f in forms {
+            if !f.is_empty() && !out.contains(&f) {
+                out.push(f);
             }
         }
-        None => head.to_string(),
-    };
-    if let Some(q) = query {
-        out.push('?');
-        let parts: Vec<String> = q
-            .split('&')
-            .map(|kv| match kv.split_once('=') {
-                Some((k, _)) if is_secret_key(k) => format!("{k}=***"),
-                _ => kv.to_string(),
-            })
-            .collect();
-        out.push_str(&parts.join("&"));
     }
     out
 }
 
-/// The credentials a URL carries (a password in its userinfo, the values of
-/// secret-looking query keys), for a recorder to mask.
-pub fn url_secrets(url: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let (head, query) = url.split_once('?').unwrap_or((url, ""));
-    if let Some((_, rest)) = head.split_once("://") {
-        let auth = rest.split('/').next().unwrap_or("");
-        if let Some((userinfo, _)) = auth.rsplit_once('@')
-            && let Some((_, pass)) = userinfo.split_once(':')
-        {
-            out.push(pass.to_string());
-        }
+/// A secret found: its text as it stands in the URL, and whether it is
+/// userinfo (where `+` is not a space).
+type Found = Vec<(String, bool)>;
+
+fn redact_parsed(given: &str, mut u: url::Url, found: &mut Found) -> String {
+    let mut changed = false;
+    if let Some(pass) = u.password() {
+        found.push((pass.to_string(), true));
+        changed |= u.set_password(Some("***")).is_ok();
+    } else if !u.username().is_empty() {
+        found.push((u.username().to_string(), true));
+        changed |= u.set_username("***").is_ok();
     }
-    for kv in query.split('&') {
-        if let Some((k, v)) = kv.split_once('=')
-            && is_secret_key(k)
-        {
-            out.push(v.to_string());
-        }
+    if let Some(q) = u.query().and_then(|q| redact_pairs(q, found)) {
+        u.set_query(Some(&q));
+        changed = true;
     }
-    out.retain(|s| !s.is_empty());
+    if let Some(f) = u.fragment().and_then(|f| redact_pairs(f, found)) {
+        u.set_fragment(Some(&f));
+        changed = true;
+    }
+    if changed { u.into() } else { given.to_string() }
+}
+
+/// [`redact_url`] on text the url crate does not take for a URL with a
+/// host. `wide`: the userinfo runs to the last `@` before the query, even
+/// across a `/` (`ws://u:pa/ss@h/` is no URL, but its password is still
+/// one); else it ends at the first `/`.
+fn redact_loose(s: &str, found: &mut Found, wide: bool) -> String {
+    let (rest, fragment) = match s.split_once('#') {
+        Some((r, f)) => (r, Some(f)),
+        None => (s, None),
+    };
+    let (head, query) = match rest.split_once('?') {
+        Some((h, q)) => (h, Some(q)),
+        None => (rest, None),
+    };
+    // The authority: after `scheme://`, else the first segment.
+    let (scheme, after) = match head.split_once("://") {
+        Some((scheme, after)) => (Some(scheme), after),
+        None => (None, head),
+    };
+    let slash = |from: usize| {
+        after[from..]
+            .find(['/', '\\'])
+            .map_or(after.len(), |i| from + i)
+    };
+    let cut = match after.rfind('@') {
+        Some(at) if wide => slash(at),
+        _ => slash(0),
+    };
+    let (auth, path) = after.split_at(cut);
+    let mut out = String::with_capacity(s.len());
+    if let Some(scheme) = scheme {
+        out.push_str(scheme);
+        out.push_str("://");
+    }
+    match auth.rsplit_once('@') {
+        Some((userinfo, host)) if !userinfo.is_empty() => {
+            match userinfo.split_once(':') {
+                Some((user, pass)) if !pass.is_empty() => {
+                    found.push((pass.to_string(), true));
+                    out.push_str(user);
+                    out.push_str(":***@");
+                }
+                _ => {
+                    found.push((userinfo.trim_end_matches(':').to_string(), true));
+                    out.push_str("***@");
+                }
+            }
+            out.push_str(host);
+        }
+        _ => out.push_str(auth),
+    }
+    out.push_str(path);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(&redact_pairs(q, found).unwrap_or_else(|| q.to_string()));
+    }
+    if let Some(f) = fragment {
+        out.push('#');
+        out.push_str(&redact_pairs(f, found).unwrap_or_else(|| f.to_string()));
+    }
     out
+}
+
+/// `k=v&k=v` (a query, or a fragment in that form) with the values of
+/// secret keys as `***` (the values, as they stand, into `found`); `None`
+/// when nothing is secret.
+fn redact_pairs(s: &str, found: &mut Found) -> Option<String> {
+    let mut out = String::with_capacity(s.len());
+    let mut hit = false;
+    for (i, piece) in s.split('&').enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        hit |= redact_pair(piece, &mut out, found);
+    }
+    hit.then_some(out)
+}
+
+/// One `k=v` into `out`, its value hidden when `k` (decoded) is secret.
+/// A value holding `;` is read as `;`-separated pairs too (`a=1;token=x`).
+fn redact_pair(piece: &str, out: &mut String, found: &mut Found) -> bool {
+    let Some((k, v)) = piece.split_once('=') else {
+        out.push_str(piece);
+        return false;
+    };
+    out.push_str(k);
+    out.push('=');
+    if !v.is_empty() && is_secret_key(&decode_component(k, true)) {
+        found.push((v.to_string(), false));
+        // `token=x;y=1`: `x` alone to a server that splits on `;`.
+        if let Some((first, _)) = v.split_once(';') {
+            found.push((first.to_string(), false));
+        }
+        out.push_str("***");
+        return true;
+    }
+    let mut parts = v.split(';');
+    out.push_str(parts.next().unwrap_or(""));
+    let mut hit = false;
+    for p in parts {
+        out.push(';');
+        hit |= redact_pair(p, out, found);
+    }
+    hit
+}
+
+/// `%XX` decoded (a `%` not followed by two hex digits stays), `+` as a
+/// space when `plus` (form encoding); not UTF-8 → U+FFFD.
+fn decode_component(s: &str, plus: bool) -> String {
+    if !s.contains(['%', '+']) {
+        return s.to_string();
+    }
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match (
+            b[i],
+            b.get(i + 1).copied().and_then(hex),
+            b.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (b'+', _, _) if plus => {
+                out.push(b' ');
+                i += 1;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn is_secret_key(k: &str) -> bool {
@@ -295,6 +445,114 @@ mod tests {
             ["pw", "s1", "t"]
         );
         assert!(url_secrets("ws://h/socketcluster/").is_empty());
+    }
+
+    #[test]
+    fn secrets_in_fragments_encoded_keys_and_odd_urls() {
+        // OAuth-style: the token in the fragment.
+        let u = "https://app.example/cb#access_token=abc.DEF-1&state=xyz";
+        assert_eq!(
+            redact_url(u),
+            "https://app.example/cb#access_token=***&state=xyz"
+        );
+        assert_eq!(url_secrets(u), ["abc.DEF-1"]);
+        // A percent-encoded key is still the key.
+        let u = "ws://h:1/ws?%74oken=t0k3n&x=1&api%5Fkey=k3y";
+        assert_eq!(redact_url(u), "ws://h:1/ws?%74oken=***&x=1&api%5Fkey=***");
+        assert_eq!(url_secrets(u), ["t0k3n", "k3y"]);
+        // `+` and %20 in values: as given and as a server reads them.
+        let u = "wss://h/ws?token=a+b%20c%2Bd";
+        assert_eq!(redact_url(u), "wss://h/ws?token=***");
+        assert_eq!(url_secrets(u), ["a b c+d", "a+b c+d", "a+b%20c%2Bd"]);
+        // A percent-encoded password, decoded too.
+        let u = "ws://me:p%40ss@h/";
+        assert_eq!(redact_url(u), "ws://me:***@h/");
+        assert_eq!(url_secrets(u), ["p@ss", "p%40ss"]);
+        // A user alone is the credential.
+        let u = "wss://ghp_abcdef@h/ws";
+        assert_eq!(redact_url(u), "wss://***@h/ws");
+        assert_eq!(url_secrets(u), ["ghp_abcdef"]);
+        // IPv6 hosts.
+        let u = "ws://u:pw@[::1]:8000/ws?secret=s&x=[1]";
+        assert_eq!(redact_url(u), "ws://u:***@[::1]:8000/ws?secret=***&x=[1]");
+        assert_eq!(url_secrets(u), ["pw", "s"]);
+        assert_eq!(redact_url("ws://[::1]:8000/ws"), "ws://[::1]:8000/ws");
+        // `;`-separated pairs.
+        assert_eq!(
+            redact_url("ws://h/?a=1;token=x1;b=2"),
+            "ws://h/?a=1;token=***;b=2"
+        );
+        // Nothing to hide: exactly as given, not as the url crate writes it.
+        for u in [
+            "WS://Host:80/a/../b?x=1",
+            "ws://h",
+            "ws://h/p#frag",
+            "ws://h/?token=",
+        ] {
+            assert_eq!(redact_url(u), u);
+            assert!(url_secrets(u).is_empty(), "{u}");
+        }
+    }
+
+    #[test]
+    fn text_that_is_not_a_url_keeps_nothing_secret() {
+        for (given, shown, secrets) in [
+            (
+                "127.0.0.1:8000/ws?token=abc",
+                "127.0.0.1:8000/ws?token=***",
+                &["abc"][..],
+            ),
+            (
+                "localhost:8000/ws?key=k1",
+                "localhost:8000/ws?key=***",
+                &["k1"],
+            ),
+            ("u:pw@h:1/ws", "u:***@h:1/ws", &["pw"]),
+            (
+                "/ws?x=1&auth=a%2Bb#jwt=j",
+                "/ws?x=1&auth=***#jwt=***",
+                &["a+b", "a%2Bb", "j"],
+            ),
+            (
+                "ws://u:pw@[bad/x?secret=s",
+                "ws://u:***@[bad/x?secret=***",
+                &["pw", "s"],
+            ),
+            ("ws://u:pa/ss@h/x", "ws://u:***@h/x", &["pa/ss"]),
+            // A URL with a host `tok` and `@` in its path: no userinfo.
+            ("ws://tok/en@h:1/x", "ws://tok/en@h:1/x", &[]),
+            ("nonsense", "nonsense", &[]),
+            ("", "", &[]),
+            ("?#&=;@:%", "?#&=;@:%", &[]),
+        ] {
+            assert_eq!(redact_url(given), shown, "{given}");
+            assert_eq!(url_secrets(given), secrets, "{given}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Whatever surrounds it, a secret-looking key's value is hidden
+        /// and reported.
+        #[test]
+        fn a_secret_value_never_shows(
+            scheme in proptest::sample::select(vec!["", "ws://", "wss://u:p@", "http://[::1]:9/", "x:"]),
+            prefix in "[a-z0-9:/.@\\[\\]%+#?-]{0,16}",
+            sep in proptest::sample::select(vec!["?", "#", "?x=1&", "#a&", "?x=1;", "?x&"]),
+            key in proptest::sample::select(vec!["token", "%74oken", "Api_Key", "auth", "client_secret", "pass%77ord", "JWT"]),
+            value in "S3CR[A-Za-z0-9._~+%-]{4,10}",
+            suffix in proptest::sample::select(vec!["", "&y=2", "#frag", ";z=3", "&token=", "#k=v"]),
+        ) {
+            let url = format!("{scheme}{prefix}{sep}{key}={value}{suffix}");
+            let shown = redact_url(&url);
+            proptest::prop_assert!(!shown.contains("S3CR"), "{} → {}", url, shown);
+            let secrets = url_secrets(&url);
+            // The value, or more when what follows belongs to it
+            // (`#?token=v#frag`: the fragment's value is `v#frag`).
+            proptest::prop_assert!(
+                secrets.iter().any(|s| s.starts_with(&value)),
+                "{} → {:?}", url, secrets
+            );
+        }
     }
 
     #[test]
