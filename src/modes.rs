@@ -175,7 +175,10 @@ fn print_new(
             continue;
         }
         if json {
-            writeln!(out, "{}", app.entry_json(e))?;
+            // The JSON's own value, with what a terminal must not get raw
+            // (U+2028, C1, bidi…) written as \u escapes.
+            let line = app.entry_json(e).to_string();
+            writeln!(out, "{}", crate::text::json_printable(&line))?;
         } else {
             let src = app
                 .store

@@ -1,7 +1,7 @@
 //! The Leap source against scripted edges on loopback: the handshake and
 //! the connection state machine (HELLO → IDENTIFY → INIT, heartbeats and
 //! their latency, an edge that never says HELLO or stops acking, 4001,
-//! 4006), channel state with its history of diffs, bad frames of every
+//! 4006 followed or refused by where it leads), channel state with its history of diffs, bad frames of every
 //! kind (each an error entry, the link goes on), and `:` commands reaching
 //! the edge. The real clients against roomtap's own edge are in
 //! `tests/leap_server.rs`.
@@ -297,6 +297,115 @@ async fn a_bad_redirect_is_refused_and_the_same_edge_dialled_again() {
     })
     .await;
     let _ = next_conn(&mut conns).await;
+}
+
+/// An edge on loopback closes with 4006 towards `target`.
+async fn redirect_to(ws: &mut Conn, target: &str) {
+    handshake(ws, "token").await;
+    ws.close(Some(CloseFrame {
+        code: CloseCode::from(4006),
+        reason: target.to_string().into(),
+    }))
+    .await
+    .unwrap();
+}
+
+/// A redirect to another host would take the token there: it is refused
+/// in words (where it wanted to go, redacted, and why) and the same edge
+/// is dialled again, with the token, at the URL it had.
+#[tokio::test]
+async fn a_redirect_to_another_host_is_refused_and_the_same_edge_dialled_again() {
+    let (url, mut conns) = edge().await;
+    let mut h = harness(cfg(&url)).await;
+    let (mut ws, _) = next_conn(&mut conns).await;
+    redirect_to(&mut ws, "ws://evil.example/ws?token=handed_over").await;
+    let (mut again, path) = next_conn(&mut conns).await;
+    assert_eq!(path, "/ws", "the edge's own URL");
+    h.until("the refusal said", 10, |a| {
+        has_log(a, "connection", "redirect refused")
+    })
+    .await;
+    let logs = dump_logs(&h.app);
+    assert!(
+        logs.contains("ws://evil.example/ws?token=***")
+            && logs.contains("evil.example is neither loopback nor 127.0.0.1")
+            && logs.contains("--leap-follow-any"),
+        "{logs}"
+    );
+    assert!(!logs.contains("handed_over"), "{logs}");
+    assert_eq!(fact(&h.app, 0, "redirected to"), "");
+    // The state machine goes on: the same edge gets the token again.
+    assert_eq!(
+        handshake(&mut again, "token").await,
+        Frame::Identify {
+            project_id: "project_test".into(),
+            token: Some("leap_token_test".into())
+        }
+    );
+    h.until("connected again", 10, |a| {
+        matches!(a.store.sources[0].conn.state, ConnState::Connected { .. })
+    })
+    .await;
+}
+
+/// Loopback is loopback by any name: from 127.0.0.1 to `localhost` on
+/// another port is followed without asking.
+#[tokio::test]
+async fn a_redirect_to_loopback_by_name_is_followed() {
+    let (url_a, mut conns_a) = edge().await;
+    let (url_b, mut conns_b) = edge().await;
+    let mut h = harness(cfg(&url_a)).await;
+    let (mut ws, _) = next_conn(&mut conns_a).await;
+    let target = url_b.replace("127.0.0.1", "localhost");
+    redirect_to(&mut ws, &target).await;
+    let (mut wb, _) = next_conn(&mut conns_b).await;
+    assert!(matches!(
+        handshake(&mut wb, "token").await,
+        Frame::Identify { .. }
+    ));
+    h.until("redirect shown", 10, |a| {
+        fact(a, 0, "redirected to").starts_with("ws://localhost:")
+    })
+    .await;
+}
+
+/// `0.0.0.0` reaches this machine's loopback (on Linux and macOS) but is no
+/// loopback address: the rule refuses it, `--leap-follow-any` follows it.
+#[tokio::test]
+async fn leap_follow_any_follows_what_the_rule_refuses() {
+    for follow_any in [false, true] {
+        let (url_a, mut conns_a) = edge().await;
+        let (url_b, mut conns_b) = edge().await;
+        let mut c = cfg(&url_a);
+        c.follow_any = follow_any;
+        let mut h = harness(c).await;
+        let (mut ws, _) = next_conn(&mut conns_a).await;
+        let target = format!("{}?from=redirect", url_b.replace("127.0.0.1", "0.0.0.0"));
+        redirect_to(&mut ws, &target).await;
+        if follow_any {
+            let (mut wb, path) = next_conn(&mut conns_b).await;
+            assert_eq!(path, "/ws?from=redirect");
+            handshake(&mut wb, "token").await;
+            h.until("redirect shown", 10, |a| {
+                fact(a, 0, "redirected to").contains("0.0.0.0")
+                    && matches!(a.store.sources[0].conn.state, ConnState::Connected { .. })
+            })
+            .await;
+            assert!(has_log(
+                &h.app,
+                "connection",
+                "reconnecting to ws://0.0.0.0:"
+            ));
+        } else {
+            let (_, path) = next_conn(&mut conns_a).await;
+            assert_eq!(path, "/ws");
+            h.until("refused", 10, |a| {
+                has_log(a, "connection", "0.0.0.0 is neither loopback")
+            })
+            .await;
+            assert!(conns_b.try_recv().is_err(), "nothing dialled 0.0.0.0");
+        }
+    }
 }
 
 #[tokio::test]

@@ -493,3 +493,69 @@ fn a_recorded_leap_session_reopens_with_its_channel_states() {
     assert_eq!(logs_of(&b), logs_of(&a));
     let _ = std::fs::remove_file(&path);
 }
+
+/// Line separators, zero-width and tag characters in a recorded summary,
+/// kind or source label are printed by `tail` as symbols, never raw (a
+/// terminal would break the line or hide them).
+#[test]
+fn tail_prints_separators_and_invisibles_as_symbols() {
+    let path = temp("invisible.jsonl");
+    let a = app();
+    let raw = [
+        '\u{2028}',
+        '\u{2029}',
+        '\u{200b}',
+        '\u{200d}',
+        '\u{e0041}',
+        '\u{feff}',
+    ];
+    {
+        let mut rec = Recorder::create(&path, &a.store, vec![]).unwrap();
+        rec.write(&ev(
+            T0,
+            EventKind::Log(LogRecord {
+                level: Level::Warn,
+                kind: "ki\u{200b}nd".into(),
+                summary: "one\u{2028}two\u{2029}three\u{200b}four\u{200d}five\u{e0041}\u{e007f}six"
+                    .into(),
+                data: None,
+            }),
+        ));
+    }
+    let text = std::fs::read_to_string(&path).unwrap().replacen(
+        "\"label\":\"relay\"",
+        "\"label\":\"re\u{2028}l\u{feff}ay\"",
+        1,
+    );
+    assert!(text.contains('\u{2028}'), "the recording holds them raw");
+    std::fs::write(&path, text).unwrap();
+    for json in [false, true] {
+        let mut cmd = roomtap();
+        cmd.arg("tail");
+        if json {
+            cmd.arg("--json");
+        }
+        let out = cmd
+            .args(["--filter", "level>=warn", "open"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(!text.contains(raw), "{json}: {text:?}");
+        let line = text
+            .lines()
+            .find(|l| l.contains("one"))
+            .unwrap_or_else(|| panic!("{json}: {text}"));
+        assert!(line.contains("one␤two␤three�four�five��six"), "{line}");
+        if json {
+            // The same value: the kind's zero-width space written as \u200b.
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            assert_eq!(v["kind"], "ki\u{200b}nd");
+            assert!(line.contains(r#""kind":"ki\u200bnd""#), "{line}");
+        } else {
+            assert!(line.contains(" re␤l�ay WARN  ki�nd one␤two"), "{line}");
+        }
+    }
+    let _ = std::fs::remove_file(&path);
+}

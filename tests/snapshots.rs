@@ -578,3 +578,56 @@ fn channel_state_pane_at_three_sizes() {
         insta::assert_snapshot!(format!("channel_state_pane_{w}x{h}"), screen);
     }
 }
+
+/// A line or paragraph separator, a zero-width space or a tag character in
+/// a summary is shown as a symbol: the row stays one row, between its
+/// neighbours, and none of them reaches a cell (under tmux a raw U+2028
+/// blanks the rest of the row and leaves stray cells).
+#[test]
+fn a_log_row_with_line_separators_stays_one_row() {
+    use roomtap::event::{Level, LogRecord};
+    let mut a = app();
+    for (i, summary) in [
+        "first entry",
+        "before\u{2028}after\u{200b}zw\u{e0041}tag\u{2029}para\u{feff}end",
+        "last entry",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        a.apply(ev(
+            T0 + i as u64,
+            EventKind::Log(LogRecord {
+                level: Level::Info,
+                kind: "k".into(),
+                summary: summary.into(),
+                data: None,
+            }),
+        ));
+    }
+    a.act(Action::Focus(Pane::Logs));
+    a.act(Action::Zoom);
+    let t = render(&mut a, 120, 12);
+    let text = screen_text(&t);
+    let rows: Vec<&str> = text.lines().collect();
+    let row_of = |what: &str| {
+        rows.iter()
+            .position(|r| r.contains(what))
+            .unwrap_or_else(|| panic!("no row with {what:?}:\n{text}"))
+    };
+    let at = row_of("before␤after�zw�tag␤para�end");
+    assert_eq!(row_of("first entry") + 1, at, "{text}");
+    assert_eq!(row_of("last entry"), at + 1, "{text}");
+    for cell in t.backend().buffer().content() {
+        for ch in cell.symbol().chars() {
+            assert!(
+                !matches!(
+                    ch,
+                    '\u{2028}' | '\u{2029}' | '\u{200b}' | '\u{feff}' | '\u{e0041}'
+                ),
+                "U+{:04X} in a cell:\n{text}",
+                ch as u32
+            );
+        }
+    }
+}

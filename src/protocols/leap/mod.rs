@@ -83,6 +83,12 @@ pub struct Flags {
     /// Port of `leap-server`.
     #[arg(long, global = true, default_value_t = 8790)]
     pub leap_port: u16,
+    /// Follow a Leap 4006 redirect to any host, and from wss:// to ws://. Without it a redirect
+    /// is followed only to loopback, the same host or a host under it (or under hop.io from
+    /// there), never to ws:// from wss://; any other is refused and the same edge dialled
+    /// again, as the token goes wherever the redirect leads.
+    #[arg(long, global = true)]
+    pub leap_follow_any: bool,
 }
 
 
@@ -193,6 +199,7 @@ impl Flags {
             let mut cfg =
                 LeapConfig::new(&dial_url(url, &self.compression), &project, token.clone());
             cfg.channels = self.channels.clone();
+            cfg.follow_any = self.leap_follow_any;
             let label = if urls.len() == 1 {
                 "leap".to_string()
             } else {

@@ -9,9 +9,12 @@
 //! must come within 10 s (Go); no ack within the window → one more
 //! heartbeat, then give up and reconnect (JS, without its leftover
 //! timers); 4001 stops for good (all three); 4006 follows the close
-//! reason's URL once it is checked to be ws/wss; anything else reconnects
-//! with exponential backoff and jitter (the SDKs retry once a second or
-//! faster).
+//! reason's URL once it is checked to be ws/wss and to keep the token
+//! where it was going (loopback, the same host or a host under it, no
+//! wss → ws: `codec::redirect_allowed`; `follow_any` lifts it), else the
+//! same edge is dialled again (the SDKs follow any URL); anything else
+//! reconnects with exponential backoff and jitter (the SDKs retry once a
+//! second or faster).
 
 pub mod command;
 pub mod source;
@@ -57,6 +60,9 @@ pub struct LeapConfig {
     pub reply_timeout: Duration,
     pub backoff_base: Duration,
     pub backoff_max: Duration,
+    /// Follow a 4006 redirect to any host, and from wss to ws
+    /// (`--leap-follow-any`); else only as `codec::redirect_allowed` says.
+    pub follow_any: bool,
 }
 
 impl LeapConfig {
@@ -75,6 +81,7 @@ impl LeapConfig {
             reply_timeout: Duration::from_secs(5),
             backoff_base: Duration::from_millis(500),
             backoff_max: Duration::from_secs(30),
+            follow_any: false,
         }
     }
 }

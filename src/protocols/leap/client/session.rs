@@ -1,7 +1,8 @@
 //! One Leap connection: dial, HELLO (within the timeout), IDENTIFY, INIT,
 //! then frames, heartbeats, commands and the traffic meter until it ends.
 //! How it ended decides what `supervise` does next: 4001 stops for good,
-//! 4006 dials the close reason's URL, anything else backs off and retries.
+//! 4006 dials the close reason's URL when the token may go there (else the
+//! same edge again), anything else backs off and retries.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -241,7 +242,12 @@ fn refusal(status: StatusCode, body: &str) -> Refusal {
 }
 
 /// How the closing code and reason end the session.
-pub(super) fn on_close(code: u16, reason: &str, persist: &Mutex<Persist>) -> SessionEnd {
+pub(super) fn on_close(
+    code: u16,
+    reason: &str,
+    cfg: &LeapConfig,
+    persist: &Mutex<Persist>,
+) -> SessionEnd {
     let (words, again) = codec::close_code(code);
     let shown = crate::text::sanitize_capped(reason, 160);
     let tail = if shown.is_empty() {
@@ -257,18 +263,29 @@ pub(super) fn on_close(code: u16, reason: &str, persist: &Mutex<Persist>) -> Ses
         };
     }
     if code == 4006 {
-        return match codec::redirect_target(reason) {
-            Ok(to) => {
-                let mut p = persist.lock().unwrap_or_else(|p| p.into_inner());
-                p.url = to.clone();
-                p.redirected = true;
-                lost(format!(
-                    "the Leap edge closed with 4006 ({words}): reconnecting to {}",
-                    crate::text::redact_url(&to)
-                ))
+        let to = match codec::redirect_target(reason) {
+            Ok(to) => to,
+            Err(e) => {
+                return lost(format!(
+                    "the Leap edge closed with 4006; {e}; dialling the same edge again"
+                ));
             }
-            Err(e) => lost(format!("the Leap edge closed with 4006; {e}")),
         };
+        // Checked against the URL the user gave, not where a redirect led:
+        // a chain of redirects cannot walk away from it.
+        if let Err(why) = codec::redirect_allowed(&cfg.url, &to, cfg.follow_any) {
+            return lost(format!(
+                "the Leap edge closed with 4006 ({words}) asking to reconnect to {}: redirect refused, {why}; dialling the same edge again (--leap-follow-any follows any redirect)",
+                crate::text::redact_url(&to)
+            ));
+        }
+        let mut p = persist.lock().unwrap_or_else(|p| p.into_inner());
+        p.url = to.clone();
+        p.redirected = true;
+        return lost(format!(
+            "the Leap edge closed with 4006 ({words}): reconnecting to {}",
+            crate::text::redact_url(&to)
+        ));
     }
     lost(format!(
         "the Leap edge closed the connection with {code} ({words}){tail}"
@@ -432,7 +449,7 @@ impl Link<'_> {
                     .unwrap_or((1005, String::new()));
                 let (words, _) = codec::close_code(code);
                 self.facts.last_close = Some(format!("{code} {words}"));
-                return Err(on_close(code, &reason, persist));
+                return Err(on_close(code, &reason, self.cfg, persist));
             }
             _ => return Ok(None),
         };

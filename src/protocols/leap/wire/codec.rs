@@ -566,19 +566,101 @@ pub fn close_code(code: u16) -> (&'static str, bool) {
     }
 }
 
-/// Whether a 4006's reason is a URL roomtap may follow (ws or wss).
+/// Whether a 4006's reason is a URL roomtap may follow: ws or wss, with a
+/// host, no control or space in it. The URL as the `url` crate writes it
+/// (what [`redirect_allowed`] checks is what is dialled).
 pub fn redirect_target(reason: &str) -> Result<String, String> {
     let r = reason.trim();
-    if (r.starts_with("ws://") || r.starts_with("wss://"))
-        && r.len() > 6
-        && !r.chars().any(|c| c.is_control() || c.is_whitespace())
-    {
-        Ok(r.to_string())
+    let refused = || {
+        format!(
+            "4006 redirect to {:?} refused: not a ws:// or wss:// URL",
+            crate::text::sanitize_capped(&crate::text::redact_url(r), 120)
+        )
+    };
+    if r.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(refused());
+    }
+    match url::Url::parse(r) {
+        Ok(u) if matches!(u.scheme(), "ws" | "wss") && u.host().is_some() => Ok(u.into()),
+        _ => Err(refused()),
+    }
+}
+
+/// Registrable domains known to belong to one owner: a redirect may move
+/// anywhere under the one the first URL is under (Hop's edges).
+const KNOWN_DOMAINS: &[&str] = &["hop.io"];
+
+/// Whether a 4006 may take the token from `origin` (the URL the user gave,
+/// not one a redirect led to) to `target` (a URL [`redirect_target`]
+/// accepted); `Err` says why not. Followed, unless `follow_any`, only:
+///
+/// - to loopback (127.0.0.0/8, ::1, ::ffff:127.0.0.0/104, `localhost`):
+///   the token stays on this machine; or
+/// - to `origin`'s host itself (any port), or a host under it
+///   (`leap.hop.io` → `edge-3.leap.hop.io`); or
+/// - anywhere under a registrable domain roomtap knows has one owner
+///   ([`KNOWN_DOMAINS`]: `hop.io`), when `origin` is under it too.
+///
+/// A sibling under `origin`'s parent domain is *not* followed in general:
+/// without the public suffix list roomtap cannot tell `hop.io` (one owner)
+/// from `co.uk`, `herokuapp.com` or `ngrok.io` (anyone's). IP addresses
+/// match only themselves. And never, unless `follow_any`, from wss:// to
+/// ws:// off loopback: the token would cross the network in clear.
+pub fn redirect_allowed(origin: &str, target: &str, follow_any: bool) -> Result<(), String> {
+    if follow_any {
+        return Ok(());
+    }
+    let to = url::Url::parse(target).map_err(|e| format!("not a URL ({e})"))?;
+    let Some(host) = to.host() else {
+        return Err("no host".into());
+    };
+    if is_loopback(&host) {
+        return Ok(());
+    }
+    let from = url::Url::parse(origin).ok();
+    if from.as_ref().is_some_and(|f| f.scheme() == "wss") && to.scheme() == "ws" {
+        return Err("it drops wss:// for ws://: the token would cross the network unencrypted".into());
+    }
+    let Some(home) = from.as_ref().and_then(url::Url::host) else {
+        return Err(format!("{host} is not loopback"));
+    };
+    if same_owner(&home, &host) {
+        Ok(())
     } else {
         Err(format!(
-            "4006 redirect to {:?} refused: not a ws:// or wss:// URL",
-            crate::text::sanitize_capped(r, 120)
+            "{host} is neither loopback nor {home} or a host under it"
         ))
+    }
+}
+
+fn is_loopback(h: &url::Host<&str>) -> bool {
+    match h {
+        url::Host::Ipv4(a) => a.is_loopback(),
+        url::Host::Ipv6(a) => {
+            a.is_loopback() || a.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+        url::Host::Domain(d) => d.trim_end_matches('.').eq_ignore_ascii_case("localhost"),
+    }
+}
+
+/// `to` is `home`, under it, or under the same known domain.
+fn same_owner(home: &url::Host<&str>, to: &url::Host<&str>) -> bool {
+    match (home, to) {
+        (url::Host::Domain(h), url::Host::Domain(t)) => {
+            // The url crate lowercases (and punycodes) domains already.
+            let (h, t) = (h.trim_end_matches('.'), t.trim_end_matches('.'));
+            let under = |name: &str, domain: &str| {
+                !domain.is_empty()
+                    && (name == domain
+                        || name
+                            .strip_suffix(domain)
+                            .is_some_and(|rest| rest.ends_with('.')))
+            };
+            under(t, h) || KNOWN_DOMAINS.iter().any(|k| under(h, k) && under(t, k))
+        }
+        (url::Host::Ipv4(a), url::Host::Ipv4(b)) => a == b,
+        (url::Host::Ipv6(a), url::Host::Ipv6(b)) => a == b,
+        _ => false,
     }
 }
 
@@ -689,5 +771,78 @@ mod tests {
         assert_eq!(redirect_target(" ws://h:1/ws ").unwrap(), "ws://h:1/ws");
         assert!(redirect_target("http://h/").is_err());
         assert!(redirect_target("ws://h/\u{1b}[2J").is_err());
+        // What is checked is what is dialled: the url crate's reading.
+        assert_eq!(redirect_target("WS://127.1:9/ws").unwrap(), "ws://127.0.0.1:9/ws");
+        assert_eq!(
+            redirect_target(r"ws://evil.example\@127.0.0.1/").unwrap(),
+            "ws://evil.example/@127.0.0.1/"
+        );
+        assert!(redirect_target("ws://").is_err());
+        assert!(redirect_target("ws://h/a b").is_err());
+        let e = redirect_target("http://evil.example/?token=t0k3n").unwrap_err();
+        assert!(e.contains("token=***") && !e.contains("t0k3n"), "{e}");
+    }
+
+    /// Where a 4006 may take the token, and why not.
+    #[test]
+    fn redirect_host_rule() {
+        let ok = |from: &str, to: &str| redirect_allowed(from, to, false);
+        let hop = "wss://leap.hop.io/ws?encoding=json";
+        // Loopback, in any of its forms, from anywhere.
+        for to in [
+            "ws://127.0.0.1:9/ws",
+            "ws://127.8.9.1/",
+            "ws://[::1]:9/",
+            "ws://[::ffff:127.0.0.1]:9/",
+            "ws://localhost:9/",
+            "ws://LOCALHOST./",
+            "ws://2130706433:9/",
+        ] {
+            let to = redirect_target(to).unwrap();
+            assert_eq!(ok(hop, &to), Ok(()), "{to}");
+            assert_eq!(ok("ws://127.0.0.1:1/ws", &to), Ok(()), "{to}");
+        }
+        // The same host (any port), a host under it, under hop.io.
+        for to in [
+            "wss://leap.hop.io:8443/ws",
+            "wss://edge-3.leap.hop.io/ws",
+            "wss://a.b.leap.hop.io/ws",
+            "wss://edge.hop.io/ws",
+            "wss://hop.io/ws",
+            "wss://Edge-3.Leap.Hop.IO./ws",
+        ] {
+            assert_eq!(ok(hop, &redirect_target(to).unwrap()), Ok(()), "{to}");
+        }
+        assert_eq!(ok("ws://edge.example/ws", "ws://x.edge.example/"), Ok(()));
+        assert_eq!(ok("ws://10.0.0.5:1/", "ws://10.0.0.5:2/"), Ok(()));
+        // Anywhere else: refused, in words.
+        for (from, to, why) in [
+            (hop, "wss://evil.example/ws", "evil.example is neither loopback nor leap.hop.io"),
+            (hop, "wss://leap.hop.io.evil.example/", "neither"),
+            (hop, "wss://evilleap.hop.io.example/", "neither"),
+            (hop, "wss://hop.io.evil/", "neither"),
+            (hop, "wss://xhop.io/", "neither"),
+            ("ws://127.0.0.1:1/ws", "ws://evil.example/ws", "evil.example is neither"),
+            ("ws://127.0.0.1:1/ws", "ws://0.0.0.0:9/ws", "0.0.0.0 is neither"),
+            ("ws://127.0.0.1:1/ws", "ws://10.0.0.1/", "neither"),
+            // Siblings under a parent that may be anyone's.
+            ("wss://app.example.co.uk/", "wss://evil.co.uk/", "neither"),
+            ("wss://abc.ngrok.io/", "wss://xyz.ngrok.io/", "neither"),
+            ("wss://leap.example.com/", "wss://edge.example.com/", "neither"),
+            // Up, not down.
+            ("wss://edge.leap.example/", "wss://leap.example/", "neither"),
+            ("ws://10.0.0.5/", "ws://10.0.0.6/", "neither"),
+            ("ws://[2001:db8::1]/", "ws://[2001:db8::2]/", "neither"),
+            // A downgrade, even to the same host.
+            (hop, "ws://leap.hop.io/ws", "drops wss:// for ws://"),
+            (hop, "ws://edge-3.leap.hop.io/ws", "unencrypted"),
+        ] {
+            let e = ok(from, to).unwrap_err();
+            assert!(e.contains(why), "{from} → {to}: {e}");
+            assert_eq!(redirect_allowed(from, to, true), Ok(()), "--leap-follow-any");
+        }
+        // ws → wss is fine; wss → ws to loopback too.
+        assert_eq!(ok("ws://leap.example/", "wss://leap.example/"), Ok(()));
+        assert_eq!(ok(hop, "ws://127.0.0.1:9/ws"), Ok(()));
     }
 }
