@@ -12,6 +12,9 @@ use crate::text::sanitize_capped;
 /// Longest summary kept per entry (the full data stays in `data`).
 pub const SUMMARY_CAP: usize = 1024;
 
+/// Longest kind kept (a remote one: it names a type, not a story).
+const KIND_CAP: usize = 120;
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct LogEntry {
     pub seq: u64,
@@ -179,7 +182,15 @@ impl Logs {
             Cow::Borrowed(_) => summary.into_boxed_str(),
             Cow::Owned(clean) => clean.into_boxed_str(),
         };
-        let kind: Cow<'static, str> = kind.into();
+        // A kind of roomtap's own is a static text; one from the wire (a
+        // room's event type, a Leap event name) is sanitised like the summary.
+        let kind: Cow<'static, str> = match kind.into() {
+            Cow::Borrowed(k) => Cow::Borrowed(k),
+            Cow::Owned(k) => match sanitize_capped(&k, KIND_CAP) {
+                Cow::Borrowed(_) => Cow::Owned(k),
+                Cow::Owned(clean) => Cow::Owned(clean),
+            },
+        };
         let size = entry_heap(&summary, &kind, data.as_deref());
         Prepared {
             summary,
@@ -417,6 +428,29 @@ fn entry_heap(summary: &str, kind: &Cow<'static, str>, data: Option<&str>) -> us
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_remote_kind_is_sanitised_like_the_summary() {
+        let mut l = Logs::with_limits(10, 1 << 20);
+        l.push(
+            0,
+            0,
+            Level::Info,
+            "evil\x1b[2Jtype\u{2028}".to_string(),
+            "s",
+            None,
+        );
+        l.push(0, 0, Level::Info, "x".repeat(500), "s", None);
+        let kinds: Vec<String> = (0..2)
+            .map(|i| l.view_get(i).unwrap().kind.to_string())
+            .collect();
+        assert!(
+            !kinds[0].contains('\x1b') && !kinds[0].contains('\u{2028}'),
+            "{:?}",
+            kinds[0]
+        );
+        assert!(kinds[1].len() < 200, "capped: {} bytes", kinds[1].len());
+    }
 
     #[test]
     fn bounded_by_bytes_too() {
