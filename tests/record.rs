@@ -494,6 +494,16 @@ fn a_recorded_leap_session_reopens_with_its_channel_states() {
     let _ = std::fs::remove_file(&path);
 }
 
+/// A temporary file, removed when the test ends (passed or failed: a
+/// failed run must not leave a 50 GB sparse file or a 65 MB recording).
+struct Gone(std::path::PathBuf);
+
+impl Drop for Gone {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
 /// What [`run_measured`] saw.
 struct Measured {
     status: std::process::ExitStatus,
@@ -519,8 +529,8 @@ fn run_measured(args: &[&std::ffi::OsStr], secs: u64, max_rss: u64) -> Measured 
     use std::io::Read;
     static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let out_path = temp(&format!("stdout-{run}.txt"));
-    let out = std::fs::File::create(&out_path).unwrap();
+    let out_path = Gone(temp(&format!("stdout-{run}.txt")));
+    let out = std::fs::File::create(&out_path.0).unwrap();
     let mut c = roomtap()
         .args(args)
         .stdout(out)
@@ -563,8 +573,7 @@ fn run_measured(args: &[&std::ffi::OsStr], secs: u64, max_rss: u64) -> Measured 
         .unwrap()
         .read_to_string(&mut stderr)
         .unwrap();
-    let stdout = std::fs::read_to_string(&out_path).unwrap();
-    let _ = std::fs::remove_file(&out_path);
+    let stdout = std::fs::read_to_string(&out_path.0).unwrap();
     Measured {
         status,
         stdout,
@@ -586,6 +595,7 @@ fn header_only(name: &str) -> std::path::PathBuf {
 #[test]
 fn tail_stops_on_a_sparse_recording_in_bounded_memory() {
     let path = header_only("sparse.jsonl");
+    let _gone = Gone(path.clone());
     std::fs::OpenOptions::new()
         .write(true)
         .open(&path)
@@ -597,7 +607,6 @@ fn tail_stops_on_a_sparse_recording_in_bounded_memory() {
         20,
         200 << 20,
     );
-    let _ = std::fs::remove_file(&path);
     assert!(!m.status.success(), "{:?}", m.status);
     assert!(
         m.stderr.contains("line 2: 1 MiB of NUL bytes in a row")
@@ -619,6 +628,7 @@ fn tail_stops_on_a_sparse_recording_in_bounded_memory() {
 #[test]
 fn a_recording_that_is_not_a_regular_file_is_refused() {
     let path = temp("zero.jsonl");
+    let _gone = Gone(path.clone());
     std::os::unix::fs::symlink("/dev/zero", &path).unwrap();
     for cmd in [&["tail", "open"][..], &["open"][..]] {
         let mut args: Vec<&std::ffi::OsStr> = cmd.iter().map(|a| a.as_ref()).collect();
@@ -635,7 +645,6 @@ fn a_recording_that_is_not_a_regular_file_is_refused() {
             m.stderr
         );
     }
-    let _ = std::fs::remove_file(&path);
 }
 
 /// A line of 20 MiB among good events: one WARN entry that says which
@@ -643,6 +652,7 @@ fn a_recording_that_is_not_a_regular_file_is_refused() {
 #[test]
 fn a_line_over_16_mib_is_one_warning_and_the_rest_loads() {
     let path = crashed_recording("long-line.jsonl");
+    let _gone = Gone(path.clone());
     let text = std::fs::read_to_string(&path).unwrap();
     let mut lines: Vec<String> = text.split_inclusive('\n').map(String::from).collect();
     let long = format!("{{\"source\":0,\"junk\":\"{}\"}}\n", "x".repeat(20 << 20));
@@ -659,7 +669,6 @@ fn a_line_over_16_mib_is_one_warning_and_the_rest_loads() {
         60,
         400 << 20,
     );
-    let _ = std::fs::remove_file(&path);
     assert!(m.status.success(), "{:?} {}", m.status, m.stderr);
     let out: Vec<&str> = m.stdout.lines().collect();
     assert_eq!(out.len(), 4, "{}", m.stdout);
@@ -691,6 +700,7 @@ fn a_line_over_16_mib_is_one_warning_and_the_rest_loads() {
 #[test]
 fn tail_streams_a_recording_bigger_than_its_limits() {
     let path = temp("big.jsonl");
+    let _gone = Gone(path.clone());
     const EVENTS: u64 = 60_000;
     {
         let mut rec = Recorder::create(&path, &app().store, vec![]).unwrap();
@@ -723,7 +733,6 @@ fn tail_streams_a_recording_bigger_than_its_limits() {
         120,
         bound,
     );
-    let _ = std::fs::remove_file(&path);
     assert!(m.status.success(), "{:?} {}", m.status, m.stderr);
     assert!(
         m.stdout
