@@ -115,7 +115,7 @@ pub async fn tail(
         tokio::select! {
             n = rx.recv_many(&mut batch, 1024) => {
                 if n == 0 {
-                    break Ok(());
+                    break stopped_recording(&app).map_or(Ok(()), Err);
                 }
                 for ev in batch.drain(..) {
                     if let Some(r) = &mut recorder {
@@ -135,7 +135,8 @@ pub async fn tail(
                 };
                 if failed.is_none() && !app.store.sources.is_empty() && app.store.sources.iter().all(gave_up) {
                     let _ = out.flush();
-                    break Err("every source gave up (see the error above)".to_string());
+                    break Err(stopped_recording(&app)
+                        .unwrap_or_else(|| "every source gave up (see the error above)".to_string()));
                 }
                 if failed.is_none() && rx.is_empty() {
                     failed = out.flush().err();
@@ -153,6 +154,19 @@ pub async fn tail(
     let _ = out.flush();
     drop(session);
     result
+}
+
+/// Why a recording being replayed stopped before its end (a run of NUL
+/// bytes, lines that are not events…), when one did.
+fn stopped_recording(app: &App) -> Option<String> {
+    app.store.sources.iter().find_map(|s| match &s.conn.state {
+        ConnState::Errored {
+            reason,
+            will_reconnect: false,
+            ..
+        } if s.kind == crate::source::SourceKind::RECORDING => Some(format!("{}: {reason}", s.url)),
+        _ => None,
+    })
 }
 
 /// Print the entries that arrived since `next` and match `query`.

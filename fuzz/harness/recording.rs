@@ -2,8 +2,10 @@
 //! arbitrary bytes: a file reads or is an error; what it reads names only
 //! the sources its header declares, survives writing and reading again
 //! unchanged, and replays into a store (as `open` does) without a panic.
+//! Read whole (`read_from`) and streamed (`Reader`, as `open` reads) it is
+//! the same, and each skipped line and stop is said with its line number.
 
-use roomtap::record::read_from;
+use roomtap::record::{Line, Reader, read_from};
 use roomtap::store::{Store, StoreConfig};
 
 pub fn run(data: &[u8]) {
@@ -11,6 +13,28 @@ pub fn run(data: &[u8]) {
         return;
     };
     let n = rec.header.sources.len();
+    let streamed: Vec<Line> = Reader::new(data, "fuzz").expect("reads twice").collect();
+    let mut events = rec.events.iter();
+    let mut warnings = rec.warnings.iter();
+    for line in &streamed {
+        match line {
+            Line::Event(ev) => assert_eq!(Some(ev), events.next(), "streamed event"),
+            Line::Warning(w) => {
+                assert_eq!(Some(w), warnings.next(), "streamed warning");
+                assert!(w.starts_with("line "), "{w}");
+            }
+            Line::Stopped(why) => {
+                assert_eq!(Some(why), rec.stopped.as_ref(), "streamed stop");
+                assert!(why.starts_with("line "), "{why}");
+            }
+        }
+    }
+    assert!(events.next().is_none() && warnings.next().is_none());
+    assert_eq!(
+        rec.stopped.is_some(),
+        matches!(streamed.last(), Some(Line::Stopped(_))),
+        "a stop is the last thing said"
+    );
     let mut store = Store::new(&StoreConfig {
         max_log_entries: 64,
         max_bytes: 1 << 20,
@@ -30,6 +54,7 @@ pub fn run(data: &[u8]) {
     assert_eq!(back.header, rec.header, "header round trip");
     assert_eq!(back.events, rec.events, "events round trip");
     assert!(back.warnings.is_empty(), "{:?}", back.warnings);
+    assert!(back.stopped.is_none(), "{:?}", back.stopped);
     for ev in rec.events {
         store.apply(ev);
     }

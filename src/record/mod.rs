@@ -10,6 +10,10 @@
 //! Secrets never reach the file: tokens and secrets are not in events to
 //! begin with, and the recorder also replaces any known secret it is
 //! given with `***` before a line is written.
+//!
+//! A recording is a file anyone can write: the [`Reader`] reads only a
+//! regular file, one line of at most [`MAX_LINE`] bytes at a time, and
+//! stops where the content no longer looks like a recording.
 
 pub mod source;
 
@@ -144,7 +148,18 @@ impl Drop for Recorder {
     }
 }
 
-/// A recording read back.
+/// The longest line read: the largest frame roomtap accepts anywhere
+/// (`--max-frame`). A longer line is skipped without being held.
+pub const MAX_LINE: usize = 16 << 20;
+/// Lines in a row that are not events after which reading stops: the file
+/// does not look like a recording any more.
+pub const MAX_BAD_RUN: usize = 1000;
+/// NUL bytes in a row after which reading stops (the rest of a sparse or
+/// zero-filled file: JSON never holds a raw NUL).
+pub const MAX_NUL_RUN: u64 = 1 << 20;
+
+/// A recording read back whole (tests and small files; `roomtap open`
+/// streams it through a [`Reader`] instead).
 #[derive(Debug)]
 pub struct Recording {
     pub header: Header,
@@ -152,80 +167,384 @@ pub struct Recording {
     /// Lines that could not be read (a truncated last line after a crash,
     /// anything corrupt), said in words.
     pub warnings: Vec<String>,
+    /// Why reading stopped before the end, when it did (see [`Line::Stopped`]).
+    pub stopped: Option<String>,
 }
 
-/// Read a recording. Only a missing or foreign header is an error; bad
-/// lines are skipped and reported.
-pub fn read(path: &Path) -> Result<Recording, String> {
-    let f =
-        std::fs::File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-    read_from(std::io::BufReader::new(f), &path.display().to_string())
+/// What a [`Reader`] gives, one line of the body at a time.
+#[derive(Debug, PartialEq)]
+pub enum Line {
+    /// An event for a source the header names.
+    Event(SourceEvent),
+    /// A line skipped (corrupt, cut off, too long…) or the end of what can
+    /// be replayed (a later session with other sources), said in words.
+    Warning(String),
+    /// Reading stopped before the end: the file could not be read, or its
+    /// content stopped looking like a recording (a run of NUL bytes, too
+    /// many lines in a row that are not events). Said in words.
+    Stopped(String),
 }
 
-pub fn read_from(mut r: impl BufRead, name: &str) -> Result<Recording, String> {
-    let mut first = String::new();
-    r.read_line(&mut first)
-        .map_err(|e| format!("cannot read {name}: {e}"))?;
-    let header: Header = serde_json::from_str(first.trim_end())
-        .ok()
-        .filter(|h: &Header| h.roomtap_recording >= 1)
-        .ok_or_else(|| format!("{name} is not a roomtap recording (no header line)"))?;
-    if header.roomtap_recording > FORMAT {
-        return Err(format!(
-            "{name} is recording format {} from a newer roomtap; this one reads format {FORMAT}",
-            header.roomtap_recording
-        ));
+/// Reads a recording line by line, never holding more than one line of at
+/// most [`MAX_LINE`] bytes: the header first ([`Reader::new`]), then the
+/// body as an iterator of [`Line`]s.
+pub struct Reader<R> {
+    r: R,
+    header: Header,
+    /// The number of the last line read (the header is line 1).
+    line: u64,
+    /// Bytes consumed so far.
+    offset: u64,
+    /// Lines in a row that were not events.
+    bad_run: usize,
+    /// NUL bytes in a row, and where the run started.
+    nul_run: u64,
+    nul_from: u64,
+    buf: Vec<u8>,
+    done: bool,
+}
+
+/// One line as read, before it is parsed.
+enum Raw {
+    Eof,
+    /// In `buf`; `complete` when it ended with a newline.
+    Text {
+        complete: bool,
+    },
+    /// Over [`MAX_LINE`]: skipped up to its newline (or the end), not held;
+    /// `len` bytes long (at least, when not skipped).
+    TooLong {
+        len: u64,
+    },
+    /// A run of [`MAX_NUL_RUN`] NUL bytes started at this byte.
+    Nul {
+        at: u64,
+    },
+}
+
+/// Open a recording to stream it: only a regular file (symlinks followed)
+/// is read; a FIFO, a device or a directory is refused before anything
+/// starts, and so is a file whose first line is not a recording's header.
+pub fn open(path: &Path) -> Result<Reader<std::io::BufReader<std::fs::File>>, String> {
+    let name = path.display().to_string();
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot open {name}: {e}"))?;
+    if !meta.is_file() {
+        return Err(not_regular(&name, &meta));
     }
-    let mut events = Vec::new();
-    let mut warnings = Vec::new();
-    let mut buf = Vec::new();
-    let mut n = 1usize;
-    loop {
-        buf.clear();
-        let got = r
-            .read_until(b'\n', &mut buf)
-            .map_err(|e| format!("cannot read {name}: {e}"))?;
-        if got == 0 {
-            break;
-        }
-        n += 1;
-        let complete = buf.last() == Some(&b'\n');
-        let text = String::from_utf8_lossy(&buf);
-        let text = text.trim_end();
-        if text.is_empty() {
-            continue;
-        }
-        if text.starts_with("{\"roomtap_recording\"") {
-            // A later session appended to the same file: its sources must
-            // match to be replayed into the same panes.
-            match serde_json::from_str::<Header>(text) {
-                Ok(h) if h.sources == header.sources => continue,
-                _ => {
-                    warnings.push(format!(
-                        "line {n}: another session with other sources starts here; the rest is skipped"
-                    ));
-                    break;
-                }
+    let f = std::fs::File::open(path).map_err(|e| format!("cannot open {name}: {e}"))?;
+    // What was opened, should the path have changed in between.
+    let meta = f
+        .metadata()
+        .map_err(|e| format!("cannot open {name}: {e}"))?;
+    if !meta.is_file() {
+        return Err(not_regular(&name, &meta));
+    }
+    Reader::new(std::io::BufReader::with_capacity(1 << 16, f), &name)
+}
+
+fn not_regular(name: &str, meta: &std::fs::Metadata) -> String {
+    let t = meta.file_type();
+    let what = if t.is_dir() {
+        " (a directory)"
+    } else {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::FileTypeExt;
+            if t.is_char_device() {
+                " (a character device)"
+            } else if t.is_block_device() {
+                " (a block device)"
+            } else if t.is_fifo() {
+                " (a FIFO)"
+            } else if t.is_socket() {
+                " (a socket)"
+            } else {
+                ""
             }
         }
-        match serde_json::from_str::<SourceEvent>(text) {
-            Ok(ev) if usize::from(ev.source) < header.sources.len() => events.push(ev),
-            Ok(ev) => warnings.push(format!(
-                "line {n}: an event for source {} that the header does not name; skipped",
-                ev.source
-            )),
-            Err(_) if !complete => warnings.push(format!(
-                "line {n}: the last line is cut off ({} bytes; roomtap was stopped while writing); skipped",
-                buf.len()
-            )),
-            Err(e) => warnings.push(format!("line {n}: not an event ({e}); skipped")),
+        #[cfg(not(unix))]
+        ""
+    };
+    format!("{name} is not a regular file{what}: a recording is one")
+}
+
+/// Read a whole recording (see [`Recording`]). Only a file that cannot be
+/// opened, is not a regular file or has no header is an error; bad lines
+/// are skipped and reported.
+pub fn read(path: &Path) -> Result<Recording, String> {
+    collect(open(path)?)
+}
+
+/// [`read`] from any reader (`name` says what it is in messages).
+pub fn read_from(r: impl BufRead, name: &str) -> Result<Recording, String> {
+    collect(Reader::new(r, name)?)
+}
+
+fn collect(mut reader: Reader<impl BufRead>) -> Result<Recording, String> {
+    let mut events = Vec::new();
+    let mut warnings = Vec::new();
+    let mut stopped = None;
+    for line in &mut reader {
+        match line {
+            Line::Event(ev) => events.push(ev),
+            Line::Warning(w) => warnings.push(w),
+            Line::Stopped(why) => stopped = Some(why),
         }
     }
     Ok(Recording {
-        header,
+        header: reader.header,
         events,
         warnings,
+        stopped,
     })
+}
+
+impl<R: BufRead> Reader<R> {
+    /// Read the header line. Only a missing or foreign header (or one
+    /// from a newer roomtap) is an error.
+    pub fn new(r: R, name: &str) -> Result<Reader<R>, String> {
+        let mut me = Reader {
+            r,
+            header: Header {
+                roomtap_recording: 0,
+                version: String::new(),
+                started_ms: 0,
+                sources: Vec::new(),
+            },
+            line: 0,
+            offset: 0,
+            bad_run: 0,
+            nul_run: 0,
+            nul_from: 0,
+            buf: Vec::new(),
+            done: false,
+        };
+        let not_one = || format!("{name} is not a roomtap recording (no header line)");
+        // Not skipped to its end when too long: a file whose first line
+        // is that long is no recording.
+        match me
+            .read_line(false)
+            .map_err(|e| format!("cannot read {name}: {e}"))?
+        {
+            Raw::Text { .. } => {}
+            _ => return Err(not_one()),
+        }
+        let header: Header = serde_json::from_str(String::from_utf8_lossy(&me.buf).trim_end())
+            .ok()
+            .filter(|h: &Header| h.roomtap_recording >= 1)
+            .ok_or_else(not_one)?;
+        if header.roomtap_recording > FORMAT {
+            return Err(format!(
+                "{name} is recording format {} from a newer roomtap; this one reads format {FORMAT}",
+                header.roomtap_recording
+            ));
+        }
+        me.header = header;
+        // A header line may be long; the body's lines are read into the
+        // same buffer, which starts small again.
+        me.buf = Vec::new();
+        Ok(me)
+    }
+
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// The next line into `buf`, at most [`MAX_LINE`] bytes of it held:
+    /// a bounded `fill_buf`/`consume` loop that also follows runs of NUL
+    /// bytes. A longer line is skipped to its newline when `skip_long`,
+    /// else reading stops there.
+    fn read_line(&mut self, skip_long: bool) -> std::io::Result<Raw> {
+        self.buf.clear();
+        let mut len: u64 = 0;
+        loop {
+            let chunk = match self.r.fill_buf() {
+                Ok(c) => c,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if chunk.is_empty() {
+                if len == 0 {
+                    return Ok(Raw::Eof);
+                }
+                self.line += 1;
+                return Ok(if len > MAX_LINE as u64 {
+                    Raw::TooLong { len }
+                } else {
+                    Raw::Text { complete: false }
+                });
+            }
+            let (take, end) = match chunk.iter().position(|&b| b == b'\n') {
+                Some(i) => (i + 1, true),
+                None => (chunk.len(), false),
+            };
+            let part = &chunk[..take];
+            if let Some(at) = nul_run(&mut self.nul_run, &mut self.nul_from, self.offset, part) {
+                self.line += 1;
+                return Ok(Raw::Nul { at });
+            }
+            let body = (take - usize::from(end)) as u64;
+            if len + body <= MAX_LINE as u64 {
+                let need = self.buf.len() + part.len();
+                if need > self.buf.capacity() {
+                    // Grow as a Vec does, but never past the cap.
+                    let want = need.max(self.buf.capacity() * 2).min(MAX_LINE + 1);
+                    self.buf.reserve_exact(want - self.buf.len());
+                }
+                self.buf.extend_from_slice(part);
+            } else if skip_long {
+                self.buf.clear();
+            } else {
+                self.line += 1;
+                return Ok(Raw::TooLong { len: len + body });
+            }
+            len += body;
+            self.offset += take as u64;
+            self.r.consume(take);
+            if end {
+                self.line += 1;
+                return Ok(if len > MAX_LINE as u64 {
+                    Raw::TooLong { len }
+                } else {
+                    Raw::Text { complete: true }
+                });
+            }
+        }
+    }
+
+    /// A line that was not an event: said, unless too many came in a row.
+    fn bad(&mut self, said: Option<String>) -> Option<Line> {
+        self.bad_run += 1;
+        if self.bad_run > MAX_BAD_RUN {
+            self.done = true;
+            return Some(Line::Stopped(format!(
+                "line {}: more than {MAX_BAD_RUN} lines in a row are not events: \
+                 the file does not look like a recording from here on; reading stopped",
+                self.line
+            )));
+        }
+        said.map(Line::Warning)
+    }
+}
+
+/// Follow runs of NUL bytes through `part` (which starts at byte `offset`);
+/// where a run that reached [`MAX_NUL_RUN`] started.
+fn nul_run(run: &mut u64, from: &mut u64, offset: u64, part: &[u8]) -> Option<u64> {
+    let mut i = 0;
+    while i < part.len() {
+        let zeros = part[i..]
+            .iter()
+            .position(|&b| b != 0)
+            .unwrap_or(part.len() - i);
+        if zeros > 0 {
+            if *run == 0 {
+                *from = offset + i as u64;
+            }
+            *run += zeros as u64;
+            if *run >= MAX_NUL_RUN {
+                return Some(*from);
+            }
+            i += zeros;
+        }
+        if i < part.len() {
+            *run = 0;
+            i += part[i..]
+                .iter()
+                .position(|&b| b == 0)
+                .unwrap_or(part.len() - i);
+        }
+    }
+    None
+}
+
+impl<R: BufRead> Iterator for Reader<R> {
+    type Item = Line;
+
+    fn next(&mut self) -> Option<Line> {
+        while !self.done {
+            let raw = match self.read_line(true) {
+                Ok(raw) => raw,
+                Err(e) => {
+                    self.done = true;
+                    return Some(Line::Stopped(format!(
+                        "line {}: cannot read: {e}; reading stopped",
+                        self.line + 1
+                    )));
+                }
+            };
+            let n = self.line;
+            let complete = match raw {
+                Raw::Eof => {
+                    self.done = true;
+                    return None;
+                }
+                Raw::Nul { at } => {
+                    self.done = true;
+                    return Some(Line::Stopped(format!(
+                        "line {n}: {} MiB of NUL bytes in a row from byte {at} (a sparse or \
+                         zero-filled file?): not a recording from here on; reading stopped",
+                        MAX_NUL_RUN >> 20
+                    )));
+                }
+                Raw::TooLong { len } => {
+                    let said = format!(
+                        "line {n}: {len} bytes long, over the {} MiB a line may be; skipped",
+                        MAX_LINE >> 20
+                    );
+                    match self.bad(Some(said)) {
+                        Some(line) => return Some(line),
+                        None => continue,
+                    }
+                }
+                Raw::Text { complete } => complete,
+            };
+            let text = String::from_utf8_lossy(&self.buf);
+            let text = text.trim_end();
+            if text.is_empty() {
+                // Said by nobody, but counted: a file of newlines is no
+                // recording either.
+                match self.bad(None) {
+                    Some(line) => return Some(line),
+                    None => continue,
+                }
+            }
+            if text.starts_with("{\"roomtap_recording\"") {
+                // A later session appended to the same file: its sources must
+                // match to be replayed into the same panes.
+                match serde_json::from_str::<Header>(text) {
+                    Ok(h) if h.sources == self.header.sources => {
+                        self.bad_run = 0;
+                        continue;
+                    }
+                    _ => {
+                        self.done = true;
+                        return Some(Line::Warning(format!(
+                            "line {n}: another session with other sources starts here; the rest is skipped"
+                        )));
+                    }
+                }
+            }
+            let said = match serde_json::from_str::<SourceEvent>(text) {
+                Ok(ev) if usize::from(ev.source) < self.header.sources.len() => {
+                    self.bad_run = 0;
+                    return Some(Line::Event(ev));
+                }
+                Ok(ev) => format!(
+                    "line {n}: an event for source {} that the header does not name; skipped",
+                    ev.source
+                ),
+                Err(_) if !complete => format!(
+                    "line {n}: the last line is cut off ({} bytes; roomtap was stopped while writing); skipped",
+                    self.buf.len()
+                ),
+                Err(e) => format!("line {n}: not an event ({e}); skipped"),
+            };
+            if let Some(line) = self.bad(Some(said)) {
+                return Some(line);
+            }
+        }
+        None
+    }
 }
 
 #[cfg(test)]
@@ -262,6 +581,195 @@ mod tests {
         assert_eq!(r.events, vec![ev.clone(), ev]);
         assert_eq!(r.warnings.len(), 3, "{:?}", r.warnings);
         assert!(r.warnings[2].contains("cut off"));
+        assert!(r.stopped.is_none());
         assert!(read_from("hello\n".as_bytes(), "t").is_err());
+    }
+
+    fn head_and_line() -> (String, String, SourceEvent) {
+        let mut store = Store::new(&Default::default());
+        store.add_source("room", crate::protocols::room::CLIENT, "ws://h/rooms/r");
+        let head = serde_json::to_string(&Header::of(&store)).unwrap();
+        let ev = SourceEvent {
+            source: 0,
+            at_ms: 5,
+            kind: EventKind::Log(LogRecord {
+                level: Level::Info,
+                kind: "k".into(),
+                summary: "hello".into(),
+                data: None,
+            }),
+        };
+        let line = serde_json::to_string(&ev).unwrap();
+        (head, line, ev)
+    }
+
+    /// A reader that gives its bytes in chunks of at most `n` (as a file's
+    /// `BufReader` does) and counts what it gave.
+    struct Chunks<'a> {
+        data: &'a [u8],
+        n: usize,
+    }
+
+    impl std::io::Read for Chunks<'_> {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            let k = out.len().min(self.n).min(self.data.len());
+            out[..k].copy_from_slice(&self.data[..k]);
+            self.data = &self.data[k..];
+            Ok(k)
+        }
+    }
+
+    #[test]
+    fn a_line_over_the_cap_is_skipped_without_being_held() {
+        let (head, line, ev) = head_and_line();
+        let long = format!("{{\"x\":\"{}\"}}", "a".repeat(MAX_LINE + 10));
+        let text = format!("{head}\n{line}\n{long}\n{line}\n{long}");
+        fn lines(r: impl BufRead) -> Vec<Line> {
+            let mut reader = Reader::new(r, "t").unwrap();
+            let mut got = Vec::new();
+            while let Some(l) = reader.next() {
+                assert!(reader.buf.capacity() <= MAX_LINE + 1, "held too much");
+                got.push(l);
+            }
+            got
+        }
+        let said = |n: usize| {
+            Line::Warning(format!(
+                "line {n}: {} bytes long, over the 16 MiB a line may be; skipped",
+                long.len()
+            ))
+        };
+        let want = vec![
+            Line::Event(ev.clone()),
+            said(3),
+            Line::Event(ev.clone()),
+            said(5),
+        ];
+        assert_eq!(lines(text.as_bytes()), want, "one slice");
+        let chunks = Chunks {
+            data: text.as_bytes(),
+            n: 1 << 16,
+        };
+        assert_eq!(
+            lines(std::io::BufReader::with_capacity(1 << 16, chunks)),
+            want,
+            "64 KiB reads"
+        );
+        // A first line that long is no header: refused without reading on.
+        let endless = std::io::Read::chain(long.as_bytes(), std::io::repeat(b'a'));
+        let e = Reader::new(std::io::BufReader::new(endless), "t").err();
+        assert_eq!(
+            e.as_deref(),
+            Some("t is not a roomtap recording (no header line)")
+        );
+        // At the cap exactly, a line is read.
+        let pad = MAX_LINE - line.len();
+        let at_cap = line.replacen("\"hello\"", &format!("\"hello{}\"", " ".repeat(pad)), 1);
+        assert_eq!(at_cap.len(), MAX_LINE);
+        let r = read_from(format!("{head}\n{at_cap}\n").as_bytes(), "t").unwrap();
+        assert_eq!(
+            (r.events.len(), r.warnings.len()),
+            (1, 0),
+            "{:?}",
+            r.warnings
+        );
+    }
+
+    #[test]
+    fn a_run_of_nul_bytes_stops_reading_and_a_short_one_is_a_bad_line() {
+        let (head, line, ev) = head_and_line();
+        // A crash can leave a block of NULs: a bad line, the rest loads.
+        let mut text = format!("{head}\n{line}\n").into_bytes();
+        text.extend(std::iter::repeat_n(0u8, 4096));
+        text.extend(format!("\n{line}\n").bytes());
+        let r = read_from(&text[..], "t").unwrap();
+        assert_eq!(r.events, vec![ev.clone(), ev.clone()]);
+        assert_eq!(r.warnings.len(), 1, "{:?}", r.warnings);
+        assert!(r.stopped.is_none());
+        // The rest of a sparse file: reading stops after MAX_NUL_RUN bytes,
+        // whatever comes after.
+        let mut text = format!("{head}\n{line}\n{line}").into_bytes();
+        let from = text.len();
+        text.extend(std::iter::repeat_n(0u8, MAX_NUL_RUN as usize));
+        text.extend(format!("\n{line}\n").bytes());
+        for chunk in [usize::MAX, 8192, 1000] {
+            let r = std::io::BufReader::new(Chunks {
+                data: &text,
+                n: chunk,
+            });
+            let r = collect(Reader::new(r, "t").unwrap()).unwrap();
+            assert_eq!(r.events, vec![ev.clone()], "{chunk}");
+            let why = r.stopped.expect("stopped");
+            assert!(
+                why.starts_with(&format!(
+                    "line 3: 1 MiB of NUL bytes in a row from byte {from} "
+                )),
+                "{why}"
+            );
+        }
+    }
+
+    #[test]
+    fn too_many_bad_lines_in_a_row_stop_reading_a_few_do_not() {
+        let (head, line, ev) = head_and_line();
+        let junk = "not json\n".repeat(MAX_BAD_RUN);
+        let blank = "\n".repeat(MAX_BAD_RUN);
+        // Up to MAX_BAD_RUN in a row, then an event: all read.
+        let r = read_from(
+            format!("{head}\n{junk}{line}\n{blank}{line}\n").as_bytes(),
+            "t",
+        )
+        .unwrap();
+        assert_eq!(r.events, vec![ev.clone(), ev.clone()]);
+        assert_eq!(r.warnings.len(), MAX_BAD_RUN);
+        assert!(r.stopped.is_none());
+        // One more: reading stops there.
+        for more in ["not json\n", "\n"] {
+            let text = format!("{head}\n{line}\n{junk}{more}{line}\n");
+            let r = read_from(text.as_bytes(), "t").unwrap();
+            assert_eq!(r.events, vec![ev.clone()]);
+            let why = r.stopped.expect("stopped");
+            assert!(
+                why.starts_with("line 1003: more than 1000 lines in a row are not events"),
+                "{why}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_a_regular_file_is_read() {
+        let dir = std::env::temp_dir().join(format!("roomtap-rec-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let (head, line, _) = head_and_line();
+        let good = dir.join("good.jsonl");
+        std::fs::write(&good, format!("{head}\n{line}\n")).unwrap();
+        let zero = dir.join("zero.jsonl");
+        std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+        let link = dir.join("link.jsonl");
+        std::os::unix::fs::symlink(&good, &link).unwrap();
+        let fifo = dir.join("fifo.jsonl");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        for (p, what) in [
+            (&zero, "a character device"),
+            (&fifo, "a FIFO"),
+            (&dir, "a directory"),
+        ] {
+            let e = open(p).err().expect("refused");
+            assert_eq!(
+                e,
+                format!(
+                    "{} is not a regular file ({what}): a recording is one",
+                    p.display()
+                )
+            );
+        }
+        assert_eq!(read(&good).unwrap().events.len(), 1);
+        assert_eq!(read(&link).unwrap().events.len(), 1);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -1,22 +1,29 @@
 //! A recording (`--record FILE`) as sources: one placeholder per source the
 //! recording names, then the file itself, whose task replays the events into
 //! them (at once, or paced). Commands are refused in such a session.
+//!
+//! The file is read as it is replayed, one line at a time (see
+//! [`crate::record::Reader`]), each event forwarded through the emitter as it
+//! comes: the emitter's bounded queue holds the reading back, so memory stays
+//! bounded by the store's limits, not by the file's size.
 
 use std::time::Duration;
 
 use tokio::sync::mpsc;
 
 use crate::event::{Command, ConnState, EventKind, Level, LogRecord, SourceId};
-use crate::record::{Recording, SourceDecl};
+use crate::record::{Line, Reader, SourceDecl};
 use crate::source::{Caps, Emitter, Source, SourceKind, Started, Starting};
 
 /// The sources `roomtap open FILE` shows: the recorded ones, then the file.
 /// The recorded ones are attached first, so they take the ids right before
 /// the file's; the replay readdresses each event to them.
+/// Only the header is read here (a file that is not a regular file or has
+/// no header is refused before anything starts); the body as it replays.
 pub fn sources(file: &std::path::Path, speed: Option<f64>) -> Result<Vec<Box<dyn Source>>, String> {
-    let rec = crate::record::read(file)?;
-    let mut out: Vec<Box<dyn Source>> = rec
-        .header
+    let reader = crate::record::open(file)?;
+    let mut out: Vec<Box<dyn Source>> = reader
+        .header()
         .sources
         .iter()
         .map(|d| Box::new(Recorded(d.clone())) as Box<dyn Source>)
@@ -24,7 +31,7 @@ pub fn sources(file: &std::path::Path, speed: Option<f64>) -> Result<Vec<Box<dyn
     out.push(Box::new(Replay {
         file: file.display().to_string(),
         speed,
-        rec,
+        reader,
     }));
     Ok(out)
 }
@@ -57,11 +64,13 @@ impl Source for Recorded {
     }
 }
 
+type FileReader = Reader<std::io::BufReader<std::fs::File>>;
+
 /// The recording file: replays its events.
 struct Replay {
     file: String,
     speed: Option<f64>,
-    rec: Recording,
+    reader: FileReader,
 }
 
 impl Source for Replay {
@@ -79,13 +88,13 @@ impl Source for Replay {
     }
     fn start(self: Box<Self>, em: Emitter, _commands: mpsc::Receiver<Command>) -> Starting {
         Box::pin(async move {
-            let n = self.rec.header.sources.len();
+            let n = self.reader.header().sources.len();
             let me = em.source;
             // The recorded sources were attached right before this one.
             let base = usize::from(me).checked_sub(n).ok_or_else(|| {
                 "internal: the recorded sources were not attached first".to_string()
             })?;
-            tokio::spawn(replay(em, self.rec, base, self.speed));
+            tokio::spawn(replay(em, self.reader, base, self.speed));
             Ok(Started {
                 read_only: Some("replaying a recording: commands are disabled".into()),
                 ..Started::default()
@@ -103,8 +112,13 @@ fn readdress(id: SourceId, base: usize, n: usize) -> SourceId {
     }
 }
 
-async fn replay(em: Emitter, rec: Recording, base: usize, speed: Option<f64>) {
-    let n = rec.header.sources.len();
+/// Lines read ahead of the replay: the reading thread waits beyond that.
+const READ_AHEAD: usize = 64;
+
+async fn replay(em: Emitter, reader: FileReader, base: usize, speed: Option<f64>) {
+    let header = reader.header();
+    let n = header.sources.len();
+    let started_ms = header.started_ms;
     let note = |level, summary: String| {
         EventKind::Log(LogRecord {
             level,
@@ -113,19 +127,50 @@ async fn replay(em: Emitter, rec: Recording, base: usize, speed: Option<f64>) {
             data: None,
         })
     };
-    let count = rec.events.len();
-    em.conn(ConnState::Connected {
-        session: Some(format!(
-            "{count} events recorded from {}",
-            crate::text::iso_time(rec.header.started_ms)
-        )),
-    })
-    .await;
-    for w in rec.warnings {
-        em.emit(note(Level::Warn, w)).await;
+    if !em
+        .conn(ConnState::Connected {
+            session: Some(format!(
+                "recorded from {}",
+                crate::text::iso_time(started_ms)
+            )),
+        })
+        .await
+    {
+        return;
     }
+    // File reads block: they run on a thread of their own, a bounded
+    // queue ahead of the replay (it ends when the replay is gone).
+    let (tx, mut lines) = mpsc::channel(READ_AHEAD);
+    tokio::task::spawn_blocking(move || {
+        for line in reader {
+            if tx.blocking_send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let mut count = 0u64;
     let mut prev: Option<u64> = None;
-    for mut ev in rec.events {
+    while let Some(line) = lines.recv().await {
+        let mut ev = match line {
+            Line::Event(ev) => ev,
+            Line::Warning(w) => {
+                if !em.emit(note(Level::Warn, w)).await {
+                    return;
+                }
+                continue;
+            }
+            Line::Stopped(reason) => {
+                // An error entry, and the file's row says why (`tail`
+                // ends with it as its error).
+                em.conn(ConnState::Errored {
+                    reason,
+                    will_reconnect: false,
+                    retry_in: None,
+                })
+                .await;
+                return;
+            }
+        };
         if let (Some(speed), Some(p)) = (speed.filter(|s| *s > 0.0), prev) {
             // Long silences are cut to 5 s so a replay never seems stuck.
             let gap = ev.at_ms.saturating_sub(p).min(5_000) as f64 / speed;
@@ -139,6 +184,7 @@ async fn replay(em: Emitter, rec: Recording, base: usize, speed: Option<f64>) {
         if !em.forward(ev).await {
             return;
         }
+        count += 1;
     }
     em.emit(note(
         Level::Info,
@@ -149,6 +195,71 @@ async fn replay(em: Emitter, rec: Recording, base: usize, speed: Option<f64>) {
 
 #[cfg(test)]
 mod tests {
+    use crate::event::{ConnState, EventKind, Level, LogRecord, SourceEvent};
+    use crate::record::Recorder;
+    use crate::store::Store;
+    use crate::wiring::Wiring;
+
+    fn log(at_ms: u64, summary: &str) -> SourceEvent {
+        SourceEvent {
+            source: 0,
+            at_ms,
+            kind: EventKind::Log(LogRecord {
+                level: Level::Info,
+                kind: "k".into(),
+                summary: summary.into(),
+                data: None,
+            }),
+        }
+    }
+
+    /// `--speed 2`: the recorded gaps halved (a long silence cut to 5 s
+    /// first), the events addressed to the recorded sources, registered
+    /// before them; then the end is said and the file's task ends.
+    #[tokio::test(start_paused = true)]
+    async fn a_recording_replays_at_its_pace_into_its_sources() {
+        let path =
+            std::env::temp_dir().join(format!("roomtap-replay-{}-pace.jsonl", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let mut recorded = Store::new(&Default::default());
+        recorded.add_source("room", crate::protocols::room::CLIENT, "ws://h/rooms/r");
+        {
+            let mut r = Recorder::create(&path, &recorded, vec![]).unwrap();
+            for (at, s) in [(1_000, "a"), (2_000, "b"), (60_000, "c")] {
+                r.write(&log(at, s));
+            }
+        }
+        let mut store = Store::new(&Default::default());
+        let (mut w, mut rx) = Wiring::new();
+        w.attach_all(&mut store, super::sources(&path, Some(2.0)).unwrap())
+            .await
+            .unwrap();
+        let _session = w.finish();
+        assert_eq!(store.sources.len(), 2, "the room, then the file");
+        let t0 = tokio::time::Instant::now();
+        let mut got = Vec::new();
+        let deadline = t0 + std::time::Duration::from_secs(60);
+        while let Ok(Some(ev)) = tokio::time::timeout_at(deadline, rx.recv()).await {
+            let after = t0.elapsed().as_millis();
+            match ev.kind {
+                EventKind::Log(l) if ev.source == 0 => got.push((l.summary, after)),
+                EventKind::Log(l) => got.push((l.summary, 0)),
+                EventKind::Conn(ConnState::Connected { .. }) => assert_eq!(ev.source, 1),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(
+            got,
+            [
+                ("a".to_string(), 0),
+                ("b".to_string(), 500),
+                ("c".to_string(), 3_000),
+                ("replay finished: 3 events".to_string(), 0),
+            ]
+        );
+        let _ = std::fs::remove_file(&path);
+    }
+
     #[test]
     fn ids_move_by_the_base() {
         assert_eq!(super::readdress(0, 3, 2), 3);
