@@ -63,7 +63,7 @@ fn recorder(setup: &Setup, app: &App) -> Result<Option<Recorder>, String> {
         .record
         .as_ref()
         .map(|path| {
-            Recorder::create(path, &app.store, Vec::new())
+            Recorder::create(path, &app.store)
                 .map_err(|e| format!("cannot record to {}: {e}", path.display()))
         })
         .transpose()

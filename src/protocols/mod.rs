@@ -186,7 +186,9 @@ pub fn build(cmd: Option<&SourceCmd>, flags: &Flags) -> Result<Vec<Box<dyn Sourc
         None => default_sources(flags)?,
         Some(SourceCmd::Protocol(p)) => p.sources(flags)?,
         Some(SourceCmd::Demo { seed }) => demo(flags, seed.unwrap_or_else(crate::event::now_ms))?,
-        Some(SourceCmd::Open { file, speed }) => crate::record::source::sources(file, *speed)?,
+        Some(SourceCmd::Open { file, speed }) => {
+            crate::record::source::sources(file, *speed, kind_named)?
+        }
     };
     out.extend(added(flags, named)?);
     Ok(out)

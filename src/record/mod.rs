@@ -8,8 +8,9 @@
 //! {"source":0,"at_ms":…,"kind":{"Log":{…}}}
 //! ```
 //! Secrets never reach the file: tokens and secrets are not in events to
-//! begin with, and the recorder also replaces any known secret it is
-//! given with `***` before a line is written.
+//! begin with, and every event is masked where its source emits it (the
+//! run's `secret::Masker`), before anything — this writer included — sees
+//! it.
 //!
 //! A recording is a file anyone can write: the [`Reader`] reads only a
 //! regular file, one line of at most [`MAX_LINE`] bytes at a time, and
@@ -69,17 +70,18 @@ impl Header {
 pub struct Recorder {
     w: BufWriter<std::fs::File>,
     last_flush: Instant,
-    secrets: Vec<String>,
     pub written: u64,
     /// The first write error (recording stops; the session goes on).
     pub error: Option<String>,
 }
 
 impl Recorder {
-    /// Create (or append to) `path` and write the header. `secrets` are
-    /// masked wherever they would appear. Only a file that cannot be opened
-    /// is an error here; a write that fails sets [`Recorder::error`].
-    pub fn create(path: &Path, store: &Store, secrets: Vec<String>) -> std::io::Result<Recorder> {
+    /// Create (or append to) `path` and write the header. What it writes is
+    /// already masked: every event as its source emitted it, the sources'
+    /// labels and URLs as the wiring registered them. Only a file that
+    /// cannot be opened is an error here; a write that fails sets
+    /// [`Recorder::error`].
+    pub fn create(path: &Path, store: &Store) -> std::io::Result<Recorder> {
         let f = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -87,7 +89,6 @@ impl Recorder {
         let mut r = Recorder {
             w: BufWriter::with_capacity(1 << 16, f),
             last_flush: Instant::now(),
-            secrets: secrets.into_iter().filter(|s| s.len() >= 4).collect(),
             written: 0,
             error: None,
         };
@@ -102,11 +103,6 @@ impl Recorder {
     fn line(&mut self, mut text: String) {
         if self.error.is_some() {
             return;
-        }
-        for s in &self.secrets {
-            if text.contains(s.as_str()) {
-                text = text.replace(s.as_str(), "***");
-            }
         }
         text.push('\n');
         if let Err(e) = self.w.write_all(text.as_bytes()) {
@@ -557,7 +553,7 @@ mod tests {
         let mut store = Store::new(&Default::default());
         store.add_source(
             "room",
-            crate::protocols::kind_named("room"),
+            crate::source::SourceKind::RECORDED,
             "ws://h/rooms/r",
         );
         let head = serde_json::to_string(&Header::of(&store)).unwrap();
@@ -587,7 +583,11 @@ mod tests {
 
     fn head_and_line() -> (String, String, SourceEvent) {
         let mut store = Store::new(&Default::default());
-        store.add_source("room", crate::protocols::room::CLIENT, "ws://h/rooms/r");
+        store.add_source(
+            "room",
+            crate::source::SourceKind::RECORDED,
+            "ws://h/rooms/r",
+        );
         let head = serde_json::to_string(&Header::of(&store)).unwrap();
         let ev = SourceEvent {
             source: 0,

@@ -20,13 +20,19 @@ use crate::source::{Caps, Emitter, Source, SourceKind, Started, Starting};
 /// the file's; the replay readdresses each event to them.
 /// Only the header is read here (a file that is not a regular file or has
 /// no header is refused before anything starts); the body as it replays.
-pub fn sources(file: &std::path::Path, speed: Option<f64>) -> Result<Vec<Box<dyn Source>>, String> {
+/// `kind_of` finds a recorded source's kind by the name the recording gives
+/// (the protocol list's `kind_named`).
+pub fn sources(
+    file: &std::path::Path,
+    speed: Option<f64>,
+    kind_of: fn(&str) -> SourceKind,
+) -> Result<Vec<Box<dyn Source>>, String> {
     let reader = crate::record::open(file)?;
     let mut out: Vec<Box<dyn Source>> = reader
         .header()
         .sources
         .iter()
-        .map(|d| Box::new(Recorded(d.clone())) as Box<dyn Source>)
+        .map(|d| Box::new(Recorded(d.clone(), kind_of(&d.kind))) as Box<dyn Source>)
         .collect();
     out.push(Box::new(Replay {
         file: file.display().to_string(),
@@ -36,12 +42,13 @@ pub fn sources(file: &std::path::Path, speed: Option<f64>) -> Result<Vec<Box<dyn
     Ok(out)
 }
 
-/// A source as the recording declared it: its events come from the replay.
-struct Recorded(SourceDecl);
+/// A source as the recording declared it, and its kind: its events come
+/// from the replay.
+struct Recorded(SourceDecl, SourceKind);
 
 impl Source for Recorded {
     fn kind(&self) -> SourceKind {
-        crate::protocols::kind_named(&self.0.kind)
+        self.1
     }
     fn label(&self) -> String {
         self.0.label.clone()
@@ -197,8 +204,9 @@ async fn replay(em: Emitter, reader: FileReader, base: usize, speed: Option<f64>
 mod tests {
     use crate::event::{ConnState, EventKind, Level, LogRecord, SourceEvent};
     use crate::record::Recorder;
+    use crate::source::{Emitter, SourceKind};
     use crate::store::Store;
-    use crate::wiring::Wiring;
+    use tokio::sync::mpsc;
 
     fn log(at_ms: u64, summary: &str) -> SourceEvent {
         SourceEvent {
@@ -222,20 +230,26 @@ mod tests {
             std::env::temp_dir().join(format!("roomtap-replay-{}-pace.jsonl", std::process::id()));
         let _ = std::fs::remove_file(&path);
         let mut recorded = Store::new(&Default::default());
-        recorded.add_source("room", crate::protocols::room::CLIENT, "ws://h/rooms/r");
+        recorded.add_source("room", SourceKind::RECORDED, "ws://h/rooms/r");
         {
-            let mut r = Recorder::create(&path, &recorded, vec![]).unwrap();
+            let mut r = Recorder::create(&path, &recorded).unwrap();
             for (at, s) in [(1_000, "a"), (2_000, "b"), (60_000, "c")] {
                 r.write(&log(at, s));
             }
         }
-        let mut store = Store::new(&Default::default());
-        let (mut w, mut rx) = Wiring::new();
-        w.attach_all(&mut store, super::sources(&path, Some(2.0)).unwrap())
-            .await
-            .unwrap();
-        let _session = w.finish();
-        assert_eq!(store.sources.len(), 2, "the room, then the file");
+        // Started as the wiring starts them: ids in order, each its emitter.
+        let sources = super::sources(&path, Some(2.0), |_| SourceKind::RECORDED).unwrap();
+        assert_eq!(sources.len(), 2, "the room, then the file");
+        let (tx, mut rx) = mpsc::channel(64);
+        let mut keep = Vec::new();
+        for (id, s) in sources.into_iter().enumerate() {
+            let (ctx, crx) = mpsc::channel(1);
+            keep.push(ctx);
+            s.start(Emitter::new(id as u16, tx.clone()), crx)
+                .await
+                .unwrap();
+        }
+        drop(tx);
         let t0 = tokio::time::Instant::now();
         let mut got = Vec::new();
         let deadline = t0 + std::time::Duration::from_secs(60);
