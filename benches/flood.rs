@@ -766,6 +766,8 @@ fn run(
     server: &Arc<roomtap::protocols::room::server::RoomServer>,
     secret: &str,
 ) -> Res<RunStats> {
+    // `--port` (the alias of `--redux-port`) so that FLOOD_BIN can be a
+    // build from before the flags had their protocol's prefix.
     let mut args: Vec<String> = [
         "--port",
         "0",

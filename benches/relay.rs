@@ -2,7 +2,7 @@
 //!
 //! `cargo bench --bench relay` starts, as separate processes on 127.0.0.1,
 //! the real Node relay (`node tests/peers/redux/relay.mjs PORT SECS`, needs
-//! `tests/peers/install.sh`) and `roomtap serve --port 0`, plus an in-process
+//! `tests/peers/install.sh`) and `roomtap redux-server --redux-port 0`, plus an in-process
 //! minimal forwarder ("loopback": the ceiling of this bench's own client on
 //! this machine). It drives each with the same load and prints, per scenario,
 //! the median msgs/s (and MB/s) delivered to the monitor and the ratio
@@ -588,12 +588,12 @@ async fn start_node(lifetime_secs: u64) -> Res<Target> {
     Err(why)
 }
 
-/// `roomtap serve --port 0`; its URL comes from the stderr line
+/// `roomtap redux-server --redux-port 0`; its URL comes from the stderr line
 /// `… listening on ws://127.0.0.1:<PORT>/socketcluster/`.
 async fn start_roomtap() -> Res<Target> {
     let bin = env!("CARGO_BIN_EXE_roomtap");
     let mut child = Command::new(bin)
-        .args(["serve", "--port", "0"])
+        .args(["redux-server", "--redux-port", "0"])
         .env_remove("ROOMTAP_SECRET")
         .env_remove("ROOMTAP_BIND")
         .stdin(Stdio::null())
@@ -633,7 +633,7 @@ async fn start_roomtap() -> Res<Target> {
     let t = drain(lines, ring);
     Ok(Target {
         label: "roomtap".into(),
-        note: format!("{bin} serve --port 0"),
+        note: format!("{bin} redux-server --redux-port 0"),
         pid: child.id(),
         url,
         _child: Some(child),
