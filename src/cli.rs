@@ -168,7 +168,10 @@ mod tests {
             .into_iter()
             .chain(flags)
             .collect();
-        assert_eq!(k(&panes), [relay_srv, room, leap, relay, room, leap]);
+        assert_eq!(
+            k(&panes),
+            [relay_srv, room, leap, "tracim", relay, room, leap]
+        );
         assert_eq!(
             k(&[
                 "roomtap",

@@ -230,6 +230,11 @@ pub enum ConnState {
         will_reconnect: bool,
         retry_in: Option<Duration>,
     },
+    /// Connected, but the peer's keep-alive is overdue: nothing heard from
+    /// it for this long. `Connected` again once it is heard from.
+    Silent {
+        quiet_for: Duration,
+    },
     Closed,
 }
 
@@ -239,6 +244,7 @@ impl ConnState {
             ConnState::Connecting { .. } => "connecting",
             ConnState::Handshaking => "handshaking",
             ConnState::Connected { .. } => "connected",
+            ConnState::Silent { .. } => "silent",
             ConnState::Errored { .. } => "errored",
             ConnState::Closed => "closed",
         }
@@ -341,6 +347,8 @@ pub enum CommandKind {
     Room(crate::protocols::room::wire::model::RoomCommand),
     /// Hop Leap Edge.
     Leap(crate::protocols::leap::wire::model::LeapCommand),
+    /// TracimDaemon.
+    Tracim(crate::protocols::tracim::wire::model::TracimCommand),
 }
 
 impl CommandKind {
@@ -350,6 +358,7 @@ impl CommandKind {
             CommandKind::Redux(c) => c.describe(),
             CommandKind::Room(c) => c.describe(),
             CommandKind::Leap(c) => c.describe(),
+            CommandKind::Tracim(c) => c.describe(),
         }
     }
 }

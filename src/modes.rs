@@ -73,8 +73,18 @@ fn recorder(setup: &Setup, app: &App) -> Result<Option<Recorder>, String> {
 pub async fn panes(setup: Setup, sources: Vec<Box<dyn Source>>) -> Result<(), String> {
     let (app, rx, session) = wired(&setup, sources).await?;
     let recorder = recorder(&setup, &app)?;
-    let Session { routes, keep, .. } = session;
-    let out = crate::runtime::run_tui(app, rx, routes, setup.fps, recorder).await;
+    let Session {
+        routes,
+        keep,
+        goodbyes,
+        ..
+    } = session;
+    // The sources say goodbye however the panes end (a panic included).
+    let out = crate::wiring::with_goodbyes(
+        goodbyes,
+        crate::runtime::run_tui(app, rx, routes, setup.fps, recorder),
+    )
+    .await;
     drop(keep);
     let rx = out.map_err(|e| e.to_string())?;
     wind_down(rx).await;
@@ -105,13 +115,15 @@ pub async fn tail(
     // One Ctrl-C listener for the whole run, installed before anything
     // starts: a new one per turn would miss a signal between turns.
     let mut interrupt = crate::runtime::StopSignals::new()?;
-    let (mut app, mut rx, session) = wired(&setup, sources).await?;
+    let (mut app, mut rx, mut session) = wired(&setup, sources).await?;
     let mut recorder = recorder(&setup, &app)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut next = 0u64;
     let mut batch = Vec::with_capacity(1024);
-    let result = loop {
+    // The sources say goodbye however the loop ends (a panic included).
+    let goodbyes = std::mem::take(&mut session.goodbyes);
+    let result = crate::wiring::with_goodbyes(goodbyes, async { loop {
         tokio::select! {
             n = rx.recv_many(&mut batch, 1024) => {
                 if n == 0 {
@@ -150,7 +162,8 @@ pub async fn tail(
             }
             _ = interrupt.recv() => break Ok(()),
         }
-    };
+    }})
+    .await;
     let _ = out.flush();
     drop(session);
     result
@@ -224,7 +237,7 @@ pub async fn headless(server: Headless) -> Result<(), String> {
     let mut store = crate::store::Store::new(&StoreConfig::default());
     let (mut wiring, mut rx) = Wiring::new();
     wiring.attach(&mut store, source).await?;
-    let session = wiring.finish();
+    let mut session = wiring.finish();
     eprintln!("{}", banner(&store.sources[0].url));
     let out = loop {
         tokio::select! {
@@ -238,6 +251,7 @@ pub async fn headless(server: Headless) -> Result<(), String> {
             }
         }
     };
+    session.goodbye().await;
     drop(session);
     out
 }

@@ -39,8 +39,45 @@ pub struct Session {
     pub mask: Arc<Masker>,
     /// Secrets too short to mask (said once, as a warning).
     pub unmaskable: usize,
+    /// What the sources say as the run ends ([`Session::goodbye`]).
+    pub goodbyes: Vec<crate::source::Goodbye>,
     /// Set: commands are refused in this session, and why.
     pub read_only: Option<String>,
+}
+
+impl Session {
+    /// Every source's goodbye, all at once, for at most
+    /// [`crate::source::GOODBYE_WITHIN`]; each is said once (taken).
+    pub async fn goodbye(&mut self) {
+        let all = std::mem::take(&mut self.goodbyes);
+        if all.is_empty() {
+            return;
+        }
+        let _ = tokio::time::timeout(
+            crate::source::GOODBYE_WITHIN,
+            futures_util::future::join_all(all),
+        )
+        .await;
+    }
+}
+
+/// Run `work`; then, however it ended (a panic included), let the sources
+/// say goodbye; then end as `work` did (resuming a panic).
+pub async fn with_goodbyes<T>(
+    goodbyes: Vec<crate::source::Goodbye>,
+    work: impl std::future::Future<Output = T>,
+) -> T {
+    use futures_util::FutureExt;
+    let out = std::panic::AssertUnwindSafe(work).catch_unwind().await;
+    let mut s = Session {
+        goodbyes,
+        ..Session::default()
+    };
+    s.goodbye().await;
+    match out {
+        Ok(v) => v,
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
 }
 
 impl Wiring {
@@ -99,6 +136,7 @@ impl Wiring {
             self.session.keep.push(Box::new(ctx));
         }
         self.session.keep.extend(started.keep);
+        self.session.goodbyes.extend(started.goodbye);
         if started.read_only.is_some() {
             self.session.read_only = started.read_only;
         }

@@ -4,6 +4,7 @@
 
 mod lifecycle;
 pub mod meter;
+pub mod unix;
 pub mod ws;
 
 pub use lifecycle::{Backoff, SessionEnd, supervise};

@@ -120,6 +120,7 @@ protocols! {
     redux => Redux,
     room => Room,
     leap => Leap,
+    tracim => Tracim,
 }
 
 impl Flags {

@@ -39,8 +39,8 @@ pub struct Core {
     name: &'static str,
     em: Option<Emitter>,
     /// Wire traffic (bytes as the sockets see them, frames, messages, per
-    /// channel).
-    pub meter: Meter,
+    /// channel); shared with the links that count into it.
+    pub meter: Arc<Meter>,
     /// Upgrades refused for their `Origin` or `Host`.
     pub refused: crate::guard::Refused,
     conns: AtomicUsize,
@@ -67,7 +67,7 @@ impl Core {
         Core {
             name,
             em,
-            meter: Meter::new(),
+            meter: Arc::new(Meter::new()),
             refused: Default::default(),
             conns: AtomicUsize::new(0),
             max_conns: max_conns.max(1),

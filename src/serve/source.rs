@@ -10,18 +10,20 @@ use tokio::sync::mpsc;
 use crate::event::Command;
 use crate::source::{Emitter, Source, SourceKind, Started, Starting};
 
-/// A server as the kit runs it.
+/// A server as the kit runs it (on a TCP port or a Unix socket).
 pub trait Server: Send + Sync + Sized + 'static {
     type Config: Clone + Send + Sync + 'static;
     /// Its kind (its protocol's server kind).
     fn kind() -> SourceKind;
     /// Its label in the Logs (`redux srv`).
     fn label() -> &'static str;
-    /// Where it will listen.
-    fn bind(cfg: &Self::Config) -> SocketAddr;
-    fn set_bind(cfg: &mut Self::Config, addr: SocketAddr);
-    /// The URL clients dial at `addr`.
-    fn url_at(cfg: &Self::Config, addr: SocketAddr) -> String;
+    /// Where clients will reach it, from its config.
+    fn planned_url(cfg: &Self::Config) -> String;
+    /// The config to try when its address is taken and the user let it
+    /// choose (a free port); `None`: it has no other place.
+    fn elsewhere(_cfg: &Self::Config) -> Option<Self::Config> {
+        None
+    }
     /// The secrets its config holds (masked wherever roomtap writes).
     fn secrets(cfg: &Self::Config) -> Vec<String>;
     /// Bind and serve, reporting through `em`.
@@ -29,11 +31,19 @@ pub trait Server: Send + Sync + Sized + 'static {
         cfg: Self::Config,
         em: Option<Emitter>,
     ) -> impl std::future::Future<Output = std::io::Result<Self>> + Send;
-    fn local_addr(&self) -> SocketAddr;
+    /// Where clients reach it, now that it listens.
+    fn url(&self) -> String;
     /// What to say when it cannot listen.
     fn bind_error(cfg: &Self::Config, e: &std::io::Error) -> String {
-        format!("cannot listen on {}: {e}", Self::bind(cfg))
+        format!("cannot listen at {}: {e}", Self::planned_url(cfg))
     }
+}
+
+/// For a server on a TCP port: the same config on port 0 (a free one).
+pub fn any_port<C: Clone>(cfg: &C, bind: impl Fn(&mut C) -> &mut SocketAddr) -> C {
+    let mut c = cfg.clone();
+    bind(&mut c).set_port(0);
+    c
 }
 
 /// What to do once a server listens (bring a monitor along, start what
@@ -72,29 +82,29 @@ impl<S: Server> Source for ServerSource<S> {
         S::label().into()
     }
     fn url(&self) -> String {
-        S::url_at(&self.cfg, S::bind(&self.cfg))
+        S::planned_url(&self.cfg)
     }
     fn secrets(&self) -> Vec<String> {
         S::secrets(&self.cfg)
     }
     fn start(self: Box<Self>, em: Emitter, _commands: mpsc::Receiver<Command>) -> Starting {
         Box::pin(async move {
-            let mut cfg = self.cfg.clone();
+            let cfg = self.cfg.clone();
             let server = match S::start(cfg.clone(), Some(em.clone())).await {
                 Err(e) if self.any_port && e.kind() == std::io::ErrorKind::AddrInUse => {
-                    let mut bind = S::bind(&cfg);
-                    bind.set_port(0);
-                    S::set_bind(&mut cfg, bind);
-                    S::start(cfg.clone(), Some(em))
-                        .await
-                        .map_err(|e| S::bind_error(&cfg, &e))?
+                    match S::elsewhere(&cfg) {
+                        Some(other) => S::start(other.clone(), Some(em))
+                            .await
+                            .map_err(|e| S::bind_error(&other, &e))?,
+                        None => return Err(S::bind_error(&cfg, &e)),
+                    }
                 }
                 Err(e) => return Err(S::bind_error(&cfg, &e)),
                 Ok(s) => s,
             };
             let server = Arc::new(server);
             let mut started = Started {
-                url: Some(S::url_at(&cfg, server.local_addr())),
+                url: Some(server.url()),
                 ..Started::default()
             };
             for f in self.then {

@@ -49,6 +49,14 @@ pub trait Source: Send {
     fn start(self: Box<Self>, em: Emitter, commands: mpsc::Receiver<Command>) -> Starting;
 }
 
+/// What a source does as the run ends, whatever ends it (q, Ctrl-C,
+/// SIGTERM, SIGHUP, a panic): tell its peer it leaves, remove a socket
+/// file. The wiring awaits every source's, bounded ([`GOODBYE_WITHIN`]).
+pub type Goodbye = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// How long the run waits for its sources' goodbyes.
+pub const GOODBYE_WITHIN: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// A started source: what to keep alive and what it brought along.
 #[derive(Default)]
 pub struct Started {
@@ -62,6 +70,8 @@ pub struct Started {
     pub secrets: Vec<String>,
     /// Set: commands are refused in this session, and why.
     pub read_only: Option<String>,
+    /// Its goodbye, when it has one to say.
+    pub goodbye: Option<Goodbye>,
 }
 
 impl Started {

@@ -427,6 +427,11 @@ impl Store {
                 (Level::Info, format!("connecting (attempt {attempt})"))
             }
             ConnState::Handshaking => (Level::Debug, "handshaking".to_string()),
+            // Heard from again after a silence: the same connection.
+            ConnState::Connected { session } if matches!(conn.state, ConnState::Silent { .. }) => {
+                conn.session.clone_from(session);
+                (Level::Info, "heard from again".to_string())
+            }
             ConnState::Connected { session } => {
                 conn.connects += 1;
                 if conn.connects > 1 {
@@ -442,6 +447,13 @@ impl Store {
                     },
                 )
             }
+            ConnState::Silent { quiet_for } => (
+                Level::Warn,
+                format!(
+                    "silent: nothing heard for {:.0} s (the peer's keep-alive is overdue)",
+                    quiet_for.as_secs_f64()
+                ),
+            ),
             ConnState::Errored {
                 reason,
                 will_reconnect,

@@ -730,14 +730,11 @@ impl crate::serve::source::Server for LeapServer {
     fn label() -> &'static str {
         "leap srv"
     }
-    fn bind(cfg: &LeapServerConfig) -> SocketAddr {
-        cfg.bind
+    fn planned_url(cfg: &LeapServerConfig) -> String {
+        format!("ws://{}/ws", cfg.bind)
     }
-    fn set_bind(cfg: &mut LeapServerConfig, addr: SocketAddr) {
-        cfg.bind = addr;
-    }
-    fn url_at(_: &LeapServerConfig, addr: SocketAddr) -> String {
-        format!("ws://{addr}/ws")
+    fn elsewhere(cfg: &LeapServerConfig) -> Option<LeapServerConfig> {
+        Some(crate::serve::source::any_port(cfg, |c| &mut c.bind))
     }
     fn secrets(cfg: &LeapServerConfig) -> Vec<String> {
         cfg.tokens.iter().map(|s| s.expose().to_string()).collect()
@@ -745,8 +742,8 @@ impl crate::serve::source::Server for LeapServer {
     async fn start(cfg: LeapServerConfig, em: Option<Emitter>) -> std::io::Result<LeapServer> {
         LeapServer::start(cfg, em).await
     }
-    fn local_addr(&self) -> SocketAddr {
-        self.hub.addr
+    fn url(&self) -> String {
+        LeapServer::url(self)
     }
 }
 

@@ -774,14 +774,11 @@ impl crate::serve::source::Server for Relay {
     fn label() -> &'static str {
         "redux srv"
     }
-    fn bind(cfg: &RelayConfig) -> SocketAddr {
-        cfg.bind
+    fn planned_url(cfg: &RelayConfig) -> String {
+        format!("ws://{}{}", cfg.bind, cfg.path)
     }
-    fn set_bind(cfg: &mut RelayConfig, addr: SocketAddr) {
-        cfg.bind = addr;
-    }
-    fn url_at(cfg: &RelayConfig, addr: SocketAddr) -> String {
-        format!("ws://{addr}{}", cfg.path)
+    fn elsewhere(cfg: &RelayConfig) -> Option<RelayConfig> {
+        Some(crate::serve::source::any_port(cfg, |c| &mut c.bind))
     }
     fn secrets(cfg: &RelayConfig) -> Vec<String> {
         cfg.secret.iter().cloned().collect()
@@ -789,8 +786,8 @@ impl crate::serve::source::Server for Relay {
     async fn start(cfg: RelayConfig, em: Option<Emitter>) -> std::io::Result<Relay> {
         Relay::start(cfg, em).await
     }
-    fn local_addr(&self) -> SocketAddr {
-        self.addr
+    fn url(&self) -> String {
+        Relay::url(self)
     }
     fn bind_error(cfg: &RelayConfig, e: &std::io::Error) -> String {
         if e.kind() == std::io::ErrorKind::AddrInUse {

@@ -327,14 +327,11 @@ impl crate::serve::source::Server for RoomServer {
     fn label() -> &'static str {
         "room srv"
     }
-    fn bind(cfg: &RoomServerConfig) -> SocketAddr {
-        cfg.bind
+    fn planned_url(cfg: &RoomServerConfig) -> String {
+        format!("ws://{}/rooms/NAME", cfg.bind)
     }
-    fn set_bind(cfg: &mut RoomServerConfig, addr: SocketAddr) {
-        cfg.bind = addr;
-    }
-    fn url_at(_: &RoomServerConfig, addr: SocketAddr) -> String {
-        format!("ws://{addr}/rooms/NAME")
+    fn elsewhere(cfg: &RoomServerConfig) -> Option<RoomServerConfig> {
+        Some(crate::serve::source::any_port(cfg, |c| &mut c.bind))
     }
     fn secrets(cfg: &RoomServerConfig) -> Vec<String> {
         cfg.secret.iter().map(|s| s.expose().to_string()).collect()
@@ -342,7 +339,7 @@ impl crate::serve::source::Server for RoomServer {
     async fn start(cfg: RoomServerConfig, em: Option<Emitter>) -> std::io::Result<RoomServer> {
         RoomServer::start(cfg, em).await
     }
-    fn local_addr(&self) -> SocketAddr {
-        self.hub.addr
+    fn url(&self) -> String {
+        RoomServer::url(self, "NAME")
     }
 }

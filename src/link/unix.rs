@@ -1,0 +1,283 @@
+//! Unix-socket links: a listening socket in a private place, whose
+//! connections each carry one document read to its end (bounded in size and
+//! time), and sending one document on a connection of its own — how the
+//! TracimDaemon and its clients talk, and what any source on a Unix socket
+//! can use. The shared meter counts what crosses them.
+//!
+//! A socket file is created only in a directory that is ours and private
+//! (`$XDG_RUNTIME_DIR/roomtap/`, mode 0700), the socket itself 0600; a stale
+//! socket left by a crashed run is replaced, but never one a live process
+//! still listens on, and never through a symlink.
+
+use std::io;
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{UnixListener, UnixStream};
+use tokio::sync::{Semaphore, mpsc};
+
+use crate::link::meter::Meter;
+
+/// The largest document a connection may carry (the largest frame
+/// roomtap takes anywhere).
+pub const MAX_DOCUMENT: usize = 16 << 20;
+
+/// How long a peer may hold a connection open before its document is whole.
+pub const READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Connections read at once; more wait to be accepted.
+const MAX_READING: usize = 64;
+
+/// roomtap's private directory for its sockets: `$XDG_RUNTIME_DIR/roomtap`,
+/// else `/tmp/roomtap-<uid>`; made 0700 when it is made, and refused when
+/// it is a symlink or another user's or open to others.
+pub fn private_dir() -> io::Result<PathBuf> {
+    let base = std::env::var_os("XDG_RUNTIME_DIR")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .map(|p| p.join("roomtap"))
+        .unwrap_or_else(|| PathBuf::from(format!("/tmp/roomtap-{}", uid())));
+    match std::fs::symlink_metadata(&base) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(&base)?;
+            std::fs::set_permissions(&base, std::fs::Permissions::from_mode(0o700))?;
+        }
+        Err(e) => return Err(e),
+        Ok(m) if m.file_type().is_symlink() => {
+            return Err(io::Error::other(format!(
+                "{} is a symlink: roomtap does not put its sockets through one",
+                base.display()
+            )));
+        }
+        Ok(m) if !m.is_dir() => {
+            return Err(io::Error::other(format!(
+                "{} is not a directory",
+                base.display()
+            )));
+        }
+        Ok(m) if m.uid() != uid() || m.mode() & 0o077 != 0 => {
+            return Err(io::Error::other(format!(
+                "{} is not private (another user's, or open to others)",
+                base.display()
+            )));
+        }
+        Ok(_) => {}
+    }
+    Ok(base)
+}
+
+fn uid() -> u32 {
+    // The owner of a file we just made is us: no libc call needed.
+    std::fs::metadata("/proc/self")
+        .map(|m| m.uid())
+        .unwrap_or(u32::MAX)
+}
+
+/// Listen on `path`: a stale socket file there (nobody listens) is
+/// replaced; a live one, a symlink or any other file is an error in words.
+/// The socket is made 0600.
+pub async fn listen(path: &Path) -> io::Result<UnixListener> {
+    match std::fs::symlink_metadata(path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+        Ok(m) if m.file_type().is_symlink() => {
+            return Err(io::Error::other(format!(
+                "{} is a symlink: not replaced",
+                path.display()
+            )));
+        }
+        Ok(m) if m.file_type().is_socket() => {
+            if UnixStream::connect(path).await.is_ok() {
+                return Err(io::Error::new(
+                    io::ErrorKind::AddrInUse,
+                    format!("{}: a live process listens there", path.display()),
+                ));
+            }
+            // Left by a run that did not end cleanly: nobody listens.
+            std::fs::remove_file(path)?;
+        }
+        Ok(_) => {
+            return Err(io::Error::other(format!(
+                "{} exists and is not a socket: not replaced",
+                path.display()
+            )));
+        }
+    }
+    let l = UnixListener::bind(path)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    Ok(l)
+}
+
+/// What one connection carried.
+#[derive(Debug)]
+pub enum Received {
+    /// A whole document.
+    Document(Vec<u8>),
+    /// What went wrong, in words (too big, held open, a read error); what
+    /// had arrived is kept (cut) for the error entry.
+    Bad { why: String, head: Vec<u8> },
+}
+
+/// Accept connections on `listener` until the returned task is aborted,
+/// reading each to its end (at most `max` bytes, within `READ_TIMEOUT`),
+/// and hand each document over in order of completion. A full queue
+/// slows the accepting down; `meter` counts bytes and documents in.
+pub fn inbox(
+    listener: UnixListener,
+    max: usize,
+    meter: Arc<Meter>,
+    out: mpsc::Sender<Received>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let reading = Arc::new(Semaphore::new(MAX_READING));
+        loop {
+            let Ok(permit) = reading.clone().acquire_owned().await else {
+                return;
+            };
+            let stream = match listener.accept().await {
+                Ok((s, _)) => s,
+                Err(_) => {
+                    // Out of file descriptors, say: do not spin.
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            };
+            let out = out.clone();
+            let meter = meter.clone();
+            tokio::spawn(async move {
+                let got = read_document(stream, max).await;
+                if let Received::Document(d) = &got {
+                    meter.frame_in(d.len());
+                }
+                let _ = out.send(got).await;
+                drop(permit);
+            });
+        }
+    })
+}
+
+/// Read one connection to its end: at most `max` bytes, within
+/// `READ_TIMEOUT`.
+pub async fn read_document(mut stream: UnixStream, max: usize) -> Received {
+    let mut buf = Vec::new();
+    let read = async {
+        let mut chunk = [0u8; 16 * 1024];
+        loop {
+            let n = stream.read(&mut chunk).await?;
+            if n == 0 {
+                return Ok::<_, io::Error>(true);
+            }
+            if buf.len() + n > max {
+                return Ok(false);
+            }
+            buf.extend_from_slice(&chunk[..n]);
+        }
+    };
+    let head = |buf: &Vec<u8>| buf[..buf.len().min(4096)].to_vec();
+    match tokio::time::timeout(READ_TIMEOUT, read).await {
+        Ok(Ok(true)) => Received::Document(buf),
+        Ok(Ok(false)) => Received::Bad {
+            why: format!("a document over {max} bytes: the connection was closed"),
+            head: head(&buf),
+        },
+        Ok(Err(e)) => Received::Bad {
+            why: format!("a connection failed while its document was read: {e}"),
+            head: head(&buf),
+        },
+        Err(_) => Received::Bad {
+            why: format!(
+                "a connection was held open {} s without finishing its document ({} bytes came)",
+                READ_TIMEOUT.as_secs(),
+                buf.len()
+            ),
+            head: head(&buf),
+        },
+    }
+}
+
+/// Send `doc` to the socket at `path` on a connection of its own (connect,
+/// write, close), within `within`.
+pub async fn send(path: &Path, doc: &[u8], within: Duration) -> io::Result<()> {
+    tokio::time::timeout(within, async {
+        let mut s = UnixStream::connect(path).await?;
+        s.write_all(doc).await?;
+        s.shutdown().await
+    })
+    .await
+    .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "the peer did not take it in time"))?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("rt-unix-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[tokio::test]
+    async fn a_document_arrives_whole_and_a_stale_socket_is_replaced() {
+        let d = dir("whole");
+        let p = d.join("s.sock");
+        drop(listen(&p).await.unwrap());
+        // Nobody listens on the file now: it is replaced.
+        let l = listen(&p).await.unwrap();
+        let mode = std::fs::metadata(&p).unwrap().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let (tx, mut rx) = mpsc::channel(4);
+        let meter = Arc::new(Meter::new());
+        let task = inbox(l, 1 << 20, meter.clone(), tx);
+        let big = vec![b'x'; 300 * 1024];
+        send(&p, &big, Duration::from_secs(5)).await.unwrap();
+        match rx.recv().await.unwrap() {
+            Received::Document(doc) => assert_eq!(doc.len(), big.len()),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(meter.stats().bytes_in, big.len() as u64);
+        // A live listener is never replaced.
+        let e = listen(&p).await.unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::AddrInUse, "{e}");
+        task.abort();
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[tokio::test]
+    async fn too_big_is_said_and_a_symlink_is_refused() {
+        let d = dir("big");
+        let p = d.join("s.sock");
+        let l = listen(&p).await.unwrap();
+        let (tx, mut rx) = mpsc::channel(4);
+        let task = inbox(l, 1000, Arc::new(Meter::new()), tx);
+        let _ = send(&p, &[b'y'; 5000], Duration::from_secs(5)).await;
+        match rx.recv().await.unwrap() {
+            Received::Bad { why, .. } => assert!(why.contains("over 1000 bytes"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+        task.abort();
+        let link = d.join("link.sock");
+        std::os::unix::fs::symlink(&p, &link).unwrap();
+        assert!(
+            listen(&link)
+                .await
+                .unwrap_err()
+                .to_string()
+                .contains("symlink")
+        );
+        let file = d.join("file");
+        std::fs::write(&file, "x").unwrap();
+        assert!(
+            listen(&file)
+                .await
+                .unwrap_err()
+                .to_string()
+                .contains("not a socket")
+        );
+        let _ = std::fs::remove_dir_all(&d);
+    }
+}
