@@ -122,20 +122,38 @@ pub enum Received {
 }
 
 /// Accept connections on `listener` until the returned task is aborted,
-/// reading each to its end (at most `max` bytes, within `READ_TIMEOUT`),
-/// and hand each document over in order of completion. A full queue
-/// slows the accepting down; `meter` counts bytes and documents in.
+/// reading each to its end (at most `max` bytes, within `read_timeout`),
+/// and hand the documents over in the order their connections came (a
+/// peer that sends two in a row is read in that order, as the Go daemon
+/// reads one connection after the other; a connection held open delays
+/// the ones after it by `read_timeout` at most). A full queue slows the
+/// accepting down; `meter` counts bytes and documents in.
 pub fn inbox(
     listener: UnixListener,
     max: usize,
+    read_timeout: Duration,
     meter: Arc<Meter>,
     out: mpsc::Sender<Received>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let reading = Arc::new(Semaphore::new(MAX_READING));
+        // Each connection's document, in the order the connections came.
+        let (order_tx, mut order_rx) =
+            mpsc::channel::<tokio::sync::oneshot::Receiver<Received>>(MAX_READING);
+        let forward = tokio::spawn(async move {
+            while let Some(next) = order_rx.recv().await {
+                let Ok(got) = next.await else { continue };
+                if let Received::Document(d) = &got {
+                    meter.frame_in(d.len());
+                }
+                if out.send(got).await.is_err() {
+                    return;
+                }
+            }
+        });
         loop {
             let Ok(permit) = reading.clone().acquire_owned().await else {
-                return;
+                break;
             };
             let stream = match listener.accept().await {
                 Ok((s, _)) => s,
@@ -145,23 +163,23 @@ pub fn inbox(
                     continue;
                 }
             };
-            let out = out.clone();
-            let meter = meter.clone();
+            let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+            if order_tx.send(done_rx).await.is_err() {
+                break;
+            }
             tokio::spawn(async move {
-                let got = read_document(stream, max).await;
-                if let Received::Document(d) = &got {
-                    meter.frame_in(d.len());
-                }
-                let _ = out.send(got).await;
+                let got = read_document(stream, max, read_timeout).await;
+                let _ = done_tx.send(got);
                 drop(permit);
             });
         }
+        forward.abort();
     })
 }
 
 /// Read one connection to its end: at most `max` bytes, within
-/// `READ_TIMEOUT`.
-pub async fn read_document(mut stream: UnixStream, max: usize) -> Received {
+/// `within`.
+pub async fn read_document(mut stream: UnixStream, max: usize, within: Duration) -> Received {
     let mut buf = Vec::new();
     let read = async {
         let mut chunk = [0u8; 16 * 1024];
@@ -177,7 +195,7 @@ pub async fn read_document(mut stream: UnixStream, max: usize) -> Received {
         }
     };
     let head = |buf: &Vec<u8>| buf[..buf.len().min(4096)].to_vec();
-    match tokio::time::timeout(READ_TIMEOUT, read).await {
+    match tokio::time::timeout(within, read).await {
         Ok(Ok(true)) => Received::Document(buf),
         Ok(Ok(false)) => Received::Bad {
             why: format!("a document over {max} bytes: the connection was closed"),
@@ -189,8 +207,8 @@ pub async fn read_document(mut stream: UnixStream, max: usize) -> Received {
         },
         Err(_) => Received::Bad {
             why: format!(
-                "a connection was held open {} s without finishing its document ({} bytes came)",
-                READ_TIMEOUT.as_secs(),
+                "a connection was held open {:?} without finishing its document ({} bytes came)",
+                within,
                 buf.len()
             ),
             head: head(&buf),
@@ -232,7 +250,7 @@ mod tests {
         assert_eq!(mode, 0o600);
         let (tx, mut rx) = mpsc::channel(4);
         let meter = Arc::new(Meter::new());
-        let task = inbox(l, 1 << 20, meter.clone(), tx);
+        let task = inbox(l, 1 << 20, READ_TIMEOUT, meter.clone(), tx);
         let big = vec![b'x'; 300 * 1024];
         send(&p, &big, Duration::from_secs(5)).await.unwrap();
         match rx.recv().await.unwrap() {
@@ -253,7 +271,7 @@ mod tests {
         let p = d.join("s.sock");
         let l = listen(&p).await.unwrap();
         let (tx, mut rx) = mpsc::channel(4);
-        let task = inbox(l, 1000, Arc::new(Meter::new()), tx);
+        let task = inbox(l, 1000, READ_TIMEOUT, Arc::new(Meter::new()), tx);
         let _ = send(&p, &[b'y'; 5000], Duration::from_secs(5)).await;
         match rx.recv().await.unwrap() {
             Received::Bad { why, .. } => assert!(why.contains("over 1000 bytes"), "{why}"),

@@ -112,6 +112,8 @@ pub struct Harness {
     pub relay: Option<std::sync::Arc<roomtap::protocols::redux::server::Relay>>,
     /// What the sources need kept alive.
     _keep: roomtap::source::Keep,
+    /// What they say as the run ends ([`Harness::goodbye`]).
+    goodbyes: Vec<roomtap::source::Goodbye>,
 }
 
 impl Harness {
@@ -137,7 +139,24 @@ impl Harness {
             routes: s.routes,
             relay,
             _keep: s.keep,
+            goodbyes: s.goodbyes,
         }
+    }
+
+    /// The sources' goodbyes, as the run's end says them (bounded).
+    pub async fn goodbye(&mut self) {
+        let mut s = roomtap::wiring::Session {
+            goodbyes: std::mem::take(&mut self.goodbyes),
+            ..Default::default()
+        };
+        s.goodbye().await;
+    }
+
+    /// Route a command to a source (as the `:` line does).
+    pub fn command(&mut self, source: SourceId, kind: roomtap::event::CommandKind) {
+        let tx = self.routes.get(&source).expect("a route to the source");
+        tx.try_send(Command { source, kind })
+            .expect("the route takes it");
     }
 
     /// roomtap's relay on a free loopback port (or `cfg.bind`) with the

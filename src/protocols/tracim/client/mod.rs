@@ -52,6 +52,9 @@ pub struct TracimConfig {
     pub register_timeout: Duration,
     /// The largest document taken.
     pub max_document: usize,
+    /// How long a connection to our socket may stay open before its
+    /// document is whole.
+    pub read_timeout: Duration,
     pub backoff_base: Duration,
     pub backoff_max: Duration,
 }
@@ -65,6 +68,7 @@ impl TracimConfig {
             send_timeout: Duration::from_secs(5),
             register_timeout: Duration::from_secs(5),
             max_document: unix::MAX_DOCUMENT,
+            read_timeout: unix::READ_TIMEOUT,
             backoff_base: Duration::from_millis(500),
             backoff_max: Duration::from_secs(30),
         }
@@ -136,7 +140,7 @@ pub async fn spawn(
         .map_err(|e| format!("cannot listen on {}: {e}", cfg.socket.display()))?;
     let meter = Arc::new(Meter::new());
     let (tx, rx) = mpsc::channel(256);
-    let reader = unix::inbox(listener, cfg.max_document, meter.clone(), tx);
+    let reader = unix::inbox(listener, cfg.max_document, cfg.read_timeout, meter.clone(), tx);
     let farewell = Arc::new(Farewell {
         done: AtomicBool::new(false),
         cfg: cfg.clone(),

@@ -411,7 +411,13 @@ impl Daemon {
             ));
         }
         let (tx, mut rx) = mpsc::channel(256);
-        let reader = unix::inbox(listener, hub.cfg.max_document, core.meter.clone(), tx);
+        let reader = unix::inbox(
+            listener,
+            hub.cfg.max_document,
+            unix::READ_TIMEOUT,
+            core.meter.clone(),
+            tx,
+        );
         let h = hub.clone();
         let handler = tokio::spawn(async move {
             while let Some(got) = rx.recv().await {
@@ -443,7 +449,7 @@ impl Daemon {
     /// Broadcast a Tracim live message (its JSON text) to every client;
     /// returns how many it was queued to.
     pub fn tracim_event(&self, tlm: &str) -> usize {
-        let data = serde_json::Value::String(tlm.to_string()).to_string();
+        let data = event::go_string(tlm);
         self.hub
             .broadcast(&self.hub.doc(Type::TracimEvent, Some(&data)), None)
     }

@@ -139,10 +139,31 @@ pub fn decode(bytes: &[u8]) -> Result<DaemonEvent, DecodeError> {
     Ok(DaemonEvent { path, ty, data })
 }
 
+/// A JSON string literal as Go's `json.Marshal` writes it: `&`, `<`, `>`,
+/// U+2028 and U+2029 as `\u` escapes (its HTML-safe form).
+pub fn go_string(s: &str) -> String {
+    let json = serde_json::Value::String(s.to_string()).to_string();
+    if !json.contains(['&', '<', '>', '\u{2028}', '\u{2029}']) {
+        return json;
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        match c {
+            '&' => out.push_str("\\u0026"),
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// The document for an event, as the Go daemon writes it: `data` is JSON
 /// text, left out when `None`.
 pub fn encode(path: &str, ty: &Type, data: Option<&str>) -> String {
-    let q = |s: &str| serde_json::Value::String(s.to_string()).to_string();
+    let q = go_string;
     match data {
         Some(d) => format!(
             "{{\"path\":{},\"type\":{},\"data\":{d}}}",
