@@ -64,7 +64,11 @@ start() {
   local name="$1" dir="$2"
   shift 2
   mkfifo "$dir/$name.in"
-  timeout 60 "$@" <"$dir/$name.in" >"$dir/$name.out" 2>"$dir/$name.err" &
+  (
+    # Not the other children's FIFO ends: each must see EOF when we close it.
+    for fd in "${fds[@]}"; do exec {fd}>&-; done
+    exec timeout 60 "$@" <"$dir/$name.in" >"$dir/$name.out" 2>"$dir/$name.err"
+  ) &
   started_pid=$!
   pids+=("$started_pid")
   exec {started_fd}>"$dir/$name.in"
