@@ -90,7 +90,8 @@ pick_python() {
   else
     tried+=("python3 on PATH (none)")
   fi
-  fail "no suitable Python (>= 3.11) for the tracim peer; tried: $(printf '%s; ' "${tried[@]}")" \
+  local IFS=';'
+  fail "no suitable Python (>= 3.11) for the tracim peer; tried: ${tried[*]};" \
     "install one (e.g. pyenv install 3.13, or Debian's python3 + python3-venv) or set TRACIM_PEER_PYTHON"
 }
 
