@@ -4,18 +4,23 @@
 # apt-get; as root, or through password-less sudo, else it stops and names
 # them): nodejs and npm (Node.js >= 20, for the peers below), tmux
 # (tests/terminal.rs), chromium (tests/browser.rs) and procps (kill, pgrep).
+# A Python >= 3.11 for the tracim peer must already be there (not installed
+# here): the newest 3.11-3.13 that pyenv lists, else python3 on PATH (or
+# $TRACIM_PEER_PYTHON); it stops before installing anything if there is none.
 # Then every peer folder:
 #   tests/peers/redux/         @redux-devtools/cli 5 relay + @redux-devtools/remote app
 #   tests/peers/redux-legacy/  remotedev-server 0.3.1 relay + remote-redux-devtools 0.5.16 app
 #   tests/peers/meshagent/     @meshagent/meshagent 0.39.9 (the real JS RoomClient)
 #   tests/peers/leap/          @onehop/leap-edge-js 1.0.11 (the real Leap Edge JS client)
 #   tests/peers/leap-rs/       leap_client_rs 0.1.5 (the real Leap Edge Rust client; a cargo build, not npm)
-# Each folder's install.sh is idempotent (skips when node_modules matches the
-# lockfile). The folders install in parallel (PEERS_SERIAL=1: one by one);
+#   tests/peers/tracim/        tracim-daemon-sdk 1.0.3 (the real TracimDaemon Python SDK; a venv, pip
+#                              --require-hashes from PyPI)
+# Each folder's install.sh is idempotent (skips when node_modules, the binary
+# or the venv matches the lockfile, sources or requirements.txt). The folders install in parallel (PEERS_SERIAL=1: one by one);
 # output lines are prefixed with the folder name. Fails if any install fails.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-peers=(redux redux-legacy meshagent leap leap-rs)
+peers=(redux redux-legacy meshagent leap leap-rs tracim)
 start=$(date +%s)
 
 # System packages: apt-get as root, or `sudo -n` (never a password prompt).
@@ -56,7 +61,14 @@ if [ "$node_major" -lt 20 ]; then
     "(Debian 12's nodejs is 18: install Node.js 20 or later, e.g. Debian 13's or NodeSource's, and rerun)" >&2
   exit 1
 fi
+# The tracim peer's Python: checked here, so a missing one stops everything
+# at once with its own message (the folder's install.sh picks it the same way).
+if ! python_for_tracim="$("$here/tracim/install.sh" --print-python)"; then
+  echo "system: FAILED: no Python >= 3.11 for tests/peers/tracim (see the line above)" >&2
+  exit 1
+fi
 echo "system: node $(node -v), npm $(npm -v), $(tmux -V), $(chromium --version 2>/dev/null || echo 'chromium (version unknown)')"
+echo "system: python for the tracim peer: $python_for_tracim"
 
 echo "peers: installing ${peers[*]}"
 if [ "${PEERS_SERIAL:-0}" = 1 ]; then

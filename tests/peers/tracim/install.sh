@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# Installs the real TracimDaemon Python SDK peer (PyPI tracim-daemon-sdk
+# ==1.0.3, pinned with hashes in requirements.txt) into a venv in this
+# folder, tests/peers/tracim/venv/, for sdk_client.py (see selftest.sh).
+# Only PyPI is needed.
+#
+# Usage: tests/peers/tracim/install.sh              install (from any cwd)
+#        tests/peers/tracim/install.sh --print-python
+#            only print the Python it would use (or fail saying why; the
+#            check install-all.sh runs before installing anything)
+#
+# The Python: $TRACIM_PEER_PYTHON when set (a path or a command); else the
+# newest 3.11, 3.12 or 3.13 that `pyenv versions --bare` lists; else
+# `python3` on PATH when it is >= 3.11. (The SDK's import workaround is
+# known to work on 3.11-3.13.)
+#
+# Idempotent: skips when venv/.roomtap-install-stamp matches a hash of
+# requirements.txt + the chosen Python's path and version (+ this script's
+# stamp version) and the venv's Python still runs. Otherwise the venv is
+# made anew and filled with
+#   pip install --require-hashes --no-deps --only-binary=:all: -r requirements.txt
+# then checked: sdk_client.py --check imports the SDK (with its sys.path
+# workaround) and reports its version.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+say() { echo "peers[tracim]: $*"; }
+fail() {
+  echo "peers[tracim]: FAILED: $*" >&2
+  exit 1
+}
+
+mode=install
+case "${1:-}" in
+  "") ;;
+  --print-python) mode=print ;;
+  *) echo "usage: $0 [--print-python]" >&2; exit 2 ;;
+esac
+
+# py_version PYTHON: prints "3.X.Y" if it runs, else nothing.
+py_version() {
+  "$1" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])' 2>/dev/null || true
+}
+# py_ok VERSION: 3.11 or later.
+py_ok() {
+  local major minor
+  IFS=. read -r major minor _ <<<"$1"
+  [ -n "$major" ] && [ -n "$minor" ] && { [ "$major" -gt 3 ] || { [ "$major" = 3 ] && [ "$minor" -ge 11 ]; }; }
+}
+
+# Sets py (absolute path), py_ver and py_how, or fails saying what was tried.
+pick_python() {
+  local tried=() v p
+  if [ -n "${TRACIM_PEER_PYTHON:-}" ]; then
+    p="$(command -v "$TRACIM_PEER_PYTHON" || true)"
+    [ -n "$p" ] || fail "TRACIM_PEER_PYTHON=$TRACIM_PEER_PYTHON: not found"
+    py_ver="$(py_version "$p")"
+    py_ok "$py_ver" || fail "TRACIM_PEER_PYTHON=$TRACIM_PEER_PYTHON is Python '${py_ver:-?}' (need >= 3.11)"
+    py="$p"
+    py_how="TRACIM_PEER_PYTHON"
+    return
+  fi
+  if command -v pyenv >/dev/null; then
+    # Plain versions only (no "system", no virtualenv names); newest first.
+    v="$(pyenv versions --bare 2>/dev/null | grep -E '^3\.(11|12|13)\.[0-9]+$' | sort -V | tail -n1 || true)"
+    if [ -n "$v" ]; then
+      p="$(PYENV_VERSION="$v" pyenv which python3 2>/dev/null || true)"
+      py_ver=""
+      if [ -n "$p" ]; then py_ver="$(py_version "$p")"; fi
+      if py_ok "$py_ver"; then
+        py="$p"
+        py_how="pyenv $v"
+        return
+      fi
+      tried+=("pyenv $v (python3 not runnable: '${p:-no path}')")
+    else
+      tried+=("pyenv (lists no 3.11, 3.12 or 3.13: $(pyenv versions --bare 2>/dev/null | tr '\n' ' '))")
+    fi
+  else
+    tried+=("pyenv (not installed)")
+  fi
+  p="$(command -v python3 || true)"
+  if [ -n "$p" ]; then
+    py_ver="$(py_version "$p")"
+    if py_ok "$py_ver"; then
+      py="$p"
+      py_how="python3 on PATH"
+      return
+    fi
+    tried+=("python3 on PATH ($p: '${py_ver:-does not run}', need >= 3.11)")
+  else
+    tried+=("python3 on PATH (none)")
+  fi
+  local IFS=';'
+  fail "no suitable Python (>= 3.11) for the tracim peer; tried: ${tried[*]};" \
+    "install one (e.g. pyenv install 3.13, or Debian's python3 + python3-venv) or set TRACIM_PEER_PYTHON"
+}
+
+pick_python
+if [ "$mode" = print ]; then
+  echo "$py_how: $py (Python $py_ver)"
+  exit 0
+fi
+
+trap 'fail "command failed (line $LINENO): $BASH_COMMAND"' ERR
+cd "$here"
+[ -f requirements.txt ] || fail "$here/requirements.txt missing"
+[ -f sdk_client.py ] || fail "$here/sdk_client.py missing"
+
+# One install of this folder at a time.
+if command -v flock >/dev/null; then
+  lock="${TMPDIR:-/tmp}/roomtap-peers-$(printf '%s' "$here" | sha256sum | cut -c1-16).lock"
+  exec 9>"$lock"
+  flock 9
+fi
+
+want="$({
+  sha256sum requirements.txt
+  echo "python=$py version=$py_ver stamp=1"
+} | sha256sum | cut -d' ' -f1)"
+stamp="venv/.roomtap-install-stamp"
+if [ -f "$stamp" ] && [ "$(head -n1 "$stamp")" = "$want" ] && [ -n "$(py_version venv/bin/python)" ]; then
+  say "up to date (venv matches requirements.txt; $(sed -n 2p "$stamp"))"
+  exit 0
+fi
+
+say "using Python $py_ver ($py_how: $py)"
+start=$(date +%s)
+rm -rf venv
+"$py" -m venv venv || fail "$py -m venv failed (Debian's python3 needs the python3-venv package)"
+venv/bin/python -m pip install --quiet --require-hashes --no-deps --only-binary=:all: -r requirements.txt ||
+  fail "pip install --require-hashes -r requirements.txt failed (is PyPI reachable? a hash mismatch is named above)"
+
+# Check: the pinned version is what is installed, and the SDK imports (with
+# sdk_client.py's sys.path workaround for its `from sdk import ...`).
+check="$(venv/bin/python sdk_client.py --check)" || fail "sdk_client.py --check: the installed SDK does not import"
+say "installed: $check"
+case "$check" in
+  *'"sdk_version": "1.0.3"'*) ;;
+  *) fail "installed SDK is not 1.0.3" ;;
+esac
+
+printf '%s\n%s\n' "$want" "installed $(date -u +%FT%TZ), tracim-daemon-sdk 1.0.3, Python $py_ver ($py_how)" >"$stamp"
+say "done in $(($(date +%s) - start)) s"
