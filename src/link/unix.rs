@@ -217,10 +217,22 @@ pub async fn read_document(mut stream: UnixStream, max: usize, within: Duration)
 }
 
 /// Send `doc` to the socket at `path` on a connection of its own (connect,
-/// write, close), within `within`.
+/// write, close), within `within`. A peer whose accept queue is full (the
+/// Python SDK listens with a backlog of one) is tried again shortly rather
+/// than given up at once.
 pub async fn send(path: &Path, doc: &[u8], within: Duration) -> io::Result<()> {
     tokio::time::timeout(within, async {
-        let mut s = UnixStream::connect(path).await?;
+        let mut pause = Duration::from_millis(2);
+        let mut s = loop {
+            match UnixStream::connect(path).await {
+                Ok(s) => break s,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_millis(50));
+                }
+                Err(e) => return Err(e),
+            }
+        };
         s.write_all(doc).await?;
         s.shutdown().await
     })
