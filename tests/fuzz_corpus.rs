@@ -54,4 +54,5 @@ targets!(
     relay_packet,
     room_decoder,
     theme,
+    tracim_codec,
 );

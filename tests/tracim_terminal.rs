@@ -86,7 +86,9 @@ async fn in_panes_ends_with(name: &str, key: &str, env: &[(&str, &str)]) {
     );
     d.tracim_event(r#"{"event_id":5,"event_type":"content.created.comment","fields":{"content":{"label":"hello"}}}"#);
     tokio::task::block_in_place(|| {
-        t.wait("the event on screen", 20, |t| t.screen().contains("\"hello\""));
+        t.wait("the event on screen", 20, |t| {
+            t.screen().contains("\"hello\"")
+        });
         t.tmux(&["send-keys", "-t", &t.session, key]);
         t.wait("roomtap's exit", 20, |t| t.screen().contains("EXITED"));
     });

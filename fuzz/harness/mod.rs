@@ -11,3 +11,4 @@ pub mod redux_codec;
 pub mod relay_packet;
 pub mod room_decoder;
 pub mod theme;
+pub mod tracim_codec;
