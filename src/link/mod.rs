@@ -8,3 +8,19 @@ pub mod unix;
 pub mod ws;
 
 pub use lifecycle::{Backoff, SessionEnd, supervise};
+
+/// A link that carries whole documents, each on its own (a connection per
+/// document on a Unix socket; a datagram, next): what a session reads and
+/// writes, whatever carries it. `Addr` is where a document goes.
+pub trait Documents: Send {
+    type Addr: Clone + Send + Sync + std::fmt::Debug;
+    /// The next document that came, or what went wrong with one; `None`
+    /// once the link is closed. Cancel-safe.
+    fn recv(&mut self) -> impl std::future::Future<Output = Option<unix::Received>> + Send;
+    /// Send one document to `to`.
+    fn send(
+        &self,
+        to: &Self::Addr,
+        doc: &[u8],
+    ) -> impl std::future::Future<Output = std::io::Result<()>> + Send;
+}

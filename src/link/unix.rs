@@ -40,6 +40,13 @@ pub fn private_dir() -> io::Result<PathBuf> {
         .filter(|p| p.is_absolute())
         .map(|p| p.join("roomtap"))
         .unwrap_or_else(|| PathBuf::from(format!("/tmp/roomtap-{}", uid())));
+    private_dir_at(base)
+}
+
+/// `base` as a private directory: made 0700 when it is not there; used
+/// when it is a directory of ours open to nobody else; otherwise an error
+/// in words (a symlink, a file, another user's or a shared directory).
+pub fn private_dir_at(base: PathBuf) -> io::Result<PathBuf> {
     match std::fs::symlink_metadata(&base) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
             std::fs::create_dir_all(&base)?;
@@ -177,6 +184,57 @@ pub fn inbox(
     })
 }
 
+/// A Unix-socket link: our own listening socket (its documents, read to
+/// their ends, in order) and a connection of its own for each document
+/// sent. Metered; bound for as long as it lives.
+pub struct UnixLink {
+    inbox: mpsc::Receiver<Received>,
+    reader: tokio::task::JoinHandle<()>,
+    send_within: Duration,
+    meter: Arc<Meter>,
+}
+
+impl UnixLink {
+    /// Listen on `path` (see [`listen`]) and read its connections.
+    pub async fn bind(
+        path: &Path,
+        max: usize,
+        read_timeout: Duration,
+        send_within: Duration,
+        meter: Arc<Meter>,
+    ) -> io::Result<UnixLink> {
+        let listener = listen(path).await?;
+        let (tx, inbox) = mpsc::channel(256);
+        let reader = self::inbox(listener, max, read_timeout, meter.clone(), tx);
+        Ok(UnixLink {
+            inbox,
+            reader,
+            send_within,
+            meter,
+        })
+    }
+}
+
+impl Drop for UnixLink {
+    fn drop(&mut self) {
+        self.reader.abort();
+    }
+}
+
+impl super::Documents for UnixLink {
+    type Addr = PathBuf;
+
+    async fn recv(&mut self) -> Option<Received> {
+        self.inbox.recv().await
+    }
+
+    async fn send(&self, to: &PathBuf, doc: &[u8]) -> io::Result<()> {
+        send(to, doc, self.send_within).await?;
+        self.meter.frame_out(doc.len());
+        Ok(())
+    }
+}
+
 /// Read one connection to its end: at most `max` bytes, within
 /// `within`.
 pub async fn read_document(mut stream: UnixStream, max: usize, within: Duration) -> Received {
@@ -308,6 +366,84 @@ mod tests {
                 .to_string()
                 .contains("not a socket")
         );
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn a_private_dir_is_made_0700_and_a_shared_or_linked_one_refused() {
+        let d = dir("private");
+        let fresh = d.join("fresh").join("roomtap");
+        let got = private_dir_at(fresh.clone()).unwrap();
+        assert_eq!(got, fresh);
+        assert_eq!(std::fs::metadata(&fresh).unwrap().mode() & 0o777, 0o700);
+        // Ours and private: used again as it is.
+        assert_eq!(private_dir_at(fresh.clone()).unwrap(), fresh);
+        // Open to others: refused in words, left as it was.
+        let open = d.join("open");
+        std::fs::create_dir(&open).unwrap();
+        std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let e = private_dir_at(open.clone()).unwrap_err().to_string();
+        assert!(e.contains("not private"), "{e}");
+        assert_eq!(std::fs::metadata(&open).unwrap().mode() & 0o777, 0o755);
+        // A symlink to a private directory is still refused.
+        let link = d.join("link");
+        std::os::unix::fs::symlink(&fresh, &link).unwrap();
+        let e = private_dir_at(link).unwrap_err().to_string();
+        assert!(e.contains("symlink"), "{e}");
+        // A file is not a directory.
+        let file = d.join("file");
+        std::fs::write(&file, "x").unwrap();
+        let e = private_dir_at(file).unwrap_err().to_string();
+        assert!(e.contains("not a directory"), "{e}");
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[tokio::test]
+    async fn a_unix_link_receives_in_order_and_sends_metered() {
+        use crate::link::Documents;
+        let d = dir("link");
+        let (a, b) = (d.join("a.sock"), d.join("b.sock"));
+        let meter = Arc::new(Meter::new());
+        let mut la = UnixLink::bind(
+            &a,
+            1 << 16,
+            READ_TIMEOUT,
+            Duration::from_secs(5),
+            meter.clone(),
+        )
+        .await
+        .unwrap();
+        let mut lb = UnixLink::bind(
+            &b,
+            1 << 16,
+            READ_TIMEOUT,
+            Duration::from_secs(5),
+            Arc::new(Meter::new()),
+        )
+        .await
+        .unwrap();
+        for i in 0..5u8 {
+            la.send(&b, &[b'0' + i; 10]).await.unwrap();
+        }
+        for i in 0..5u8 {
+            match tokio::time::timeout(Duration::from_secs(5), lb.recv())
+                .await
+                .unwrap()
+            {
+                Some(Received::Document(doc)) => assert_eq!(doc, vec![b'0' + i; 10]),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(meter.stats().bytes_out, 50);
+        lb.send(&a, b"back").await.unwrap();
+        match tokio::time::timeout(Duration::from_secs(5), la.recv())
+            .await
+            .unwrap()
+        {
+            Some(Received::Document(doc)) => assert_eq!(doc, b"back"),
+            other => panic!("{other:?}"),
+        }
+        drop(lb);
         let _ = std::fs::remove_dir_all(&d);
     }
 }

@@ -30,7 +30,8 @@ use crate::event::{
     ChannelUpdate, Command, CommandKind, ConnState, EventKind, Level, LogRecord,
 };
 use crate::link::meter::{FLUSH_EVERY, Meter};
-use crate::link::unix::{self, Received};
+use crate::link::Documents;
+use crate::link::unix::{self, Received, UnixLink};
 use crate::link::{Backoff, SessionEnd, supervise};
 use crate::protocols::tracim::wire::event::{self, Client, DaemonEvent, Type};
 use crate::protocols::tracim::wire::model::TracimCommand;
@@ -121,7 +122,7 @@ fn own_path(cfg: &TracimConfig) -> String {
 
 /// What outlives one registration.
 struct Persist {
-    inbox: mpsc::Receiver<Received>,
+    link: UnixLink,
     facts: FactBook,
     user_id: Option<String>,
     last_ping: Option<u64>,
@@ -135,19 +136,23 @@ pub async fn spawn(
     em: Emitter,
     commands: mpsc::Receiver<Command>,
 ) -> Result<Arc<Farewell>, String> {
-    let listener = unix::listen(&cfg.socket)
-        .await
-        .map_err(|e| format!("cannot listen on {}: {e}", cfg.socket.display()))?;
     let meter = Arc::new(Meter::new());
-    let (tx, rx) = mpsc::channel(256);
-    let reader = unix::inbox(listener, cfg.max_document, cfg.read_timeout, meter.clone(), tx);
+    let link = UnixLink::bind(
+        &cfg.socket,
+        cfg.max_document,
+        cfg.read_timeout,
+        cfg.send_timeout,
+        meter.clone(),
+    )
+    .await
+    .map_err(|e| format!("cannot listen on {}: {e}", cfg.socket.display()))?;
     let farewell = Arc::new(Farewell {
         done: AtomicBool::new(false),
         cfg: cfg.clone(),
         em: em.clone(),
     });
     let persist = Arc::new(Mutex::new(Persist {
-        inbox: rx,
+        link,
         facts: FactBook::default(),
         user_id: None,
         last_ping: None,
@@ -177,7 +182,7 @@ pub async fn spawn(
         .await;
         // Every command sender is gone: the run is over.
         bye.say().await;
-        reader.abort();
+        // Dropping the link (with `persist`) stops reading our socket.
     });
     Ok(farewell)
 }
@@ -233,8 +238,7 @@ impl Session<'_> {
     /// Send one event to `to`.
     async fn send(&self, to: &Path, ty: Type, data: Option<&str>) -> std::io::Result<()> {
         let doc = event::encode(&own_path(self.cfg), &ty, data);
-        unix::send(to, doc.as_bytes(), self.cfg.send_timeout).await?;
-        self.meter.frame_out(doc.len());
+        self.p.link.send(&to.to_path_buf(), doc.as_bytes()).await?;
         self.meter.message_out();
         Ok(())
     }
@@ -268,7 +272,7 @@ impl Session<'_> {
         loop {
             let silent_at = heard + self.cfg.round * 2;
             tokio::select! {
-                got = self.p.inbox.recv() => {
+                got = self.p.link.recv() => {
                     let Some(got) = got else {
                         return SessionEnd::Fatal { reason: "our socket stopped".into() };
                     };
