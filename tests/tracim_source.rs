@@ -114,6 +114,10 @@ async fn live_events_arrive_whole_and_the_client_stays_registered_over_rounds() 
         "content.modified",
         "\"Doc 2\" by Ada in Recherche #2"
     ));
+    // The big one says it came whole; the small one does not.
+    assert!(has_log(&h.app, "content.modified", "#2 · 10."));
+    assert!(has_log(&h.app, "content.modified", "kB whole"));
+    assert!(!has_log(&h.app, "content.modified", "#1 ·"));
     // One row per event type, counted.
     h.until("the event type's row", 10, |a| {
         a.store.sources[0]

@@ -58,9 +58,10 @@ impl Tlms {
         let workspace = json!({"workspace_id": space_id, "label": space});
         let (event_type, fields) = match r.u64(0..10) {
             0..=3 => {
-                // A big page body now and then: over 4 KiB.
+                // A big page body now and then: about 10 kB, where the SDKs
+                // stop at 4 KiB.
                 let body = if r.u64(0..3) == 0 {
-                    "<p>".to_string() + &"Lorem ipsum dolor sit amet, consectetur. ".repeat(200) + "</p>"
+                    "<p>".to_string() + &"Lorem ipsum dolor sit amet, consectetur. ".repeat(260) + "</p>"
                 } else {
                     "<p>Short edit.</p>".to_string()
                 };

@@ -120,6 +120,9 @@ fn own_path(cfg: &TracimConfig) -> String {
     cfg.socket.to_string_lossy().into_owned()
 }
 
+/// What the SDKs read of a document (one 4 KiB read): more is lost there.
+const SDK_READ: usize = 4096;
+
 /// What outlives one registration.
 struct Persist {
     link: UnixLink,
@@ -485,7 +488,13 @@ impl Session<'_> {
             },
             Type::TracimEvent => self.on_tlm(&ev, bytes).await,
             Type::Ack => {
-                self.log(Level::Debug, "tracim", "ack".into(), None).await;
+                self.log(
+                    Level::Debug,
+                    "tracim",
+                    "daemon_ack: the daemon took what we sent".into(),
+                    None,
+                )
+                .await;
             }
             Type::RequestResult => {
                 self.log(
@@ -545,10 +554,15 @@ impl Session<'_> {
             }
         };
         self.meter.channel(&t.event_type, bytes);
+        let mut summary = t.summary();
+        if bytes > SDK_READ {
+            // Said where it matters: the SDKs lose these.
+            summary += &format!(" · {:.1} kB whole", bytes as f64 / 1000.0);
+        }
         let record = EventKind::Log(LogRecord {
             level: Level::Info,
             kind: t.kind(),
-            summary: t.summary(),
+            summary,
             data: Some(text),
         });
         match t.created_ms {
