@@ -70,8 +70,8 @@ pub enum Cmd {
     #[command(flatten)]
     Server(ServerCmd),
     /// Print events to stdout instead of opening the panes: `roomtap tail [--filter Q] [--json]
-    /// [SOURCE]`, SOURCE being any source subcommand (redux URL, room URL, leap URL, open FILE,
-    /// demo); roomtap's own relay when none is given.
+    /// [SOURCE]`, SOURCE being any source subcommand (redux URL, room URL, leap URL, tracim, open
+    /// FILE, demo); roomtap's own relay when none is given.
     Tail {
         /// Only entries matching this query (the `/` language).
         #[arg(long, value_name = "QUERY")]

@@ -8,6 +8,7 @@
 pub mod app;
 pub mod cli;
 pub mod event;
+pub mod files;
 pub mod guard;
 pub mod jsondiff;
 pub mod link;

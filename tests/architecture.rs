@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 const ALLOW: &[(&str, &[&str])] = &[
     // Neutral leaves.
     ("text", &[]),
+    ("files", &[]),
     ("scan", &[]),
     ("secret", &[]),
     ("jsondiff", &["text", "scan"]),
@@ -25,7 +26,7 @@ const ALLOW: &[(&str, &[&str])] = &[
     ("event", &["text", "protocols::*::wire::model"]),
     ("query", &["event", "scan", "text"]),
     // What a source is, links and the server kit: no protocol, no state.
-    ("source", &["event", "guard", "secret", "text"]),
+    ("source", &["event", "files", "guard", "secret", "text"]),
     ("link", &["event", "source", "secret", "text"]),
     (
         "serve",
@@ -45,6 +46,8 @@ const ALLOW: &[(&str, &[&str])] = &[
             "protocols::*::wire::model",
         ],
     ),
+    // A theme file is the one file the UI reads (`ui::theme`).
+    ("ui::theme", &["event", "files"]),
     (
         "ui",
         &[
@@ -137,6 +140,7 @@ const ALLOW: &[(&str, &[&str])] = &[
         &[
             "protocols::$p",
             "event",
+            "files",
             "guard",
             "secret",
             "serve",
@@ -151,7 +155,10 @@ const ALLOW: &[(&str, &[&str])] = &[
     ),
     // Recordings: the format, and a recording as sources (the list gives
     // it the kinds by name: it names no protocol).
-    ("record", &["event", "secret", "source", "store", "text"]),
+    (
+        "record",
+        &["event", "files", "secret", "source", "store", "text"],
+    ),
     // Entry points: they name no protocol.
     ("wiring", &["event", "secret", "source", "store", "text"]),
     (

@@ -148,3 +148,123 @@ async fn tail_unregisters_once_on_sigterm() {
 async fn tail_unregisters_once_on_sighup() {
     tail_ends_on("thup", rustix::process::Signal::HUP).await;
 }
+
+/// `roomtap tracim-daemon --tlm FILE` and `roomtap tail --json tracim`, two
+/// real processes: the file's messages arrive in its order, the user id is
+/// the one given, several rounds pass registered; a file that is not a
+/// regular one (or holds nothing) is refused before anything starts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daemon_subcommand_feeds_the_tail_subcommand() {
+    use tokio::io::AsyncBufReadExt;
+    let dir = Dir::new("tsub");
+    let (master, own, file) = (
+        dir.0.join("m.sock"),
+        dir.0.join("c.sock"),
+        dir.0.join("tlm.jsonl"),
+    );
+    let msg = |i: u32| {
+        format!(
+            r#"{{"event_id":{i},"event_type":"content.created.comment","fields":{{"content":{{"label":"line {i}"}}}}}}"#
+        )
+    };
+    std::fs::write(&file, format!("{}\n\n{}\n{}\n", msg(1), msg(2), msg(3))).unwrap();
+    let bin = env!("CARGO_BIN_EXE_roomtap");
+    let mut daemon = tokio::process::Command::new(bin)
+        .args([
+            "tracim-daemon",
+            "--every",
+            "100",
+            "--tracim-round",
+            "0.3",
+            "--user-id",
+            "7",
+        ])
+        .arg("--socket")
+        .arg(&master)
+        .arg("--tlm")
+        .arg(&file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    // Its banner says it listens.
+    let mut err = tokio::io::BufReader::new(daemon.stderr.take().unwrap()).lines();
+    let banner = tokio::time::timeout(Duration::from_secs(20), err.next_line())
+        .await
+        .expect("the banner")
+        .unwrap()
+        .unwrap_or_default();
+    assert!(banner.contains("listening on unix:"), "{banner}");
+    let mut tail = tokio::process::Command::new(bin)
+        .args([
+            "tail",
+            "--json",
+            "--tracim-round",
+            "0.3",
+            "tracim",
+            "--master",
+        ])
+        .arg(&master)
+        .arg("--socket")
+        .arg(&own)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut out = tokio::io::BufReader::new(tail.stdout.take().unwrap()).lines();
+    let (mut labels, mut user, mut pongs) = (Vec::new(), false, 0);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while labels.len() < 6 || pongs < 3 {
+        let line = tokio::time::timeout_at(deadline, out.next_line())
+            .await
+            .unwrap_or_else(|_| panic!("in time: {labels:?}, user {user}, pongs {pongs}"))
+            .unwrap()
+            .expect("tail goes on");
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        let summary = v["summary"].as_str().unwrap_or_default();
+        if v["kind"] == "content.created" {
+            labels.push(summary.split('"').nth(1).unwrap_or_default().to_string());
+        }
+        user |= summary.contains("the daemon serves user 7");
+        pongs += usize::from(summary.contains("pong sent"));
+    }
+    assert!(user, "the user id given");
+    // The file's lines in order, looped, its blank line skipped (from
+    // wherever the loop was when tail registered).
+    let cycle = ["line 1", "line 2", "line 3"];
+    let start = cycle
+        .iter()
+        .position(|l| *l == labels[0])
+        .expect("a line of the file");
+    for (i, got) in labels.iter().enumerate() {
+        assert_eq!(got, cycle[(start + i) % 3], "{labels:?}");
+    }
+    drop(tail);
+    drop(daemon);
+    // Refused before anything starts, in words, exit status 1.
+    for (bad, says) in [
+        (
+            PathBuf::from("/dev/zero"),
+            "is not a regular file (a character device)",
+        ),
+        (dir.0.clone(), "is not a regular file (a directory)"),
+        (dir.0.join("none"), "cannot open --tlm"),
+    ] {
+        let got = tokio::process::Command::new(bin)
+            .args(["tracim-daemon", "--socket"])
+            .arg(dir.0.join("other.sock"))
+            .arg("--tlm")
+            .arg(&bad)
+            .output();
+        let got = tokio::time::timeout(Duration::from_secs(20), got)
+            .await
+            .expect("it ends at once")
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&got.stderr);
+        assert_eq!(got.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains(says), "{stderr}");
+        assert!(!dir.0.join("other.sock").exists(), "nothing started");
+    }
+}

@@ -159,7 +159,8 @@ pub enum SourceCmd {
     #[command(flatten)]
     Protocol(ProtocolCmd),
     /// roomtap's relay and inspector with two simulated apps (a shop and a chat) that really
-    /// time-travel, a MeshAgent room with agents and a Hop Leap project: nothing else needed.
+    /// time-travel, a MeshAgent room with agents, a Hop Leap project and a TracimDaemon: nothing
+    /// else needed.
     /// Takes free ports where the defaults are taken (unless --redux-port).
     Demo {
         /// Seed of the simulated users (the same seed replays the same story).

@@ -222,46 +222,17 @@ enum Raw {
 /// is read; a FIFO, a device or a directory is refused before anything
 /// starts, and so is a file whose first line is not a recording's header.
 pub fn open(path: &Path) -> Result<Reader<std::io::BufReader<std::fs::File>>, String> {
-    let name = path.display().to_string();
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot open {name}: {e}"))?;
-    if !meta.is_file() {
-        return Err(not_regular(&name, &meta));
-    }
-    let f = std::fs::File::open(path).map_err(|e| format!("cannot open {name}: {e}"))?;
-    // What was opened, should the path have changed in between.
-    let meta = f
-        .metadata()
-        .map_err(|e| format!("cannot open {name}: {e}"))?;
-    if !meta.is_file() {
-        return Err(not_regular(&name, &meta));
-    }
-    Reader::new(std::io::BufReader::with_capacity(1 << 16, f), &name)
-}
-
-fn not_regular(name: &str, meta: &std::fs::Metadata) -> String {
-    let t = meta.file_type();
-    let what = if t.is_dir() {
-        " (a directory)"
-    } else {
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::FileTypeExt;
-            if t.is_char_device() {
-                " (a character device)"
-            } else if t.is_block_device() {
-                " (a block device)"
-            } else if t.is_fifo() {
-                " (a FIFO)"
-            } else if t.is_socket() {
-                " (a socket)"
-            } else {
-                ""
-            }
+    let f = crate::files::open_regular(path, "").map_err(|e| {
+        if e.contains("is not a regular file") {
+            e + ": a recording is one"
+        } else {
+            e
         }
-        #[cfg(not(unix))]
-        ""
-    };
-    format!("{name} is not a regular file{what}: a recording is one")
+    })?;
+    Reader::new(
+        std::io::BufReader::with_capacity(1 << 16, f),
+        &path.display().to_string(),
+    )
 }
 
 /// Read a whole recording (see [`Recording`]). Only a file that cannot be

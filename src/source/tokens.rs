@@ -25,13 +25,15 @@ pub struct TokenArgs {
     pub token: Option<String>,
 }
 
+/// The largest token file read (a JWT is a few KiB).
+pub const MAX_TOKEN_FILE: u64 = 64 << 10;
+
 impl TokenArgs {
     /// The token given explicitly, else `env_var`'s; with warnings to show.
     pub fn explicit(&self, env_var: &str) -> Result<(Option<Secret>, Vec<String>), String> {
         let mut warnings = Vec::new();
         if let Some(path) = &self.token_file {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| format!("cannot read the token file {}: {e}", path.display()))?;
+            let text = crate::files::read_text(path, MAX_TOKEN_FILE, "the token file")?;
             let t = text.lines().next().unwrap_or("").trim().to_string();
             if t.is_empty() {
                 return Err(format!("the token file {} is empty", path.display()));

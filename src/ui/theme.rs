@@ -153,8 +153,8 @@ impl Theme {
         if BUILTIN.iter().any(|(n, _)| *n == spec) {
             return Theme::builtin(spec);
         }
-        let text = std::fs::read_to_string(spec)
-            .map_err(|e| format!("theme {spec:?}: not a built-in name and not readable: {e}"))?;
+        let text = crate::files::read_text(std::path::Path::new(spec), 1 << 20, "the theme file")
+            .map_err(|e| format!("theme {spec:?}: not a built-in name, and {e}"))?;
         Theme::parse(&text)
     }
 

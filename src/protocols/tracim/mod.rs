@@ -69,8 +69,8 @@ pub struct Flags {
 #[derive(Debug, Subcommand, Clone)]
 pub enum Cmd {
     /// Register with a TracimDaemon: a Tracim user's live messages, the daemon's clients, its
-    /// keep-alive. The master socket defaults to socket_path in <config dir>/TracimDaemon/
-    /// config.json, else <config dir>/TracimDaemon/master.sock.
+    /// keep-alive. The master socket defaults to the daemon's own: socket_path in
+    /// ~/.config/TracimDaemon/config.json, else master.sock beside it.
     Tracim {
         /// The daemon's master socket.
         #[arg(long, value_name = "PATH")]
@@ -116,9 +116,14 @@ fn config_dir() -> Option<PathBuf> {
 /// The master socket: `socket_path` of the daemon's config, else
 /// `master.sock` beside it; and how it was found, in words.
 pub fn default_master() -> Result<(PathBuf, String), String> {
-    let dir = config_dir().ok_or("no home directory: give --master PATH")?;
+    master_in(&config_dir().ok_or("no home directory: give --master PATH")?)
+}
+
+/// [`default_master`] for the daemon's config directory `dir`.
+fn master_in(dir: &Path) -> Result<(PathBuf, String), String> {
     let config = dir.join("config.json");
-    if let Ok(text) = std::fs::read_to_string(&config) {
+    if config.exists() {
+        let text = crate::files::read_text(&config, 1 << 20, "the daemon's config")?;
         let v: serde_json::Value = serde_json::from_str(&text)
             .map_err(|e| format!("{} is not JSON: {e}", config.display()))?;
         if let Some(p) = v.get("socket_path").and_then(|p| p.as_str()) {
@@ -131,16 +136,6 @@ pub fn default_master() -> Result<(PathBuf, String), String> {
     let sock = dir.join("master.sock");
     let how = format!("master socket {} (the daemon's default)", sock.display());
     Ok((sock, how))
-}
-
-/// A fresh own socket in roomtap's private directory (numbered for the
-/// run: several clients never share one).
-fn own_socket() -> Result<PathBuf, String> {
-    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let dir = crate::link::unix::private_dir()
-        .map_err(|e| format!("no private directory for roomtap's socket: {e}"))?;
-    Ok(dir.join(format!("tracim-{}-{n}.sock", std::process::id())))
 }
 
 impl Flags {
@@ -157,7 +152,7 @@ impl Flags {
         for (i, (master, socket, how)) in masters.iter().enumerate() {
             let socket = match socket {
                 Some(s) => s.clone(),
-                None => own_socket()?,
+                None => client::own_socket()?,
             };
             let mut cfg = TracimConfig::new(master, &socket);
             cfg.round = self.round();
@@ -193,27 +188,29 @@ impl Cmd {
     }
 }
 
+/// The largest `--tlm` file read (held whole, looped).
+const MAX_TLM_FILE: u64 = 64 << 20;
+
 /// Send `daemon` a message every `every`: the file's lines in a loop, or
 /// made-up ones.
-fn feeder(daemon: &Arc<server::Daemon>, tlm: Option<&Path>, every: Duration) -> Result<tokio::task::JoinHandle<()>, String> {
-    let lines: Option<Vec<String>> = match tlm {
-        Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .map_err(|e| format!("cannot read {}: {e}", p.display()))?;
-            let lines: Vec<String> = text
-                .lines()
-                .filter(|l| !l.trim().is_empty())
-                .map(str::to_string)
-                .collect();
-            if lines.is_empty() {
-                return Err(format!("{} holds no message", p.display()));
-            }
-            Some(lines)
-        }
-        None => None,
-    };
+fn tlm_lines(p: &Path) -> Result<Vec<String>, String> {
+    let text = crate::files::read_text(p, MAX_TLM_FILE, "--tlm")?;
+    let lines: Vec<String> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::to_string)
+        .collect();
+    if lines.is_empty() {
+        return Err(format!("--tlm {} holds no message", p.display()));
+    }
+    Ok(lines)
+}
+
+/// Send `daemon` a message every `every`: `lines` in a loop, or made-up
+/// ones.
+fn feeder(daemon: &Arc<server::Daemon>, lines: Option<Vec<String>>, every: Duration) -> tokio::task::JoinHandle<()> {
     let d = daemon.clone();
-    Ok(tokio::spawn(async move {
+    tokio::spawn(async move {
         let mut made = demo::Tlms::new(crate::event::now_ms());
         let mut tick = tokio::time::interval(every.max(Duration::from_millis(1)));
         for i in 0usize.. {
@@ -224,7 +221,7 @@ fn feeder(daemon: &Arc<server::Daemon>, tlm: Option<&Path>, every: Duration) -> 
             };
             d.tracim_event(&tlm);
         }
-    }))
+    })
 }
 
 impl ServerCmd {
@@ -244,23 +241,17 @@ impl ServerCmd {
                 cfg.round = flags.round();
                 cfg.user_id.clone_from(user_id);
                 let (tlm, every) = (tlm.clone(), Duration::from_millis(*every));
-                // Checked now, so a bad file is said before anything starts.
-                if let Some(p) = &tlm {
-                    std::fs::metadata(p).map_err(|e| format!("--tlm {}: {e}", p.display()))?;
-                }
+                // Read now, so a bad file is said before anything starts.
+                let lines = tlm.as_deref().map(tlm_lines).transpose()?;
                 let source = server::source::DaemonSource::new(cfg).then(move |d, started| {
-                    match feeder(d, tlm.as_deref(), every) {
-                        Ok(task) => {
-                            struct Abort(tokio::task::JoinHandle<()>);
-                            impl Drop for Abort {
-                                fn drop(&mut self) {
-                                    self.0.abort();
-                                }
-                            }
-                            started.keep.push(Box::new(Abort(task)));
+                    struct Abort(tokio::task::JoinHandle<()>);
+                    impl Drop for Abort {
+                        fn drop(&mut self) {
+                            self.0.abort();
                         }
-                        Err(e) => eprintln!("roomtap tracim-daemon: {e}"),
                     }
+                    let task = feeder(d, lines.clone(), every);
+                    started.keep.push(Box::new(Abort(task)));
                 });
                 Ok(Headless {
                     source: Box::new(source),
@@ -280,4 +271,37 @@ pub fn added(flags: &Flags, _: Shared) -> Result<Vec<Box<dyn Source>>, String> {
         .map(|m| (m.clone(), None, None))
         .collect();
     flags.sources(&masters)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_master_socket_is_the_daemons_own() {
+        let dir = std::env::temp_dir().join(format!("rt-tmaster-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        // No config: master.sock beside where it would be.
+        let (p, how) = master_in(&dir).unwrap();
+        assert_eq!(p, dir.join("master.sock"));
+        assert!(how.contains("the daemon's default"), "{how}");
+        // socket_path of the config wins.
+        let config = dir.join("config.json");
+        std::fs::write(&config, r#"{"socket_path":"/run/t/m.sock","other":1}"#).unwrap();
+        let (p, how) = master_in(&dir).unwrap();
+        assert_eq!(p, PathBuf::from("/run/t/m.sock"));
+        assert!(how.contains("socket_path in"), "{how}");
+        // A config without it: the default again.
+        std::fs::write(&config, r#"{"tracim_url":"x"}"#).unwrap();
+        assert_eq!(master_in(&dir).unwrap().0, dir.join("master.sock"));
+        // A config that is not JSON, or not a file: said.
+        std::fs::write(&config, "socket_path = 1").unwrap();
+        assert!(master_in(&dir).unwrap_err().contains("is not JSON"));
+        std::fs::remove_file(&config).unwrap();
+        std::fs::create_dir(&config).unwrap();
+        let e = master_in(&dir).unwrap_err();
+        assert!(e.contains("not a regular file (a directory)"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

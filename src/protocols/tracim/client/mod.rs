@@ -76,6 +76,16 @@ impl TracimConfig {
     }
 }
 
+/// A fresh own socket in roomtap's private directory (numbered for the
+/// run: several clients never share one).
+pub fn own_socket() -> Result<PathBuf, String> {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = crate::link::unix::private_dir()
+        .map_err(|e| format!("no private directory for roomtap's socket: {e}"))?;
+    Ok(dir.join(format!("tracim-{}-{n}.sock", std::process::id())))
+}
+
 /// Says goodbye to the daemon once: `daemon_client_delete`, then the
 /// socket file goes. Run by the wiring as the run ends, and by the task
 /// when it stops; only the first does it.
