@@ -1,5 +1,5 @@
 //! The real binary registered with roomtap's TracimDaemon: however it ends —
-//! `q` in the panes, a panic, SIGTERM or SIGHUP to `tail` — it sends
+//! `q` in the panes, a panic, Ctrl-C (SIGINT), SIGTERM or SIGHUP to `tail` — it sends
 //! `daemon_client_delete` exactly once and removes its socket file.
 
 mod common;
@@ -101,6 +101,11 @@ async fn quitting_the_panes_unregisters_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_in_the_panes_unregisters_once() {
+    in_panes_ends_with("tctrlc", "C-c", &[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_panic_in_the_panes_unregisters_once() {
     in_panes_ends_with(
         "tpanic",
@@ -142,6 +147,11 @@ async fn tail_ends_on(name: &str, signal: rustix::process::Signal) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tail_unregisters_once_on_sigterm() {
     tail_ends_on("tterm", rustix::process::Signal::TERM).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tail_unregisters_once_on_ctrl_c() {
+    tail_ends_on("tint", rustix::process::Signal::INT).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
