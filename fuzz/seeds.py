@@ -206,5 +206,23 @@ put("config", signing + "." + sig)
 put("config", "room\nws://127.0.0.1:8765/rooms/test?token=" + signing + "." + sig)
 put("config", json.dumps(claims))
 
+# tracim_codec: every document captured between the real Python SDK and
+# the daemon (both encodings), each Tracim event's TLM text, the `:` line.
+for f in sorted(glob.glob(os.path.join(caps, "tracim", "*.jsonl"))):
+    for line in open(f):
+        r = json.loads(line)
+        raw = r.get("raw")
+        if not isinstance(raw, str):
+            continue
+        put("tracim_codec", raw)
+        try:
+            d = json.loads(raw).get("data")
+        except ValueError:
+            continue
+        if isinstance(d, str):
+            put("tracim_codec", d)
+for t in ["ping", "clients", "account", "ping now", "2026-12-06T23:25:04.866Z"]:
+    put("tracim_codec", t)
+
 for t in sorted(counts):
     print(f"{t}: {counts[t]} seeds in {os.path.join(root, t)}")
