@@ -242,7 +242,13 @@ fn the_demo_runs_with_nothing_else() {
     t.wait("a clean exit", 10, |t| t.screen().contains("EXITED 0"));
     let r = roomtap::record::read(&rec).unwrap();
     assert!(r.warnings.is_empty(), "{:?}", r.warnings);
-    assert_eq!(r.header.sources.len(), 4, "relay, monitor, room, leap");
+    let labels: Vec<&str> = r.header.sources.iter().map(|d| d.label.as_str()).collect();
+    assert_eq!(
+        labels.len(),
+        5,
+        "relay, monitor, room, leap, tracim: {labels:?}"
+    );
+    assert!(labels.contains(&"tracim"), "{labels:?}");
     let _ = std::fs::remove_file(&rec);
 }
 
