@@ -5,7 +5,9 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use common::Dir;
+
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,23 +23,6 @@ use roomtap::protocols::tracim::wire::model::TracimCommand;
 use tokio::sync::mpsc;
 
 const ROUND: Duration = Duration::from_millis(300);
-
-struct Dir(PathBuf);
-
-impl Dir {
-    fn new(name: &str) -> Dir {
-        let d = std::env::temp_dir().join(format!("rt-ts-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        Dir(d)
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 async fn daemon(master: &Path) -> Daemon {
     Daemon::start(

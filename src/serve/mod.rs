@@ -321,6 +321,26 @@ impl Default for Deadlines {
     }
 }
 
+/// Wait (at most `timeout`) until `cond` holds, looking again each time
+/// `changes` is bumped; whether it did. What a server's tests wait on.
+pub async fn wait_until(
+    mut changes: tokio::sync::watch::Receiver<u64>,
+    timeout: std::time::Duration,
+    cond: impl Fn() -> bool,
+) -> bool {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        changes.borrow_and_update();
+        if cond() {
+            return true;
+        }
+        match tokio::time::timeout_at(deadline, changes.changed()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) | Err(_) => return cond(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -175,11 +175,22 @@ impl Emitter {
     }
 
     pub async fn log(&self, level: Level, kind: &str, summary: impl Into<String>) -> bool {
+        self.log_data(level, kind, summary, None).await
+    }
+
+    /// A Logs line with its data (what Enter opens, what `/data.…` reads).
+    pub async fn log_data(
+        &self,
+        level: Level,
+        kind: &str,
+        summary: impl Into<String>,
+        data: Option<String>,
+    ) -> bool {
         self.emit(EventKind::Log(LogRecord {
             level,
             kind: kind.to_string(),
             summary: summary.into(),
-            data: None,
+            data,
         }))
         .await
     }

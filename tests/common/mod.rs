@@ -14,6 +14,25 @@ pub mod tmux;
 
 pub const T0: u64 = 1_795_344_160_000;
 
+/// A fresh directory under the temp dir for one test (sockets, files),
+/// removed when dropped.
+pub struct Dir(pub std::path::PathBuf);
+
+impl Dir {
+    pub fn new(name: &str) -> Dir {
+        let d = std::env::temp_dir().join(format!("rt-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        Dir(d)
+    }
+}
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 pub fn app_blank() -> App {
     App::new(&StoreConfig::default(), Theme::builtin("dark").unwrap())
 }

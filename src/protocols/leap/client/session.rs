@@ -20,7 +20,7 @@ use crate::protocols::leap::wire::codec::{self, Frame};
 use super::events::{self, Reply};
 use crate::protocols::leap::wire::model::LeapCommand;
 use super::{LeapConfig, Persist};
-use crate::event::{ChannelUpdate, Command, CommandKind, ConnState, EventKind, Level, LogRecord};
+use crate::event::{ChannelUpdate, Command, CommandKind, ConnState, EventKind, Level};
 use crate::link::meter::Meter;
 use crate::link::ws::{self, Dial, Refusal, Words, Ws};
 use crate::link::SessionEnd;
@@ -313,14 +313,7 @@ impl Link<'_> {
     }
 
     async fn log(&self, level: Level, kind: &str, summary: String, data: Option<String>) {
-        self.em
-            .emit(EventKind::Log(LogRecord {
-                level,
-                kind: kind.to_string(),
-                summary,
-                data,
-            }))
-            .await;
+        self.em.log_data(level, kind, summary, data).await;
     }
 
     async fn send(&mut self, text: String) -> Result<(), SessionEnd> {

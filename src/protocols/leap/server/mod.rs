@@ -698,18 +698,7 @@ impl LeapServer {
     /// Wait (at most `timeout`) until `cond(self)` holds; returns whether
     /// it did.
     pub async fn wait_until(&self, timeout: Duration, cond: impl Fn(&LeapServer) -> bool) -> bool {
-        let mut rx = self.changes();
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            rx.borrow_and_update();
-            if cond(self) {
-                return true;
-            }
-            match tokio::time::timeout_at(deadline, rx.changed()).await {
-                Ok(Ok(())) => {}
-                Ok(Err(_)) | Err(_) => return cond(self),
-            }
-        }
+        crate::serve::wait_until(self.changes(), timeout, || cond(self)).await
     }
 }
 

@@ -213,14 +213,7 @@ struct Session<'a> {
 
 impl Session<'_> {
     async fn log(&self, level: Level, kind: &str, summary: String, data: Option<String>) {
-        self.em
-            .emit(EventKind::Log(LogRecord {
-                level,
-                kind: kind.to_string(),
-                summary,
-                data,
-            }))
-            .await;
+        self.em.log_data(level, kind, summary, data).await;
     }
 
     async fn facts(&mut self) {
