@@ -10,12 +10,13 @@
 //! - the daemon: roomtap's own `Daemon` (`protocols::tracim::server`),
 //!   fresh for each run, in a temporary directory (`/tmp/rtb-PID-K/`: short
 //!   paths, for the AF_UNIX limit), its ping round an hour (no ping in a
-//!   run), its per-client queue (`DaemonConfig::queue`) N + 64, so nothing
-//!   is dropped for want of room; ONE client registered at a time. The N
-//!   TLMs go through `Daemon::tracim_event` all at once, and the daemon's
-//!   per-client sender sends them in order, each on a connection of its own
-//!   (connect, write the `daemon_tracim_event` document, close), as the Go
-//!   daemon sends events;
+//!   run), its config otherwise the default; ONE client registered at a
+//!   time. The N TLMs go through `Daemon::tracim_event`, paced by the room
+//!   in the daemon's per-client queue (`DaemonConfig::queue`, 1024): at
+//!   most 1000 ahead of what the peer has taken, so none is dropped; the
+//!   daemon's per-client sender sends them in order, each on a connection
+//!   of its own (connect, write the `daemon_tracim_event` document, close),
+//!   as the Go daemon sends events;
 //! - TLMs: the fields of `protocols::tracim::demo::Tlms` (author,
 //!   workspace, content), all `content.*` events (modified and created
 //!   html-documents, comments, files), each with its own `event_id`, an
@@ -409,10 +410,16 @@ fn print_table(rows: &[Vec<String>]) {
     }
 }
 
+/// How many events the daemon is given ahead of what the peer has taken
+/// (delivered or failed): under its per-client queue's default (1024), so
+/// none is dropped for want of room, and the queue's memory stays bounded.
+const WINDOW: u64 = 1000;
+
 /// How the stream is being sent.
 enum Feeding {
-    /// All queued by the daemon at once; how many were not queued.
-    Daemon(u64),
+    /// Through the daemon, [`WINDOW`] ahead: how many it was given, and
+    /// how many of those it did not queue.
+    Daemon { given: usize, unqueued: u64 },
     /// The sender thread: how many documents it could not send.
     Thread(std::thread::JoinHandle<u64>),
 }
@@ -427,11 +434,14 @@ fn feed(
     stop: &Arc<AtomicBool>,
 ) -> Feeding {
     match how {
-        Feed::Daemon => Feeding::Daemon(
-            tlms.iter()
-                .map(|t| u64::from(daemon.tracim_event(t) != 1))
-                .sum(),
-        ),
+        Feed::Daemon => {
+            let mut f = Feeding::Daemon {
+                given: 0,
+                unqueued: 0,
+            };
+            f.top_up(daemon, tlms, 0);
+            f
+        }
         Feed::Blocking => {
             let (to, stop) = (to.to_path_buf(), stop.clone());
             Feeding::Thread(std::thread::spawn(move || {
@@ -456,11 +466,21 @@ fn feed(
 }
 
 impl Feeding {
+    /// Give the daemon more TLMs, up to [`WINDOW`] ahead of the `taken`.
+    fn top_up(&mut self, daemon: &Daemon, tlms: &[String], taken: u64) {
+        if let Feeding::Daemon { given, unqueued } = self {
+            while *given < tlms.len() && (*given as u64) < taken + WINDOW {
+                *unqueued += u64::from(daemon.tracim_event(&tlms[*given]) != 1);
+                *given += 1;
+            }
+        }
+    }
+
     /// Documents that did not go (the thread is waited for at most 5 s,
     /// once the peer is gone, which wakes a blocked connect).
-    async fn unsent(self) -> Result<u64, String> {
+    async fn unsent(self, n: usize) -> Result<u64, String> {
         match self {
-            Feeding::Daemon(n) => Ok(n),
+            Feeding::Daemon { given, unqueued } => Ok(unqueued + (n - given) as u64),
             Feeding::Thread(h) => {
                 let by = Instant::now() + Duration::from_secs(5);
                 while !h.is_finished() {
@@ -488,6 +508,9 @@ struct Outcome {
     secs: f64,
     /// Bytes of one document on the socket (their mean).
     doc_bytes: u64,
+    /// Log entries the store evicted (its byte budget, as roomtap's
+    /// `--max-bytes`): counted as delivered, said, not a failure.
+    evicted: u64,
     /// Whether all N came within the bounds.
     complete: bool,
     /// CPU seconds of the bench process / the Python process over the run.
@@ -531,6 +554,13 @@ impl Outcome {
                 ", {} decode errors ({} events/s rejected)",
                 thousands(self.errors),
                 thousands((self.errors as f64 / self.secs.max(1e-9)) as u64)
+            );
+        }
+        if self.evicted > 0 {
+            let _ = write!(
+                s,
+                " ({} of them since evicted by the store's byte budget)",
+                thousands(self.evicted)
             );
         }
         if !self.complete {
@@ -887,7 +917,6 @@ async fn run(
     let (master, own) = (dir.0.join("d.sock"), dir.0.join("c.sock"));
     let mut cfg = DaemonConfig::new(&master);
     cfg.round = ROUND;
-    cfg.queue = n + 64;
     let daemon = Daemon::start(cfg, None)
         .await
         .map_err(|e| format!("cannot start the daemon on {}: {e}", master.display()))?;
@@ -926,7 +955,7 @@ async fn run(
     let stop = Arc::new(AtomicBool::new(false));
     let (cpu0, pcpu0) = (cpu_secs(None), pid.and_then(|p| cpu_secs(Some(p))));
     let t0 = Instant::now();
-    let feeding = feed(t.feed, &daemon, tlms, docs, &own, &stop);
+    let mut feeding = feed(t.feed, &daemon, tlms, docs, &own, &stop);
     let hard = t0 + o.timeout;
     let mut progress = (0u64, t0);
     let mut done_at = None;
@@ -936,6 +965,7 @@ async fn run(
             done_at = Some(Instant::now());
             break;
         }
+        feeding.top_up(&daemon, tlms, got + failed);
         if got + failed > progress.0 {
             progress = (got + failed, Instant::now());
         }
@@ -949,6 +979,10 @@ async fn run(
     let (cpu1, pcpu1) = (cpu_secs(None), pid.and_then(|p| cpu_secs(Some(p))));
     stop.store(true, Relaxed);
     let (delivered, errors) = rx.counts();
+    let evicted = match &rx {
+        Receiving::Roomtap(r) => r.store.logs.evicted(),
+        Receiving::Sdk(_) => 0,
+    };
     let mut notes = Vec::new();
     for what in ["dropped (client queue full)", "unsent (client unreachable)"] {
         let t = daemon.tallied(what);
@@ -961,9 +995,6 @@ async fn run(
             let src = &r.store.sources[0];
             if src.malformed > 0 {
                 notes.push(format!("{} malformed", src.malformed));
-            }
-            if r.store.logs.evicted() > 0 {
-                notes.push(format!("{} log entries evicted", r.store.logs.evicted()));
             }
             if r.first.as_deref() != Some(tlms[0].as_str()) {
                 notes.push("MISMATCH: the first TLM entry's data is not the TLM sent".into());
@@ -1006,7 +1037,7 @@ async fn run(
         Receiving::Roomtap(r) => r.stop().await,
         Receiving::Sdk(s) => s.stop().await,
     }
-    match feeding.unsent().await {
+    match feeding.unsent(n).await {
         Ok(0) => {}
         Ok(u) => notes.push(format!("{u} not sent (not queued, or the sender failed)")),
         Err(e) => notes.push(e),
@@ -1019,6 +1050,7 @@ async fn run(
         errors,
         secs: (end - t0).as_secs_f64(),
         doc_bytes,
+        evicted,
         complete: done_at.is_some(),
         cpu_self: cpu0.zip(cpu1).map(|(a, b)| b - a),
         cpu_peer: pcpu0.zip(pcpu1).map(|(a, b)| b - a),
