@@ -39,9 +39,10 @@
 //!   4096-byte `recv` on its own and so loses every event over 4 KiB (one
 //!   `custom_error` line each), until N lines of either kind. The first
 //!   delivered TLM is compared with the one sent. Note: the SDK listens
-//!   with a backlog of 1, and roomtap's daemon (`link::unix::send`) retries
-//!   a full backlog after 2 ms (doubling, to 50 ms): that pause, not the
-//!   SDK, sets this figure, hence:
+//!   with a backlog of 1; roomtap's daemon (`link::unix::send`) then waits
+//!   in a blocking `connect` (on the blocking pool, bounded by its send
+//!   timeout) for room, as the next peer does, so this figure is the
+//!   daemon's pace towards the SDK; beside it:
 //! - `sdk-blocking`: the same documents to the SDK from a thread of the
 //!   bench's own, each on a blocking `std` connection, whose `connect`
 //!   waits in the kernel for room in the backlog: the SDK's own ceiling.
@@ -1204,7 +1205,7 @@ async fn bench(mut o: Opts) -> bool {
         .collect();
     if !blocking.is_empty() {
         println!(
-            "the same documents from a thread of the bench's own, each on a blocking connection (a full backlog makes connect() wait for room, where roomtap's daemon retries after 2 ms, doubling to 50 ms):"
+            "the same documents from a thread of the bench's own, each on a blocking connection (a full backlog makes connect() wait for room; the SDK's own ceiling, without roomtap's daemon in the way):"
         );
         let mut rows = vec![vec![
             "size".to_string(),

@@ -276,26 +276,58 @@ pub async fn read_document(mut stream: UnixStream, max: usize, within: Duration)
 
 /// Send `doc` to the socket at `path` on a connection of its own (connect,
 /// write, close), within `within`. A peer whose accept queue is full (the
-/// Python SDK listens with a backlog of one) is tried again shortly rather
-/// than given up at once.
+/// Python SDK listens with a backlog of one) is waited for, in the kernel,
+/// until it takes the connection or `within` is over.
 pub async fn send(path: &Path, doc: &[u8], within: Duration) -> io::Result<()> {
-    tokio::time::timeout(within, async {
-        let mut pause = Duration::from_millis(2);
-        let mut s = loop {
-            match UnixStream::connect(path).await {
-                Ok(s) => break s,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    tokio::time::sleep(pause).await;
-                    pause = (pause * 2).min(Duration::from_millis(50));
-                }
-                Err(e) => return Err(e),
-            }
-        };
+    let deadline = tokio::time::Instant::now() + within;
+    let timed_out = || io::Error::new(io::ErrorKind::TimedOut, "the peer did not take it in time");
+    let mut s = match UnixStream::connect(path).await {
+        Ok(s) => s,
+        // The peer's accept queue is full (the SDKs listen with a backlog
+        // of 1): wait in the kernel for room, woken the moment there is,
+        // for no longer than what is left.
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+            let (path, left) = (path.to_path_buf(), deadline - tokio::time::Instant::now());
+            let std = tokio::task::spawn_blocking(move || connect_waiting(&path, left))
+                .await
+                .map_err(io::Error::other)?
+                .map_err(|e| {
+                    if e.kind() == io::ErrorKind::WouldBlock {
+                        timed_out()
+                    } else {
+                        e
+                    }
+                })?;
+            std.set_nonblocking(true)?;
+            UnixStream::from_std(std)?
+        }
+        Err(e) => return Err(e),
+    };
+    tokio::time::timeout_at(deadline, async {
         s.write_all(doc).await?;
         s.shutdown().await
     })
     .await
-    .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "the peer did not take it in time"))?
+    .map_err(|_| timed_out())?
+}
+
+/// A blocking connect that waits at most `within` for room in the peer's
+/// accept queue (`SO_SNDTIMEO` bounds a Unix stream connect).
+fn connect_waiting(path: &Path, within: Duration) -> io::Result<std::os::unix::net::UnixStream> {
+    use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType, sockopt};
+    let fd = rustix::net::socket_with(
+        AddressFamily::UNIX,
+        SocketType::STREAM,
+        SocketFlags::CLOEXEC,
+        None,
+    )?;
+    sockopt::set_socket_timeout(
+        &fd,
+        sockopt::Timeout::Send,
+        Some(within.max(Duration::from_millis(1))),
+    )?;
+    rustix::net::connect(&fd, &SocketAddrUnix::new(path)?)?;
+    Ok(std::os::unix::net::UnixStream::from(fd))
 }
 
 #[cfg(test)]
@@ -444,6 +476,67 @@ mod tests {
             other => panic!("{other:?}"),
         }
         drop(lb);
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    /// A listener with the SDK's backlog of one, accepting nothing yet.
+    fn backlog_of_one(path: &Path) -> std::os::unix::net::UnixListener {
+        use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType};
+        let fd = rustix::net::socket_with(
+            AddressFamily::UNIX,
+            SocketType::STREAM,
+            SocketFlags::CLOEXEC,
+            None,
+        )
+        .unwrap();
+        rustix::net::bind(&fd, &SocketAddrUnix::new(path).unwrap()).unwrap();
+        rustix::net::listen(&fd, 1).unwrap();
+        std::os::unix::net::UnixListener::from(fd)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_full_accept_queue_is_waited_for_and_bounded() {
+        let d = dir("backlog");
+        let p = d.join("sdk.sock");
+        let l = backlog_of_one(&p);
+        // More senders than the queue holds, nobody accepting yet.
+        let sends: Vec<_> = (0..4u8)
+            .map(|i| {
+                let p = p.clone();
+                tokio::spawn(async move { send(&p, &[b'a' + i; 8], Duration::from_secs(10)).await })
+            })
+            .collect();
+        // Then it accepts: every one arrives, none given up.
+        let got = tokio::task::spawn_blocking(move || {
+            let mut got = Vec::new();
+            for _ in 0..4 {
+                let (mut c, _) = l.accept().unwrap();
+                let mut b = Vec::new();
+                std::io::Read::read_to_end(&mut c, &mut b).unwrap();
+                got.push(b);
+            }
+            got
+        })
+        .await
+        .unwrap();
+        for s in sends {
+            s.await.unwrap().unwrap();
+        }
+        let mut firsts: Vec<u8> = got.iter().map(|b| b[0]).collect();
+        firsts.sort();
+        assert_eq!(firsts, b"abcd");
+        // A peer that never accepts: given up when the time is over, said.
+        let q = d.join("stuck.sock");
+        let _stuck = backlog_of_one(&q);
+        let mut results = Vec::new();
+        for _ in 0..4 {
+            results.push(send(&q, b"x", Duration::from_millis(300)).await);
+        }
+        let late = results.iter().filter(|r| r.is_err()).count();
+        assert!(late >= 1, "{results:?}");
+        for r in results.iter().filter_map(|r| r.as_ref().err()) {
+            assert_eq!(r.kind(), io::ErrorKind::TimedOut, "{r}");
+        }
         let _ = std::fs::remove_dir_all(&d);
     }
 }
