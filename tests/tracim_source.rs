@@ -150,6 +150,20 @@ async fn a_restarted_daemon_is_found_again_and_commands_are_answered() {
         )
     })
     .await;
+    // What reaches our socket meanwhile is not lost: it is bound for the
+    // whole run, and read whatever the registration's state.
+    let doc = event::encode(
+        &master.to_string_lossy(),
+        &Type::TracimEvent,
+        Some(&serde_json::Value::String(tlm(6, 5)).to_string()),
+    );
+    unix::send(&own, doc.as_bytes(), Duration::from_secs(5))
+        .await
+        .unwrap();
+    h.until("an event while the daemon was away", 10, |a| {
+        data_len(a, "Doc 6").is_some()
+    })
+    .await;
     // It comes back (a fresh one, that never heard of us): registered again.
     let d2 = daemon(&master).await;
     assert!(

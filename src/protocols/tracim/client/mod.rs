@@ -269,7 +269,7 @@ impl Session<'_> {
     async fn run(&mut self, cmds: &mut mpsc::Receiver<Command>) -> SessionEnd {
         self.facts().await;
         if let Err(end) = self.register().await {
-            return end;
+            return self.drain(end).await;
         }
         self.em.conn(ConnState::Handshaking).await;
         let register_by = Instant::now() + self.cfg.register_timeout;
@@ -321,7 +321,7 @@ impl Session<'_> {
                     self.facts().await;
                     heard = Instant::now();
                     if let Err(end) = self.register().await {
-                        return end;
+                        return self.drain(end).await;
                     }
                 }
                 _ = stats.tick() => self.meter.flush(self.em).await,
@@ -351,6 +351,25 @@ impl Session<'_> {
                 was_connected: self.registered,
             }),
         }
+    }
+
+    /// The daemon does not take our registration: what reached our socket
+    /// meanwhile is still shown (at each attempt, so at most one backoff
+    /// late), then the session ends with `end`.
+    async fn drain(&mut self, end: SessionEnd) -> SessionEnd {
+        use futures_util::FutureExt;
+        // Bounded: what is queued now, not what keeps coming.
+        for _ in 0..256 {
+            match self.p.link.recv().now_or_never() {
+                Some(Some(got)) => {
+                    if let Err(e) = self.on_received(got).await {
+                        return e;
+                    }
+                }
+                _ => break,
+            }
+        }
+        end
     }
 
     async fn on_received(&mut self, got: Received) -> Result<(), SessionEnd> {
