@@ -484,12 +484,6 @@ fn status_bytes(pid: u32, field: &str) -> Option<u64> {
     Some(kb * 1024)
 }
 
-fn uptime_load() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "?".into())
-}
-
 // ---------------------------------------------------------------- load
 
 /// What the load sent, shared by its tasks.
@@ -1329,7 +1323,7 @@ fn main() -> ExitCode {
         o.max_bytes,
         o.key_min_ms,
         o.key_max_ms,
-        uptime_load()
+        sc::load_average()
     );
     let _ = rustls::crypto::ring::default_provider().install_default();
     let rt = match tokio::runtime::Builder::new_multi_thread()
@@ -1369,7 +1363,7 @@ fn main() -> ExitCode {
             "{label} run: {} s{} (load average {})…",
             o.secs,
             if flood { " of flood" } else { ", no load" },
-            uptime_load()
+            sc::load_average()
         );
         match run(label, flood, &o, &rt, &server, &secret) {
             Ok(r) => runs.push(r),
@@ -1380,7 +1374,7 @@ fn main() -> ExitCode {
         }
     }
     let ok = report(&runs, &o);
-    println!("load average after: {}", uptime_load());
+    println!("load average after: {}", sc::load_average());
     println!(
         "reproduce: FLOOD_SECS={} FLOOD_RATE={} FLOOD_APPS={} FLOOD_ROOM_RATE={} FLOOD_MAX_BYTES={} cargo bench --bench flood",
         o.secs, o.rate, o.apps, o.room_rate, o.max_bytes

@@ -83,6 +83,7 @@ use std::time::Duration;
 use roomtap::event::{ConnState, SourceEvent};
 use roomtap::protocols::tracim::client::TracimConfig;
 use roomtap::protocols::tracim::client::source::TracimSource;
+use roomtap::protocols::tracim::demo::{DOCS, PEOPLE, SPACES};
 use roomtap::protocols::tracim::server::{Daemon, DaemonConfig};
 use roomtap::protocols::tracim::wire::event::{self, Type};
 use roomtap::source::Source;
@@ -91,6 +92,10 @@ use roomtap::wiring::Wiring;
 use serde_json::json;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
+
+#[path = "sc/mod.rs"]
+mod sc;
+use sc::{cpu_secs, load_average, print_table, thousands};
 
 /// As the binary runs (`src/main.rs`).
 #[global_allocator]
@@ -179,16 +184,6 @@ const TARGETS: [Target; 4] = [
     },
 ];
 
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    match std::env::var(name) {
-        Ok(v) if !v.trim().is_empty() => v.trim().parse().unwrap_or_else(|_| {
-            eprintln!("tracim bench: ignoring {name}={v:?} (not a number)");
-            default
-        }),
-        _ => default,
-    }
-}
-
 impl Opts {
     fn from_env() -> Opts {
         let smoke = !std::env::args().any(|a| a == "--bench");
@@ -200,8 +195,10 @@ impl Opts {
         let both: Option<usize> = std::env::var("TRACIM_BENCH_N")
             .ok()
             .and_then(|v| v.trim().parse().ok());
-        let n1 = env_or("TRACIM_BENCH_N_1K", both.unwrap_or(n1)).clamp(1, 1_000_000);
-        let n10 = env_or("TRACIM_BENCH_N_10K", both.unwrap_or(n10)).clamp(1, 200_000);
+        let n1 =
+            sc::env_or("tracim bench", "TRACIM_BENCH_N_1K", both.unwrap_or(n1)).clamp(1, 1_000_000);
+        let n10 =
+            sc::env_or("tracim bench", "TRACIM_BENCH_N_10K", both.unwrap_or(n10)).clamp(1, 200_000);
         let names = std::env::var("TRACIM_BENCH_PEERS")
             .ok()
             .filter(|v| !v.trim().is_empty())
@@ -216,16 +213,18 @@ impl Opts {
         }
         Opts {
             sizes: vec![("1 KB", 1024, n1), ("10 KB", 10 * 1024, n10)],
-            repeat: env_or("TRACIM_BENCH_REPEAT", repeat).clamp(1, 20),
+            repeat: sc::env_or("tracim bench", "TRACIM_BENCH_REPEAT", repeat).clamp(1, 20),
             targets: TARGETS
                 .iter()
                 .filter(|t| names.contains(&t.name))
                 .copied()
                 .collect(),
             timeout: Duration::from_secs_f64(
-                env_or("TRACIM_BENCH_TIMEOUT", 60.0f64).clamp(1.0, 600.0),
+                sc::env_or("tracim bench", "TRACIM_BENCH_TIMEOUT", 60.0f64).clamp(1.0, 600.0),
             ),
-            stall: Duration::from_secs_f64(env_or("TRACIM_BENCH_STALL", 10.0f64).clamp(0.5, 600.0)),
+            stall: Duration::from_secs_f64(
+                sc::env_or("tracim bench", "TRACIM_BENCH_STALL", 10.0f64).clamp(0.5, 600.0),
+            ),
             smoke,
         }
     }
@@ -246,20 +245,6 @@ impl Opts {
 
 // ---------------------------------------------------------------- TLMs
 
-const PEOPLE: [(&str, &str); 4] = [
-    ("Ada Lovelace", "ada"),
-    ("Bo Chen", "bo"),
-    ("Dara Okafor", "dara"),
-    ("Eli Novak", "eli"),
-];
-const SPACES: [&str; 3] = ["Recherche & <dev>", "Marketing", "Support"];
-const DOCS: [&str; 5] = [
-    "Release notes",
-    "Onboarding",
-    "Q3 roadmap",
-    "Incident 2026-11-30",
-    "Meeting notes",
-];
 const LOREM: &str = "Lorem ipsum dolor sit amet, consectetur adipiscing elit. ";
 
 /// TLM `i` as `protocols::tracim::demo::Tlms` makes them (its fields: the
@@ -346,68 +331,6 @@ impl TempDir {
 impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// utime + stime of a process (all its threads), in seconds.
-fn cpu_secs(pid: Option<u32>) -> Option<f64> {
-    let path = match pid {
-        Some(p) => format!("/proc/{p}/stat"),
-        None => "/proc/self/stat".into(),
-    };
-    let s = std::fs::read_to_string(path).ok()?;
-    let rest = &s[s.rfind(')')? + 1..];
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
-    Some(ticks as f64 / rustix::param::clock_ticks_per_second() as f64)
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "?".into())
-}
-
-fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-fn print_table(rows: &[Vec<String>]) {
-    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let w: Vec<usize> = (0..cols)
-        .map(|c| {
-            rows.iter()
-                .map(|r| r.get(c).map_or(0, |s| s.chars().count()))
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    for (i, r) in rows.iter().enumerate() {
-        let line: Vec<String> = r
-            .iter()
-            .enumerate()
-            .map(|(c, s)| {
-                let pad = " ".repeat(w[c] - s.chars().count());
-                if c == 0 {
-                    format!("{s}{pad}")
-                } else {
-                    format!("{pad}{s}")
-                }
-            })
-            .collect();
-        println!("  {}", line.join(" | "));
-        if i == 0 {
-            let rule: Vec<String> = w.iter().map(|n| "-".repeat(*n)).collect();
-            println!("  {}", rule.join("-|-"));
-        }
     }
 }
 

@@ -2,7 +2,11 @@
 //! (each includes it with `#[path = "sc/mod.rs"] mod sc;`; a folder module is
 //! not a bench target of its own): ACTION frames shaped like
 //! `@redux-devtools/remote` 1.0.0's, an app's connect sequence, ping
-//! answers, plus the few `/proc`, environment and table helpers both use.
+//! answers, plus the few `/proc`, environment and table helpers every bench
+//! uses (`tracim` takes only those).
+
+// Each bench that includes this uses a part of it.
+#![allow(dead_code)]
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -49,6 +53,13 @@ pub fn cpu_secs(pid: Option<u32>) -> Option<f64> {
     let f: Vec<&str> = rest.split_whitespace().collect();
     let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
     Some(ticks as f64 / rustix::param::clock_ticks_per_second() as f64)
+}
+
+/// The load average over 1, 5 and 15 minutes (`/proc/loadavg`), or `?`.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "?".into())
 }
 
 // ---------------------------------------------------------------- frames

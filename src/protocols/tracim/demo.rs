@@ -22,14 +22,15 @@ pub struct Tlms {
     next_id: u64,
 }
 
-const PEOPLE: [(&str, &str); 4] = [
+/// Who acts, where, on what (also the `tracim` bench's).
+pub const PEOPLE: [(&str, &str); 4] = [
     ("Ada Lovelace", "ada"),
     ("Bo Chen", "bo"),
     ("Dara Okafor", "dara"),
     ("Eli Novak", "eli"),
 ];
-const SPACES: [&str; 3] = ["Recherche & <dev>", "Marketing", "Support"];
-const DOCS: [&str; 5] = [
+pub const SPACES: [&str; 3] = ["Recherche & <dev>", "Marketing", "Support"];
+pub const DOCS: [&str; 5] = [
     "Release notes",
     "Onboarding",
     "Q3 roadmap",
@@ -100,12 +101,11 @@ impl Tlms {
                        "content": {"content_id": 1200 + self.next_id, "label": "screenshot.png", "content_type": "file", "size": r.u64(1000..900_000)}}),
             ),
         };
-        let created = crate::text::iso_time(crate::event::now_ms());
         json!({
             "event_id": self.next_id,
             "event_type": event_type,
             "read": null,
-            "created": format!("{}Z", created.get(..23).unwrap_or(&created)),
+            "created": crate::text::iso_time(crate::event::now_ms()),
             "fields": fields,
         })
         .to_string()
