@@ -31,7 +31,7 @@ pub fn run(data: &[u8]) {
     }
     if let Ok(text) = std::str::from_utf8(data) {
         let _ = tlm::decode(text);
-        let _ = tlm::rfc3339_ms(text);
+        let _ = roomtap::text::iso_time_ms(text);
         let _ = event::go_string(text);
         let _ = command::parse(text.lines().next().unwrap_or(""));
     }

@@ -521,24 +521,7 @@ mod tests {
 
     #[test]
     fn truncated_and_corrupt_lines_are_skipped_and_said() {
-        let mut store = Store::new(&Default::default());
-        store.add_source(
-            "room",
-            crate::source::SourceKind::RECORDED,
-            "ws://h/rooms/r",
-        );
-        let head = serde_json::to_string(&Header::of(&store)).unwrap();
-        let ev = SourceEvent {
-            source: 0,
-            at_ms: 5,
-            kind: EventKind::Log(LogRecord {
-                level: Level::Warn,
-                kind: "k".into(),
-                summary: "hello".into(),
-                data: Some("{\"a\":1}".into()),
-            }),
-        };
-        let line = serde_json::to_string(&ev).unwrap();
+        let (head, line, ev) = head_and_line();
         let bad_source = line.replacen("\"source\":0", "\"source\":9", 1);
         let text = format!(
             "{head}\n{line}\nnot json\n{bad_source}\n{line}\n{}",
