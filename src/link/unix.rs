@@ -330,6 +330,23 @@ fn connect_waiting(path: &Path, within: Duration) -> io::Result<std::os::unix::n
     Ok(std::os::unix::net::UnixStream::from(fd))
 }
 
+/// For tests: a listener with the SDKs' backlog of one, accepting nothing
+/// until told to.
+#[cfg(test)]
+pub(crate) fn backlog_of_one(path: &Path) -> std::os::unix::net::UnixListener {
+    use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType};
+    let fd = rustix::net::socket_with(
+        AddressFamily::UNIX,
+        SocketType::STREAM,
+        SocketFlags::CLOEXEC,
+        None,
+    )
+    .unwrap();
+    rustix::net::bind(&fd, &SocketAddrUnix::new(path).unwrap()).unwrap();
+    rustix::net::listen(&fd, 1).unwrap();
+    std::os::unix::net::UnixListener::from(fd)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -477,21 +494,6 @@ mod tests {
         }
         drop(lb);
         let _ = std::fs::remove_dir_all(&d);
-    }
-
-    /// A listener with the SDK's backlog of one, accepting nothing yet.
-    fn backlog_of_one(path: &Path) -> std::os::unix::net::UnixListener {
-        use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType};
-        let fd = rustix::net::socket_with(
-            AddressFamily::UNIX,
-            SocketType::STREAM,
-            SocketFlags::CLOEXEC,
-            None,
-        )
-        .unwrap();
-        rustix::net::bind(&fd, &SocketAddrUnix::new(path).unwrap()).unwrap();
-        rustix::net::listen(&fd, 1).unwrap();
-        std::os::unix::net::UnixListener::from(fd)
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

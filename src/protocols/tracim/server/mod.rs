@@ -92,7 +92,13 @@ struct Hub {
     st: Mutex<State>,
     /// Bumped on every change tests may wait for.
     changes: watch::Sender<u64>,
+    /// Replies to paths that are not registered, on their way (bounded).
+    replies: Arc<tokio::sync::Semaphore>,
 }
+
+/// Replies to unregistered paths sending at once, at most: each may wait
+/// for its peer up to the send timeout.
+const REPLIES_IN_FLIGHT: usize = 64;
 
 impl Hub {
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -135,6 +141,14 @@ impl Hub {
             return;
         }
         drop(st);
+        let Ok(permit) = self.replies.clone().try_acquire_owned() else {
+            self.core.tally("unsent (replies in flight)", Level::Warn, |n| {
+                format!(
+                    "{path}: no reply, {REPLIES_IN_FLIGHT} are already on their way ({n} so far)"
+                )
+            });
+            return;
+        };
         let (to, within, meter) = (
             PathBuf::from(path),
             self.cfg.send_timeout,
@@ -144,6 +158,7 @@ impl Hub {
             if unix::send(&to, doc.as_bytes(), within).await.is_ok() {
                 meter.frame_out(doc.len());
             }
+            drop(permit);
         });
     }
 
@@ -402,6 +417,7 @@ impl Daemon {
             core: core.clone(),
             st: Mutex::new(State::default()),
             changes,
+            replies: Arc::new(tokio::sync::Semaphore::new(REPLIES_IN_FLIGHT)),
         });
         if let Some(em) = core.emitter() {
             em.try_emit(crate::event::EventKind::Conn(
@@ -520,5 +536,39 @@ impl crate::serve::source::Server for Daemon {
     }
     fn url(&self) -> String {
         format!("unix:{}", self.hub.cfg.socket.display())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn replies_to_unregistered_paths_are_bounded() {
+        let d = std::env::temp_dir().join(format!("rt-tdaemon-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        let daemon = Daemon::start(DaemonConfig::new(&d.join("m.sock")), None)
+            .await
+            .unwrap();
+        // A peer that never accepts: every reply to it waits.
+        let stuck = d.join("stuck.sock");
+        let _l = unix::backlog_of_one(&stuck);
+        let ping = event::encode(&stuck.to_string_lossy(), &Type::Ping, None);
+        let n = REPLIES_IN_FLIGHT + 20;
+        for _ in 0..n {
+            unix::send(&d.join("m.sock"), ping.as_bytes(), Duration::from_secs(5))
+                .await
+                .unwrap();
+        }
+        assert!(
+            daemon
+                .wait_until(Duration::from_secs(10), |d| d.received().len() == n)
+                .await
+        );
+        // Two fit the stuck peer's queue; 64 wait; the rest are refused, counted.
+        assert!(daemon.tallied("unsent (replies in flight)") >= 1);
+        assert!(daemon.tallied("unsent (replies in flight)") <= (n - REPLIES_IN_FLIGHT) as u64);
+        let _ = std::fs::remove_dir_all(&d);
     }
 }
