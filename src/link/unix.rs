@@ -31,6 +31,14 @@ pub const READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// Connections read at once; more wait to be accepted.
 const MAX_READING: usize = 64;
 
+/// Bytes the connections being read (and their documents waiting for their
+/// turn) may hold together; a read waits for room (within its timeout).
+pub const MAX_HELD: usize = 64 << 20;
+
+/// Documents a link hands over ahead of its reader: with [`MAX_HELD`], what
+/// a link holds is at most `MAX_HELD + QUEUED × max document`.
+pub const QUEUED: usize = 4;
+
 /// roomtap's private directory for its sockets: `$XDG_RUNTIME_DIR/roomtap`,
 /// else `/tmp/roomtap-<uid>`; made 0700 when it is made, and refused when
 /// it is a symlink or another user's or open to others.
@@ -133,8 +141,10 @@ pub enum Received {
 /// and hand the documents over in the order their connections came (a
 /// peer that sends two in a row is read in that order, as the Go daemon
 /// reads one connection after the other; a connection held open delays
-/// the ones after it by `read_timeout` at most). A full queue slows the
-/// accepting down; `meter` counts bytes and documents in.
+/// the ones after it by `read_timeout` at most). At most [`MAX_READING`]
+/// connections are read at once, holding at most [`MAX_HELD`] bytes until
+/// their documents are handed over; a full `out` slows the accepting down.
+/// `meter` counts bytes and documents in.
 pub fn inbox(
     listener: UnixListener,
     max: usize,
@@ -142,18 +152,24 @@ pub fn inbox(
     meter: Arc<Meter>,
     out: mpsc::Sender<Received>,
 ) -> tokio::task::JoinHandle<()> {
+    let max = max.min(MAX_HELD);
     tokio::spawn(async move {
         let reading = Arc::new(Semaphore::new(MAX_READING));
-        // Each connection's document, in the order the connections came.
+        let held = Arc::new(Semaphore::new(MAX_HELD >> 10));
+        // Each connection's document (and the KiB it holds), in the order
+        // the connections came.
         let (order_tx, mut order_rx) =
-            mpsc::channel::<tokio::sync::oneshot::Receiver<Received>>(MAX_READING);
+            mpsc::channel::<tokio::sync::oneshot::Receiver<(Received, u32)>>(MAX_READING);
+        let budget = held.clone();
         let forward = tokio::spawn(async move {
             while let Some(next) = order_rx.recv().await {
-                let Ok(got) = next.await else { continue };
+                let Ok((got, kib)) = next.await else { continue };
                 if let Received::Document(d) = &got {
                     meter.frame_in(d.len());
                 }
-                if out.send(got).await.is_err() {
+                let sent = out.send(got).await;
+                budget.add_permits(kib as usize);
+                if sent.is_err() {
                     return;
                 }
             }
@@ -174,9 +190,13 @@ pub fn inbox(
             if order_tx.send(done_rx).await.is_err() {
                 break;
             }
+            let held = held.clone();
             tokio::spawn(async move {
-                let got = read_document(stream, max, read_timeout).await;
-                let _ = done_tx.send(got);
+                let mut kib = 0u32;
+                let got = read_within(stream, max, read_timeout, &held, &mut kib).await;
+                if done_tx.send((got, kib)).is_err() {
+                    held.add_permits(kib as usize);
+                }
                 drop(permit);
             });
         }
@@ -204,7 +224,7 @@ impl UnixLink {
         meter: Arc<Meter>,
     ) -> io::Result<UnixLink> {
         let listener = listen(path).await?;
-        let (tx, inbox) = mpsc::channel(256);
+        let (tx, inbox) = mpsc::channel(QUEUED);
         let reader = self::inbox(listener, max, read_timeout, meter.clone(), tx);
         Ok(UnixLink {
             inbox,
@@ -235,9 +255,16 @@ impl super::Documents for UnixLink {
     }
 }
 
-/// Read one connection to its end: at most `max` bytes, within
-/// `within`.
-pub async fn read_document(mut stream: UnixStream, max: usize, within: Duration) -> Received {
+/// Read one connection to its end: at most `max` bytes, within `within`,
+/// taking a permit of `held` for every KiB it keeps (waiting for room, also
+/// within `within`); `kib` says how many it took.
+async fn read_within(
+    mut stream: UnixStream,
+    max: usize,
+    within: Duration,
+    held: &Semaphore,
+    kib: &mut u32,
+) -> Received {
     let mut buf = Vec::new();
     let read = async {
         let mut chunk = [0u8; 16 * 1024];
@@ -248,6 +275,14 @@ pub async fn read_document(mut stream: UnixStream, max: usize, within: Duration)
             }
             if buf.len() + n > max {
                 return Ok(false);
+            }
+            let need = (buf.len() + n).div_ceil(1024) as u32;
+            if need > *kib {
+                held.acquire_many(need - *kib)
+                    .await
+                    .map_err(io::Error::other)?
+                    .forget();
+                *kib = need;
             }
             buf.extend_from_slice(&chunk[..n]);
         }
@@ -539,6 +574,42 @@ mod tests {
         for r in results.iter().filter_map(|r| r.as_ref().err()) {
             assert_eq!(r.kind(), io::ErrorKind::TimedOut, "{r}");
         }
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn what_is_read_and_not_taken_is_bounded_in_bytes() {
+        let d = dir("held");
+        let p = d.join("s.sock");
+        let l = listen(&p).await.unwrap();
+        // A consumer that takes nothing.
+        let (tx, mut rx) = mpsc::channel(1);
+        let task = inbox(l, 16 << 20, READ_TIMEOUT, Arc::new(Meter::new()), tx);
+        let doc = vec![b'z'; 8 << 20];
+        let n = 2 * MAX_HELD / doc.len();
+        let sends: Vec<_> = (0..n)
+            .map(|_| {
+                let (p, doc) = (p.clone(), doc.clone());
+                tokio::spawn(async move { send(&p, &doc, Duration::from_secs(3)).await })
+            })
+            .collect();
+        let mut late = 0;
+        for s in sends {
+            late += usize::from(s.await.unwrap().is_err());
+        }
+        // Held: MAX_HELD being read or waiting, one handed over, one in the
+        // hand; the rest were not read (their senders gave up).
+        let most = MAX_HELD / doc.len() + 2;
+        assert!(late >= n - most - 1, "{late} of {n} not taken");
+        let mut taken = 0;
+        while let Ok(Some(got)) = tokio::time::timeout(Duration::from_millis(500), rx.recv()).await
+        {
+            if matches!(got, Received::Document(ref b) if b.len() == doc.len()) {
+                taken += 1;
+            }
+        }
+        assert!(taken >= 1 && taken <= most, "{taken}");
+        task.abort();
         let _ = std::fs::remove_dir_all(&d);
     }
 }

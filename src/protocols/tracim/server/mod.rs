@@ -426,7 +426,7 @@ impl Daemon {
                 },
             ));
         }
-        let (tx, mut rx) = mpsc::channel(256);
+        let (tx, mut rx) = mpsc::channel(unix::QUEUED);
         let reader = unix::inbox(
             listener,
             hub.cfg.max_document,
