@@ -152,10 +152,11 @@ async fn tail_unregisters_once_on_sighup() {
 async fn the_daemon_subcommand_feeds_the_tail_subcommand() {
     use tokio::io::AsyncBufReadExt;
     let dir = Dir::new("tsub");
-    let (master, own, file) = (
+    let (master, own, file, rec) = (
         dir.0.join("m.sock"),
         dir.0.join("c.sock"),
         dir.0.join("tlm.jsonl"),
+        dir.0.join("rec.jsonl"),
     );
     let msg = |i: u32| {
         format!(
@@ -192,14 +193,9 @@ async fn the_daemon_subcommand_feeds_the_tail_subcommand() {
         .unwrap_or_default();
     assert!(banner.contains("listening on unix:"), "{banner}");
     let mut tail = tokio::process::Command::new(bin)
-        .args([
-            "tail",
-            "--json",
-            "--tracim-round",
-            "0.3",
-            "tracim",
-            "--master",
-        ])
+        .args(["tail", "--json", "--tracim-round", "0.3", "--record"])
+        .arg(&rec)
+        .args(["tracim", "--master"])
         .arg(&master)
         .arg("--socket")
         .arg(&own)
@@ -236,8 +232,37 @@ async fn the_daemon_subcommand_feeds_the_tail_subcommand() {
     for (i, got) in labels.iter().enumerate() {
         assert_eq!(got, cycle[(start + i) % 3], "{labels:?}");
     }
-    drop(tail);
+    // Ended as a user ends it: the recording holds what it printed, and
+    // `open` replays it.
+    let pid = rustix::process::Pid::from_raw(tail.id().unwrap() as i32).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), tail.wait())
+        .await
+        .expect("tail ends on SIGTERM")
+        .unwrap();
     drop(daemon);
+    let replay = tokio::process::Command::new(bin)
+        .args(["tail", "--json", "--filter", "kind=content.created", "open"])
+        .arg(&rec)
+        .output();
+    let replay = tokio::time::timeout(Duration::from_secs(20), replay)
+        .await
+        .expect("the replay ends")
+        .unwrap();
+    assert!(
+        replay.status.success(),
+        "{}",
+        String::from_utf8_lossy(&replay.stderr)
+    );
+    let replayed: Vec<serde_json::Value> = String::from_utf8_lossy(&replay.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(replayed.len() >= labels.len(), "{replayed:?}");
+    assert!(
+        replayed.iter().all(|v| v["source"] == "tracim"),
+        "{replayed:?}"
+    );
     // Refused before anything starts, in words, exit status 1.
     for (bad, says) in [
         (
