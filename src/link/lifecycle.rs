@@ -69,12 +69,31 @@ pub enum SessionEnd {
 /// arrive while disconnected are refused visibly, never silently dropped.
 pub async fn supervise<F, Fut>(
     em: Emitter,
-    mut commands: mpsc::Receiver<Command>,
-    mut backoff: Backoff,
-    mut session: F,
+    commands: mpsc::Receiver<Command>,
+    backoff: Backoff,
+    session: F,
 ) where
     F: FnMut(u32, Emitter, mpsc::Receiver<Command>) -> Fut,
     Fut: Future<Output = (SessionEnd, mpsc::Receiver<Command>)>,
+{
+    supervise_idle(em, commands, backoff, session, |_| std::future::pending()).await;
+}
+
+/// [`supervise`], running `idle` while it waits for the next attempt (it is
+/// dropped when the wait is over): what a source still has to do while it
+/// is not connected, such as reading a socket of its own that peers keep
+/// writing to.
+pub async fn supervise_idle<F, Fut, I, IFut>(
+    em: Emitter,
+    mut commands: mpsc::Receiver<Command>,
+    mut backoff: Backoff,
+    mut session: F,
+    mut idle: I,
+) where
+    F: FnMut(u32, Emitter, mpsc::Receiver<Command>) -> Fut,
+    Fut: Future<Output = (SessionEnd, mpsc::Receiver<Command>)>,
+    I: FnMut(Emitter) -> IFut,
+    IFut: Future<Output = ()>,
 {
     let mut attempt = 1u32;
     loop {
@@ -120,9 +139,13 @@ pub async fn supervise<F, Fut>(
                     return;
                 }
                 let wake = tokio::time::Instant::now() + delay;
+                let idling = idle(em.clone());
+                tokio::pin!(idling);
+                let mut idle_done = false;
                 loop {
                     tokio::select! {
                         _ = tokio::time::sleep_until(wake) => break,
+                        () = &mut idling, if !idle_done => idle_done = true,
                         cmd = commands.recv() => match cmd {
                             Some(cmd) => refuse(&em, &cmd).await,
                             None => {
@@ -161,5 +184,65 @@ mod tests {
         assert!(d[9] >= 24.0, "{d:?}");
         b.reset();
         assert!(b.next_delay() <= Duration::from_millis(600));
+    }
+
+    #[tokio::test]
+    async fn idle_work_runs_between_attempts_only() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let (tx, mut rx) = mpsc::channel(64);
+        let em = Emitter::new(0, tx);
+        let (cmd_tx, cmds) = mpsc::channel(1);
+        let (idled, in_session) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let (i, d) = (idled.clone(), in_session.clone());
+        let backoff = Backoff::new(Duration::from_millis(20), Duration::from_millis(20));
+        let run = tokio::spawn(supervise_idle(
+            em,
+            cmds,
+            backoff,
+            move |attempt, _em, cmds| {
+                let d = d.clone();
+                async move {
+                    d.fetch_add(1, Ordering::SeqCst);
+                    let end = if attempt < 3 {
+                        SessionEnd::Lost {
+                            reason: "no".into(),
+                            was_connected: false,
+                        }
+                    } else {
+                        std::future::pending::<()>().await;
+                        unreachable!()
+                    };
+                    (end, cmds)
+                }
+            },
+            move |_em| {
+                let i = i.clone();
+                async move {
+                    i.fetch_add(1, Ordering::SeqCst);
+                    // Dropped at the next attempt, whatever it was doing.
+                    std::future::pending::<()>().await;
+                }
+            },
+        ));
+        // Wait for the third attempt's Connecting.
+        let mut connecting = 0;
+        while connecting < 3 {
+            let ev = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+                .await
+                .unwrap()
+                .unwrap();
+            if matches!(
+                ev.kind,
+                crate::event::EventKind::Conn(ConnState::Connecting { .. })
+            ) {
+                connecting += 1;
+            }
+        }
+        // Two waits, two idles; none during the sessions.
+        assert_eq!(idled.load(Ordering::SeqCst), 2);
+        drop(cmd_tx);
+        run.abort();
+        assert!(in_session.load(Ordering::SeqCst) >= 2);
     }
 }

@@ -7,7 +7,7 @@ pub mod meter;
 pub mod unix;
 pub mod ws;
 
-pub use lifecycle::{Backoff, SessionEnd, supervise};
+pub use lifecycle::{Backoff, SessionEnd, supervise, supervise_idle};
 
 /// A link that carries whole documents, each on its own (a connection per
 /// document on a Unix socket; a datagram, next): what a session reads and

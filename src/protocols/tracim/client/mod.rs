@@ -32,7 +32,7 @@ use crate::event::{
 use crate::link::meter::{FLUSH_EVERY, Meter};
 use crate::link::Documents;
 use crate::link::unix::{self, Received, UnixLink};
-use crate::link::{Backoff, SessionEnd, supervise};
+use crate::link::{Backoff, SessionEnd, supervise_idle};
 use crate::protocols::tracim::wire::event::{self, Client, DaemonEvent, Type};
 use crate::protocols::tracim::wire::model::TracimCommand;
 use crate::protocols::tracim::wire::tlm;
@@ -174,25 +174,30 @@ pub async fn spawn(
     let bye = farewell.clone();
     tokio::spawn(async move {
         let backoff = Backoff::new(cfg.backoff_base, cfg.backoff_max);
-        supervise(em, commands, backoff, |_attempt, em, mut cmds| {
+        let session = |_attempt, em: Emitter, mut cmds: mpsc::Receiver<Command>| {
             let (cfg, meter, persist) = (cfg.clone(), meter.clone(), persist.clone());
             async move {
                 let mut p = persist.lock().await;
-                let mut s = Session {
-                    cfg: &cfg,
-                    em: &em,
-                    meter: &meter,
-                    p: &mut p,
-                    registered: false,
-                    silent: false,
-                    ping_sent: None,
-                };
-                let end = s.run(&mut cmds).await;
+                let end = Session::new(&cfg, &em, &meter, &mut p).run(&mut cmds).await;
                 meter.flush(&em).await;
                 (end, cmds)
             }
-        })
-        .await;
+        };
+        // Between attempts our socket is still read: what reaches it while
+        // the daemon is away is shown, not held until it is back.
+        let idle = |em: Emitter| {
+            let (cfg, meter, persist) = (cfg.clone(), meter.clone(), persist.clone());
+            async move {
+                let mut p = persist.lock().await;
+                let mut s = Session::new(&cfg, &em, &meter, &mut p);
+                while let Some(got) = s.p.link.recv().await {
+                    // Unregistered: a reply that cannot go is said, and
+                    // the wait goes on.
+                    let _ = s.on_received(got).await;
+                }
+            }
+        };
+        supervise_idle(em, commands, backoff, session, idle).await;
         // Every command sender is gone: the run is over.
         bye.say().await;
         // Dropping the link (with `persist`) stops reading our socket.
@@ -211,7 +216,24 @@ struct Session<'a> {
     ping_sent: Option<Instant>,
 }
 
-impl Session<'_> {
+impl<'a> Session<'a> {
+    fn new(
+        cfg: &'a TracimConfig,
+        em: &'a Emitter,
+        meter: &'a Meter,
+        p: &'a mut Persist,
+    ) -> Session<'a> {
+        Session {
+            cfg,
+            em,
+            meter,
+            p,
+            registered: false,
+            silent: false,
+            ping_sent: None,
+        }
+    }
+
     async fn log(&self, level: Level, kind: &str, summary: String, data: Option<String>) {
         self.em.log_data(level, kind, summary, data).await;
     }
@@ -269,7 +291,7 @@ impl Session<'_> {
     async fn run(&mut self, cmds: &mut mpsc::Receiver<Command>) -> SessionEnd {
         self.facts().await;
         if let Err(end) = self.register().await {
-            return self.drain(end).await;
+            return end;
         }
         self.em.conn(ConnState::Handshaking).await;
         let register_by = Instant::now() + self.cfg.register_timeout;
@@ -321,7 +343,7 @@ impl Session<'_> {
                     self.facts().await;
                     heard = Instant::now();
                     if let Err(end) = self.register().await {
-                        return self.drain(end).await;
+                        return end;
                     }
                 }
                 _ = stats.tick() => self.meter.flush(self.em).await,
@@ -351,25 +373,6 @@ impl Session<'_> {
                 was_connected: self.registered,
             }),
         }
-    }
-
-    /// The daemon does not take our registration: what reached our socket
-    /// meanwhile is still shown (at each attempt, so at most one backoff
-    /// late), then the session ends with `end`.
-    async fn drain(&mut self, end: SessionEnd) -> SessionEnd {
-        use futures_util::FutureExt;
-        // Bounded: what is queued now, not what keeps coming.
-        for _ in 0..256 {
-            match self.p.link.recv().now_or_never() {
-                Some(Some(got)) => {
-                    if let Err(e) = self.on_received(got).await {
-                        return e;
-                    }
-                }
-                _ => break,
-            }
-        }
-        end
     }
 
     async fn on_received(&mut self, got: Received) -> Result<(), SessionEnd> {
