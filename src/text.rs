@@ -491,6 +491,19 @@ pub fn iso_time_ms(s: &str) -> Option<u64> {
     u64::try_from(secs * 1000 + ms).ok()
 }
 
+/// Whether the `n`th of something counted (a drop, a refusal) is worth a
+/// line: the 1st, the 10th, the 100th… (a flood is counted, not logged).
+pub fn worth_saying(n: u64) -> bool {
+    let mut p = 1u64;
+    while p < n {
+        match p.checked_mul(10) {
+            Some(next) => p = next,
+            None => return false,
+        }
+    }
+    p == n
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -792,5 +805,13 @@ mod tests {
         for ms in [0, 951_782_400_000, 1_795_344_242_881] {
             assert_eq!(iso_time_ms(&iso_time(ms)), Some(ms));
         }
+    }
+
+    #[test]
+    fn the_1st_10th_100th_are_said() {
+        let said: Vec<u64> = (0..2000).filter(|&n| worth_saying(n)).collect();
+        assert_eq!(said, [1, 10, 100, 1000]);
+        assert!(worth_saying(10_000_000_000_000_000_000));
+        assert!(!worth_saying(u64::MAX));
     }
 }

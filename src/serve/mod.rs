@@ -150,7 +150,7 @@ impl Core {
             *n += 1;
             *n
         };
-        if is_power_of_ten(n) {
+        if crate::text::worth_saying(n) {
             self.notice(level, line(n));
         }
     }
@@ -229,14 +229,6 @@ impl Core {
             }
         })
     }
-}
-
-fn is_power_of_ten(n: u64) -> bool {
-    let mut p = 1;
-    while p < n {
-        p = p.saturating_mul(10);
-    }
-    p == n
 }
 
 /// A connection's place in a server: held while it lives.

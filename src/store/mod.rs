@@ -75,6 +75,11 @@ impl Default for StoreConfig {
     }
 }
 
+/// Channels one source may hold: their names come from peers (a Leap
+/// edge's channels, a TracimDaemon's event types and clients). Past it a
+/// new channel is not kept, and that is counted and said.
+pub const MAX_CHANNELS: usize = 4096;
+
 /// Facts one source may hold (a source names its own keys; this bounds a
 /// bug, not a peer).
 const MAX_FACTS: usize = 64;
@@ -123,6 +128,8 @@ pub struct SourceInfo {
     pub channels: BTreeMap<String, ChannelInfo>,
     /// Frames that failed to decode.
     pub malformed: u64,
+    /// Channels not kept: the source already held [`MAX_CHANNELS`].
+    pub channels_dropped: u64,
     /// Clients of a server source (roomtap's relay), newest report.
     pub peers: Vec<crate::event::PeerRow>,
     /// Named facts the source reported (room, participant, watching...),
@@ -214,6 +221,7 @@ impl Store {
             },
             channels: BTreeMap::new(),
             malformed: 0,
+            channels_dropped: 0,
             peers: Vec::new(),
             facts: Vec::new(),
         });
@@ -297,6 +305,37 @@ impl Store {
         self.logs.push_prepared(at_ms, source, level, p);
     }
 
+    /// `name`'s channel of `source`, made if the source holds fewer than
+    /// [`MAX_CHANNELS`]; else `None`, counted, and said the 1st, 10th,
+    /// 100th… time.
+    fn channel(&mut self, at_ms: u64, source: SourceId, name: &str) -> Option<&mut ChannelInfo> {
+        let src = &mut self.sources[source as usize];
+        if src.channels.len() >= MAX_CHANNELS && !src.channels.contains_key(name) {
+            src.channels_dropped += 1;
+            let n = src.channels_dropped;
+            if crate::text::worth_saying(n) {
+                self.push_log(
+                    at_ms,
+                    source,
+                    Level::Warn,
+                    "channel",
+                    format!(
+                        "{} not kept: this source already has {MAX_CHANNELS} channels ({n} not kept so far)",
+                        sanitize_capped(name, 128)
+                    ),
+                    None,
+                );
+            }
+            return None;
+        }
+        Some(
+            self.sources[source as usize]
+                .channels
+                .entry(name.to_string())
+                .or_default(),
+        )
+    }
+
     fn apply_event(&mut self, ev: SourceEvent) -> Dirty {
         self.events += 1;
         let SourceEvent {
@@ -348,8 +387,9 @@ impl Store {
                 Dirty::CONNECTIONS
             }
             EventKind::Channel { channel, change } => {
-                let src = &mut self.sources[source as usize];
-                let info = src.channels.entry(channel.clone()).or_default();
+                let Some(info) = self.channel(at_ms, source, &channel) else {
+                    return Dirty::LOGS | Dirty::CONNECTIONS;
+                };
                 match change {
                     ChannelChange::Subscribed => {
                         info.subscribed = true;
@@ -383,11 +423,10 @@ impl Store {
             }
             EventKind::ChannelState { channel, update } => {
                 let channel = crate::text::sanitize_capped(&channel, 128).into_owned();
-                self.sources[source as usize]
-                    .channels
-                    .entry(channel)
-                    .or_default()
-                    .on_update(at_ms, update);
+                let Some(info) = self.channel(at_ms, source, &channel) else {
+                    return Dirty::LOGS | Dirty::CONNECTIONS;
+                };
+                info.on_update(at_ms, update);
                 Dirty::CHANNELS
             }
             EventKind::Log(rec) => {

@@ -220,3 +220,43 @@ fn the_mirror_of_an_app_without_max_age_is_trimmed_to_the_rows_listed() {
     assert_eq!(i.current_id(), Some(19_950));
     assert!(i.bytes() < 100 * 1024, "{}", i.bytes());
 }
+
+#[test]
+fn channels_past_the_cap_are_counted_and_said_not_kept() {
+    let mut s = store(usize::MAX, 100);
+    let extra = 12u64;
+    for i in 0..(MAX_CHANNELS as u64 + extra) {
+        s.apply(SourceEvent {
+            source: 0,
+            at_ms: i,
+            kind: EventKind::ChannelState {
+                channel: format!("c{i}"),
+                update: crate::event::ChannelUpdate::State { state: "{}".into() },
+            },
+        });
+    }
+    // A channel already held still takes updates past the cap.
+    s.apply(SourceEvent {
+        source: 0,
+        at_ms: 99_999,
+        kind: EventKind::ChannelState {
+            channel: "c0".into(),
+            update: crate::event::ChannelUpdate::State {
+                state: "{\"n\":2}".into(),
+            },
+        },
+    });
+    let src = &s.sources[0];
+    assert_eq!(src.channels.len(), MAX_CHANNELS);
+    assert_eq!(src.channels_dropped, extra);
+    assert!(src.channels.contains_key("c0"));
+    assert!(!src.channels.contains_key(&format!("c{}", MAX_CHANNELS)));
+    let said: Vec<String> = (0..s.logs.view_len())
+        .filter_map(|i| s.logs.view_get(i))
+        .filter(|e| e.level == Level::Warn && &*e.kind == "channel")
+        .map(|e| e.summary.to_string())
+        .collect();
+    assert_eq!(said.len(), 2, "the 1st and the 10th: {said:?}");
+    assert!(said[0].contains("c4096 not kept") && said[0].contains("(1 not kept so far)"));
+    assert!(said[1].contains("(10 not kept so far)"));
+}

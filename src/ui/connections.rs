@@ -83,14 +83,21 @@ fn source_lines(lines: &mut Vec<Line<'static>>, t: &Theme, s: &SourceInfo, now: 
         c.session.as_deref().map(sanitize).unwrap_or("-".into())
     )));
     lines.push(Line::from(state));
-    lines.push(Line::from(vec![Span::raw(format!(
+    let mut counts = vec![Span::raw(format!(
         "  rtt {}  reconnects {}  malformed {}",
         c.rtt
             .map(|d| format!("{:.1} ms", d.as_secs_f64() * 1000.0))
             .unwrap_or_else(|| "-".into()),
         c.reconnects,
         s.malformed
-    ))]));
+    ))];
+    if s.channels_dropped > 0 {
+        counts.push(Span::styled(
+            format!("  channels not kept {}", s.channels_dropped),
+            t.warn,
+        ));
+    }
+    lines.push(Line::from(counts));
     let st = &c.stats;
     lines.push(Line::from(Span::raw(format!(
         "  in  {:>10} {:>8} frames {:>8} msgs",

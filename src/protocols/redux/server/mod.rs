@@ -331,11 +331,7 @@ impl Hub {
                 s.dropped += 1;
                 // Report the 1st, 10th, 100th... drop, not every one.
                 let d = s.dropped;
-                let mut p = 1;
-                while p * 10 <= d {
-                    p *= 10;
-                }
-                (d == p).then(|| (d, s.peer.clone()))
+                crate::text::worth_saying(d).then(|| (d, s.peer.clone()))
             }
             Err(mpsc::error::TrySendError::Closed(_)) => None,
         }
