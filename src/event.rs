@@ -72,6 +72,50 @@ pub enum EventKind {
     /// participant, developer-log watching...): each one set or, without a
     /// value, taken away; the others stay.
     Facts(Vec<Fact>),
+    /// Numeric measures of the source (latency, pending acks, loss…), each
+    /// the newest value of its series: the store keeps a bounded history of
+    /// each, for Connections' sparklines and the recording.
+    Metrics(Vec<Metric>),
+}
+
+/// One numeric measure a source reports, by name.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Metric {
+    pub name: String,
+    pub value: f64,
+    pub unit: Unit,
+    /// Connections draws its recent history as a sparkline.
+    #[serde(default)]
+    pub chart: bool,
+}
+
+impl Metric {
+    pub fn new(name: impl Into<String>, value: f64, unit: Unit) -> Metric {
+        Metric {
+            name: name.into(),
+            value,
+            unit,
+            chart: false,
+        }
+    }
+
+    /// The same, charted.
+    pub fn charted(mut self) -> Metric {
+        self.chart = true;
+        self
+    }
+}
+
+/// What a [`Metric`] counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Unit {
+    Count,
+    Bytes,
+    Ms,
+    Percent,
+    /// Bytes per second.
+    Rate,
 }
 
 /// One named fact about a source: set to a value, or taken away (`None`).
@@ -349,6 +393,8 @@ pub enum CommandKind {
     Leap(crate::protocols::leap::wire::model::LeapCommand),
     /// TracimDaemon.
     Tracim(crate::protocols::tracim::wire::model::TracimCommand),
+    /// Legume.
+    Legume(crate::protocols::legume::wire::model::LegumeCommand),
 }
 
 impl CommandKind {
@@ -359,6 +405,7 @@ impl CommandKind {
             CommandKind::Room(c) => c.describe(),
             CommandKind::Leap(c) => c.describe(),
             CommandKind::Tracim(c) => c.describe(),
+            CommandKind::Legume(c) => c.describe(),
         }
     }
 }
@@ -369,7 +416,7 @@ impl EventKind {
     /// missed).
     pub fn scrub(&mut self, f: Scrub) {
         match self {
-            EventKind::Stats(_) | EventKind::Rtt(_) => {}
+            EventKind::Stats(_) | EventKind::Rtt(_) | EventKind::Metrics(_) => {}
             EventKind::Log(r) => {
                 scrub_string(&mut r.kind, f);
                 scrub_string(&mut r.summary, f);

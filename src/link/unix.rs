@@ -126,15 +126,7 @@ pub async fn listen(path: &Path) -> io::Result<UnixListener> {
     Ok(l)
 }
 
-/// What one connection carried.
-#[derive(Debug)]
-pub enum Received {
-    /// A whole document.
-    Document(Vec<u8>),
-    /// What went wrong, in words (too big, held open, a read error); what
-    /// had arrived is kept (cut) for the error entry.
-    Bad { why: String, head: Vec<u8> },
-}
+pub use super::Received;
 
 /// Accept connections on `listener` until the returned task is aborted,
 /// reading each to its end (at most `max` bytes, within `read_timeout`),

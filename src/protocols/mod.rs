@@ -121,6 +121,7 @@ protocols! {
     room => Room,
     leap => Leap,
     tracim => Tracim,
+    legume => Legume,
 }
 
 impl Flags {

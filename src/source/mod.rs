@@ -242,6 +242,11 @@ impl FactBook {
         self.said = rows;
         (!out.is_empty()).then_some(out)
     }
+
+    /// Whether `key` was last said to be `value`.
+    pub fn says(&self, key: &str, value: &str) -> bool {
+        self.said.iter().any(|(k, v)| k == key && v == value)
+    }
 }
 
 #[cfg(test)]

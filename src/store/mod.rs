@@ -135,6 +135,31 @@ pub struct SourceInfo {
     /// Named facts the source reported (room, participant, watching...),
     /// in the order first set.
     pub facts: Vec<(String, String)>,
+    /// Numeric measures the source reported, in the order first reported,
+    /// each with its recent history.
+    pub metrics: Vec<Series>,
+}
+
+/// Metrics one source may hold (a source names its own; this bounds a bug).
+const MAX_METRICS: usize = 32;
+/// Values kept per metric (at a report every 250 ms, the last 30 s).
+pub const SERIES_LEN: usize = 120;
+
+/// One metric's newest value and its recent history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    pub name: String,
+    pub unit: crate::event::Unit,
+    pub chart: bool,
+    /// Oldest first; at most [`SERIES_LEN`].
+    pub history: std::collections::VecDeque<f64>,
+}
+
+impl Series {
+    /// The newest value.
+    pub fn last(&self) -> f64 {
+        self.history.back().copied().unwrap_or(0.0)
+    }
 }
 
 pub struct Store {
@@ -224,6 +249,7 @@ impl Store {
             channels_dropped: 0,
             peers: Vec::new(),
             facts: Vec::new(),
+            metrics: Vec::new(),
         });
         let labels = self
             .sources
@@ -379,6 +405,31 @@ impl Store {
                         }
                         (None, _) => {}
                     }
+                }
+                Dirty::CONNECTIONS
+            }
+            EventKind::Metrics(metrics) => {
+                let have = &mut self.sources[source as usize].metrics;
+                for m in metrics {
+                    let i = match have.iter().position(|s| s.name == m.name) {
+                        Some(i) => i,
+                        None if have.len() < MAX_METRICS => {
+                            have.push(Series {
+                                name: m.name,
+                                unit: m.unit,
+                                chart: m.chart,
+                                history: std::collections::VecDeque::with_capacity(SERIES_LEN),
+                            });
+                            have.len() - 1
+                        }
+                        None => continue,
+                    };
+                    let s = &mut have[i];
+                    if s.history.len() == SERIES_LEN {
+                        s.history.pop_front();
+                    }
+                    s.history
+                        .push_back(if m.value.is_finite() { m.value } else { 0.0 });
                 }
                 Dirty::CONNECTIONS
             }

@@ -37,6 +37,7 @@ pub fn draw(f: &mut Frame, v: &View, area: Rect) {
         }
         lines.push(head);
         source_lines(&mut lines, t, s, v.now_ms);
+        metric_lines(&mut lines, t, s, area.width);
         peer_lines(&mut lines, t, s);
     }
     // Keep the selected source's block in view (its head at the top when
@@ -122,6 +123,78 @@ fn source_lines(lines: &mut Vec<Line<'static>>, t: &Theme, s: &SourceInfo, now: 
             Span::raw("  last error "),
             Span::styled(sanitize_capped(e, 200).into_owned(), t.error),
         ]));
+    }
+}
+
+/// A metric's value with its unit: `3.8 ms`, `1.2 kB`, `12 %`.
+pub fn metric_value(value: f64, unit: crate::event::Unit) -> String {
+    use crate::event::Unit;
+    match unit {
+        Unit::Count => {
+            if value.fract() == 0.0 && value.abs() < 1e15 {
+                format!("{}", value as i64)
+            } else {
+                format!("{value:.1}")
+            }
+        }
+        Unit::Bytes => human_bytes(value.max(0.0) as u64),
+        Unit::Ms => format!("{value:.1} ms"),
+        Unit::Percent => format!("{value:.0} %"),
+        Unit::Rate => format!("{}/s", human_bytes(value.max(0.0) as u64)),
+    }
+}
+
+/// `values` as a row of block characters, the newest on the right, scaled
+/// from 0 to their largest.
+pub fn sparkline(values: impl ExactSizeIterator<Item = f64> + Clone, width: usize) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let skip = values.len().saturating_sub(width);
+    let top = values.clone().skip(skip).fold(0.0f64, f64::max);
+    values
+        .skip(skip)
+        .map(|v| {
+            if top <= 0.0 || !v.is_finite() {
+                BARS[0]
+            } else {
+                BARS[((v.max(0.0) / top) * 7.0).round().clamp(0.0, 7.0) as usize]
+            }
+        })
+        .collect()
+}
+
+/// A source's metrics: the charted ones a line each with a sparkline of
+/// their recent values, the others as `name value` pairs filling lines of
+/// the pane's width.
+fn metric_lines(lines: &mut Vec<Line<'static>>, t: &Theme, s: &SourceInfo, width: u16) {
+    let width = usize::from(width).max(20);
+    for m in s.metrics.iter().filter(|m| m.chart) {
+        let value = metric_value(m.last(), m.unit);
+        let head = format!("  {:<12} {:>11} ", sanitize_capped(&m.name, 12), value);
+        let room = width
+            .saturating_sub(head.chars().count() + 1)
+            .min(crate::store::SERIES_LEN);
+        lines.push(Line::from(vec![
+            Span::raw(head),
+            Span::styled(sparkline(m.history.iter().copied(), room), t.key),
+        ]));
+    }
+    let mut line = String::from(" ");
+    for m in s.metrics.iter().filter(|m| !m.chart) {
+        let pair = format!(
+            " {} {}",
+            sanitize_capped(&m.name, 24),
+            metric_value(m.last(), m.unit)
+        );
+        if line.chars().count() + pair.chars().count() > width && line.len() > 1 {
+            lines.push(Line::from(Span::raw(std::mem::replace(
+                &mut line,
+                String::from(" "),
+            ))));
+        }
+        line.push_str(&pair);
+    }
+    if line.len() > 1 {
+        lines.push(Line::from(Span::raw(line)));
     }
 }
 

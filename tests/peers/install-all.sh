@@ -4,9 +4,10 @@
 # apt-get; as root, or through password-less sudo, else it stops and names
 # them): nodejs and npm (Node.js >= 20, for the peers below), tmux
 # (tests/terminal.rs), chromium (tests/browser.rs) and procps (kill, pgrep).
-# A Python >= 3.11 for the tracim peer must already be there (not installed
-# here): the newest 3.11-3.13 that pyenv lists, else python3 on PATH (or
-# $TRACIM_PEER_PYTHON); it stops before installing anything if there is none.
+# A Python >= 3.11 for the tracim and legume peers must already be there
+# (not installed here): the newest 3.11-3.13 that pyenv lists, else python3
+# on PATH (or $TRACIM_PEER_PYTHON, $LEGUME_PEER_PYTHON); it stops before
+# installing anything if there is none.
 # Then every peer folder:
 #   tests/peers/redux/         @redux-devtools/cli 5 relay + @redux-devtools/remote app
 #   tests/peers/redux-legacy/  remotedev-server 0.3.1 relay + remote-redux-devtools 0.5.16 app
@@ -15,12 +16,14 @@
 #   tests/peers/leap-rs/       leap_client_rs 0.1.5 (the real Leap Edge Rust client; a cargo build, not npm)
 #   tests/peers/tracim/        tracim-daemon-sdk 1.0.3 (the real TracimDaemon Python SDK; a venv, pip
 #                              --require-hashes from PyPI)
+#   tests/peers/legume/        legume 0.5 (the real reliable-UDP Server and Client; a venv, its sdist
+#                              built with a pinned setuptools, pip --require-hashes from PyPI)
 # Each folder's install.sh is idempotent (skips when node_modules, the binary
 # or the venv matches the lockfile, sources or requirements.txt). The folders install in parallel (PEERS_SERIAL=1: one by one);
 # output lines are prefixed with the folder name. Fails if any install fails.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-peers=(redux redux-legacy meshagent leap leap-rs tracim)
+peers=(redux redux-legacy meshagent leap leap-rs tracim legume)
 start=$(date +%s)
 
 # System packages: apt-get as root, or `sudo -n` (never a password prompt).
@@ -67,8 +70,13 @@ if ! python_for_tracim="$("$here/tracim/install.sh" --print-python)"; then
   echo "system: FAILED: no Python >= 3.11 for tests/peers/tracim (see the line above)" >&2
   exit 1
 fi
+if ! python_for_legume="$("$here/legume/install.sh" --print-python)"; then
+  echo "system: FAILED: no Python >= 3.11 for tests/peers/legume (see the line above)" >&2
+  exit 1
+fi
 echo "system: node $(node -v), npm $(npm -v), $(tmux -V), $(chromium --version 2>/dev/null || echo 'chromium (version unknown)')"
 echo "system: python for the tracim peer: $python_for_tracim"
+echo "system: python for the legume peer: $python_for_legume"
 
 echo "peers: installing ${peers[*]}"
 if [ "${PEERS_SERIAL:-0}" = 1 ]; then

@@ -378,6 +378,15 @@ impl<'a> Session<'a> {
     async fn on_received(&mut self, got: Received) -> Result<(), SessionEnd> {
         let doc = match got {
             Received::Document(d) => d,
+            Received::Gone { why } => {
+                self.em
+                    .emit(EventKind::Malformed {
+                        what: why,
+                        raw: String::new(),
+                    })
+                    .await;
+                return Ok(());
+            }
             Received::Bad { why, head } => {
                 self.em
                     .emit(EventKind::Malformed {

@@ -224,6 +224,10 @@ impl Hub {
     fn on_received(&self, got: Received) {
         let doc = match got {
             Received::Document(d) => d,
+            Received::Gone { why } => {
+                self.core.malformed(why, "");
+                return;
+            }
             Received::Bad { why, head } => {
                 self.core
                     .malformed(why, &String::from_utf8_lossy(&head));
