@@ -224,5 +224,23 @@ for f in sorted(glob.glob(os.path.join(caps, "tracim", "*.jsonl"))):
 for t in ["ping", "clients", "account", "ping now", "2026-12-06T23:25:04.866Z"]:
     put("tracim_codec", t)
 
+# legume_codec: every datagram captured between the real legume Server and
+# Client, decoded with the captures' schema (mode 0) and with none (1); the
+# schemas (mode 2: schema, NUL, datagram); the `:` line.
+schema_chat = open(os.path.join(here, "harness/legume_codec.rs")).read().split('r#"')[1].split('"#')[0]
+game = open(os.path.join(src, "src/protocols/legume/game.toml")).read()
+for f in sorted(glob.glob(os.path.join(caps, "legume", "*.jsonl"))):
+    for line in open(f):
+        r = json.loads(line)
+        if not r.get("hex"):
+            continue
+        d = bytes.fromhex(r["hex"])
+        put("legume_codec", b"\x00" + d)
+        put("legume_codec", b"\x01" + d)
+        put("legume_codec", b"\x02" + schema_chat.encode() + b"\x00" + d)
+put("legume_codec", b"\x02" + game.encode() + b"\x00")
+for t in ["send Chat sender=me text=\"hi there\" seq=3", "send! Pos x=1.5", "connect", "disconnect"]:
+    put("legume_codec", b"\x01" + t.encode())
+
 for t in sorted(counts):
     print(f"{t}: {counts[t]} seeds in {os.path.join(root, t)}")

@@ -170,7 +170,7 @@ mod tests {
             .collect();
         assert_eq!(
             k(&panes),
-            [relay_srv, room, leap, "tracim", relay, room, leap]
+            [relay_srv, room, leap, "tracim", "legume", relay, room, leap]
         );
         assert_eq!(
             k(&[

@@ -48,6 +48,7 @@ targets!(
     config,
     json_scan,
     leap_codec,
+    legume_codec,
     query,
     recording,
     redux_codec,

@@ -245,10 +245,13 @@ fn the_demo_runs_with_nothing_else() {
     let labels: Vec<&str> = r.header.sources.iter().map(|d| d.label.as_str()).collect();
     assert_eq!(
         labels.len(),
-        5,
-        "relay, monitor, room, leap, tracim: {labels:?}"
+        6,
+        "relay, monitor, room, leap, tracim, legume: {labels:?}"
     );
-    assert!(labels.contains(&"tracim"), "{labels:?}");
+    assert!(
+        labels.contains(&"tracim") && labels.contains(&"legume"),
+        "{labels:?}"
+    );
     let _ = std::fs::remove_file(&rec);
 }
 

@@ -5,6 +5,7 @@
 pub mod config;
 pub mod json_scan;
 pub mod leap_codec;
+pub mod legume_codec;
 pub mod query;
 pub mod recording;
 pub mod redux_codec;
