@@ -60,6 +60,7 @@ fn record(i: usize) -> SourceEvent {
             kind: kind.into(),
             summary,
             data: Some(data),
+            bytes: None,
         }),
     }
 }

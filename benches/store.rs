@@ -162,6 +162,7 @@ fn render(c: &mut Criterion) {
                 kind: "log".into(),
                 summary: format!("entry {i} with some text to fill the line like a real one"),
                 data: None,
+                bytes: None,
             }),
         });
     }

@@ -371,6 +371,34 @@ pub struct LogRecord {
     pub summary: String,
     /// Raw JSON text, kept unparsed until a view needs it.
     pub data: Option<String>,
+    /// Bytes the entry is about (a datagram's undecoded rest…), as they
+    /// came: shown as hex + ASCII, exported and recorded as base64.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "b64_bytes")]
+    pub bytes: Option<Vec<u8>>,
+}
+
+/// `Option<Vec<u8>>` as base64 text in JSON (recordings).
+mod b64_bytes {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(b: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+        match b {
+            Some(b) => s.serialize_str(&STANDARD.encode(b)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
+        match Option::<String>::deserialize(d)? {
+            Some(t) => STANDARD
+                .decode(t.as_bytes())
+                .map(Some)
+                .map_err(serde::de::Error::custom),
+            None => Ok(None),
+        }
+    }
 }
 
 /// A command addressed to a source.
@@ -421,6 +449,17 @@ impl EventKind {
                 scrub_string(&mut r.kind, f);
                 scrub_string(&mut r.summary, f);
                 scrub_opt(&mut r.data, f);
+                if let Some(b) = &mut r.bytes {
+                    // Byte for character (Latin-1), so a secret is found in
+                    // bytes that are not UTF-8 too.
+                    let text: String = b.iter().map(|&c| char::from(c)).collect();
+                    if let Some(masked) = f(&text) {
+                        *b = masked
+                            .chars()
+                            .map(|c| u8::try_from(u32::from(c)).unwrap_or(b'*'))
+                            .collect();
+                    }
+                }
             }
             EventKind::Redux(r) => r.scrub(f),
             EventKind::Malformed { what, raw } => {

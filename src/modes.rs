@@ -46,6 +46,7 @@ async fn wired(
                     crate::secret::MIN_MASKED
                 ),
                 data: None,
+                bytes: None,
             }),
         ));
     }

@@ -491,6 +491,30 @@ pub fn iso_time_ms(s: &str) -> Option<u64> {
     u64::try_from(secs * 1000 + ms).ok()
 }
 
+/// `bytes` as hex + ASCII lines (offset, 16 bytes in groups of 4, the
+/// printable ones), at most `max` of them shown; a last line says how many
+/// more there are.
+pub fn hex_dump(bytes: &[u8], max: usize) -> Vec<String> {
+    let cfg = pretty_hex::HexConfig {
+        title: false,
+        ascii: true,
+        width: 16,
+        group: 4,
+        chunk: 1,
+        max_bytes: max,
+        display_offset: 0,
+    };
+    let mut out: Vec<String> = pretty_hex::config_hex(&bytes, cfg)
+        .lines()
+        .map(|l| sanitize(l).into_owned())
+        .collect();
+    if bytes.len() > max {
+        out.retain(|l| !l.starts_with("..."));
+        out.push(format!("… {} bytes more", bytes.len() - max));
+    }
+    out
+}
+
 /// Whether the `n`th of something counted (a drop, a refusal) is worth a
 /// line: the 1st, the 10th, the 100th… (a flood is counted, not logged).
 pub fn worth_saying(n: u64) -> bool {

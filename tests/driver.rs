@@ -379,6 +379,7 @@ fn log_line(
             kind: kind.into(),
             summary: summary.into(),
             data: Some(data.into()),
+            bytes: None,
         }),
     ));
 }
@@ -781,6 +782,7 @@ fn a_state_dropped_for_max_bytes_is_said_and_its_row_stays() {
                 kind: "log".into(),
                 summary: "x".repeat(200),
                 data: None,
+                bytes: None,
             }),
         ));
         assert!(at < T0 + 100_000, "no state was dropped");

@@ -418,12 +418,17 @@ async fn messages_decode_and_the_counts_are_the_wires() {
     let pos = data_of(&h.app, "type 21", "type 21").unwrap();
     assert_eq!(pos["type_id"], 21);
     assert_eq!(pos["offset"], 0);
-    assert!(
-        pos["hex"]
-            .as_str()
-            .unwrap()
-            .contains("001561646100000000003ff0"),
-        "{pos}"
+    assert_eq!(pos["len"], 30);
+    // Its bytes as they came (what the detail shows as hex + ASCII).
+    let logs = &h.app.store.logs;
+    let e = (0..logs.view_len())
+        .filter_map(|i| logs.view_get(i))
+        .find(|e| e.kind == "type 21")
+        .unwrap();
+    let b = e.bytes.as_deref().unwrap();
+    assert_eq!(
+        (b.len(), &b[4..9]),
+        (30, &[0x00, 0x15, b'a', b'd', b'a'][..])
     );
     // One channel row per message type.
     h.until("a channel row per type", 10, |a| {

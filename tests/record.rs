@@ -53,6 +53,7 @@ fn session() -> Vec<SourceEvent> {
             kind: "indexer".into(),
             summary: format!("upstream timed out (token {SECRET})"),
             data: Some(format!(r#"{{"msg":"time-out","auth":"{SECRET}"}}"#)),
+            bytes: None,
         }),
     ));
     v.push(ev(
@@ -720,6 +721,7 @@ fn tail_streams_a_recording_bigger_than_its_limits() {
                     kind: "bulk".into(),
                     summary: format!("event {i}"),
                     data: Some(format!(r#"{{"i":{i},"pad":"{pad}"}}"#)),
+                    bytes: None,
                 }),
             ));
         }
@@ -780,6 +782,7 @@ fn tail_prints_separators_and_invisibles_as_symbols() {
                 summary: "one\u{2028}two\u{2029}three\u{200b}four\u{200d}five\u{e0041}\u{e007f}six"
                     .into(),
                 data: None,
+                bytes: None,
             }),
         ));
     }

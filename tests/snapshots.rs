@@ -440,6 +440,7 @@ fn the_logs_window_keeps_its_place_between_frames() {
                 kind: "k".into(),
                 summary: format!("line {i:02}"),
                 data: None,
+                bytes: None,
             }),
         ));
     }
@@ -602,6 +603,7 @@ fn a_log_row_with_line_separators_stays_one_row() {
                 kind: "k".into(),
                 summary: summary.into(),
                 data: None,
+                bytes: None,
             }),
         ));
     }
@@ -630,4 +632,132 @@ fn a_log_row_with_line_separators_stays_one_row() {
             );
         }
     }
+}
+
+/// A legume client: connected, its metrics reported a few times (the
+/// charted ones drawn as sparklines), a Chat and a Pos channel, and an
+/// entry about bytes no schema described.
+fn legume_app() -> roomtap::app::App {
+    use roomtap::event::{ChannelUpdate, Fact, Level, LogRecord, Metric, Unit};
+    let mut a = app_blank();
+    a.store.add_source(
+        "legume",
+        roomtap::protocols::legume::CLIENT,
+        "udp://127.0.0.1:27806",
+    );
+    a.apply(ev(
+        T0,
+        EventKind::Conn(ConnState::Connected {
+            session: Some("127.0.0.1:40112 → 127.0.0.1:27806".into()),
+        }),
+    ));
+    a.apply(ev(
+        T0 + 1,
+        EventKind::Facts(vec![
+            Fact::set("legume state", "CONNECTED"),
+            Fact::set("server", "127.0.0.1:27806"),
+            Fact::set("schema", "game.toml (Chat, Pos)"),
+            Fact::set("timeout", "10.0 s"),
+        ]),
+    ));
+    for i in 0..24u64 {
+        let wave = [0.4, 0.6, 1.8, 0.5, 0.7, 3.9, 0.6, 0.5][(i % 8) as usize];
+        a.apply(ev(
+            T0 + 250 * i,
+            EventKind::Metrics(vec![
+                Metric::new("latency", wave, Unit::Ms).charted(),
+                Metric::new("in", 700.0 + 90.0 * (i % 5) as f64, Unit::Rate).charted(),
+                Metric::new("out", 40.0 + 10.0 * (i % 3) as f64, Unit::Rate).charted(),
+                Metric::new("rtt min", 0.4, Unit::Ms),
+                Metric::new("max", 3.9, Unit::Ms),
+                Metric::new("jitter", 0.8, Unit::Ms),
+                Metric::new("pending acks", (i % 3) as f64, Unit::Count),
+                Metric::new("reorder queue", 0.0, Unit::Count),
+                Metric::new("out buffer", 86.0, Unit::Bytes),
+                Metric::new("keep-alives", 2.0, Unit::Count),
+                Metric::new("resends", 7.0, Unit::Count),
+                Metric::new("duplicates", 3.0, Unit::Count),
+                Metric::new("given up", 0.0, Unit::Count),
+                Metric::new("loss in", 18.5, Unit::Percent),
+                Metric::new("loss (pings)", 21.0, Unit::Percent),
+            ]),
+        ));
+    }
+    a.apply(ev(
+        T0 + 6000,
+        EventKind::Stats(TrafficStats {
+            bytes_in: 18_400,
+            bytes_out: 1_210,
+            frames_in: 260,
+            frames_out: 71,
+            messages_in: 410,
+            messages_out: 4,
+        }),
+    ));
+    for (name, fields) in [
+        ("Chat", r#"{"sender":"ada","text":"gg","seq":12}"#),
+        ("Pos", r#"{"who":"bo","x":1.5,"y":-2.25}"#),
+    ] {
+        a.apply(ev(
+            T0 + 100,
+            EventKind::ChannelState {
+                channel: name.into(),
+                update: ChannelUpdate::Available {
+                    facts: vec![(
+                        "type id".into(),
+                        if name == "Chat" { "20" } else { "21" }.into(),
+                    )],
+                    state: Some(fields.into()),
+                },
+            },
+        ));
+    }
+    a.apply(ev(
+        T0 + 7000,
+        EventKind::Log(LogRecord {
+            level: Level::Info,
+            kind: "type 22".into(),
+            summary: "message 9 at offset 16: type 22 (not in the schema) · 25 bytes not decoded"
+                .into(),
+            data: Some(r#"{"type_id":22,"message_id":9,"flags":2,"offset":16,"len":25}"#.into()),
+            bytes: Some(b"\x00\x09\x00\x00\x02\x16hello \x1b[31mworld\x00\xff\x80".to_vec()),
+        }),
+    ));
+    a
+}
+
+#[test]
+fn legume_connections_rows_at_three_sizes() {
+    for (w, h) in [(80, 24), (120, 40), (200, 60)] {
+        let mut a = legume_app();
+        a.act(Action::Focus(Pane::Connections));
+        a.act(Action::Zoom);
+        let t = render(&mut a, w, h);
+        let screen = format!("{}", t.backend());
+        assert!(screen.contains("latency"), "{screen}");
+        assert!(screen.contains('█'), "a sparkline: {screen}");
+        assert!(screen.contains("pending acks"), "{screen}");
+        insta::assert_snapshot!(format!("legume_connections_{w}x{h}"), screen);
+    }
+}
+
+#[test]
+fn an_entrys_bytes_are_shown_as_hex_and_ascii() {
+    let mut a = legume_app();
+    a.act(Action::Focus(Pane::Logs));
+    a.act(Action::Activate);
+    assert!(a.ui.log_detail);
+    let t = render(&mut a, 200, 60);
+    let screen = format!("{}", t.backend());
+    assert!(screen.contains("── bytes (25) ──"), "{screen}");
+    assert!(screen.contains("00 09 00 00"), "{screen}");
+    assert!(!screen.contains('\u{1b}'), "no ESC reaches the terminal");
+    insta::assert_snapshot!(screen);
+    // Copy keeps the bytes, as base64.
+    a.act(Action::Copy);
+    let copied = a.copies.last().expect("copied");
+    assert!(
+        copied.contains("\"base64\": \"AAkAAAIWaGVsbG8gG1szMW13b3JsZAD/gA==\""),
+        "{copied}"
+    );
 }

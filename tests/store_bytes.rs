@@ -98,6 +98,7 @@ fn log(at_ms: u64, n: usize) -> SourceEvent {
             kind: format!("kind{}", n % 7),
             summary: "l".repeat(n % 300),
             data: Some("d".repeat(n % 900)),
+            bytes: None,
         }),
     }
 }

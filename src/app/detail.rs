@@ -11,6 +11,9 @@ use crate::protocols::redux::wire::model::RawJson;
 use crate::store::timeline::{Entry, Instance};
 use crate::ui::{DetailLine, DetailTab, DetailView, json};
 
+/// Most bytes of an entry shown as hex + ASCII (copy and export keep all).
+const HEX_SHOWN: usize = 16 << 10;
+
 /// Most tree rows built for one detail view.
 const MAX_DETAIL_ROWS: usize = 20_000;
 
@@ -71,7 +74,19 @@ impl App {
             return;
         };
         let v = self.entry_json(e);
-        let lines = tree_lines(&v, &self.ui.log_collapsed);
+        let mut shown = v.clone();
+        if let Some(o) = shown.as_object_mut() {
+            o.remove("bytes");
+        }
+        let mut lines = tree_lines(&shown, &self.ui.log_collapsed);
+        if let Some(b) = &e.bytes {
+            lines.push(DetailLine::Head(format!("── bytes ({}) ──", b.len())));
+            lines.extend(
+                crate::text::hex_dump(b, HEX_SHOWN)
+                    .into_iter()
+                    .map(DetailLine::Text),
+            );
+        }
         if self.ui.log_detail_sel >= lines.len() {
             self.ui.log_detail_sel = lines.len().saturating_sub(1);
         }

@@ -216,6 +216,13 @@ impl App {
             o["data"] = serde_json::from_str(d)
                 .unwrap_or_else(|_| serde_json::Value::String(d.to_string()));
         }
+        if let Some(b) = &e.bytes {
+            use base64::Engine;
+            o["bytes"] = serde_json::json!({
+                "len": b.len(),
+                "base64": base64::engine::general_purpose::STANDARD.encode(b),
+            });
+        }
         o
     }
 }

@@ -551,6 +551,7 @@ mod tests {
                 kind: "k".into(),
                 summary: "hello".into(),
                 data: None,
+                bytes: None,
             }),
         };
         let line = serde_json::to_string(&ev).unwrap();

@@ -132,6 +132,7 @@ async fn replay(em: Emitter, reader: FileReader, base: usize, speed: Option<f64>
             kind: "recording".into(),
             summary,
             data: None,
+            bytes: None,
         })
     };
     if !em
@@ -217,6 +218,7 @@ mod tests {
                 kind: "k".into(),
                 summary: summary.into(),
                 data: None,
+                bytes: None,
             }),
         }
     }

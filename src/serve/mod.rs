@@ -104,6 +104,7 @@ impl Core {
                 kind: self.name.to_string(),
                 summary: summary.into(),
                 data: None,
+                bytes: None,
             }));
         }
     }

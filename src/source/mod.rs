@@ -191,6 +191,7 @@ impl Emitter {
             kind: kind.to_string(),
             summary: summary.into(),
             data,
+            bytes: None,
         }))
         .await
     }
@@ -267,5 +268,46 @@ mod tests {
             b.update(vec![row("a", "3")]),
             Some(vec![Fact::unset("b"), Fact::set("a", "3")])
         );
+    }
+
+    #[tokio::test]
+    async fn bytes_are_masked_too_and_recorded_as_base64() {
+        let (tx, mut rx) = mpsc::channel(4);
+        let em = Emitter::masking(0, tx, Default::default());
+        assert!(em.mask_secret("s3cr3t-t0ken"));
+        let mut bytes = vec![0xff, 0x00];
+        bytes.extend_from_slice(b"s3cr3t-t0ken");
+        bytes.push(0x80);
+        em.emit(EventKind::Log(LogRecord {
+            level: Level::Info,
+            kind: "k".into(),
+            summary: "s".into(),
+            data: None,
+            bytes: Some(bytes),
+        }))
+        .await;
+        let ev = rx.recv().await.unwrap();
+        let EventKind::Log(r) = &ev.kind else {
+            panic!("{ev:?}")
+        };
+        let b = r.bytes.as_deref().unwrap();
+        assert_eq!(&b[..2], [0xff, 0x00]);
+        assert_eq!(b[b.len() - 1], 0x80, "the bytes around it kept");
+        assert!(!b.windows(12).any(|w| w == b"s3cr3t-t0ken"), "{b:?}");
+        // A recording holds them as base64 and reads them back.
+        let text = serde_json::to_string(&ev).unwrap();
+        assert!(text.contains("\"bytes\":\"/w"), "{text}");
+        let back: SourceEvent = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, ev);
+        // Without bytes, nothing is written for them.
+        let plain = serde_json::to_string(&LogRecord {
+            level: Level::Info,
+            kind: "k".into(),
+            summary: "s".into(),
+            data: None,
+            bytes: None,
+        })
+        .unwrap();
+        assert!(!plain.contains("bytes"), "{plain}");
     }
 }

@@ -26,6 +26,8 @@ pub struct LogEntry {
     pub summary: Box<str>,
     /// Raw JSON payload, parsed only when viewed.
     pub data: Option<std::sync::Arc<str>>,
+    /// Bytes the entry is about, as they came (shown as hex + ASCII).
+    pub bytes: Option<std::sync::Arc<[u8]>>,
 }
 
 /// An entry ready to push ([`Logs::prepare`]).
@@ -33,6 +35,7 @@ pub struct Prepared {
     summary: Box<str>,
     kind: Cow<'static, str>,
     data: Option<std::sync::Arc<str>>,
+    bytes: Option<std::sync::Arc<[u8]>>,
     size: usize,
 }
 
@@ -40,6 +43,15 @@ impl Prepared {
     /// What its own allocations cost.
     pub fn size(&self) -> usize {
         self.size
+    }
+
+    /// The same entry, about `bytes` too.
+    pub fn with_bytes(mut self, bytes: Option<Vec<u8>>) -> Prepared {
+        if let Some(b) = bytes {
+            self.size += super::heap::alloc(16 + b.len());
+            self.bytes = Some(b.into());
+        }
+        self
     }
 }
 
@@ -196,6 +208,7 @@ impl Logs {
             summary,
             kind,
             data,
+            bytes: None,
             size,
         }
     }
@@ -205,6 +218,7 @@ impl Logs {
             summary,
             kind,
             data,
+            bytes,
             size,
         } = p;
         loop {
@@ -228,6 +242,7 @@ impl Logs {
             kind,
             summary,
             data,
+            bytes,
         };
         if let Some(q) = &self.filter
             && q.matches(&EntryRecord {
@@ -372,7 +387,11 @@ impl Logs {
             return false;
         };
         self.evicted += 1;
-        self.heap -= entry_heap(&old.summary, &old.kind, old.data.as_deref());
+        self.heap -= entry_heap(&old.summary, &old.kind, old.data.as_deref())
+            + old
+                .bytes
+                .as_ref()
+                .map_or(0, |b| super::heap::alloc(16 + b.len()));
         if self.matches.front() == Some(&old.seq) {
             self.matches.pop_front();
         }

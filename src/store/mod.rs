@@ -319,7 +319,22 @@ impl Store {
         summary: impl Into<String>,
         data: Option<std::sync::Arc<str>>,
     ) {
-        let p = Logs::prepare(kind, summary, data);
+        self.push_log_bytes(at_ms, source, level, kind, summary, data, None);
+    }
+
+    /// [`Store::push_log`] of an entry about `bytes` too.
+    #[allow(clippy::too_many_arguments)]
+    fn push_log_bytes(
+        &mut self,
+        at_ms: u64,
+        source: SourceId,
+        level: Level,
+        kind: impl Into<std::borrow::Cow<'static, str>>,
+        summary: impl Into<String>,
+        data: Option<std::sync::Arc<str>>,
+        bytes: Option<Vec<u8>>,
+    ) {
+        let p = Logs::prepare(kind, summary, data).with_bytes(bytes);
         let growth = self.logs.growth_cost();
         if growth > 0 {
             let need = growth + p.size();
@@ -481,13 +496,14 @@ impl Store {
                 Dirty::CHANNELS
             }
             EventKind::Log(rec) => {
-                self.push_log(
+                self.push_log_bytes(
                     at_ms,
                     source,
                     rec.level,
                     rec.kind,
                     &rec.summary,
                     rec.data.map(Into::into),
+                    rec.bytes,
                 );
                 Dirty::LOGS
             }

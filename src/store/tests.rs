@@ -44,6 +44,7 @@ fn log(at_ms: u64, len: usize) -> SourceEvent {
             kind: "log".into(),
             summary: "l".repeat(len),
             data: Some("d".repeat(len)),
+            bytes: None,
         }),
     }
 }

@@ -178,23 +178,26 @@ fn metric_lines(lines: &mut Vec<Line<'static>>, t: &Theme, s: &SourceInfo, width
             Span::styled(sparkline(m.history.iter().copied(), room), t.key),
         ]));
     }
-    let mut line = String::from(" ");
+    let mut line: Vec<Span<'static>> = vec![Span::raw(" ")];
+    let mut used = 1;
     for m in s.metrics.iter().filter(|m| !m.chart) {
-        let pair = format!(
-            " {} {}",
-            sanitize_capped(&m.name, 24),
-            metric_value(m.last(), m.unit)
-        );
-        if line.chars().count() + pair.chars().count() > width && line.len() > 1 {
-            lines.push(Line::from(Span::raw(std::mem::replace(
+        let name = sanitize_capped(&m.name, 24).into_owned();
+        let value = metric_value(m.last(), m.unit);
+        let w = 2 + name.chars().count() + 1 + value.chars().count();
+        if used + w > width && used > 1 {
+            lines.push(Line::from(std::mem::replace(
                 &mut line,
-                String::from(" "),
-            ))));
+                vec![Span::raw(" ")],
+            )));
+            used = 1;
         }
-        line.push_str(&pair);
+        line.push(Span::styled(format!(" {name} "), t.dim));
+        line.push(Span::raw(value));
+        line.push(Span::raw(" "));
+        used += w;
     }
-    if line.len() > 1 {
-        lines.push(Line::from(Span::raw(line)));
+    if used > 1 {
+        lines.push(Line::from(line));
     }
 }
 

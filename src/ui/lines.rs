@@ -79,6 +79,7 @@ fn draw(f: &mut Frame, t: &Theme, body: Rect, d: &Detail) -> usize {
         let mut line = match l {
             DetailLine::Note(n) => Line::from(Span::styled(sanitize(n).into_owned(), t.warn)),
             DetailLine::Head(h) => Line::from(Span::styled(sanitize(h).into_owned(), t.dim)),
+            DetailLine::Text(x) => Line::from(Span::raw(sanitize(x).into_owned())),
             DetailLine::Tree(r) => tree_line(t, r),
             DetailLine::Diff(row) => diff_line(t, row),
         };

@@ -125,6 +125,8 @@ pub enum DetailLine {
     Note(String),
     /// A heading inside a detail (dim).
     Head(String),
+    /// Plain text (a hex dump's line).
+    Text(String),
 }
 
 /// The detail view of the selected timeline entry, rebuilt only when the

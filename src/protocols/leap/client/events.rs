@@ -49,6 +49,7 @@ fn log(level: Level, kind: &str, summary: String, data: Option<String>) -> Event
         kind: kind.to_string(),
         summary,
         data,
+        bytes: None,
     })
 }
 

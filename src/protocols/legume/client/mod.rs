@@ -33,7 +33,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::event::{
-    ChannelUpdate, Command, CommandKind, ConnState, EventKind, Level, TrafficStats,
+    ChannelUpdate, Command, CommandKind, ConnState, EventKind, Level, LogRecord, TrafficStats,
 };
 use crate::link::meter::{FLUSH_EVERY, Meter};
 use crate::link::udp::{UdpLink, UdpSender};
@@ -662,8 +662,7 @@ impl<'a> Session<'a> {
                 "message_id": h.id,
                 "flags": h.flags,
                 "offset": rest.offset,
-                "bytes": rest.bytes.len(),
-                "hex": hex(shown),
+                "len": rest.bytes.len(),
             });
             let level = if self.cfg.schema.is_empty() {
                 Level::Info
@@ -671,18 +670,20 @@ impl<'a> Session<'a> {
                 Level::Warn
             };
             let head = hex(&rest.bytes[..rest.bytes.len().min(24)]);
+            let summary = format!(
+                "{} · {} bytes not decoded: {head}{}",
+                rest.what,
+                rest.bytes.len(),
+                if rest.bytes.len() > 24 { "…" } else { "" }
+            );
             self.em
-                .log_data(
+                .emit(EventKind::Log(LogRecord {
                     level,
-                    &channel,
-                    format!(
-                        "{} · {} bytes not decoded: {head}{}",
-                        rest.what,
-                        rest.bytes.len(),
-                        if rest.bytes.len() > 24 { "…" } else { "" }
-                    ),
-                    Some(data.to_string()),
-                )
+                    kind: channel,
+                    summary,
+                    data: Some(data.to_string()),
+                    bytes: Some(rest.bytes),
+                }))
                 .await;
             return;
         }

@@ -38,6 +38,7 @@ impl Session<'_> {
                         kind: kind.clone(),
                         summary: format!("{kind} {}", head),
                         data: Some(head.to_string()),
+                        bytes: None,
                     }))
                     .await;
             }
@@ -55,6 +56,7 @@ impl Session<'_> {
                         kind: other.to_string(),
                         summary,
                         data: Some(head.to_string()),
+                        bytes: None,
                     }))
                     .await;
             }
@@ -184,6 +186,7 @@ impl Session<'_> {
                 kind: "room.status".into(),
                 summary: format!("{status} {message}").trim().to_string(),
                 data: Some(head.to_string()),
+                bytes: None,
             }))
             .await;
         self.report_facts().await;

@@ -31,6 +31,7 @@ pub fn lines(ty: &str, data: &Value) -> Vec<DevLine> {
                 kind: "otel.log".into(),
                 summary: "otel.log event with no log records".into(),
                 data: Some(data.to_string()),
+                bytes: None,
             },
         }];
     }
@@ -64,6 +65,7 @@ pub fn lines(ty: &str, data: &Value) -> Vec<DevLine> {
             kind: ty.to_string(),
             summary: cap(summary),
             data: Some(data.to_string()),
+            bytes: None,
         },
     }]
 }
@@ -240,6 +242,7 @@ fn otel_lines(data: &Value) -> Vec<DevLine> {
                         kind,
                         summary: cap(summary),
                         data: Some(rec.to_string()),
+                        bytes: None,
                     },
                 });
             }

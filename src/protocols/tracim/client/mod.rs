@@ -122,6 +122,7 @@ impl Farewell {
             kind: "tracim".into(),
             summary,
             data: None,
+            bytes: None,
         }));
     }
 }
@@ -598,6 +599,7 @@ impl<'a> Session<'a> {
             kind: t.kind(),
             summary,
             data: Some(text),
+            bytes: None,
         });
         match t.created_ms {
             Some(at) => self.em.emit_at(at, record).await,
