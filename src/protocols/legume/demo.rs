@@ -42,6 +42,10 @@ impl Source for DemoLegumeSource {
         Box::pin(async move {
             let mut cfg = GameConfig::new(([127, 0, 0, 1], 0).into());
             cfg.seed = self.seed;
+            // Slower than a game's 5 Hz, so the other sources' lines stay
+            // in view.
+            cfg.move_every = std::time::Duration::from_secs(1);
+            cfg.chat_every = std::time::Duration::from_millis(2500);
             let server = Arc::new(
                 GameServer::start(cfg, None)
                     .await

@@ -355,6 +355,10 @@ fn on_datagram(
         return;
     }
     for text in chats {
+        core.notice(
+            Level::Info,
+            format!("{name}: Chat {}", serde_json::Value::String(text.clone())),
+        );
         let who: String = name.chars().take(8).collect();
         broadcast_chat(w, cfg, core, schema, &who, &text, Some(from), now, out);
     }
