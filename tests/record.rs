@@ -87,6 +87,26 @@ fn session() -> Vec<SourceEvent> {
             raw: "{".into(),
         },
     ));
+    // A source's metrics, twice (their history), and an entry about bytes.
+    for (i, latency) in [(0u64, 3.5), (1, 4.25)] {
+        v.push(ev(
+            T0 + 950 + i,
+            EventKind::Metrics(vec![
+                roomtap::event::Metric::new("latency", latency, roomtap::event::Unit::Ms).charted(),
+                roomtap::event::Metric::new("resends", i as f64, roomtap::event::Unit::Count),
+            ]),
+        ));
+    }
+    v.push(ev(
+        T0 + 960,
+        EventKind::Log(LogRecord {
+            level: Level::Info,
+            kind: "type 30".into(),
+            summary: "bytes".into(),
+            data: None,
+            bytes: Some(vec![0, 0xff, b'a', 0x1b]),
+        }),
+    ));
     v
 }
 
@@ -179,6 +199,15 @@ fn a_recorded_session_opens_into_the_same_store_and_keeps_no_secret() {
     assert_eq!(sa.peers, sb.peers);
     assert_eq!(sa.facts, sb.facts);
     assert_eq!(sa.malformed, sb.malformed);
+    assert_eq!(sa.metrics, sb.metrics);
+    assert_eq!(sb.metrics[0].history, [3.5, 4.25]);
+    let bytes_of = |a: &roomtap::app::App| {
+        let l = &a.store.logs;
+        (0..l.view_len())
+            .filter_map(|i| l.view_get(i))
+            .find_map(|e| e.bytes.clone())
+    };
+    assert_eq!(bytes_of(&b).as_deref(), Some(&[0, 0xff, b'a', 0x1b][..]));
     // Opened as `roomtap open` does: commands are refused and it says so.
     b.read_only = Some("replaying a recording: commands are disabled".into());
     b.act(Action::Focus(Pane::Timeline));
@@ -257,7 +286,7 @@ fn tail_prints_matches_from_a_recording_readable_or_json() {
     assert!(
         lines
             .iter()
-            .any(|l| l.contains(" file WARN  recording line 15: the last line is cut off")),
+            .any(|l| l.contains(" file WARN  recording line 18: the last line is cut off")),
         "{text}"
     );
     assert!(
@@ -697,7 +726,7 @@ fn a_line_over_16_mib_is_one_warning_and_the_rest_loads() {
     );
     assert!(out[2].contains("ERROR malformed"), "{}", m.stdout);
     assert!(
-        out[3].contains("recording line 16: the last line is cut off"),
+        out[3].contains("recording line 19: the last line is cut off"),
         "{}",
         m.stdout
     );

@@ -261,3 +261,35 @@ fn channels_past_the_cap_are_counted_and_said_not_kept() {
     assert!(said[0].contains("c4096 not kept") && said[0].contains("(1 not kept so far)"));
     assert!(said[1].contains("(10 not kept so far)"));
 }
+
+#[test]
+fn metrics_keep_a_bounded_history_of_a_bounded_number() {
+    use crate::event::{Metric, Unit};
+    let mut s = store(usize::MAX, 100);
+    for i in 0..(SERIES_LEN as u64 + 10) {
+        let mut ms = vec![
+            Metric::new("latency", i as f64, Unit::Ms).charted(),
+            Metric::new("nan", f64::NAN, Unit::Count),
+        ];
+        // Past the 32nd, a new metric is not kept.
+        ms.extend((0..40).map(|k| Metric::new(format!("m{k}"), 1.0, Unit::Count)));
+        s.apply(SourceEvent {
+            source: 0,
+            at_ms: i,
+            kind: EventKind::Metrics(ms),
+        });
+    }
+    let m = &s.sources[0].metrics;
+    assert_eq!(m.len(), MAX_METRICS);
+    assert_eq!(m[0].name, "latency");
+    assert!(m[0].chart);
+    assert_eq!(m[0].history.len(), SERIES_LEN);
+    assert_eq!(m[0].history.front(), Some(&10.0), "the oldest went first");
+    assert_eq!(m[0].last(), (SERIES_LEN + 9) as f64);
+    assert_eq!(
+        m[1].last(),
+        0.0,
+        "a value that is not a number is kept as 0"
+    );
+    assert!(!m.iter().any(|x| x.name == "m35"), "past the cap");
+}
