@@ -227,7 +227,7 @@ for t in ["ping", "clients", "account", "ping now", "2026-12-06T23:25:04.866Z"]:
 # legume_codec: every datagram captured between the real legume Server and
 # Client, decoded with the captures' schema (mode 0) and with none (1); the
 # schemas (mode 2: schema, NUL, datagram); the `:` line.
-schema_chat = open(os.path.join(here, "harness/legume_codec.rs")).read().split('r#"')[1].split('"#')[0]
+schema_chat = open(os.path.join(src, "tests/fixtures/legume/captures.toml")).read()
 game = open(os.path.join(src, "src/protocols/legume/game.toml")).read()
 for f in sorted(glob.glob(os.path.join(caps, "legume", "*.jsonl"))):
     for line in open(f):

@@ -780,8 +780,10 @@ fn a_state_dropped_for_max_bytes_is_said_and_its_row_stays() {
             EventKind::Log(roomtap::event::LogRecord {
                 level: roomtap::event::Level::Info,
                 kind: "log".into(),
+                // Lines whose text outweighs the entries' buffer, so the
+                // budget drops the oldest state before a buffer must grow.
                 summary: "x".repeat(200),
-                data: None,
+                data: Some(format!("\"{}\"", "d".repeat(1000))),
                 bytes: None,
             }),
         ));

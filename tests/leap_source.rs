@@ -17,7 +17,6 @@ use roomtap::protocols::leap::client::{LeapConfig, source::LeapSource};
 use roomtap::protocols::leap::wire::codec::{self, Frame};
 use roomtap::secret::Secret;
 use roomtap::store::channels::Availability;
-use roomtap::ui::keymap::Action;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_tungstenite::WebSocketStream;
@@ -450,15 +449,6 @@ async fn bad_frames_are_error_entries_and_the_link_goes_on() {
     assert_eq!(src.channels.get("chan_1").map(|c| c.messages), Some(1));
 }
 
-fn typed(h: &mut Harness, text: &str) {
-    h.app.act(Action::CommandLine);
-    for c in text.chars() {
-        h.app.act(Action::Input(c));
-    }
-    h.app.act(Action::Submit);
-    h.flush();
-}
-
 #[tokio::test]
 async fn commands_from_the_line_reach_the_edge_and_their_replies_are_shown() {
     let (url, mut conns) = edge().await;
@@ -473,7 +463,7 @@ async fn commands_from_the_line_reach_the_edge_and_their_replies_are_shown() {
         matches!(a.store.sources[0].conn.state, ConnState::Connected { .. })
     })
     .await;
-    typed(&mut h, "sub lobby");
+    h.typed("sub lobby");
     let Frame::Dispatch(d) = recv(&mut ws, true).await else {
         panic!()
     };
@@ -482,14 +472,14 @@ async fn commands_from_the_line_reach_the_edge_and_their_replies_are_shown() {
         ("SUBSCRIBE", Some("lobby"))
     );
     send(&mut ws, r#"{"op":0,"d":{"c":"lobby","u":false,"e":"UNAVAILABLE","d":{"graceful":false,"error_code":"NOT_GRANTED"}}}"#).await;
-    typed(&mut h, r#"msg lobby chat {"text":"hi"}"#);
+    h.typed(r#"msg lobby chat {"text":"hi"}"#);
     let Frame::Dispatch(d) = recv(&mut ws, true).await else {
         panic!()
     };
     assert_eq!(d.event, "MESSAGE");
     let v: serde_json::Value = serde_json::from_str(&d.data).unwrap();
     assert_eq!(v, serde_json::json!({"e":"chat","d":{"text":"hi"}}));
-    typed(&mut h, r#"state lobby {"count":2}"#);
+    h.typed(r#"state lobby {"count":2}"#);
     let Frame::Dispatch(d) = recv(&mut ws, true).await else {
         panic!()
     };
@@ -497,7 +487,7 @@ async fn commands_from_the_line_reach_the_edge_and_their_replies_are_shown() {
         (d.event.as_str(), d.data.as_str()),
         ("SET_CHANNEL_STATE", r#"{"count":2}"#)
     );
-    typed(&mut h, "pipe jt_very_secret");
+    h.typed("pipe jt_very_secret");
     let Frame::Dispatch(d) = recv(&mut ws, true).await else {
         panic!()
     };
@@ -515,7 +505,7 @@ async fn commands_from_the_line_reach_the_edge_and_their_replies_are_shown() {
     );
     assert!(!dump_logs(&h.app).contains("jt_very_secret"));
     assert_eq!(fact(&h.app, 0, "scope"), "project");
-    typed(&mut h, "unsub lobby");
+    h.typed("unsub lobby");
     let Frame::Dispatch(d) = recv(&mut ws, true).await else {
         panic!()
     };

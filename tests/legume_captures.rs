@@ -8,20 +8,7 @@ use roomtap::protocols::legume::wire::datagram::{self, Body, FieldValue, Stop};
 use roomtap::protocols::legume::wire::schema::Schema;
 use serde_json::Value;
 
-const SCHEMA: &str = r#"
-[[message]]
-id = 20
-name = "Chat"
-fields = [
-  { name = "sender", type = "string 8" },
-  { name = "text",   type = "varstring" },
-  { name = "seq",    type = "int" },
-  { name = "x",      type = "float" },
-  { name = "flag",   type = "bool" },
-  { name = "small",  type = "short" },
-  { name = "tiny",   type = "uchar" },
-]
-"#;
+const SCHEMA: &str = include_str!("fixtures/legume/captures.toml");
 
 /// Every captured datagram: (file, its record).
 fn datagrams() -> Vec<(String, Value)> {

@@ -15,12 +15,11 @@ mod common;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::peers::{Harness, dump_logs, fact, has_log};
+use common::peers::{Harness, JsonChild, dump_logs, fact, has_log};
 use roomtap::app::App;
 use roomtap::event::{CommandKind, ConnState};
 use roomtap::protocols::legume::client::LegumeConfig;
@@ -29,34 +28,10 @@ use roomtap::protocols::legume::server::{GameConfig, GameServer};
 use roomtap::protocols::legume::wire::model::LegumeCommand;
 use roomtap::protocols::legume::wire::schema::Schema;
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::UdpSocket;
-use tokio::sync::mpsc;
 
 /// The research captures' Chat, and Pos, as the peer scripts declare them.
-const SCHEMA: &str = r#"
-[[message]]
-id = 20
-name = "Chat"
-fields = [
-  { name = "sender", type = "string 8" },
-  { name = "text",   type = "varstring" },
-  { name = "seq",    type = "int" },
-  { name = "x",      type = "float" },
-  { name = "flag",   type = "bool" },
-  { name = "small",  type = "short" },
-  { name = "tiny",   type = "uchar" },
-]
-
-[[message]]
-id = 21
-name = "Pos"
-fields = [
-  { name = "who", type = "string 8" },
-  { name = "x",   type = "float" },
-  { name = "y",   type = "float" },
-]
-"#;
+const SCHEMA: &str = include_str!("fixtures/legume/captures.toml");
 
 fn peer_dir() -> PathBuf {
     let d = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/peers/legume");
@@ -68,59 +43,29 @@ fn peer_dir() -> PathBuf {
     d
 }
 
-/// A peer script (`server.py`, `client.py`) whose stdout JSON lines arrive
-/// on a channel; killed on drop.
+/// A peer script (`server.py`, `client.py`): its JSON lines, and the
+/// commands `server.py` takes.
 struct Py {
-    child: tokio::process::Child,
-    lines: mpsc::UnboundedReceiver<Value>,
-    seen: Vec<Value>,
+    p: JsonChild,
     next: u64,
 }
 
 impl Py {
     fn spawn(script: &str, args: &[&str]) -> Py {
         let dir = peer_dir();
-        let mut child = tokio::process::Command::new(dir.join("venv/bin/python"))
-            .arg(dir.join(script))
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("the legume peer runs");
-        let out = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(async move {
-            let mut r = BufReader::new(out).lines();
-            while let Ok(Some(l)) = r.next_line().await {
-                let v = serde_json::from_str(&l).unwrap_or(Value::String(l));
-                if tx.send(v).is_err() {
-                    break;
-                }
-            }
-        });
+        let mut all: Vec<&std::ffi::OsStr> = Vec::new();
+        let script = dir.join(script);
+        all.push(script.as_os_str());
+        all.extend(args.iter().map(std::ffi::OsStr::new));
         Py {
-            child,
-            lines: rx,
-            seen: Vec::new(),
+            p: JsonChild::spawn(&dir.join("venv/bin/python"), &all),
             next: 0,
         }
     }
 
-    /// Wait (bounded) for a line satisfying `f` that was not taken before.
+    /// The next line satisfying `f`, taken.
     async fn wait(&mut self, what: &str, secs: u64, f: impl Fn(&Value) -> bool) -> Value {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-        loop {
-            if let Some(i) = self.seen.iter().position(&f) {
-                return self.seen.remove(i);
-            }
-            match tokio::time::timeout_at(deadline, self.lines.recv()).await {
-                Ok(Some(v)) => self.seen.push(v),
-                Ok(None) => panic!("the peer ended waiting for {what}: {:#?}", self.seen),
-                Err(_) => panic!("no {what} from the peer in {secs} s: {:#?}", self.seen),
-            }
-        }
+        self.p.take(what, secs, f).await
     }
 
     /// Send a command and wait for its `done`.
@@ -128,9 +73,7 @@ impl Py {
         self.next += 1;
         let id = self.next;
         c["id"] = json!(id);
-        let stdin = self.child.stdin.as_mut().unwrap();
-        stdin.write_all(format!("{c}\n").as_bytes()).await.unwrap();
-        stdin.flush().await.unwrap();
+        self.p.send(&c.to_string()).await;
         let done = self
             .wait("a done", 20, |v| {
                 v["event"] == "done" && v["id"] == json!(id)
@@ -628,6 +571,7 @@ async fn a_rejected_connect_is_said_and_tried_again_only_when_asked() {
     .await;
     let st = srv.status().await;
     let requests = srv
+        .p
         .seen
         .iter()
         .filter(|v| v["event"] == "connect_request")
@@ -717,7 +661,7 @@ async fn the_real_client_on_roomtaps_game_server() {
     // Everything it sent reliably was acked by roomtap's server.
     assert_eq!(m["pending"], json!([]), "{m}");
     assert!(m["metrics"]["latency"].as_f64().unwrap() > 0.0, "{m}");
-    let status = c.child.wait().await.unwrap();
+    let status = c.p.child.wait().await.unwrap();
     assert!(status.success(), "{status}");
     // It said Disconnected: let go at once (legume's server keeps it).
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);

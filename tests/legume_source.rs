@@ -18,7 +18,6 @@ use roomtap::protocols::legume::client::LegumeConfig;
 use roomtap::protocols::legume::client::source::LegumeSource;
 use roomtap::protocols::legume::wire::datagram::{self, Body, FieldValue, ORDERED, RELIABLE};
 use roomtap::protocols::legume::wire::schema::Schema;
-use roomtap::ui::keymap::Action;
 use tokio::net::UdpSocket;
 
 const SCHEMA: &str = r#"
@@ -97,15 +96,6 @@ impl Script {
         d[2..4].copy_from_slice(&seq_no.to_be_bytes());
         d
     }
-}
-
-fn typed(h: &mut Harness, text: &str) {
-    h.app.act(Action::CommandLine);
-    for c in text.chars() {
-        h.app.act(Action::Input(c));
-    }
-    h.app.act(Action::Submit);
-    h.flush();
 }
 
 fn connected(app: &App) -> bool {
@@ -275,7 +265,7 @@ async fn ours_are_resent_until_given_up() {
     let mut s = Script::new().await;
     let mut h = connect(&mut s, |c| c.give_up_after = 3).await;
     // Typed on the `:` line, as a user does.
-    typed(&mut h, r#"send! Chat text="never acked" seq=7"#);
+    h.typed(r#"send! Chat text="never acked" seq=7"#);
     let first = s
         .until(
             "our Chat",

@@ -8,17 +8,14 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::Duration;
 
-use common::peers::{Harness, fact};
+use common::peers::{Harness, JsonChild, fact};
 
 use roomtap::protocols::tracim::client::TracimConfig;
 use roomtap::protocols::tracim::client::source::TracimSource;
 use roomtap::protocols::tracim::server::{Daemon, DaemonConfig};
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::sync::mpsc;
 
 const ROUND: Duration = Duration::from_millis(400);
 
@@ -32,70 +29,37 @@ fn peer_dir() -> PathBuf {
     d
 }
 
-/// The SDK driver, its stdout lines on a channel; killed on drop.
+/// The SDK driver: its stdout lines; killed on drop.
 struct Sdk {
-    child: tokio::process::Child,
-    lines: mpsc::UnboundedReceiver<Value>,
-    seen: Vec<Value>,
+    p: JsonChild,
 }
 
 impl Sdk {
     async fn start(master: &Path, own: &Path) -> Sdk {
         let dir = peer_dir();
-        let mut child = tokio::process::Command::new(dir.join("venv/bin/python"))
-            .arg(dir.join("sdk_client.py"))
-            .args(["--log-errors", "--lifetime", "120", "--master"])
-            .arg(master)
-            .arg("--socket")
-            .arg(own)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("the SDK driver runs");
-        let out = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(async move {
-            let mut r = BufReader::new(out).lines();
-            while let Ok(Some(l)) = r.next_line().await {
-                let v = serde_json::from_str(&l).unwrap_or(Value::String(l));
-                if tx.send(v).is_err() {
-                    break;
-                }
-            }
-        });
+        let script = dir.join("sdk_client.py");
+        let args: Vec<&std::ffi::OsStr> = vec![
+            script.as_os_str(),
+            "--log-errors".as_ref(),
+            "--lifetime".as_ref(),
+            "120".as_ref(),
+            "--master".as_ref(),
+            master.as_os_str(),
+            "--socket".as_ref(),
+            own.as_os_str(),
+        ];
         Sdk {
-            child,
-            lines: rx,
-            seen: Vec::new(),
+            p: JsonChild::spawn(&dir.join("venv/bin/python"), &args),
         }
     }
 
     /// Wait (bounded) for a line satisfying `f`.
     async fn wait(&mut self, what: &str, f: impl Fn(&Value) -> bool) -> Value {
-        if let Some(v) = self.seen.iter().find(|v| f(v)) {
-            return v.clone();
-        }
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-        loop {
-            match tokio::time::timeout_at(deadline, self.lines.recv()).await {
-                Ok(Some(v)) => {
-                    self.seen.push(v.clone());
-                    if f(&v) {
-                        return v;
-                    }
-                }
-                Ok(None) => panic!("the SDK driver ended waiting for {what}: {:#?}", self.seen),
-                Err(_) => panic!("no {what} from the SDK in 20 s: {:#?}", self.seen),
-            }
-        }
+        self.p.wait(what, 20, f).await
     }
 
     async fn quit(&mut self) {
-        let stdin = self.child.stdin.as_mut().unwrap();
-        stdin.write_all(b"{\"op\":\"quit\"}\n").await.unwrap();
-        stdin.flush().await.unwrap();
+        self.p.send("{\"op\":\"quit\"}").await;
         self.wait("its quit", |v| v["quit"] == true).await;
     }
 }
@@ -213,7 +177,8 @@ async fn the_real_sdk_and_roomtap_on_roomtaps_daemon() {
     })
     .await;
     assert!(
-        !sdk.seen
+        !sdk.p
+            .seen
             .iter()
             .any(|v| v["data"].as_str() == Some(big.as_str())),
         "the SDK lost it, as captured"

@@ -12,25 +12,8 @@ use roomtap::protocols::legume::wire::datagram::{self, Body, FieldValue};
 use roomtap::protocols::legume::wire::reliable::Endpoint;
 use roomtap::protocols::legume::wire::schema::Schema;
 
-/// The research captures' Chat, and a Pos.
-pub const SCHEMA: &str = r#"
-[[message]]
-id = 20
-name = "Chat"
-fields = [
-  { name = "sender", type = "string 8" },
-  { name = "text",   type = "varstring" },
-  { name = "seq",    type = "int" },
-  { name = "x",      type = "float" },
-  { name = "flag",   type = "bool" },
-  { name = "small",  type = "short" },
-  { name = "tiny",   type = "uchar" },
-]
-[[message]]
-id = 21
-name = "Pos"
-fields = [{ name = "who", type = "string 8" }, { name = "x", type = "float" }, { name = "y", type = "float" }]
-"#;
+/// The research captures' Chat and Pos.
+pub const SCHEMA: &str = include_str!("../../tests/fixtures/legume/captures.toml");
 
 pub fn run(data: &[u8]) {
     let Some((&mode, rest)) = data.split_first() else {

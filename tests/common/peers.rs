@@ -309,3 +309,106 @@ pub fn lines_of(out: impl std::io::Read + Send + 'static) -> mpsc::UnboundedRece
     });
     rx
 }
+
+/// A peer script whose stdout is JSON lines (one object a line; a line
+/// that is not JSON kept as a string), read on a task; killed on drop.
+pub struct JsonChild {
+    pub child: Child,
+    lines: mpsc::UnboundedReceiver<serde_json::Value>,
+    /// Every line read so far and not taken.
+    pub seen: Vec<serde_json::Value>,
+}
+
+impl JsonChild {
+    pub fn spawn(program: &std::path::Path, args: &[&std::ffi::OsStr]) -> JsonChild {
+        let mut child = Proc::new(program)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| panic!("{} runs: {e}", program.display()));
+        let out = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            let mut r = BufReader::new(out).lines();
+            while let Ok(Some(l)) = r.next_line().await {
+                let v = serde_json::from_str(&l).unwrap_or(serde_json::Value::String(l));
+                if tx.send(v).is_err() {
+                    break;
+                }
+            }
+        });
+        JsonChild {
+            child,
+            lines: rx,
+            seen: Vec::new(),
+        }
+    }
+
+    /// The first line satisfying `f` (read so far, or waited for, at most
+    /// `secs`), left in `seen`.
+    pub async fn wait(
+        &mut self,
+        what: &str,
+        secs: u64,
+        f: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let i = self.wait_index(what, secs, f).await;
+        self.seen[i].clone()
+    }
+
+    /// [`JsonChild::wait`], the line taken out of `seen` (so the next wait
+    /// finds the next one).
+    pub async fn take(
+        &mut self,
+        what: &str,
+        secs: u64,
+        f: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let i = self.wait_index(what, secs, f).await;
+        self.seen.remove(i)
+    }
+
+    async fn wait_index(
+        &mut self,
+        what: &str,
+        secs: u64,
+        f: impl Fn(&serde_json::Value) -> bool,
+    ) -> usize {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+        loop {
+            if let Some(i) = self.seen.iter().position(&f) {
+                return i;
+            }
+            match tokio::time::timeout_at(deadline, self.lines.recv()).await {
+                Ok(Some(v)) => self.seen.push(v),
+                Ok(None) => panic!("the peer ended waiting for {what}: {:#?}", self.seen),
+                Err(_) => panic!("no {what} from the peer in {secs} s: {:#?}", self.seen),
+            }
+        }
+    }
+
+    /// Write one line to its stdin.
+    pub async fn send(&mut self, line: &str) {
+        use tokio::io::AsyncWriteExt;
+        let stdin = self.child.stdin.as_mut().expect("its stdin");
+        stdin.write_all(line.as_bytes()).await.unwrap();
+        stdin.write_all(b"\n").await.unwrap();
+        stdin.flush().await.unwrap();
+    }
+}
+
+impl Harness {
+    /// `text` typed on the `:` line and submitted, as a user does.
+    pub fn typed(&mut self, text: &str) {
+        use roomtap::ui::keymap::Action;
+        self.app.act(Action::CommandLine);
+        for c in text.chars() {
+            self.app.act(Action::Input(c));
+        }
+        self.app.act(Action::Submit);
+        self.flush();
+    }
+}

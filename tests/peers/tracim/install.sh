@@ -23,11 +23,10 @@
 # workaround) and reports its version.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-say() { echo "peers[tracim]: $*"; }
-fail() {
-  echo "peers[tracim]: FAILED: $*" >&2
-  exit 1
-}
+peer=tracim
+peer_var=TRACIM_PEER_PYTHON
+# say, fail, py_version, py_ok, pick_python (sets py, py_ver, py_how).
+. "$here/../python.sh"
 
 mode=install
 case "${1:-}" in
@@ -35,65 +34,6 @@ case "${1:-}" in
   --print-python) mode=print ;;
   *) echo "usage: $0 [--print-python]" >&2; exit 2 ;;
 esac
-
-# py_version PYTHON: prints "3.X.Y" if it runs, else nothing.
-py_version() {
-  "$1" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])' 2>/dev/null || true
-}
-# py_ok VERSION: 3.11 or later.
-py_ok() {
-  local major minor
-  IFS=. read -r major minor _ <<<"$1"
-  [ -n "$major" ] && [ -n "$minor" ] && { [ "$major" -gt 3 ] || { [ "$major" = 3 ] && [ "$minor" -ge 11 ]; }; }
-}
-
-# Sets py (absolute path), py_ver and py_how, or fails saying what was tried.
-pick_python() {
-  local tried=() v p
-  if [ -n "${TRACIM_PEER_PYTHON:-}" ]; then
-    p="$(command -v "$TRACIM_PEER_PYTHON" || true)"
-    [ -n "$p" ] || fail "TRACIM_PEER_PYTHON=$TRACIM_PEER_PYTHON: not found"
-    py_ver="$(py_version "$p")"
-    py_ok "$py_ver" || fail "TRACIM_PEER_PYTHON=$TRACIM_PEER_PYTHON is Python '${py_ver:-?}' (need >= 3.11)"
-    py="$p"
-    py_how="TRACIM_PEER_PYTHON"
-    return
-  fi
-  if command -v pyenv >/dev/null; then
-    # Plain versions only (no "system", no virtualenv names); newest first.
-    v="$(pyenv versions --bare 2>/dev/null | grep -E '^3\.(11|12|13)\.[0-9]+$' | sort -V | tail -n1 || true)"
-    if [ -n "$v" ]; then
-      p="$(PYENV_VERSION="$v" pyenv which python3 2>/dev/null || true)"
-      py_ver=""
-      if [ -n "$p" ]; then py_ver="$(py_version "$p")"; fi
-      if py_ok "$py_ver"; then
-        py="$p"
-        py_how="pyenv $v"
-        return
-      fi
-      tried+=("pyenv $v (python3 not runnable: '${p:-no path}')")
-    else
-      tried+=("pyenv (lists no 3.11, 3.12 or 3.13: $(pyenv versions --bare 2>/dev/null | tr '\n' ' '))")
-    fi
-  else
-    tried+=("pyenv (not installed)")
-  fi
-  p="$(command -v python3 || true)"
-  if [ -n "$p" ]; then
-    py_ver="$(py_version "$p")"
-    if py_ok "$py_ver"; then
-      py="$p"
-      py_how="python3 on PATH"
-      return
-    fi
-    tried+=("python3 on PATH ($p: '${py_ver:-does not run}', need >= 3.11)")
-  else
-    tried+=("python3 on PATH (none)")
-  fi
-  local IFS=';'
-  fail "no suitable Python (>= 3.11) for the tracim peer; tried: ${tried[*]};" \
-    "install one (e.g. pyenv install 3.13, or Debian's python3 + python3-venv) or set TRACIM_PEER_PYTHON"
-}
 
 pick_python
 if [ "$mode" = print ]; then
@@ -138,6 +78,5 @@ case "$check" in
   *'"sdk_version": "1.0.3"'*) ;;
   *) fail "installed SDK is not 1.0.3" ;;
 esac
-
 printf '%s\n%s\n' "$want" "installed $(date -u +%FT%TZ), tracim-daemon-sdk 1.0.3, Python $py_ver ($py_how)" >"$stamp"
 say "done in $(($(date +%s) - start)) s"

@@ -260,20 +260,8 @@ impl Schema {
 mod tests {
     use super::*;
 
-    pub const CHAT: &str = r#"
-[[message]]
-id = 20
-name = "Chat"
-fields = [
-  { name = "sender", type = "string 8" },
-  { name = "text",   type = "varstring" },
-  { name = "seq",    type = "int" },
-  { name = "x",      type = "float" },
-  { name = "flag",   type = "bool" },
-  { name = "small",  type = "short" },
-  { name = "tiny",   type = "uchar" },
-]
-"#;
+    /// The research captures' Chat and Pos.
+    pub const CHAT: &str = include_str!("../../../../tests/fixtures/legume/captures.toml");
 
     #[test]
     fn the_issues_format_reads() {
