@@ -270,8 +270,8 @@ struct Session<'a> {
     last_fields: BTreeMap<String, String>,
     /// Message types seen (their channel said available).
     types_seen: std::collections::HashSet<String>,
-    /// Traffic at the last report, for the rates.
-    last_stats: (TrafficStats, Instant),
+    /// Traffic at the last reports (a second's worth), for the rates.
+    last_stats: std::collections::VecDeque<(TrafficStats, Instant)>,
 }
 
 impl<'a> Session<'a> {
@@ -297,7 +297,7 @@ impl<'a> Session<'a> {
             next_seq: None,
             last_fields: BTreeMap::new(),
             types_seen: Default::default(),
-            last_stats: (meter.stats(), now),
+            last_stats: std::collections::VecDeque::from([(meter.stats(), now)]),
         }
     }
 
@@ -826,11 +826,18 @@ impl<'a> Session<'a> {
     async fn report(&mut self) {
         let now = Instant::now();
         let stats = self.meter.stats();
-        let (last, at) = self.last_stats;
+        // Over the last second (a game's 1 Hz updates would make a 250 ms
+        // window flicker between 0 and a peak).
+        while self.last_stats.len() > 1
+            && now.duration_since(self.last_stats[1].1) >= Duration::from_secs(1)
+        {
+            self.last_stats.pop_front();
+        }
+        let (last, at) = self.last_stats.front().copied().unwrap_or((stats, now));
         let secs = now.duration_since(at).as_secs_f64().max(1e-3);
-        let rate_in = (stats.bytes_in - last.bytes_in.min(stats.bytes_in)) as f64 / secs;
-        let rate_out = (stats.bytes_out - last.bytes_out.min(stats.bytes_out)) as f64 / secs;
-        self.last_stats = (stats, now);
+        let rate_in = stats.bytes_in.saturating_sub(last.bytes_in) as f64 / secs;
+        let rate_out = stats.bytes_out.saturating_sub(last.bytes_out) as f64 / secs;
+        self.last_stats.push_back((stats, now));
         let snap = Snapshot {
             rtt: &self.ep.rtt,
             counts: &self.ep.counts,
