@@ -806,3 +806,80 @@ fn a_state_dropped_for_max_bytes_is_said_and_its_row_stays() {
         "{text}"
     );
 }
+
+/// Selections are things, not rows (issue #20): a channel row appearing
+/// above the selected one does not change which channel is selected, and
+/// the cursor in a channel's history stays on its update as newer updates
+/// come in above it.
+#[test]
+fn the_selected_channel_and_its_history_line_stay_put() {
+    use roomtap::event::ChannelUpdate;
+    let mut a = app_blank();
+    a.store.add_source(
+        "leap",
+        roomtap::protocols::leap::CLIENT,
+        "ws://127.0.0.1:1/ws",
+    );
+    let state = |at: u64, ch: &str, s: &str| {
+        ev(
+            at,
+            EventKind::ChannelState {
+                channel: ch.into(),
+                update: ChannelUpdate::State { state: s.into() },
+            },
+        )
+    };
+    a.apply(state(T0, "presence", r#"{"n":1}"#));
+    a.apply(state(T0 + 1, "scores", r#"{"red":0}"#));
+    a.act(Action::Focus(Pane::Channels));
+    a.act(Action::Down);
+    a.prepare();
+    assert_eq!(a.selected_channel().unwrap().1, "scores");
+    // `lobby` sorts above it: still `scores`.
+    a.apply(state(T0 + 2, "lobby", "{}"));
+    a.prepare();
+    assert_eq!(a.selected_channel().unwrap().1, "scores");
+    // Its history: three updates; the cursor on update #2's head.
+    a.apply(state(T0 + 3, "scores", r#"{"red":1}"#));
+    a.apply(state(T0 + 4, "scores", r#"{"red":2}"#));
+    a.prepare();
+    a.act(Action::Activate); // into the detail
+    let at = |a: &roomtap::app::App, text: &str| {
+        a.ui.chan_view
+            .lines
+            .iter()
+            .position(|l| matches!(l, roomtap::ui::DetailLine::Head(h) if h.contains(text)))
+    };
+    let target = at(&a, "#2  ").expect("update #2 listed");
+    for _ in 0..target {
+        a.act(Action::Down);
+    }
+    a.prepare();
+    let on = |a: &roomtap::app::App| match &a.ui.chan_view.lines[a.ui.chan_detail_sel] {
+        roomtap::ui::DetailLine::Head(h) => h.clone(),
+        other => format!("{other:?}"),
+    };
+    assert!(on(&a).contains("#2  "), "{}", on(&a));
+    // Two newer updates come in above it: still on #2.
+    a.apply(state(T0 + 5, "scores", r#"{"red":3}"#));
+    a.apply(state(T0 + 6, "scores", r#"{"red":4,"blue":1}"#));
+    a.prepare();
+    assert!(on(&a).contains("#2  "), "{}", on(&a));
+    assert!(a.ui.chan_detail_sel > target);
+    // And a path in the state tree stays on its path.
+    let red =
+        a.ui.chan_view
+            .lines
+            .iter()
+            .position(|l| matches!(l, roomtap::ui::DetailLine::Tree(r) if r.path == "$.red"))
+            .unwrap();
+    while a.ui.chan_detail_sel > red {
+        a.act(Action::Up);
+    }
+    a.apply(state(T0 + 7, "scores", r#"{"blue":2,"green":0,"red":5}"#));
+    a.prepare();
+    assert!(matches!(
+        &a.ui.chan_view.lines[a.ui.chan_detail_sel],
+        roomtap::ui::DetailLine::Tree(r) if r.path == "$.red"
+    ));
+}

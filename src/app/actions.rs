@@ -266,7 +266,10 @@ impl App {
             Pane::Channels if self.ui.chan_detail_focus => {
                 self.ui.chan_detail_sel = self.ui.chan_view.lines.len().saturating_sub(1);
             }
-            Pane::Channels => self.ui.chan_sel = usize::MAX / 2,
+            Pane::Channels => {
+                self.refresh_channel_rows();
+                self.pick_channel_row(usize::MAX / 2);
+            }
             Pane::Connections => self.ui.conn_sel = usize::MAX / 2,
         }
     }
@@ -310,7 +313,8 @@ impl App {
             Pane::Channels => {
                 self.refresh_channel_rows();
                 let len = self.channel_rows();
-                self.ui.chan_sel = step(self.ui.chan_sel.min(len.saturating_sub(1)), len);
+                let next = step(self.ui.chan_sel.min(len.saturating_sub(1)), len);
+                self.pick_channel_row(next);
                 self.ui.chan_detail_sel = 0;
             }
             Pane::Connections => {

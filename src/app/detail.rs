@@ -50,6 +50,7 @@ impl App {
             key: Some(key),
             lines,
             value,
+            ids: Vec::new(),
         };
     }
 
@@ -70,6 +71,7 @@ impl App {
                 key: Some(key),
                 lines: vec![DetailLine::Note("this entry was evicted".into())],
                 value: None,
+                ids: Vec::new(),
             };
             return;
         };
@@ -94,6 +96,7 @@ impl App {
             key: Some(key),
             lines,
             value: Some(v),
+            ids: Vec::new(),
         };
     }
 }
@@ -122,7 +125,21 @@ impl App {
             return;
         }
         let events = &self.store.sources[si].channels[&name].events;
-        let (lines, value) = channel_lines(live, events, &self.ui.chan_collapsed);
+        let ((lines, value), ids) = channel_lines(live, events, &self.ui.chan_collapsed);
+        // The cursor stays on what it was on (a state path, a line of an
+        // update) when the same channel's detail is rebuilt: newer updates
+        // come in above it.
+        let same = self
+            .ui
+            .chan_key
+            .as_ref()
+            .is_some_and(|(s, n, ..)| *s == si && *n == name);
+        let was = same
+            .then(|| self.ui.chan_view.ids.get(self.ui.chan_detail_sel).cloned())
+            .flatten();
+        if let Some(i) = was.and_then(|w| ids.iter().position(|x| *x == w)) {
+            self.ui.chan_detail_sel = i;
+        }
         if self.ui.chan_detail_sel >= lines.len() {
             self.ui.chan_detail_sel = lines.len().saturating_sub(1);
         }
@@ -131,6 +148,7 @@ impl App {
             key: None,
             lines,
             value,
+            ids,
         };
     }
 }
@@ -144,9 +162,17 @@ fn channel_lines(
     live: &crate::store::channels::LiveChannel,
     events: &[String],
     collapsed: &HashSet<String>,
-) -> Detail {
+) -> (Detail, Vec<String>) {
     use crate::store::channels::Availability;
     let mut lines = Vec::new();
+    // What each line is (see `DetailView::ids`), pushed beside it.
+    let mut ids: Vec<String> = Vec::new();
+    let id_heads = |lines: &Vec<DetailLine>, ids: &mut Vec<String>, what: &str| {
+        while ids.len() < lines.len() {
+            let k = ids.len();
+            ids.push(format!("{what}{k}"));
+        }
+    };
     let mut facts: Vec<String> = vec![match &live.availability {
         Availability::Unavailable(why) => format!("unavailable: {why}"),
         a => a.label().to_string(),
@@ -165,14 +191,25 @@ fn channel_lines(
     }
     let current = live.state().and_then(|s| parse(s).ok());
     lines.push(DetailLine::Head("── state ──".into()));
+    id_heads(&lines, &mut ids, "head:");
     match &current {
-        Some(v) => lines.extend(tree_lines(v, collapsed)),
+        Some(v) => {
+            for l in tree_lines(v, collapsed) {
+                ids.push(match &l {
+                    DetailLine::Tree(r) => format!("state:{}", r.path),
+                    _ => format!("state#{}", ids.len()),
+                });
+                lines.push(l);
+            }
+        }
         None if live.state().is_some() => {
             lines.push(DetailLine::Note("the current state is not JSON".into()))
         }
         None => lines.push(DetailLine::Note("no state yet".into())),
     }
+    id_heads(&lines, &mut ids, "state#");
     let n = live.history.len();
+    ids.push("history".into());
     lines.push(DetailLine::Head(format!(
         "── history: {} update{}, newest first{} ──",
         live.updates,
@@ -184,6 +221,9 @@ fn channel_lines(
     )));
     for i in (0..n).rev().take(HISTORY_SHOWN) {
         let c = &live.history[i];
+        // An update's lines are named by its number, which never changes.
+        let number = live.updates - (n - 1 - i) as u64;
+        let start = lines.len();
         let mut head = format!(
             "{}  #{}  +{} -{} ~{}",
             crate::text::clock(c.at_ms),
@@ -201,13 +241,17 @@ fn channel_lines(
                 "not JSON: {}",
                 crate::text::sanitize_capped(&c.state, 120)
             )));
+            ids.push(format!("update:{number}:0"));
+            ids.push(format!("update:{number}:1"));
             continue;
         }
         let prev = i.checked_sub(1).map(|p| &live.history[p]);
         let (Some(prev), Ok(new)) = (prev, parse(&c.state)) else {
+            ids.push(format!("update:{number}:0"));
             continue;
         };
         let Ok(old) = parse(&prev.state) else {
+            ids.push(format!("update:{number}:0"));
             continue;
         };
         let d = json::diff(&old, &new, DIFF_ROWS);
@@ -215,6 +259,9 @@ fn channel_lines(
             lines.push(DetailLine::Note("no change".into()));
         }
         lines.extend(d.into_iter().map(DetailLine::Diff));
+        for k in 0..lines.len() - start {
+            ids.push(format!("update:{number}:{k}"));
+        }
     }
     if n > HISTORY_SHOWN {
         lines.push(DetailLine::Head(format!(
@@ -222,7 +269,9 @@ fn channel_lines(
             n - HISTORY_SHOWN
         )));
     }
-    (lines, current)
+    id_heads(&lines, &mut ids, "tail:");
+    debug_assert_eq!(ids.len(), lines.len());
+    ((lines, current), ids)
 }
 
 fn parse(raw: &str) -> serde_json::Result<Value> {

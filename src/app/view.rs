@@ -176,6 +176,7 @@ impl App {
         }
         self.chan_rows_key = Some(key);
         self.chan_rows.clear();
+        // The selection is a channel, not a row: find it again below.
         for (si, s) in self.store.sources.iter().enumerate() {
             for (name, ch) in &s.channels {
                 let keep = q.is_none_or(|q| {
@@ -188,6 +189,33 @@ impl App {
                 }
             }
         }
+        self.sync_chan_sel();
+    }
+
+    /// `chan_sel` where `chan_pick` is now; the pick is the row at
+    /// `chan_sel` when there is none yet, or when it is gone (filtered out,
+    /// its source gone).
+    fn sync_chan_sel(&mut self) {
+        let found = self
+            .ui
+            .chan_pick
+            .as_ref()
+            .and_then(|p| self.chan_rows.iter().position(|r| r == p));
+        match found {
+            Some(i) => self.ui.chan_sel = i,
+            None => {
+                let n = self.chan_rows.len();
+                self.ui.chan_sel = self.ui.chan_sel.min(n.saturating_sub(1));
+                self.ui.chan_pick = self.chan_rows.get(self.ui.chan_sel).cloned();
+            }
+        }
+    }
+
+    /// Select the channel row at `i` (clamped).
+    pub(super) fn pick_channel_row(&mut self, i: usize) {
+        let n = self.chan_rows.len();
+        self.ui.chan_sel = i.min(n.saturating_sub(1));
+        self.ui.chan_pick = self.chan_rows.get(self.ui.chan_sel).cloned();
     }
 
     /// The selected channel row (source index, name).

@@ -137,6 +137,10 @@ pub struct DetailView {
     pub lines: Vec<DetailLine>,
     /// The JSON behind the view (for copying).
     pub value: Option<serde_json::Value>,
+    /// What each line is, beside `lines` when the view keeps its cursor on
+    /// a thing across rebuilds (a state path, an update's line): the cursor
+    /// follows the thing, not the row number.
+    pub ids: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -193,7 +197,12 @@ pub struct UiState {
     pub log_collapsed_gen: u64,
     pub log_view: DetailView,
     // Channels / connections
+    /// The selected channel's row in the current rows (kept in step with
+    /// `chan_pick` whenever the rows are rebuilt).
     pub chan_sel: usize,
+    /// The selected channel itself (source index, name): new rows above
+    /// it never change which one is selected.
+    pub chan_pick: Option<(usize, String)>,
     /// The Channels pane's `/` filter.
     pub chan_filter: Option<crate::query::Query>,
     /// Keys move in the selected channel's detail instead of the list.
@@ -251,6 +260,7 @@ impl Default for UiState {
             log_collapsed_gen: 0,
             log_view: DetailView::default(),
             chan_sel: 0,
+            chan_pick: None,
             chan_filter: None,
             chan_detail_focus: false,
             chan_detail_sel: 0,
