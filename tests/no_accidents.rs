@@ -161,7 +161,7 @@ fn an_unknown_command_is_an_error_inside_the_prompt() {
     assert!(a.take_commands().is_empty());
     assert!(a.ui.prompt.is_some(), "still open to fix");
     let err = a.ui.prompt_error.clone().unwrap_or_default();
-    assert!(err.contains("unknown command"), "{err}");
+    assert!(err.contains("frobnicate is not a command here"), "{err}");
     // Fixed, it goes to the room.
     for _ in 0.."frobnicate now".len() {
         a.act(Action::Backspace);

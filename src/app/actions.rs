@@ -47,10 +47,18 @@ impl App {
             return;
         }
         if self.ui.help && a != Action::Quit {
-            self.ui.help = false;
-            if matches!(a, Action::Escape | Action::Help) {
-                return;
+            // The help scrolls; any other key only closes it.
+            let s = &mut self.ui.help_scroll;
+            match a {
+                Action::Down => *s = s.saturating_add(1),
+                Action::Up => *s = s.saturating_sub(1),
+                Action::PageDown => *s = s.saturating_add(PAGE as u16),
+                Action::PageUp => *s = s.saturating_sub(PAGE as u16),
+                Action::Top => *s = 0,
+                Action::Bottom | Action::Follow => *s = u16::MAX / 2,
+                _ => self.ui.help = false,
             }
+            return;
         }
         if changes_an_app(&a) && self.ui.focus != Pane::Timeline {
             // A key meant for another pane (a vim user's `l`, `c` in Logs)
@@ -82,7 +90,10 @@ impl App {
             Action::CopyPath => self.copy_path(),
             Action::Escape => self.escape(),
             Action::Zoom => self.ui.zoom = !self.ui.zoom,
-            Action::Help => self.ui.help = !self.ui.help,
+            Action::Help => {
+                self.ui.help = true;
+                self.ui.help_scroll = 0;
+            }
             Action::Input(_) | Action::Backspace | Action::Submit | Action::ToggleCase => {}
             a => self.navigate(a),
         }

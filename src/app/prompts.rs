@@ -11,8 +11,11 @@ impl App {
     /// Paste goes into an open prompt (a filter applies at once).
     pub fn paste(&mut self, text: &str) {
         if let Some(p) = &mut self.ui.prompt {
-            p.text
-                .extend(text.chars().filter(|c| !c.is_control() || *c == '\t'));
+            let clean: String = text
+                .chars()
+                .filter(|c| !c.is_control() || *c == '\t')
+                .collect();
+            p.insert(&clean);
             self.dirty = true;
             if let PromptKind::Filter(pane) = p.kind {
                 let text = p.text.clone();
@@ -23,7 +26,7 @@ impl App {
 
     /// d, P (the pace choice), : and /.
     pub(super) fn open_prompt(&mut self, a: Action) {
-        let open = |kind, text| Some(Prompt { kind, text });
+        let open = |kind, text| Some(Prompt::new(kind, text));
         match a {
             Action::DispatchPrompt => {
                 if self.target().is_none() {
@@ -66,7 +69,9 @@ impl App {
                 };
                 self.ui.filter_error = None;
                 self.ui.focus = pane;
-                self.ui.prompt = open(PromptKind::Filter(pane), text);
+                let mut p = Prompt::new(PromptKind::Filter(pane), text.clone());
+                p.before = Some(text);
+                self.ui.prompt = Some(p);
             }
             _ => {}
         }
@@ -74,16 +79,68 @@ impl App {
 
     pub(super) fn prompt_action(&mut self, a: Action) {
         let Some(p) = &mut self.ui.prompt else { return };
-        if matches!(a, Action::Input(_) | Action::Backspace | Action::Escape) {
+        let edits = matches!(
+            a,
+            Action::Input(_)
+                | Action::Backspace
+                | Action::Delete
+                | Action::KillStart
+                | Action::KillWord
+                | Action::Escape
+                | Action::HistoryPrev
+                | Action::HistoryNext
+        );
+        if edits {
             self.ui.prompt_error = None;
         }
         match a {
-            Action::Input(c) => p.text.push(c),
-            Action::Backspace => {
-                p.text.pop();
+            Action::Input(c) => p.insert(c.encode_utf8(&mut [0; 4])),
+            Action::Backspace => p.backspace(),
+            Action::Delete => p.delete(),
+            Action::KillStart => p.kill_start(),
+            Action::KillWord => p.kill_word(),
+            Action::CursorLeft => return p.left(),
+            Action::CursorRight => return p.right(),
+            Action::LineStart => return p.cursor = 0,
+            Action::LineEnd => return p.cursor = p.text.len(),
+            Action::HistoryPrev | Action::HistoryNext => {
+                let past = self
+                    .ui
+                    .prompt_history
+                    .get(p.history_key())
+                    .cloned()
+                    .unwrap_or_default();
+                let at = match (&p.hist, a == Action::HistoryPrev) {
+                    (None, true) => past.len().checked_sub(1),
+                    (None, false) => None,
+                    (Some((i, _)), true) => Some(i.saturating_sub(1)),
+                    (Some((i, _)), false) => Some(i + 1),
+                };
+                match at {
+                    Some(i) if i < past.len() => {
+                        let draft = p.hist.take().map_or_else(|| p.text.clone(), |(_, d)| d);
+                        p.set(past[i].clone());
+                        p.hist = Some((i, draft));
+                    }
+                    // Past the newest: back to what was being typed.
+                    Some(_) => {
+                        if let Some((_, draft)) = p.hist.take() {
+                            p.set(draft);
+                        }
+                    }
+                    None => return,
+                }
             }
             Action::Escape => {
+                // A filter prompt puts back the filter it opened with.
+                let back = match (&p.kind, &p.before) {
+                    (PromptKind::Filter(pane), Some(before)) => Some((*pane, before.clone())),
+                    _ => None,
+                };
                 self.ui.prompt = None;
+                if let Some((pane, before)) = back {
+                    self.apply_filter(pane, &before);
+                }
                 self.ui.filter_error = None;
                 return;
             }
@@ -108,6 +165,7 @@ impl App {
         if let Some(Prompt {
             kind: PromptKind::Filter(pane),
             text,
+            ..
         }) = &self.ui.prompt
         {
             let text = text.clone();
@@ -118,10 +176,17 @@ impl App {
 
     /// Enter in a prompt: keep a filter, send a command or a dispatch.
     fn submit(&mut self) {
-        let p = self.ui.prompt.take().unwrap_or(Prompt {
-            kind: PromptKind::Dispatch,
-            text: String::new(),
-        });
+        let Some(p) = self.ui.prompt.take() else {
+            return;
+        };
+        if !p.text.trim().is_empty() {
+            let past = self.ui.prompt_history.entry(p.history_key()).or_default();
+            past.retain(|x| *x != p.text);
+            past.push(p.text.clone());
+            if past.len() > crate::ui::HISTORY {
+                past.remove(0);
+            }
+        }
         match p.kind {
             PromptKind::Filter(_) => {
                 if let Some(e) = &self.ui.filter_error {

@@ -102,7 +102,32 @@ impl App {
         let source = if takes(&self.store.sources[target]) {
             target
         } else {
-            self.store.sources.iter().position(takes).unwrap_or(target)
+            match self.store.sources.iter().position(takes) {
+                Some(s) => s,
+                // No source here takes the word: every command that works
+                // here, per protocol.
+                None if !word.is_empty() => {
+                    let mut seen: Vec<&str> = Vec::new();
+                    let mut all = Vec::new();
+                    for s in &self.store.sources {
+                        let Some(cl) = s.caps.command_line else {
+                            continue;
+                        };
+                        if seen.contains(&s.kind.name()) {
+                            continue;
+                        }
+                        seen.push(s.kind.name());
+                        let usage = cl.usage.strip_prefix("commands: ").unwrap_or(cl.usage);
+                        all.push(format!("{}: {usage}", s.kind.name()));
+                    }
+                    return Err(format!(
+                        "{} is not a command here; {}",
+                        crate::text::sanitize_capped(word, 40),
+                        all.join(" | ")
+                    ));
+                }
+                None => target,
+            }
         };
         let cl = self.store.sources[source]
             .caps

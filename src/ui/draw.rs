@@ -63,7 +63,7 @@ pub fn draw(f: &mut Frame, v: &View) -> Scroll {
     }
     status::draw(f, v, status);
     if v.ui.help {
-        help::draw(f, v.theme, body);
+        help::draw(f, v, body);
     }
     scroll
 }

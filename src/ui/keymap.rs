@@ -61,6 +61,21 @@ pub enum Action {
     Input(char),
     Backspace,
     Submit,
+    /// Delete: the character under the cursor.
+    Delete,
+    CursorLeft,
+    CursorRight,
+    /// Ctrl-A / Home.
+    LineStart,
+    /// Ctrl-E / End.
+    LineEnd,
+    /// Ctrl-U: everything before the cursor.
+    KillStart,
+    /// Ctrl-W: the word before the cursor.
+    KillWord,
+    /// ↑ / ↓ in a prompt: its history.
+    HistoryPrev,
+    HistoryNext,
 }
 
 /// What the keyboard is doing right now.

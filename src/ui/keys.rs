@@ -198,7 +198,7 @@ pub const BINDINGS: &[Binding] = &[
     normal(
         ":",
         &[(ch(':'), Action::CommandLine)],
-        "command line: room (log TYPE {json} · info|warn|error TEXT) · Leap (sub ID · msg ID EVENT {json} · state ID {json} · pipe TOKEN)",
+        "command line: the commands of this run's sources (listed at the end of this help)",
         &[hint(8, ": command", NOT_TIMELINE).needs(Need::CommandLine)],
     ),
     normal(
@@ -207,6 +207,21 @@ pub const BINDINGS: &[Binding] = &[
         "filter: word \"phrase\" /re/ level>=warn data.a=1 or not ( )",
         &[hint(0, "/ filter", LOGS), hint(6, "/ filter", CHANNELS)],
     ),
+    Binding {
+        keys: "← → Home End Ctrl-A Ctrl-E Ctrl-U Ctrl-W ↑ ↓ (in a prompt)",
+        press: &[
+            (code(KeyCode::Left), Action::CursorLeft),
+            (code(KeyCode::Right), Action::CursorRight),
+            (code(KeyCode::Home), Action::LineStart),
+            (code(KeyCode::End), Action::LineEnd),
+            (code(KeyCode::Delete), Action::Delete),
+            (code(KeyCode::Up), Action::HistoryPrev),
+            (code(KeyCode::Down), Action::HistoryNext),
+        ],
+        modes: &[Mode::Prompt],
+        help: "move · start / end (also Ctrl-A / Ctrl-E) · Ctrl-U clear to start · Ctrl-W delete word · ↑ ↓ history",
+        hints: &[],
+    },
     Binding {
         keys: "Tab (in /)",
         press: &[(code(KeyCode::Tab), Action::ToggleCase)],
@@ -280,6 +295,17 @@ pub fn map_key(key: KeyEvent, mode: Mode) -> Option<Action> {
         Mode::Prompt => match key.code {
             KeyCode::Enter => Some(Action::Submit),
             KeyCode::Backspace => Some(Action::Backspace),
+            KeyCode::Delete => Some(Action::Delete),
+            KeyCode::Left => Some(Action::CursorLeft),
+            KeyCode::Right => Some(Action::CursorRight),
+            KeyCode::Home => Some(Action::LineStart),
+            KeyCode::End => Some(Action::LineEnd),
+            KeyCode::Up => Some(Action::HistoryPrev),
+            KeyCode::Down => Some(Action::HistoryNext),
+            KeyCode::Char('a') if ctrl => Some(Action::LineStart),
+            KeyCode::Char('e') if ctrl => Some(Action::LineEnd),
+            KeyCode::Char('u') if ctrl => Some(Action::KillStart),
+            KeyCode::Char('w') if ctrl => Some(Action::KillWord),
             KeyCode::Char(c) if !ctrl => Some(Action::Input(c)),
             _ => None,
         },

@@ -102,6 +102,93 @@ pub enum PromptKind {
 pub struct Prompt {
     pub kind: PromptKind,
     pub text: String,
+    /// Where typing goes: a byte offset at a character boundary.
+    pub cursor: usize,
+    /// A filter prompt: the filter applied when it opened (Esc brings it
+    /// back).
+    pub before: Option<String>,
+    /// Browsing the history (↑/↓): the entry shown, and what was typed
+    /// before browsing.
+    pub hist: Option<(usize, String)>,
+}
+
+impl Prompt {
+    pub fn new(kind: PromptKind, text: String) -> Prompt {
+        Prompt {
+            kind,
+            cursor: text.len(),
+            text,
+            before: None,
+            hist: None,
+        }
+    }
+
+    /// Which history it keeps (filters share one, whatever the pane).
+    pub fn history_key(&self) -> &'static str {
+        match self.kind {
+            PromptKind::Filter(_) => "filter",
+            PromptKind::Dispatch => "dispatch",
+            PromptKind::Command => "command",
+        }
+    }
+
+    /// Insert `s` at the cursor.
+    pub fn insert(&mut self, s: &str) {
+        self.text.insert_str(self.cursor, s);
+        self.cursor += s.len();
+    }
+
+    /// The character before the cursor goes.
+    pub fn backspace(&mut self) {
+        if let Some(c) = self.text[..self.cursor].chars().next_back() {
+            self.cursor -= c.len_utf8();
+            self.text.remove(self.cursor);
+        }
+    }
+
+    /// The character under the cursor goes.
+    pub fn delete(&mut self) {
+        if self.cursor < self.text.len() {
+            self.text.remove(self.cursor);
+        }
+    }
+
+    pub fn left(&mut self) {
+        if let Some(c) = self.text[..self.cursor].chars().next_back() {
+            self.cursor -= c.len_utf8();
+        }
+    }
+
+    pub fn right(&mut self) {
+        if let Some(c) = self.text[self.cursor..].chars().next() {
+            self.cursor += c.len_utf8();
+        }
+    }
+
+    /// Ctrl-U: everything before the cursor goes.
+    pub fn kill_start(&mut self) {
+        self.text.replace_range(..self.cursor, "");
+        self.cursor = 0;
+    }
+
+    /// Ctrl-W: the word before the cursor goes (and the spaces after it).
+    pub fn kill_word(&mut self) {
+        let head = &self.text[..self.cursor];
+        let trimmed = head.trim_end_matches(char::is_whitespace);
+        let start = trimmed
+            .char_indices()
+            .rev()
+            .find(|(_, c)| c.is_whitespace())
+            .map_or(0, |(i, c)| i + c.len_utf8());
+        self.text.replace_range(start..self.cursor, "");
+        self.cursor = start;
+    }
+
+    /// Replace the whole text (the cursor at its end).
+    pub fn set(&mut self, text: String) {
+        self.cursor = text.len();
+        self.text = text;
+    }
 }
 
 /// A command waiting for `y`: the question names the apps it reaches.
@@ -116,6 +203,9 @@ pub enum StatusKind {
     Info,
     Warn,
 }
+
+/// Entries a prompt's history keeps.
+pub const HISTORY: usize = 50;
 
 /// One line of the detail view.
 #[derive(Debug, Clone, PartialEq)]
@@ -177,6 +267,11 @@ pub struct UiState {
     pub zoom: bool,
     pub help: bool,
     pub prompt: Option<Prompt>,
+    /// What each kind of prompt submitted (newest last, at most
+    /// [`HISTORY`] each), for ↑/↓.
+    pub prompt_history: std::collections::HashMap<&'static str, Vec<String>>,
+    /// How far the help overlay is scrolled.
+    pub help_scroll: u16,
     pub choosing_pace: bool,
     pub status: Option<(String, StatusKind)>,
     // Logs
@@ -247,6 +342,8 @@ impl Default for UiState {
             zoom: false,
             help: false,
             prompt: None,
+            prompt_history: Default::default(),
+            help_scroll: 0,
             choosing_pace: false,
             status: None,
             log_follow: true,

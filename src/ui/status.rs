@@ -15,7 +15,7 @@ use crate::text::sanitize;
 pub fn draw(f: &mut Frame, v: &View, area: Rect) {
     let t = v.theme;
     let line = if let Some(p) = &v.ui.prompt {
-        prompt_line(v, p)
+        prompt_line(v, p, usize::from(area.width))
     } else if let Some(c) = &v.ui.confirm {
         Line::from(vec![
             Span::styled(format!(" {} ", sanitize(&c.question)), t.notice),
@@ -36,73 +36,122 @@ pub fn draw(f: &mut Frame, v: &View, area: Rect) {
             Need::Watch => sources.iter().any(|s| s.caps.watch.is_some()),
             Need::NoCommandLine => !has_command_line,
         });
-        Line::from(Span::styled(format!(" {hint}"), t.status))
+        Line::from(Span::styled(
+            format!(
+                " {}",
+                fit_hints(&hint, usize::from(area.width).saturating_sub(1))
+            ),
+            t.status,
+        ))
     };
     f.render_widget(Paragraph::new(line).style(t.status), area);
 }
 
-/// The prompt being typed, a bad filter marked where it goes wrong.
-fn prompt_line<'a>(v: &View, p: &'a Prompt) -> Line<'a> {
+/// The hints that fit `width` columns, the focused pane's first (the
+/// table orders them so): what does not fit goes from the end, but `?
+/// help` always ends the line.
+pub fn fit_hints(line: &str, width: usize) -> String {
+    const HELP: &str = "? help";
+    let mut parts: Vec<&str> = line.split(" · ").filter(|p| *p != HELP).collect();
+    let len = |parts: &[&str]| {
+        parts.iter().map(|p| p.chars().count() + 3).sum::<usize>() + HELP.chars().count()
+    };
+    while !parts.is_empty() && len(&parts) > width {
+        parts.pop();
+    }
+    parts.push(HELP);
+    parts.join(" · ")
+}
+
+/// The prompt being typed, within `width` columns: the label, a window of
+/// the text that keeps the cursor (and a bad filter's mark) in view, the
+/// cursor, and after it the error in full, or the prompt's keys.
+fn prompt_line<'a>(v: &View, p: &'a Prompt, width: usize) -> Line<'a> {
     let t = v.theme;
     let label = match p.kind {
         PromptKind::Filter(_) => "filter /",
         PromptKind::Dispatch => "dispatch (JS object literal) ›",
         PromptKind::Command => ":",
     };
-    let mut spans = vec![Span::styled(format!(" {label} "), t.key)];
+    let label = format!(" {label} ");
     let err = match p.kind {
-        PromptKind::Filter(_) => v.ui.filter_error.as_ref(),
-        _ => None,
+        PromptKind::Filter(_) => {
+            v.ui.filter_error
+                .as_ref()
+                .map(|e| (Some(e.pos), e.to_string()))
+        }
+        _ => v.ui.prompt_error.as_ref().map(|e| (None, e.clone())),
     };
-    match err {
-        // Mark where the query went wrong.
-        Some(e) if e.pos < p.text.len() && p.text.is_char_boundary(e.pos) => {
-            let (a, b) = p.text.split_at(e.pos);
-            let cut = b.chars().next().map_or(0, char::len_utf8);
-            spans.push(Span::raw(sanitize(a).into_owned()));
-            spans.push(Span::styled(
-                sanitize(&b[..cut]).into_owned(),
-                t.error.add_modifier(Modifier::REVERSED),
-            ));
-            spans.push(Span::raw(sanitize(&b[cut..]).into_owned()));
-            spans.push(Span::styled("█", t.key));
-        }
-        _ => {
-            spans.push(Span::raw(sanitize(&p.text).into_owned()));
-            spans.push(Span::styled("█", t.key));
-        }
-    }
-    if let Some(e) = err {
-        spans.push(Span::styled(
-            format!("  ✗ {}", sanitize(&e.to_string())),
-            t.error,
-        ));
-    } else if let (false, Some(e)) = (matches!(p.kind, PromptKind::Filter(_)), &v.ui.prompt_error) {
-        spans.push(Span::styled(format!("  ✗ {}", sanitize(e)), t.error));
-    } else if matches!(p.kind, PromptKind::Filter(_)) {
-        let case = if v.ui.case_sensitive {
-            "Aa exact case"
-        } else {
-            "aa any case"
-        };
-        spans.push(Span::styled(
+    let tail = match &err {
+        Some((_, e)) => format!("  ✗ {}", sanitize(e)),
+        None if matches!(p.kind, PromptKind::Filter(_)) => {
+            let case = if v.ui.case_sensitive {
+                "Aa exact case"
+            } else {
+                "aa any case"
+            };
             format!(
                 "   {case} ({}) · {} ok · {} close",
                 keys::name(&Action::ToggleCase),
                 keys::name(&Action::Submit),
                 keys::name(&Action::Escape)
-            ),
-            t.dim,
-        ));
-    } else {
-        spans.push(Span::styled(
-            format!(
-                "   {} ok · {} cancel",
-                keys::name(&Action::Submit),
-                keys::name(&Action::Escape)
-            ),
-            t.dim,
-        ));
+            )
+        }
+        None => format!(
+            "   {} ok · {} cancel",
+            keys::name(&Action::Submit),
+            keys::name(&Action::Escape)
+        ),
+    };
+    // The text gets what the label and the tail leave, at least a third
+    // of the line; an error is shown whole before the keys' reminder.
+    let width = width.max(20);
+    let tail_w = tail.chars().count();
+    let min_text = (width / 5).max(12);
+    let text_w = width
+        .saturating_sub(label.chars().count() + 1)
+        .saturating_sub(tail_w.min(width.saturating_sub(label.chars().count() + min_text)))
+        .max(min_text);
+    let chars: Vec<(usize, char)> = p.text.char_indices().collect();
+    let cur = chars
+        .iter()
+        .position(|(i, _)| *i >= p.cursor)
+        .unwrap_or(chars.len());
+    let mark = err
+        .as_ref()
+        .and_then(|(pos, _)| *pos)
+        .and_then(|pos| chars.iter().position(|(i, _)| *i >= pos));
+    // The window: the cursor in view, and the mark too when both fit.
+    let focus_lo = mark.map_or(cur, |m| m.min(cur));
+    let focus_hi = mark.map_or(cur, |m| m.max(cur));
+    let room = text_w.saturating_sub(2);
+    let mut start = (focus_hi + 1).saturating_sub(room);
+    if focus_lo < start {
+        start = focus_lo;
     }
+    let end = (start + room).min(chars.len());
+    let mut spans = vec![Span::styled(label, t.key)];
+    if start > 0 {
+        spans.push(Span::styled("…", t.dim));
+    }
+    for (k, (_, c)) in chars.iter().enumerate().take(end).skip(start) {
+        let text = sanitize(&c.to_string()).into_owned();
+        let style = if k == cur {
+            t.key.add_modifier(Modifier::REVERSED)
+        } else if Some(k) == mark {
+            t.error.add_modifier(Modifier::REVERSED)
+        } else {
+            ratatui::style::Style::default()
+        };
+        spans.push(Span::styled(text, style));
+    }
+    if end < chars.len() {
+        spans.push(Span::styled("…", t.dim));
+    }
+    if cur >= chars.len() {
+        spans.push(Span::styled("█", t.key));
+    }
+    let st = if err.is_some() { t.error } else { t.dim };
+    spans.push(Span::styled(tail, st));
     Line::from(spans)
 }

@@ -1,0 +1,204 @@
+//! A whole working day with roomtap (issue #20), driven headless: prompts
+//! that edit like a shell's and give back what Esc cancels, a help that
+//! closes without doing the key that closed it and scrolls, a hint line
+//! that always ends with `? help`, `:` errors that list every command the
+//! run's sources take.
+
+mod common;
+
+use common::*;
+use roomtap::ui::Pane;
+use roomtap::ui::keymap::Action;
+
+fn typed(a: &mut roomtap::app::App, text: &str) {
+    for c in text.chars() {
+        a.act(Action::Input(c));
+    }
+}
+
+fn prompt_text(a: &roomtap::app::App) -> String {
+    a.ui.prompt
+        .as_ref()
+        .map(|p| p.text.clone())
+        .unwrap_or_default()
+}
+
+#[test]
+fn esc_in_a_filter_prompt_gives_back_the_filter_it_opened_with() {
+    let mut a = app_with_actions(3);
+    a.act(Action::Focus(Pane::Logs));
+    // A filter applied and kept.
+    a.act(Action::FilterPrompt);
+    typed(&mut a, "level>=warn");
+    a.act(Action::Submit);
+    assert_eq!(a.store.logs.filter(), Some("level>=warn"));
+    // Opened again, edited into something broken, then Esc: the filter it
+    // opened with is back (not the valid prefix of what was typed).
+    a.act(Action::FilterPrompt);
+    a.act(Action::KillStart);
+    typed(&mut a, "level>=error and (kind");
+    assert!(a.ui.filter_error.is_some());
+    a.act(Action::Escape);
+    assert!(a.ui.prompt.is_none());
+    assert_eq!(a.store.logs.filter(), Some("level>=warn"));
+    assert!(a.ui.filter_error.is_none());
+    // A new filter typed, then Esc: none again, as it opened.
+    a.act(Action::Escape); // clears the filter
+    assert_eq!(a.store.logs.filter(), None);
+    a.act(Action::FilterPrompt);
+    typed(&mut a, "kind=log");
+    assert_eq!(a.store.logs.filter(), Some("kind=log"));
+    a.act(Action::Escape);
+    assert_eq!(a.store.logs.filter(), None);
+}
+
+#[test]
+fn prompts_edit_like_a_shell_and_keep_a_history() {
+    let mut a = app_with_actions(1);
+    a.act(Action::CommandLine);
+    typed(&mut a, "log info hello world");
+    a.act(Action::KillWord);
+    assert_eq!(prompt_text(&a), "log info hello ");
+    a.act(Action::KillWord);
+    assert_eq!(prompt_text(&a), "log info ");
+    // Into the middle: ←, type, →, Delete.
+    typed(&mut a, "xy");
+    a.act(Action::CursorLeft);
+    a.act(Action::CursorLeft);
+    typed(&mut a, "é");
+    assert_eq!(prompt_text(&a), "log info éxy");
+    a.act(Action::Delete);
+    assert_eq!(prompt_text(&a), "log info éy");
+    a.act(Action::LineStart);
+    typed(&mut a, ">");
+    a.act(Action::LineEnd);
+    typed(&mut a, "<");
+    assert_eq!(prompt_text(&a), ">log info éy<");
+    a.act(Action::CursorLeft);
+    a.act(Action::KillStart);
+    assert_eq!(prompt_text(&a), "<");
+    // Submitted lines come back with ↑ (newest first), ↓ returns to what
+    // was being typed.
+    a.act(Action::Escape);
+    for line in ["first", "second"] {
+        a.act(Action::FilterPrompt);
+        a.act(Action::KillStart);
+        typed(&mut a, line);
+        a.act(Action::Submit);
+    }
+    a.act(Action::FilterPrompt);
+    a.act(Action::KillStart);
+    typed(&mut a, "draft");
+    a.act(Action::HistoryPrev);
+    assert_eq!(prompt_text(&a), "second");
+    a.act(Action::HistoryPrev);
+    assert_eq!(prompt_text(&a), "first");
+    a.act(Action::HistoryPrev);
+    assert_eq!(prompt_text(&a), "first", "the oldest stays");
+    a.act(Action::HistoryNext);
+    assert_eq!(prompt_text(&a), "second");
+    a.act(Action::HistoryNext);
+    assert_eq!(prompt_text(&a), "draft");
+    // The cursor is where typing goes after a recall: at the end.
+    typed(&mut a, "!");
+    assert_eq!(prompt_text(&a), "draft!");
+}
+
+#[test]
+fn the_inline_error_is_in_view_at_80_columns() {
+    let mut a = app_with_actions(1);
+    a.act(Action::Focus(Pane::Logs));
+    a.act(Action::FilterPrompt);
+    // The error is at column 51.
+    typed(
+        &mut a,
+        "kind=ACTION and level>=info and summary~/x/ and (level",
+    );
+    let screen = screen_text(&render(&mut a, 80, 24));
+    let last = screen.lines().last().unwrap().to_string();
+    let e = a.ui.filter_error.as_ref().expect("a bad filter");
+    let said = format!("✗ {e}");
+    assert!(last.contains(&said), "{last:?} lacks {said:?}");
+    assert!(
+        last.contains("…"),
+        "the text's start is cut to keep its end in view: {last:?}"
+    );
+}
+
+#[test]
+fn a_key_that_closes_the_help_does_nothing_else_and_the_help_scrolls() {
+    let mut a = app_with_actions(3);
+    a.act(Action::Focus(Pane::Timeline));
+    a.act(Action::Help);
+    assert!(a.ui.help);
+    // Scrolled, not moved.
+    a.act(Action::Down);
+    a.act(Action::Down);
+    assert_eq!(a.ui.help_scroll, 2);
+    assert!(a.ui.help);
+    // `c` closes it, and opens no commit question.
+    a.act(Action::Commit);
+    assert!(!a.ui.help);
+    assert!(a.ui.confirm.is_none());
+    assert!(a.take_commands().is_empty());
+    // At 80×24 the help fits the screen and says it scrolls; its last rows
+    // are reached by scrolling.
+    a.act(Action::Help);
+    let top = screen_text(&render(&mut a, 80, 24));
+    assert!(top.contains("scroll"), "{top}");
+    a.act(Action::Bottom);
+    let bottom = screen_text(&render(&mut a, 80, 24));
+    assert!(bottom.contains("quit"), "{bottom}");
+    assert!(!top.contains("Ctrl-C"), "the last rows are below at first");
+}
+
+#[test]
+fn the_hint_line_always_ends_with_help() {
+    let mut a = app_with_actions(1);
+    for pane in [
+        Pane::Logs,
+        Pane::Channels,
+        Pane::Connections,
+        Pane::Timeline,
+    ] {
+        a.act(Action::Focus(pane));
+        for w in [80u16, 120] {
+            let screen = screen_text(&render(&mut a, w, 24));
+            let last = screen.lines().last().unwrap().trim_end().to_string();
+            assert!(last.ends_with("? help"), "{pane:?} at {w}: {last:?}");
+        }
+    }
+}
+
+#[test]
+fn an_unknown_command_lists_every_command_of_the_run() {
+    let mut a = app_blank();
+    a.store.add_source(
+        "room",
+        roomtap::protocols::room::CLIENT,
+        "ws://127.0.0.1:1/rooms/r",
+    );
+    a.store.add_source(
+        "leap",
+        roomtap::protocols::leap::CLIENT,
+        "ws://127.0.0.1:2/ws",
+    );
+    a.act(Action::CommandLine);
+    typed(&mut a, "frobnicate now");
+    a.act(Action::Submit);
+    let e = a.ui.prompt_error.clone().expect("said in the prompt");
+    assert!(e.starts_with("frobnicate is not a command here"), "{e}");
+    assert!(
+        e.contains("room: ") && e.contains("leap: ") && e.contains("sub"),
+        "{e}"
+    );
+    // The help lists both too.
+    a.act(Action::Escape);
+    a.act(Action::Help);
+    let screen = screen_text(&render(&mut a, 200, 60));
+    assert!(screen.contains(": commands"), "{screen}");
+    assert!(
+        screen.contains("leap") && screen.contains("pipe JOIN_TOKEN"),
+        "{screen}"
+    );
+}
