@@ -190,12 +190,19 @@ pub async fn run_tui(
         }
         let draw_at = app.dirty.then_some(last_draw + frame);
         let tick_at = app.tick(now);
-        // Countdowns ("retry in 3.2s") need a slow redraw while visible.
-        let countdown = app
-            .store
-            .sources
-            .iter()
-            .any(|s| s.conn.retry_at_ms.is_some());
+        // A status message that is no longer news goes (the hints are back).
+        if app.ui.status.is_some() && app.ui.status_now(crate::event::now_ms()).is_none() {
+            app.ui.status = None;
+            app.dirty = true;
+        }
+        // Countdowns ("retry in 3.2s") need a slow redraw while visible, and
+        // a status message, to see it go.
+        let countdown = app.ui.status.is_some()
+            || app
+                .store
+                .sources
+                .iter()
+                .any(|s| s.conn.retry_at_ms.is_some());
         tokio::select! {
             biased;
             ev = input.next() => match ev {

@@ -202,3 +202,74 @@ fn an_unknown_command_lists_every_command_of_the_run() {
         "{screen}"
     );
 }
+
+fn status(a: &roomtap::app::App) -> String {
+    a.ui.status_now(roomtap::event::now_ms())
+        .map(|(s, _)| s.clone())
+        .unwrap_or_default()
+}
+
+#[test]
+fn the_status_line_names_the_command_and_its_target_and_goes_stale_never() {
+    let mut a = app_with_actions(3);
+    a.act(Action::Focus(Pane::Timeline));
+    a.act(Action::Up);
+    a.act(Action::Activate);
+    let s = status(&a);
+    assert!(s.starts_with("jump to state 2 → counter"), "{s}");
+    a.act(Action::Pause);
+    assert!(
+        status(&a).starts_with("pause recording → counter"),
+        "{}",
+        status(&a)
+    );
+    a.act(Action::Commit);
+    a.act(Action::Input('y'));
+    assert!(status(&a).starts_with("commit → counter"), "{}", status(&a));
+    // Another app: what was said of the first is not left standing.
+    a.apply(ev(
+        T0 + 5000,
+        state_msg("inst-b", "chat", &lifted(&[0], 0, &[])),
+    ));
+    a.after_events();
+    a.act(Action::NextInstance);
+    assert!(
+        status(&a).starts_with("commands now reach "),
+        "{}",
+        status(&a)
+    );
+    // A bad filter's warning goes once the filter is fixed.
+    a.act(Action::Focus(Pane::Logs));
+    a.act(Action::FilterPrompt);
+    typed(&mut a, "level>=");
+    a.act(Action::Submit);
+    assert!(status(&a).starts_with("bad filter"), "{}", status(&a));
+    typed(&mut a, "warn");
+    assert_eq!(status(&a), "");
+    // A notice is news for a while, then the hints are back.
+    a.ui.say("copied 12 bytes");
+    assert_eq!(status(&a), "copied 12 bytes");
+    a.ui.status_at -= roomtap::ui::NOTICE_FOR_MS;
+    assert_eq!(status(&a), "");
+    a.ui.warn("something to read");
+    a.ui.status_at -= roomtap::ui::NOTICE_FOR_MS;
+    assert_eq!(status(&a), "something to read", "a warning stays longer");
+}
+
+#[test]
+fn an_app_error_banner_clears_on_the_apps_next_good_state() {
+    let mut a = app_with_actions(1);
+    a.apply(ev(
+        T0 + 500,
+        redux(serde_json::json!({
+            "type": "ERROR", "id": "sock-1", "name": "counter", "instanceId": "inst-a",
+            "payload": "reducer threw: boom"
+        })),
+    ));
+    assert!(a.store.timeline.instances[0].last_error.is_some());
+    a.apply(ev(
+        T0 + 600,
+        action_msg("inst-a", "counter", 2, "INCREMENT", 2),
+    ));
+    assert_eq!(a.store.timeline.instances[0].last_error, None);
+}

@@ -231,7 +231,7 @@ fn the_demo_runs_with_nothing_else() {
     }
     t.wait("the jump reported as reaching one app", 10, |t| {
         let s = t.screen();
-        s.contains("sent to") && s.contains("only")
+        s.contains("jump to state") && s.contains("only")
     });
     // The recording is flushed while the session runs (at least every
     // second), not only at exit.

@@ -131,6 +131,9 @@ impl App {
                     self.ui.tl_follow = true;
                     self.ui.tl_sel = None;
                     self.ui.detail_sel = 0;
+                    // What the status said of the last app is stale now.
+                    let label = self.instance().map(|i| i.label()).unwrap_or_default();
+                    self.ui.say(format!("commands now reach {label}"));
                 }
             }
             Action::PrevTab | Action::NextTab => {

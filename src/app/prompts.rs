@@ -238,6 +238,15 @@ impl App {
             }
         };
         self.ui.filter_error = None;
+        // A warning about the query is over once it is fixed.
+        if self
+            .ui
+            .status
+            .as_ref()
+            .is_some_and(|(s, _)| s.starts_with("bad filter"))
+        {
+            self.ui.status = None;
+        }
         match pane {
             Pane::Timeline => self.ui.tl_filter = q,
             Pane::Channels => {

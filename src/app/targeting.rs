@@ -41,7 +41,21 @@ impl App {
                     let watch = self.store.sources[usize::from(source)].caps.watch;
                     if let Some(make) = watch {
                         let kind = make();
-                        self.ui.say(kind.describe());
+                        // Said as the state it goes to, from what the
+                        // source last said of its watching.
+                        let src = &self.store.sources[usize::from(source)];
+                        let now = src
+                            .facts
+                            .iter()
+                            .find(|(k, _)| k == "developer logs")
+                            .map(|(_, v)| v.as_str());
+                        let on =
+                            now.is_some_and(|v| v.starts_with("on") || v.starts_with("opening"));
+                        self.ui.say(if on {
+                            format!("watching developer logs: off ({} stops it)", src.label)
+                        } else {
+                            format!("watching developer logs: on ({} starts it)", src.label)
+                        });
                         self.commands.push(Command { source, kind });
                     }
                 }
@@ -156,27 +170,38 @@ impl App {
         Some((i.source, i.key.clone()))
     }
 
+    /// Send `c`, the status line naming the command and whom it reaches
+    /// (`commit → chat`).
     pub(super) fn send(&mut self, c: Command) {
         let reach = self.store.timeline.live_on(c.source);
+        let verb = match &c.kind {
+            CommandKind::Redux(ReduxCommand::Dispatch { action, .. }) => action.verb(),
+            CommandKind::Redux(ReduxCommand::DispatchUserAction { .. }) => "dispatch".into(),
+            CommandKind::Redux(ReduxCommand::Update { .. }) => "refresh (UPDATE)".into(),
+            other => other.describe(),
+        };
+        let label = self.instance().map(|i| i.label()).unwrap_or_default();
         if self.store.targets_instances(c.source) {
-            if let Some(label) = self.instance().map(|i| i.label()) {
-                let to_all = matches!(
-                    &c.kind,
-                    CommandKind::Redux(ReduxCommand::Dispatch {
-                        action: LiftedAction::PauseRecording(_) | LiftedAction::LockChanges(_),
-                        ..
-                    })
-                );
-                self.ui.say(if to_all && reach > 1 {
-                    format!("sent: pause and lock reach all {reach} apps")
-                } else {
-                    format!("sent to {label} only")
-                });
-            }
+            let to_all = matches!(
+                &c.kind,
+                CommandKind::Redux(ReduxCommand::Dispatch {
+                    action: LiftedAction::PauseRecording(_) | LiftedAction::LockChanges(_),
+                    ..
+                })
+            );
+            self.ui.say(if to_all && reach > 1 {
+                format!("{verb} → all {reach} apps (pause and lock reach every app)")
+            } else if reach > 1 {
+                format!("{verb} → {label} only")
+            } else {
+                format!("{verb} → {label}")
+            });
         } else if reach > 1 {
             self.ui.say(format!(
-                "sent: the relay broadcasts it, so all {reach} apps on this relay obey it"
+                "{verb} → all {reach} apps on this relay (it broadcasts)"
             ));
+        } else {
+            self.ui.say(format!("{verb} → {label}"));
         }
         self.commands.push(c);
     }

@@ -329,6 +329,9 @@ impl Instance {
     /// An ACTION message: the app performed one more action.
     fn on_action(&mut self, mut rec: ActionRecord, is_excess: Option<bool>, now_ms: u64) {
         self.liveness = Liveness::Streaming;
+        if rec.error.is_none() {
+            self.last_error = None;
+        }
         if self.max_age.is_none() && is_excess == Some(true) && self.app_len() > 1 {
             self.max_age = Some(self.app_len());
         }
@@ -396,6 +399,8 @@ impl Instance {
         self.stale = false;
         self.unsynced = false;
         self.update_requested = false;
+        // The app computed a state again: its last error is over.
+        self.last_error = None;
         self.is_locked = lifted.is_locked;
         self.is_paused = lifted.is_paused;
         self.skipped = lifted.skipped.iter().copied().collect();

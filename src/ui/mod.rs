@@ -204,6 +204,10 @@ pub enum StatusKind {
     Warn,
 }
 
+/// How long a notice and a warning stay on the status line.
+pub const NOTICE_FOR_MS: u64 = 6_000;
+pub const WARNING_FOR_MS: u64 = 15_000;
+
 /// Entries a prompt's history keeps.
 pub const HISTORY: usize = 50;
 
@@ -267,6 +271,8 @@ pub struct UiState {
     pub zoom: bool,
     pub help: bool,
     pub prompt: Option<Prompt>,
+    /// When `status` was said (ms since the epoch).
+    pub status_at: u64,
     /// What each kind of prompt submitted (newest last, at most
     /// [`HISTORY`] each), for ↑/↓.
     pub prompt_history: std::collections::HashMap<&'static str, Vec<String>>,
@@ -342,6 +348,7 @@ impl Default for UiState {
             zoom: false,
             help: false,
             prompt: None,
+            status_at: 0,
             prompt_history: Default::default(),
             help_scroll: 0,
             choosing_pace: false,
@@ -403,10 +410,24 @@ impl UiState {
 
     pub fn say(&mut self, text: impl Into<String>) {
         self.status = Some((text.into(), StatusKind::Info));
+        self.status_at = crate::event::now_ms();
     }
 
     pub fn warn(&mut self, text: impl Into<String>) {
         self.status = Some((text.into(), StatusKind::Warn));
+        self.status_at = crate::event::now_ms();
+    }
+
+    /// The status message while it is news: a notice for
+    /// [`NOTICE_FOR_MS`], a warning for [`WARNING_FOR_MS`]; then the hints
+    /// are back.
+    pub fn status_now(&self, now_ms: u64) -> Option<&(String, StatusKind)> {
+        let s = self.status.as_ref()?;
+        let keep = match s.1 {
+            StatusKind::Info => NOTICE_FOR_MS,
+            StatusKind::Warn => WARNING_FOR_MS,
+        };
+        (now_ms.saturating_sub(self.status_at) < keep).then_some(s)
     }
 }
 

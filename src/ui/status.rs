@@ -21,7 +21,7 @@ pub fn draw(f: &mut Frame, v: &View, area: Rect) {
             Span::styled(format!(" {} ", sanitize(&c.question)), t.notice),
             Span::styled(" y yes · any other key no", t.key),
         ])
-    } else if let Some((msg, kind)) = &v.ui.status {
+    } else if let Some((msg, kind)) = v.ui.status_now(v.now_ms) {
         let st = match kind {
             StatusKind::Info => t.status,
             StatusKind::Warn => t.notice,

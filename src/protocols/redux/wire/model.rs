@@ -217,6 +217,22 @@ impl LiftedAction {
         }
     }
 
+    /// What it does, in words, for the status line (`jump to state 3`).
+    pub fn verb(&self) -> String {
+        match self {
+            LiftedAction::JumpToState { index } => format!("jump to state {index}"),
+            LiftedAction::ToggleAction { id } => format!("skip / unskip #{id}"),
+            LiftedAction::Sweep => "sweep".into(),
+            LiftedAction::Commit => "commit".into(),
+            LiftedAction::Rollback => "rollback".into(),
+            LiftedAction::Reset => "reset".into(),
+            LiftedAction::PauseRecording(true) => "pause recording".into(),
+            LiftedAction::PauseRecording(false) => "resume recording".into(),
+            LiftedAction::LockChanges(true) => "lock changes".into(),
+            LiftedAction::LockChanges(false) => "unlock changes".into(),
+        }
+    }
+
     /// Whether the app answers with a STATE (everything but a jump).
     pub fn expects_state(&self) -> bool {
         !matches!(self, LiftedAction::JumpToState { .. })
