@@ -72,6 +72,19 @@ fn recorder(setup: &Setup, app: &App) -> Result<Option<Recorder>, String> {
 
 /// The panes (the TUI) on `sources`, recording when asked.
 pub async fn panes(setup: Setup, sources: Vec<Box<dyn Source>>) -> Result<(), String> {
+    // Said before anything starts, in words (not the tty's errno).
+    use std::io::IsTerminal;
+    for (name, is) in [
+        ("output", std::io::stdout().is_terminal()),
+        ("input", std::io::stdin().is_terminal()),
+    ] {
+        if !is {
+            return Err(format!(
+                "the panes need a terminal, and the {name} is not one (a pipe or a file); \
+                 `roomtap tail …` prints the same sources as lines (e.g. `roomtap tail demo | head`)"
+            ));
+        }
+    }
     let (app, rx, session) = wired(&setup, sources).await?;
     let recorder = recorder(&setup, &app)?;
     let Session {

@@ -273,3 +273,62 @@ fn an_app_error_banner_clears_on_the_apps_next_good_state() {
     ));
     assert_eq!(a.store.timeline.instances[0].last_error, None);
 }
+
+#[test]
+fn without_a_terminal_the_panes_say_so_and_point_to_tail() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_roomtap"))
+        .arg("demo")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("the panes need a terminal") && err.contains("roomtap tail"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_selected_log_row_is_drawn_in_the_bars_colours_only() {
+    let mut a = app_with_actions(3);
+    a.act(Action::Focus(Pane::Logs));
+    a.act(Action::Up);
+    let t = render(&mut a, 120, 40);
+    let buf = t.backend().buffer();
+    let theme = roomtap::ui::theme::Theme::builtin("dark").unwrap();
+    // The selected row: the one whose every cell has the bar's background.
+    let row = (1..39u16)
+        .find(|&y| buf[(14u16, y)].bg == theme.selected.bg.unwrap())
+        .expect("a selected row");
+    // The source label (column 14 on) in the bar's foreground, not cyan.
+    for x in 14..18u16 {
+        assert_eq!(buf[(x, row)].fg, theme.selected.fg.unwrap(), "column {x}");
+    }
+}
+
+#[test]
+fn an_open_entry_whose_filter_matches_nothing_says_so() {
+    let mut a = app_with_actions(3);
+    a.act(Action::Focus(Pane::Logs));
+    a.act(Action::Activate);
+    assert!(a.ui.log_detail);
+    a.act(Action::FilterPrompt);
+    typed(&mut a, "nothing-matches-this");
+    a.act(Action::Submit);
+    a.prepare();
+    assert!(
+        matches!(&a.ui.log_view.lines[..], [roomtap::ui::DetailLine::Note(n)] if n.contains("no entry matches the filter")),
+        "{:?}",
+        a.ui.log_view.lines
+    );
+    // A filter that matches: following, its newest entry is shown, and the
+    // title says so.
+    a.act(Action::FilterPrompt);
+    a.act(Action::KillStart);
+    typed(&mut a, "INCREMENT");
+    a.act(Action::Submit);
+    a.prepare();
+    let screen = screen_text(&render(&mut a, 120, 40));
+    assert!(screen.contains("(the newest)"), "{screen}");
+}

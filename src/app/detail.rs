@@ -58,8 +58,23 @@ impl App {
         if !self.ui.log_detail {
             return;
         }
-        let Some(seq) = self.ui.log_sel else {
-            self.ui.log_view = DetailView::default();
+        // Following: the newest entry of the view is the one shown.
+        let followed = || {
+            let n = self.store.logs.view_len();
+            n.checked_sub(1)
+                .and_then(|i| self.store.logs.view_get(i))
+                .map(|e| e.seq)
+        };
+        let Some(seq) = self.ui.log_sel.or_else(followed) else {
+            let why = if self.store.logs.filter().is_some() {
+                "no entry matches the filter (Esc clears it)"
+            } else {
+                "no entry yet"
+            };
+            self.ui.log_view = DetailView {
+                lines: vec![DetailLine::Note(why.into())],
+                ..DetailView::default()
+            };
             return;
         };
         let key = (0, seq, DetailTab::Action, 0, self.ui.log_collapsed_gen);

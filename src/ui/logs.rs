@@ -130,6 +130,17 @@ fn rows<'a>(v: &View<'a>, range: std::ops::Range<usize>, sel: usize) -> Vec<Line
         spans.extend(highlighted(&e.summary, logs.query(), t.base, t.highlight));
         let mut line = Line::from(spans);
         if !v.ui.log_follow && i == sel && v.ui.focus == Pane::Logs {
+            // The bar's colours for every cell: a span's own colour (the
+            // source's, a level's) would vanish into the bar; matches stay
+            // marked by reverse video.
+            for sp in &mut line.spans {
+                let hit = sp.style == t.highlight;
+                sp.style = if hit {
+                    t.selected.add_modifier(ratatui::style::Modifier::REVERSED)
+                } else {
+                    t.selected
+                };
+            }
             line = line.style(t.selected);
         }
         lines.push(line);
@@ -140,9 +151,16 @@ fn rows<'a>(v: &View<'a>, range: std::ops::Range<usize>, sel: usize) -> Vec<Line
 /// The selected log entry as a collapsible tree, under the list; returns
 /// the scroll offset used.
 fn draw_detail(f: &mut Frame, v: &View, area: Rect) -> usize {
-    let title = match v.ui.log_sel {
+    // The entry shown: the selected one, or the newest when following.
+    let shown = v.ui.log_sel.or(v.ui.log_view.key.map(|k| k.1));
+    let title = match shown {
         Some(seq) => format!(
-            " entry #{seq} · {} fold · {} copy value · {} copy path · {} list/detail · {} close",
+            " entry #{seq}{} · {} fold · {} copy value · {} copy path · {} list/detail · {} close",
+            if v.ui.log_sel.is_none() {
+                " (the newest)"
+            } else {
+                ""
+            },
             keys::name(&Action::Activate),
             keys::name(&Action::Copy),
             keys::name(&Action::CopyPath),
