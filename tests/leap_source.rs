@@ -263,6 +263,17 @@ async fn close_4001_stops_for_good_and_4006_follows_the_new_url() {
     })
     .await;
     assert_eq!(h.app.store.sources[0].conn.reconnects, 1);
+    // A planned move is a notice, not an error (issue #20).
+    let logs = &h.app.store.logs;
+    let said: Vec<_> = (0..logs.view_len())
+        .filter_map(|i| logs.view_get(i))
+        .filter(|e| e.summary.contains("4006"))
+        .map(|e| (e.level, e.summary.to_string()))
+        .collect();
+    assert!(
+        !said.is_empty() && said.iter().all(|(l, _)| *l == roomtap::event::Level::Info),
+        "{said:?}"
+    );
     wb.close(Some(CloseFrame {
         code: CloseCode::from(4001),
         reason: "Invalid auth".into(),
@@ -528,4 +539,20 @@ async fn an_edge_that_never_sends_init_is_given_up_in_words() {
     assert_eq!(fact(&h.app, 0, "leap state"), "errored");
     // And it dials again.
     let _ = next_conn(&mut conns).await;
+}
+
+/// A Leap edge that is not there: errored, and the facts say so too (not
+/// `connecting` beside `errored`, issue #20).
+#[tokio::test]
+async fn a_failed_connection_is_errored_in_the_facts_too() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut h = harness(cfg(&format!("ws://127.0.0.1:{port}/ws"))).await;
+    h.until("errored", 10, |a| {
+        matches!(a.store.sources[0].conn.state, ConnState::Errored { .. })
+            && fact(a, 0, "leap state") == "errored"
+    })
+    .await;
 }

@@ -63,6 +63,9 @@ pub enum SessionEnd {
     Lost { reason: String, was_connected: bool },
     /// Retrying cannot help (bad URL, refused credentials...).
     Fatal { reason: String },
+    /// The peer asked to be reached again (elsewhere, now): a planned move,
+    /// said as a notice, not an error; connected again at once.
+    Moved { reason: String },
 }
 
 /// Run `session` until shutdown, reconnecting with backoff. Commands that
@@ -106,6 +109,11 @@ pub async fn supervise_idle<F, Fut, I, IFut>(
             SessionEnd::Shutdown => {
                 em.conn(ConnState::Closed).await;
                 return;
+            }
+            SessionEnd::Moved { reason } => {
+                em.log(Level::Info, "connection", reason).await;
+                backoff.reset();
+                attempt += 1;
             }
             SessionEnd::Fatal { reason } => {
                 em.conn(ConnState::Errored {

@@ -145,7 +145,12 @@ pub(super) async fn session(
     say_facts(em, persist, &facts).await;
     let ws = match connect(cfg, &url).await {
         Ok(ws) => ws,
-        Err(end) => return end,
+        Err(end) => {
+            // The facts say what the state says.
+            facts.state = "errored";
+            say_facts(em, persist, &facts).await;
+            return end;
+        }
     };
     facts.state = "authenticating";
     let mut link = Link {
@@ -180,6 +185,7 @@ pub(super) async fn session(
     // Say how it ended in the Connections pane's words.
     link.facts.state = match &end {
         SessionEnd::Shutdown => "closed",
+        SessionEnd::Moved { .. } => "moving (redirected)",
         _ => "errored",
     };
     link.report().await;
@@ -282,10 +288,13 @@ pub(super) fn on_close(
         let mut p = persist.lock().unwrap_or_else(|p| p.into_inner());
         p.url = to.clone();
         p.redirected = true;
-        return lost(format!(
-            "the Leap edge closed with 4006 ({words}): reconnecting to {}",
-            crate::text::redact_url(&to)
-        ));
+        // A planned move, not a failure: said as a notice, dialled at once.
+        return SessionEnd::Moved {
+            reason: format!(
+                "the Leap edge asked to reconnect elsewhere (4006, {words}): reconnecting to {}",
+                crate::text::redact_url(&to)
+            ),
+        };
     }
     lost(format!(
         "the Leap edge closed the connection with {code} ({words}){tail}"
