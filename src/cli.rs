@@ -61,6 +61,10 @@ pub struct UiArgs {
         default_value_t = 10_000
     )]
     pub max_actions: usize,
+    /// Show times in UTC (else in the local zone: TZ, else the system's), in the panes and in
+    /// `tail`'s lines (its JSON always says UTC).
+    #[arg(long, global = true, env = "ROOMTAP_UTC")]
+    pub utc: bool,
 }
 
 #[derive(Debug, Subcommand, Clone)]

@@ -46,6 +46,7 @@ fn main() -> ExitCode {
         theme,
         fps: cli.ui.fps,
         record: cli.ui.record.clone(),
+        utc: cli.ui.utc,
     };
     let result = rt.block_on(run(&cli, setup));
     // Sources may still be connecting: do not wait for them.

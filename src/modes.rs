@@ -22,6 +22,8 @@ pub struct Setup {
     pub fps: u32,
     /// `--record FILE`.
     pub record: Option<std::path::PathBuf>,
+    /// `--utc`: times in UTC, not the local zone.
+    pub utc: bool,
 }
 
 /// An `App` with `sources` attached, the events they send, and the session.
@@ -29,6 +31,9 @@ async fn wired(
     setup: &Setup,
     sources: Vec<Box<dyn Source>>,
 ) -> Result<(App, mpsc::Receiver<SourceEvent>, Session), String> {
+    if setup.utc {
+        crate::text::show_utc();
+    }
     let mut app = App::new(&setup.store, setup.theme.clone());
     let (mut wiring, rx) = Wiring::new();
     wiring.attach_all(&mut app.store, sources).await?;
@@ -229,7 +234,7 @@ fn print_new(
             writeln!(
                 out,
                 "{} {src} {:<5} {} {}",
-                crate::text::iso_time(e.at_ms),
+                crate::text::stamp(e.at_ms),
                 e.level.label(),
                 crate::text::sanitize(&e.kind),
                 e.summary

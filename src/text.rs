@@ -129,16 +129,87 @@ pub fn sanitize_capped(s: &str, max: usize) -> Cow<'_, str> {
     Cow::Owned(format!("{}… {more} bytes more", sanitize(&s[..end])))
 }
 
-/// `HH:MM:SS.mmm` (UTC) of a time in ms since the epoch.
+/// The zone times are shown in: the system's (`TZ`, else
+/// `/etc/localtime`), or UTC with `--utc` ([`show_utc`]).
+static ZONE: std::sync::OnceLock<jiff::tz::TimeZone> = std::sync::OnceLock::new();
+
+/// Show times in UTC (`--utc`) instead of the local zone. Set once, before
+/// anything is shown; a later call changes nothing.
+pub fn show_utc() {
+    let _ = ZONE.set(jiff::tz::TimeZone::UTC);
+}
+
+/// The zone times are shown in.
+pub fn zone() -> &'static jiff::tz::TimeZone {
+    ZONE.get_or_init(jiff::tz::TimeZone::system)
+}
+
+/// `ms` (since the epoch) in `tz`: the local ms since the epoch, and the
+/// zone's abbreviation and offset there.
+fn local(ms: u64, tz: &jiff::tz::TimeZone) -> (i64, String, i32) {
+    let ts = jiff::Timestamp::from_millisecond(ms.min(i64::MAX as u64) as i64)
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    let info = tz.to_offset_info(ts);
+    let off = info.offset().seconds();
+    (
+        ms as i64 + i64::from(off) * 1000,
+        info.abbreviation().to_string(),
+        off,
+    )
+}
+
+/// `HH:MM:SS.mmm` of a time in ms since the epoch, in the shown zone.
 pub fn clock(ms: u64) -> String {
-    let s = ms / 1000;
+    clock_in(ms, zone())
+}
+
+/// [`clock`] in `tz`.
+pub fn clock_in(ms: u64, tz: &jiff::tz::TimeZone) -> String {
+    let (l, ..) = local(ms, tz);
+    let l = l.max(0) as u64;
+    let s = l / 1000;
     format!(
         "{:02}:{:02}:{:02}.{:03}",
         (s / 3600) % 24,
         (s / 60) % 60,
         s % 60,
-        ms % 1000
+        l % 1000
     )
+}
+
+/// The day (days since the epoch) a time falls on in the shown zone.
+pub fn day_of(ms: u64) -> i64 {
+    local(ms, zone()).0.div_euclid(86_400_000)
+}
+
+/// `MM-DD` of a time in the shown zone (entries that span days show it).
+pub fn date(ms: u64) -> String {
+    let (l, ..) = local(ms, zone());
+    let iso = iso_time(l.max(0) as u64);
+    iso[5..10].to_string()
+}
+
+/// `2026-12-01 09:12:22.665` in the shown zone (`tail`'s lines).
+pub fn stamp(ms: u64) -> String {
+    let (l, ..) = local(ms, zone());
+    let iso = iso_time(l.max(0) as u64);
+    format!("{} {}", &iso[..10], &iso[11..23])
+}
+
+/// The shown zone in words, for a title: `CET, UTC+01:00` or `UTC`.
+pub fn zone_name(at_ms: u64) -> String {
+    zone_name_in(at_ms, zone())
+}
+
+/// [`zone_name`] in `tz`.
+pub fn zone_name_in(at_ms: u64, tz: &jiff::tz::TimeZone) -> String {
+    let (_, abbr, off) = local(at_ms, tz);
+    if off == 0 && (abbr == "UTC" || abbr == "GMT" || abbr.is_empty()) {
+        return "UTC".into();
+    }
+    let sign = if off < 0 { '-' } else { '+' };
+    let a = off.unsigned_abs();
+    format!("{abbr}, UTC{sign}{:02}:{:02}", a / 3600, (a / 60) % 60)
 }
 
 /// `2026-12-01T08:12:22.665Z` (UTC) for ms since the epoch.
@@ -837,5 +908,22 @@ mod tests {
         assert_eq!(said, [1, 10, 100, 1000]);
         assert!(worth_saying(10_000_000_000_000_000_000));
         assert!(!worth_saying(u64::MAX));
+    }
+
+    #[test]
+    fn times_are_shown_in_a_zone() {
+        let paris = jiff::tz::TimeZone::get("Europe/Paris").unwrap();
+        let ny = jiff::tz::TimeZone::get("America/New_York").unwrap();
+        // 2026-12-07T01:02:03.456Z
+        let ms = 1_796_605_323_456;
+        assert_eq!(clock_in(ms, &jiff::tz::TimeZone::UTC), "01:02:03.456");
+        assert_eq!(clock_in(ms, &paris), "02:02:03.456");
+        assert_eq!(clock_in(ms, &ny), "20:02:03.456");
+        assert_eq!(zone_name_in(ms, &paris), "CET, UTC+01:00");
+        assert_eq!(zone_name_in(ms, &ny), "EST, UTC-05:00");
+        assert_eq!(zone_name_in(ms, &jiff::tz::TimeZone::UTC), "UTC");
+        // Summer time.
+        let july = 1_783_000_000_000;
+        assert!(zone_name_in(july, &paris).starts_with("CEST, UTC+02:00"));
     }
 }

@@ -332,3 +332,35 @@ fn an_open_entry_whose_filter_matches_nothing_says_so() {
     let screen = screen_text(&render(&mut a, 120, 40));
     assert!(screen.contains("(the newest)"), "{screen}");
 }
+
+#[test]
+fn times_name_their_zone_show_dates_across_days_and_go_relative() {
+    let mut a = app_with_actions(2);
+    a.act(Action::Focus(Pane::Logs));
+    let screen = screen_text(&render(&mut a, 160, 30));
+    assert!(
+        screen.contains("· UTC"),
+        "the zone named in the title: {screen}"
+    );
+    assert!(screen.contains("10:42:40.100"), "{screen}");
+    // An entry a day later: every row shows its date.
+    a.apply(ev(
+        T0 + 86_400_000,
+        action_msg("inst-a", "counter", 3, "INCREMENT", 3),
+    ));
+    a.after_events();
+    let screen = screen_text(&render(&mut a, 160, 30));
+    assert!(screen.contains("11-22 10:42:40.100"), "{screen}");
+    assert!(screen.contains("11-23 10:42:40.000"), "{screen}");
+    // `t`: relative to the selected entry.
+    a.act(Action::Up);
+    a.act(Action::RelativeTime);
+    let screen = screen_text(&render(&mut a, 160, 30));
+    assert!(screen.contains("times relative"), "{screen}");
+    assert!(
+        screen.contains("+     0.000s"),
+        "the selected one: {screen}"
+    );
+    assert!(screen.contains("-     0.100s"), "the one before: {screen}");
+    assert!(screen.contains("+ 86399.800s"), "a day later: {screen}");
+}

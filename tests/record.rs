@@ -275,7 +275,7 @@ fn crashed_recording(name: &str) -> std::path::PathBuf {
 fn tail_prints_matches_from_a_recording_readable_or_json() {
     let path = crashed_recording("crashed.jsonl");
     let out = roomtap()
-        .args(["tail", "--filter", "level>=warn", "open"])
+        .args(["tail", "--utc", "--filter", "level>=warn", "open"])
         .arg(&path)
         .output()
         .unwrap();
@@ -304,7 +304,7 @@ fn tail_prints_matches_from_a_recording_readable_or_json() {
         lines
             .iter()
             .filter(|l| !l.contains(" file "))
-            .all(|l| l.starts_with("2026-11-22T10:42:40")),
+            .all(|l| l.starts_with("2026-11-22 10:42:40")),
         "{text}"
     );
 

@@ -86,6 +86,14 @@ impl App {
             | Action::FilterPrompt => self.open_prompt(a),
             Action::Freeze => self.freeze(),
             Action::Export => self.export_requested = true,
+            Action::RelativeTime => {
+                self.ui.log_relative = !self.ui.log_relative;
+                self.ui.say(if self.ui.log_relative {
+                    "Logs: times relative to the selected entry (t: clock times)"
+                } else {
+                    "Logs: clock times (t: relative to the selected entry)"
+                });
+            }
             Action::Copy => self.copy(),
             Action::CopyPath => self.copy_path(),
             Action::Escape => self.escape(),

@@ -57,6 +57,8 @@ pub enum Action {
     CopyPath,
     /// e: export the Logs view (as filtered) as JSON Lines.
     Export,
+    /// t: the Logs' times relative to the selected entry, or clock times.
+    RelativeTime,
     // Prompt editing.
     Input(char),
     Backspace,

@@ -134,6 +134,12 @@ pub const BINDINGS: &[Binding] = &[
         &[hint(3, "Space freeze", LOGS)],
     ),
     normal(
+        "t",
+        &[(ch('t'), Action::RelativeTime)],
+        "Logs: times relative to the selected entry (or the newest) / clock times",
+        &[],
+    ),
+    normal(
         "[ ]",
         &[(ch('['), Action::PrevTab), (ch(']'), Action::NextTab)],
         "detail tab: Action / State / Diff",

@@ -35,7 +35,37 @@ pub fn title(v: &View) -> String {
     } else {
         " · paused"
     });
+    // The zone, once, here.
+    if v.ui.log_relative {
+        s.push_str(" · times relative");
+    } else {
+        s.push_str(&format!(" · {}", crate::text::zone_name(v.now_ms)));
+    }
     s
+}
+
+/// How a row's time is written: relative to `base` (`t`), with the date
+/// when the view spans days, or the clock time.
+#[derive(Clone, Copy)]
+enum TimeStyle {
+    Clock,
+    Dated,
+    Relative(u64),
+}
+
+fn fmt_row_time(ms: u64, style: TimeStyle) -> String {
+    match style {
+        TimeStyle::Clock => fmt_time(ms),
+        TimeStyle::Dated => format!("{} {}", crate::text::date(ms), fmt_time(ms)),
+        TimeStyle::Relative(base) => {
+            let (sign, d) = if ms >= base {
+                ('+', ms - base)
+            } else {
+                ('-', base - ms)
+            };
+            format!("{sign}{:>10.3}s", d as f64 / 1000.0)
+        }
+    }
 }
 
 pub fn draw(f: &mut Frame, v: &View, area: Rect, scroll: &mut Scroll) {
@@ -109,6 +139,26 @@ fn rows<'a>(v: &View<'a>, range: std::ops::Range<usize>, sel: usize) -> Vec<Line
         .max()
         .unwrap_or(6)
         .clamp(4, 10);
+    let style = if v.ui.log_relative {
+        let n = logs.view_len();
+        let base = logs
+            .view_get(sel.min(n.saturating_sub(1)))
+            .map_or(0, |e| e.at_ms);
+        TimeStyle::Relative(base)
+    } else {
+        let first = logs.view_get(0).map(|e| e.at_ms);
+        let last = logs
+            .view_len()
+            .checked_sub(1)
+            .and_then(|i| logs.view_get(i))
+            .map(|e| e.at_ms);
+        match (first, last) {
+            (Some(a), Some(b)) if crate::text::day_of(a) != crate::text::day_of(b) => {
+                TimeStyle::Dated
+            }
+            _ => TimeStyle::Clock,
+        }
+    };
     for i in range {
         let Some(e) = logs.view_get(i) else { break };
         let src = v
@@ -118,7 +168,7 @@ fn rows<'a>(v: &View<'a>, range: std::ops::Range<usize>, sel: usize) -> Vec<Line
             .map(|s| s.label.as_str())
             .unwrap_or("?");
         let mut spans = vec![
-            Span::styled(fmt_time(e.at_ms), t.dim),
+            Span::styled(fmt_row_time(e.at_ms, style), t.dim),
             Span::raw(" "),
             Span::styled(format!("{src:<src_w$.src_w$}"), t.key),
             Span::raw(" "),

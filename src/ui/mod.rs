@@ -282,6 +282,8 @@ pub struct UiState {
     pub status: Option<(String, StatusKind)>,
     // Logs
     pub log_follow: bool,
+    /// The Logs' times are shown relative to the selected entry (`t`).
+    pub log_relative: bool,
     /// Selected log entry (by sequence number) when not following.
     pub log_sel: Option<u64>,
     /// `next_seq` when following stopped: entries after it are "new".
@@ -354,6 +356,7 @@ impl Default for UiState {
             choosing_pace: false,
             status: None,
             log_follow: true,
+            log_relative: false,
             log_sel: None,
             log_paused_at: 0,
             log_frozen: None,

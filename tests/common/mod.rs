@@ -34,6 +34,8 @@ impl Drop for Dir {
 }
 
 pub fn app_blank() -> App {
+    // Times as UTC, whatever the machine's zone (snapshots).
+    roomtap::text::show_utc();
     App::new(&StoreConfig::default(), Theme::builtin("dark").unwrap())
 }
 
