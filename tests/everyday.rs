@@ -364,3 +364,62 @@ fn times_name_their_zone_show_dates_across_days_and_go_relative() {
     assert!(screen.contains("-     0.100s"), "the one before: {screen}");
     assert!(screen.contains("+ 86399.800s"), "a day later: {screen}");
 }
+
+#[test]
+fn otlp_attributes_are_filtered_by_name_and_copied_as_a_path() {
+    use roomtap::protocols::room::wire::logs::lines;
+    let mut a = app();
+    let rec = |took: &str, other: serde_json::Value| {
+        serde_json::json!({"resourceLogs": [{"scopeLogs": [{"logRecords": [{
+            "severityText": "INFO",
+            "body": {"stringValue": "query"},
+            "attributes": [other, {"key": "took_ms", "value": {"intValue": took}}]
+        }]}]}]})
+    };
+    let events = [
+        rec(
+            "150",
+            serde_json::json!({"key": "db", "value": {"stringValue": "main"}}),
+        ),
+        rec(
+            "20",
+            serde_json::json!({"key": "db", "value": {"stringValue": "main"}}),
+        ),
+        // Its second attribute is something else at 500: positions would
+        // have matched it.
+        rec(
+            "5",
+            serde_json::json!({"key": "rows", "value": {"intValue": "500"}}),
+        ),
+    ];
+    for (i, data) in events.iter().enumerate() {
+        for l in lines("otel.log", data) {
+            a.apply(ev(T0 + i as u64, roomtap::event::EventKind::Log(l.record)));
+        }
+    }
+    a.after_events();
+    a.act(Action::Focus(Pane::Logs));
+    a.act(Action::FilterPrompt);
+    typed(&mut a, "data.attributes.took_ms>100");
+    a.act(Action::Submit);
+    assert_eq!(a.store.logs.view_len(), 1, "only the 150 ms one");
+    // Its detail: Y on `took_ms` copies the path by name.
+    a.act(Action::Activate);
+    assert!(a.ui.log_detail_focus);
+    a.prepare();
+    let at = a
+        .ui
+        .log_view
+        .lines
+        .iter()
+        .position(|l| matches!(l, roomtap::ui::DetailLine::Tree(r) if r.path.ends_with(".took_ms")))
+        .expect("took_ms in the tree");
+    for _ in 0..at {
+        a.act(Action::Down);
+    }
+    a.act(Action::CopyPath);
+    assert_eq!(
+        a.copies.last().map(String::as_str),
+        Some("data.attributes.took_ms")
+    );
+}

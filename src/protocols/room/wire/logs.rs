@@ -174,6 +174,65 @@ fn kv_text(kv: &Value) -> String {
     format!("{k}={v}")
 }
 
+/// An OTLP `AnyValue` as the plain JSON value it stands for: `intValue`
+/// (a string in OTLP/JSON) a number, `doubleValue` a number, `boolValue` a
+/// boolean, `stringValue` and `bytesValue` a string, `arrayValue` an array,
+/// `kvlistValue` an object.
+fn typed(v: &Value) -> Value {
+    let Some(o) = v.as_object() else {
+        return v.clone();
+    };
+    if let Some(i) = o.get("intValue") {
+        return match i {
+            Value::String(s) => s
+                .parse::<i64>()
+                .map(Value::from)
+                .unwrap_or_else(|_| Value::String(s.clone())),
+            other => other.clone(),
+        };
+    }
+    for k in ["doubleValue", "boolValue", "stringValue", "bytesValue"] {
+        if let Some(x) = o.get(k) {
+            return x.clone();
+        }
+    }
+    if let Some(a) = o.get("arrayValue") {
+        return Value::Array(arr(a, "values").iter().map(typed).collect());
+    }
+    if let Some(kv) = o.get("kvlistValue") {
+        return Value::Object(attr_map(arr(kv, "values")));
+    }
+    v.clone()
+}
+
+/// OTLP key/value pairs as an object of typed values (the last of a
+/// repeated key wins).
+fn attr_map(kvs: &[Value]) -> serde_json::Map<String, Value> {
+    let mut m = serde_json::Map::new();
+    for kv in kvs {
+        if let Some(k) = kv.get("key").and_then(Value::as_str) {
+            m.insert(k.to_string(), kv.get("value").map(typed).unwrap_or(Value::Null));
+        }
+    }
+    m
+}
+
+/// An OTLP log record's data: the record with its `attributes` as an
+/// object of typed values (`data.attributes.took_ms>100` selects by name
+/// and type), the pairs as they came kept under `otlp_attributes`.
+fn record_data(rec: &Value) -> String {
+    let Some(o) = rec.as_object() else {
+        return rec.to_string();
+    };
+    let mut o = o.clone();
+    if let Some(raw) = o.remove("attributes") {
+        let map = attr_map(raw.as_array().map(Vec::as_slice).unwrap_or(&[]));
+        o.insert("attributes".into(), Value::Object(map));
+        o.insert("otlp_attributes".into(), raw);
+    }
+    Value::Object(o).to_string()
+}
+
 fn attr<'a>(attrs: Option<&'a Value>, key: &str) -> Option<&'a Value> {
     attrs?
         .as_array()?
@@ -241,7 +300,7 @@ fn otel_lines(data: &Value) -> Vec<DevLine> {
                         level,
                         kind,
                         summary: cap(summary),
-                        data: Some(rec.to_string()),
+                        data: Some(record_data(rec)),
                         bytes: None,
                     },
                 });
@@ -280,6 +339,29 @@ mod tests {
         assert_eq!(l[1].at_ms, None);
         assert_eq!(l[2].record.level, Level::Info);
         assert_eq!(l[2].record.summary, "[x, 2]");
+        // The attributes by name, typed; the pairs as they came kept.
+        let d: Value = serde_json::from_str(l[0].record.data.as_deref().unwrap()).unwrap();
+        assert_eq!(d["attributes"], json!({"attempt": 3, "ok": false}));
+        assert_eq!(d["otlp_attributes"][0]["value"]["intValue"], "3");
+        assert_eq!(d["body"]["stringValue"], "upstream timed out");
+    }
+
+    #[test]
+    fn otlp_values_become_plain_json() {
+        let v = |x: Value| typed(&x);
+        assert_eq!(v(json!({"intValue": "-42"})), json!(-42));
+        assert_eq!(v(json!({"intValue": 7})), json!(7));
+        assert_eq!(v(json!({"intValue": "99999999999999999999"})), json!("99999999999999999999"));
+        assert_eq!(v(json!({"doubleValue": 1.5})), json!(1.5));
+        assert_eq!(v(json!({"stringValue": "s"})), json!("s"));
+        assert_eq!(
+            v(json!({"arrayValue": {"values": [{"intValue": "1"}, {"boolValue": true}]}})),
+            json!([1, true])
+        );
+        assert_eq!(
+            v(json!({"kvlistValue": {"values": [{"key": "a", "value": {"doubleValue": 2.0}}]}})),
+            json!({"a": 2.0})
+        );
     }
 
     #[test]
