@@ -74,15 +74,22 @@ pub enum Cmd {
     #[command(flatten)]
     Server(ServerCmd),
     /// Print events to stdout instead of opening the panes: `roomtap tail [--filter Q] [--json]
-    /// [SOURCE]`, SOURCE being any source subcommand (redux URL, room URL, leap URL, tracim, open
-    /// FILE, demo); roomtap's own relay when none is given.
+    /// [--all] [SOURCE]`, SOURCE being any source subcommand (redux URL, room URL, leap URL,
+    /// tracim, legume HOST:PORT, open FILE, demo); roomtap's own relay when none is given. Its
+    /// options go before or after SOURCE. Connection changes and errors the filter leaves out
+    /// are printed on stderr.
     Tail {
         /// Only entries matching this query (the `/` language).
-        #[arg(long, value_name = "QUERY")]
+        #[arg(long, value_name = "QUERY", global = true)]
         filter: Option<String>,
         /// One JSON object per line (time, source, level, kind, summary, data).
-        #[arg(long)]
+        #[arg(long, global = true)]
         json: bool,
+        /// Every event, not only log entries: connection states, traffic, channels, facts,
+        /// metrics, clients, commands sent (each a line, or with --json an object with its
+        /// `event`).
+        #[arg(long, global = true)]
+        all: bool,
         #[command(subcommand)]
         source: Option<SourceCmd>,
     },

@@ -69,8 +69,16 @@ async fn run(cli: &Cli, setup: Setup) -> Result<(), String> {
         Some(Cmd::Tail {
             filter,
             json,
+            all,
             source,
-        }) => modes::tail(setup, sources(source.as_ref())?, filter.as_deref(), *json).await,
+        }) => {
+            let how = modes::TailHow {
+                filter: filter.as_deref(),
+                json: *json,
+                all: *all,
+            };
+            modes::tail(setup, sources(source.as_ref())?, how).await
+        }
         Some(Cmd::Source(cmd)) => modes::panes(setup, sources(Some(cmd))?).await,
         None => modes::panes(setup, sources(None)?).await,
     }

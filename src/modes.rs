@@ -118,13 +118,23 @@ async fn wind_down(mut rx: mpsc::Receiver<SourceEvent>) {
     while let Ok(Some(_)) = tokio::time::timeout_at(deadline, rx.recv()).await {}
 }
 
+/// How `tail` prints.
+pub struct TailHow<'a> {
+    /// Only entries matching this query.
+    pub filter: Option<&'a str>,
+    /// JSON lines.
+    pub json: bool,
+    /// Every event, not only log entries.
+    pub all: bool,
+}
+
 /// `roomtap tail`: the same sources, matching entries printed to stdout.
 pub async fn tail(
     setup: Setup,
     sources: Vec<Box<dyn Source>>,
-    filter: Option<&str>,
-    json: bool,
+    how: TailHow<'_>,
 ) -> Result<(), String> {
+    let TailHow { filter, json, all } = how;
     let query = match filter {
         Some(f) if !f.trim().is_empty() => {
             Some(crate::query::Query::parse(f, false).map_err(|e| format!("--filter {f:?}: {e}"))?)
@@ -148,9 +158,13 @@ pub async fn tail(
                 if n == 0 {
                     break stopped_recording(&app).map_or(Ok(()), Err);
                 }
+                let mut failed = None;
                 for ev in batch.drain(..) {
                     if let Some(r) = &mut recorder {
                         r.write(&ev);
+                    }
+                    if all && failed.is_none() {
+                        failed = print_event_line(&app, &mut out, &ev, json).err();
                     }
                     app.apply(ev);
                 }
@@ -159,7 +173,9 @@ pub async fn tail(
                     eprintln!("roomtap: {e}; the session goes on without it");
                     recorder = None;
                 }
-                let mut failed = print_new(&app, &mut out, &mut next, query.as_ref(), json).err();
+                if failed.is_none() {
+                    failed = print_new(&app, &mut out, &mut next, query.as_ref(), json).err();
+                }
                 // Nothing more can come when every source has given up.
                 let gave_up = |s: &crate::store::SourceInfo| {
                     matches!(s.conn.state, ConnState::Errored { will_reconnect: false, .. })
@@ -218,6 +234,11 @@ fn print_new(
         if let Some(q) = query
             && !q.matches(&logs.record(e))
         {
+            // What the filter leaves out is not lost when it is about the
+            // connection or an error: it goes to stderr.
+            if e.kind == "connection" || e.level >= crate::event::Level::Error {
+                eprintln!("{}", text_line(app, e));
+            }
             continue;
         }
         if json {
@@ -226,22 +247,82 @@ fn print_new(
             let line = app.entry_json(e).to_string();
             writeln!(out, "{}", crate::text::json_printable(&line))?;
         } else {
-            let src = app
-                .store
-                .sources
-                .get(usize::from(e.source))
-                .map_or("?", |s| s.label.as_str());
-            writeln!(
-                out,
-                "{} {src} {:<5} {} {}",
-                crate::text::stamp(e.at_ms),
-                e.level.label(),
-                crate::text::sanitize(&e.kind),
-                e.summary
-            )?;
+            writeln!(out, "{}", text_line(app, e))?;
         }
     }
     Ok(())
+}
+
+/// The width `tail`'s kind column pads to (longer kinds push the summary
+/// along rather than being cut).
+const TAIL_KIND: usize = 16;
+
+/// One entry as `tail` prints it: time, source, level and kind in aligned
+/// columns, then the summary.
+fn text_line(app: &App, e: &crate::store::logs::LogEntry) -> String {
+    let labels = &app.store.sources;
+    let w = labels
+        .iter()
+        .map(|s| s.label.chars().count())
+        .max()
+        .unwrap_or(4)
+        .clamp(4, 12);
+    let src = labels
+        .get(usize::from(e.source))
+        .map_or("?", |s| s.label.as_str());
+    format!(
+        "{} {src:<w$} {:<5} {:<TAIL_KIND$} {}",
+        crate::text::stamp(e.at_ms),
+        e.level.label(),
+        crate::text::sanitize(&e.kind),
+        e.summary
+    )
+}
+
+/// `tail --all`: an event that is not a log entry, as a line (or a JSON
+/// object with its `event`).
+fn print_event_line(
+    app: &App,
+    out: &mut impl Write,
+    ev: &SourceEvent,
+    json: bool,
+) -> std::io::Result<()> {
+    use crate::event::EventKind as K;
+    // Log lines, malformed frames and app messages are the Logs' entries.
+    if matches!(ev.kind, K::Log(_) | K::Malformed { .. } | K::Redux(_)) {
+        return Ok(());
+    }
+    let labels = &app.store.sources;
+    let w = labels
+        .iter()
+        .map(|s| s.label.chars().count())
+        .max()
+        .unwrap_or(4)
+        .clamp(4, 12);
+    let src = labels
+        .get(usize::from(ev.source))
+        .map_or("?", |s| s.label.as_str());
+    if json {
+        let v = serde_json::json!({
+            "time": crate::text::iso_time(ev.at_ms),
+            "source": src,
+            "event": ev.kind,
+        });
+        return writeln!(out, "{}", crate::text::json_printable(&v.to_string()));
+    }
+    let text = serde_json::to_string(&ev.kind).unwrap_or_default();
+    let name = text
+        .trim_start_matches(['{', '"'])
+        .split('"')
+        .next()
+        .unwrap_or("?")
+        .to_string();
+    writeln!(
+        out,
+        "{} {src:<w$} event {name:<TAIL_KIND$} {}",
+        crate::text::stamp(ev.at_ms),
+        crate::text::sanitize_capped(&text, 400)
+    )
 }
 
 /// A server alone, headless: its banner (given the URL it listens on) on

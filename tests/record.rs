@@ -147,6 +147,14 @@ fn timeline_of(a: &roomtap::app::App) -> Vec<String> {
         .collect()
 }
 
+/// `s` with runs of spaces made one (tail's columns are padded).
+fn sq(s: &str) -> String {
+    s.split(' ')
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn temp(name: &str) -> std::path::PathBuf {
     let d = std::env::temp_dir().join(format!("roomtap-test-{}-{name}", std::process::id()));
     let _ = std::fs::remove_file(&d);
@@ -286,13 +294,13 @@ fn tail_prints_matches_from_a_recording_readable_or_json() {
     assert!(
         lines
             .iter()
-            .any(|l| l.contains(" file WARN  recording line 18: the last line is cut off")),
+            .any(|l| sq(l).contains(" file WARN recording line 18: the last line is cut off")),
         "{text}"
     );
     assert!(
         lines
             .iter()
-            .any(|l| l.contains(" relay WARN  indexer upstream timed out")),
+            .any(|l| sq(l).contains(" relay WARN indexer upstream timed out")),
         "{text}"
     );
     assert!(
@@ -440,7 +448,7 @@ fn labels_from_a_recording_are_sanitised() {
         .unwrap();
     assert!(out.status.success(), "{out:?}");
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("indexer upstream timed out"), "{text}");
+    assert!(sq(&text).contains("indexer upstream timed out"), "{text}");
     assert!(
         !text.contains('\u{1b}') && !text.contains('\u{7}'),
         "{text:?}"
@@ -652,8 +660,7 @@ fn tail_stops_on_a_sparse_recording_in_bounded_memory() {
         m.stderr
     );
     assert!(
-        m.stdout
-            .contains("ERROR connection line 2: 1 MiB of NUL bytes"),
+        sq(&m.stdout).contains("ERROR connection line 2: 1 MiB of NUL bytes"),
         "{}",
         m.stdout
     );
@@ -710,8 +717,8 @@ fn a_line_over_16_mib_is_one_warning_and_the_rest_loads() {
     let out: Vec<&str> = m.stdout.lines().collect();
     assert_eq!(out.len(), 4, "{}", m.stdout);
     assert!(
-        out[0].contains(&format!(
-            " file WARN  recording line 4: {} bytes long, over the 16 MiB a line may be; skipped",
+        sq(out[0]).contains(&format!(
+            " file WARN recording line 4: {} bytes long, over the 16 MiB a line may be; skipped",
             long.len() - 1
         )),
         "{}",
@@ -720,13 +727,13 @@ fn a_line_over_16_mib_is_one_warning_and_the_rest_loads() {
     // What comes after it: the recorded warning and error, and the cut-off
     // last line.
     assert!(
-        out[1].contains(" relay WARN  indexer upstream timed out"),
+        sq(out[1]).contains(" relay WARN indexer upstream timed out"),
         "{}",
         m.stdout
     );
     assert!(out[2].contains("ERROR malformed"), "{}", m.stdout);
     assert!(
-        out[3].contains("recording line 19: the last line is cut off"),
+        sq(out[3]).contains("recording line 19: the last line is cut off"),
         "{}",
         m.stdout
     );
@@ -846,8 +853,41 @@ fn tail_prints_separators_and_invisibles_as_symbols() {
             let v: serde_json::Value = serde_json::from_str(line).unwrap();
             assert_eq!(v["kind"], "ki�nd");
         } else {
-            assert!(line.contains(" re␤l�ay WARN  ki�nd one␤two"), "{line}");
+            assert!(sq(line).contains(" re␤l�ay WARN ki�nd one␤two"), "{line}");
         }
     }
     let _ = std::fs::remove_file(&path);
+}
+
+/// `tail`'s options go before or after its source; what the filter leaves
+/// out about the connection or an error goes to stderr; `--all` prints the
+/// events that are not log entries too (issue #20).
+#[test]
+fn tail_options_after_the_source_and_what_the_filter_leaves_out() {
+    let path = crashed_recording("after.jsonl");
+    let out = roomtap()
+        .args(["tail", "open"])
+        .arg(&path)
+        .args(["--utc", "--filter", "level>=warn", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.lines().count() >= 2, "{text}");
+    assert!(text.lines().all(|l| l.starts_with('{')), "JSON: {text}");
+    assert!(!text.contains("\"connection\""), "{text}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("connection") && err.contains("connected"),
+        "{err}"
+    );
+    // --all: the recorded Stats and Peers as events.
+    let out = roomtap()
+        .args(["tail", "--all", "--utc", "open"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains(" event Stats "), "{text}");
+    assert!(text.contains(" event Peers "), "{text}");
 }
