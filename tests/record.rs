@@ -258,6 +258,67 @@ fn e_exports_the_filtered_view_as_json_lines() {
     assert_eq!(lines[0]["data"]["msg"], "time-out");
 }
 
+/// A file `e` wrote opens (issue #20): each line an entry again, its
+/// source, time, level, kind, summary, data and bytes as exported.
+#[test]
+fn an_export_opens_like_a_recording() {
+    let mut a = app();
+    for e in session() {
+        a.apply(e);
+    }
+    let mut out = Vec::new();
+    let n = a.export_view(&mut out).unwrap();
+    let path = temp("export.jsonl");
+    let _gone = Gone(path.clone());
+    std::fs::write(&path, &out).unwrap();
+    let r = read(&path).unwrap();
+    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    assert_eq!(r.header.sources[0].label, "relay");
+    assert_eq!(r.events.len(), n);
+    let mut b = app_blank();
+    for s in &r.header.sources {
+        b.store
+            .add_source(&s.label, roomtap::source::SourceKind::RECORDED, &s.url);
+    }
+    for e in r.events {
+        b.apply(e);
+    }
+    let entries = |a: &roomtap::app::App| {
+        let l = &a.store.logs;
+        (0..l.view_len())
+            .filter_map(|i| l.view_get(i))
+            .map(|e| {
+                let data = e
+                    .data
+                    .as_deref()
+                    .map(|d| serde_json::from_str::<serde_json::Value>(d).unwrap_or(d.into()));
+                (
+                    e.at_ms,
+                    e.level,
+                    e.kind.to_string(),
+                    e.summary.to_string(),
+                    data,
+                    e.bytes.clone(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(entries(&b), entries(&a));
+    assert!(entries(&b).iter().any(|e| e.5.is_some()), "bytes came back");
+    // `tail` reads it too.
+    let out = roomtap()
+        .args(["tail", "--utc", "--filter", "level>=warn", "open"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        sq(&text).contains("relay WARN indexer upstream timed out"),
+        "{text}"
+    );
+}
+
 fn roomtap() -> Command {
     Command::new(env!("CARGO_BIN_EXE_roomtap"))
 }

@@ -198,6 +198,72 @@ pub struct Reader<R> {
     nul_from: u64,
     buf: Vec<u8>,
     done: bool,
+    /// Reading an export (`e`'s JSON Lines), not a recording: its source
+    /// labels, by the index of the source each is replayed as.
+    export: Option<std::collections::HashMap<String, u16>>,
+}
+
+/// Distinct source labels an export is replayed with (more share one).
+const EXPORT_SOURCES: usize = 64;
+
+/// One line of an export (`e`, `tail --json`).
+#[derive(serde::Deserialize)]
+struct ExportLine {
+    time: String,
+    source: String,
+    level: String,
+    kind: String,
+    summary: String,
+    #[serde(default)]
+    data: Option<serde_json::Value>,
+    #[serde(default)]
+    bytes: Option<ExportBytes>,
+}
+
+#[derive(serde::Deserialize)]
+struct ExportBytes {
+    base64: String,
+}
+
+/// Whether `first` (a file's first line) is an export's line.
+fn is_export_line(first: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(first);
+    serde_json::from_str::<ExportLine>(text.trim_end()).is_ok()
+}
+
+/// The source labels of the export at `path`, in the order they first
+/// appear (at most [`EXPORT_SOURCES`]; the file read once, a line at a
+/// time, bounded like a recording's).
+fn export_labels(path: &Path) -> Result<Vec<String>, String> {
+    #[derive(serde::Deserialize)]
+    struct Label {
+        source: String,
+    }
+    let f = crate::files::open_regular(path, "")?;
+    let mut r = std::io::BufReader::with_capacity(1 << 16, f);
+    let mut labels: Vec<String> = Vec::new();
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let n = std::io::BufRead::read_until(
+            &mut std::io::Read::take(&mut r, MAX_LINE as u64),
+            b'\n',
+            &mut line,
+        )
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        if n == 0 {
+            break;
+        }
+        if let Ok(l) = serde_json::from_slice::<Label>(&line)
+            && !labels.contains(&l.source)
+        {
+            if labels.len() == EXPORT_SOURCES {
+                break;
+            }
+            labels.push(l.source);
+        }
+    }
+    Ok(labels)
 }
 
 /// One line as read, before it is parsed.
@@ -229,10 +295,21 @@ pub fn open(path: &Path) -> Result<Reader<std::io::BufReader<std::fs::File>>, St
             e
         }
     })?;
-    Reader::new(
-        std::io::BufReader::with_capacity(1 << 16, f),
-        &path.display().to_string(),
-    )
+    let mut r = std::io::BufReader::with_capacity(1 << 16, f);
+    let name = path.display().to_string();
+    // An export (`e`, `tail --json`) opens too: its lines are entries.
+    let first = r
+        .fill_buf()
+        .map_err(|e| format!("cannot read {name}: {e}"))?;
+    let first = &first[..first
+        .iter()
+        .position(|&b| b == b'\n')
+        .unwrap_or(first.len())];
+    if is_export_line(first) {
+        let labels = export_labels(path)?;
+        return Ok(Reader::export(r, &name, labels));
+    }
+    Reader::new(r, &name)
 }
 
 /// Read a whole recording (see [`Recording`]). Only a file that cannot be
@@ -285,6 +362,7 @@ impl<R: BufRead> Reader<R> {
             nul_from: 0,
             buf: Vec::new(),
             done: false,
+            export: None,
         };
         let not_one = || format!("{name} is not a roomtap recording (no header line)");
         // Not skipped to its end when too long: a file whose first line
@@ -311,6 +389,87 @@ impl<R: BufRead> Reader<R> {
         // same buffer, which starts small again.
         me.buf = Vec::new();
         Ok(me)
+    }
+
+    /// A reader of an export whose lines name `labels` as their sources:
+    /// each label a source (of kind `export`), each line a log entry.
+    fn export(r: R, name: &str, labels: Vec<String>) -> Reader<R> {
+        let sources = labels
+            .iter()
+            .map(|l| SourceDecl {
+                label: l.clone(),
+                kind: "export".into(),
+                url: name.to_string(),
+                targets_instances: false,
+            })
+            .collect();
+        let export = labels
+            .into_iter()
+            .enumerate()
+            .map(|(i, l)| (l, i as u16))
+            .collect();
+        Reader {
+            r,
+            header: Header {
+                roomtap_recording: FORMAT,
+                version: "export".into(),
+                started_ms: 0,
+                sources,
+            },
+            line: 0,
+            offset: 0,
+            bad_run: 0,
+            nul_run: 0,
+            nul_from: 0,
+            buf: Vec::new(),
+            done: false,
+            export: Some(export),
+        }
+    }
+
+    /// An export's line as the log entry it was.
+    fn export_event(&self, text: &str) -> Result<SourceEvent, String> {
+        let l: ExportLine = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let map = self.export.as_ref().ok_or("not an export")?;
+        // A label past the first 64 is replayed as the last one's.
+        let source = map
+            .get(&l.source)
+            .copied()
+            .unwrap_or((map.len().max(1) - 1) as u16);
+        let level = match l.level.as_str() {
+            "TRACE" => crate::event::Level::Trace,
+            "DEBUG" => crate::event::Level::Debug,
+            "WARN" => crate::event::Level::Warn,
+            "ERROR" => crate::event::Level::Error,
+            _ => crate::event::Level::Info,
+        };
+        let at_ms =
+            crate::text::iso_time_ms(&l.time).ok_or_else(|| format!("a time {:?}", l.time))?;
+        let bytes = match l.bytes {
+            Some(b) => {
+                use base64::Engine;
+                Some(
+                    base64::engine::general_purpose::STANDARD
+                        .decode(b.base64.as_bytes())
+                        .map_err(|e| format!("bytes: {e}"))?,
+                )
+            }
+            None => None,
+        };
+        Ok(SourceEvent {
+            source,
+            at_ms,
+            kind: crate::event::EventKind::Log(crate::event::LogRecord {
+                level,
+                kind: l.kind,
+                summary: l.summary,
+                data: l.data.map(|d| match d {
+                    serde_json::Value::String(s) => s,
+                    other => other.to_string(),
+                }),
+                bytes,
+            }),
+        })
     }
 
     pub fn header(&self) -> &Header {
@@ -474,6 +633,23 @@ impl<R: BufRead> Iterator for Reader<R> {
                     Some(line) => return Some(line),
                     None => continue,
                 }
+            }
+            if self.export.is_some() {
+                let said = match self.export_event(text) {
+                    Ok(ev) => {
+                        self.bad_run = 0;
+                        return Some(Line::Event(ev));
+                    }
+                    Err(_) if !complete => format!(
+                        "line {n}: the last line is cut off ({} bytes); skipped",
+                        self.buf.len()
+                    ),
+                    Err(e) => format!("line {n}: not an exported entry ({e}); skipped"),
+                };
+                if let Some(line) = self.bad(Some(said)) {
+                    return Some(line);
+                }
+                continue;
             }
             if text.starts_with("{\"roomtap_recording\"") {
                 // A later session appended to the same file: its sources must
