@@ -423,3 +423,47 @@ fn otlp_attributes_are_filtered_by_name_and_copied_as_a_path() {
         Some("data.attributes.took_ms")
     );
 }
+
+#[test]
+fn panes_with_nothing_to_show_step_aside_and_focus_goes_where_the_data_is() {
+    // A room alone: no Timeline, its room goes to the others.
+    let mut a = app_blank();
+    a.store.add_source(
+        "room",
+        roomtap::protocols::room::CLIENT,
+        "ws://127.0.0.1:1/rooms/r",
+    );
+    a.ui.focus = Pane::Logs; // where a room starts (its first pane)
+    let screen = screen_text(&render(&mut a, 120, 40));
+    assert!(!screen.contains("Timeline"), "{screen}");
+    assert!(
+        screen.contains("Channels") && screen.contains("Connections"),
+        "{screen}"
+    );
+    // `4` still shows it, alone.
+    a.act(Action::Focus(Pane::Timeline));
+    let screen = screen_text(&render(&mut a, 120, 40));
+    assert!(screen.contains("no app yet"), "{screen}");
+    // A relay session starts on the Timeline; while it has no app and
+    // the Logs fill, focus goes to the Logs — until a key chooses.
+    let mut a = app_blank();
+    a.store.add_source(
+        "relay",
+        roomtap::protocols::redux::CLIENT,
+        "ws://127.0.0.1:8000/socketcluster/",
+    );
+    a.ui.focus = Pane::Timeline;
+    a.apply(ev(
+        T0,
+        roomtap::event::EventKind::Conn(roomtap::event::ConnState::Connecting { attempt: 1 }),
+    ));
+    a.after_events();
+    assert_eq!(a.ui.focus, Pane::Logs);
+    a.act(Action::Focus(Pane::Timeline));
+    a.apply(ev(
+        T0 + 1,
+        roomtap::event::EventKind::Conn(roomtap::event::ConnState::Handshaking),
+    ));
+    a.after_events();
+    assert_eq!(a.ui.focus, Pane::Timeline, "chosen by a key: it stays");
+}

@@ -19,6 +19,7 @@ impl App {
 
     pub fn act(&mut self, a: Action) {
         self.dirty = true;
+        self.ui.touched = true;
         if self.ui.replay.is_some() {
             // Any key stops a replay.
             self.ui.replay = None;

@@ -87,6 +87,15 @@ impl App {
     /// broadcast that makes every app send its whole history, so it is asked
     /// for lazily and at most once a second per app.
     pub fn after_events(&mut self) {
+        // Until a key chooses a pane, focus does not stay on an empty
+        // Timeline while the Logs fill.
+        if !self.ui.touched
+            && self.ui.focus == crate::ui::Pane::Timeline
+            && self.store.timeline.instances.is_empty()
+            && !self.store.logs.is_empty()
+        {
+            self.ui.focus = crate::ui::Pane::Logs;
+        }
         let n = self.store.timeline.instances.len();
         if n > 0 && self.ui.inst >= n {
             self.ui.inst = 0;

@@ -46,8 +46,24 @@ pub fn draw(f: &mut Frame, v: &View) -> Scroll {
         return scroll;
     }
     let [body, status] = Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).areas(area);
-    if v.ui.zoom {
+    // The Timeline steps aside when nothing here can bring an app (a room,
+    // Leap, a TracimDaemon, legume on their own): the others get its room.
+    let apps_possible = !v.store.timeline.instances.is_empty()
+        || v.store
+            .sources
+            .iter()
+            .any(|s| s.kind.first_pane() == crate::source::kind::FirstPane::Timeline);
+    if v.ui.zoom || (!apps_possible && v.ui.focus == Pane::Timeline) {
         draw_pane(f, v, v.ui.focus, body, &mut scroll);
+    } else if !apps_possible {
+        let [left, right] =
+            Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)])
+                .areas(body);
+        let [logs, conns] =
+            Layout::vertical([Constraint::Percentage(62), Constraint::Percentage(38)]).areas(left);
+        draw_pane(f, v, Pane::Logs, logs, &mut scroll);
+        draw_pane(f, v, Pane::Connections, conns, &mut scroll);
+        draw_pane(f, v, Pane::Channels, right, &mut scroll);
     } else {
         let [left, right] =
             Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])

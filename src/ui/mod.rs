@@ -281,6 +281,8 @@ pub struct UiState {
     pub choosing_pace: bool,
     pub status: Option<(String, StatusKind)>,
     // Logs
+    /// A key was pressed: the user chooses the focus from now on.
+    pub touched: bool,
     pub log_follow: bool,
     /// The Logs' times are shown relative to the selected entry (`t`).
     pub log_relative: bool,
@@ -355,6 +357,7 @@ impl Default for UiState {
             help_scroll: 0,
             choosing_pace: false,
             status: None,
+            touched: false,
             log_follow: true,
             log_relative: false,
             log_sel: None,
