@@ -467,3 +467,44 @@ fn panes_with_nothing_to_show_step_aside_and_focus_goes_where_the_data_is() {
     a.after_events();
     assert_eq!(a.ui.focus, Pane::Timeline, "chosen by a key: it stays");
 }
+
+#[test]
+fn below_100_columns_one_pane_at_a_time_under_a_tab_bar() {
+    let mut a = app_with_actions(2);
+    a.act(Action::Focus(Pane::Logs));
+    let narrow = screen_text(&render(&mut a, 80, 24));
+    let first = narrow.lines().next().unwrap();
+    for p in ["1 Logs", "2 Channels", "3 Connections", "4 Timeline"] {
+        assert!(first.contains(p), "the tab bar names {p}: {first:?}");
+    }
+    // Only the Logs drawn, their summaries readable.
+    assert!(!narrow.contains("┌ 4 Timeline"), "{narrow}");
+    assert!(narrow.contains("counter [inst-a] INCREMENT #2"), "{narrow}");
+    // `4`: the Timeline instead.
+    a.act(Action::Focus(Pane::Timeline));
+    let narrow = screen_text(&render(&mut a, 80, 24));
+    assert!(
+        narrow.contains("┌ 4 Timeline") && !narrow.contains("┌ 1 Logs"),
+        "{narrow}"
+    );
+    // Wide: all four.
+    let wide = screen_text(&render(&mut a, 120, 40));
+    assert!(
+        wide.contains("┌ 1 Logs") && wide.contains("┌ 4 Timeline"),
+        "{wide}"
+    );
+    // The kind column is as wide as the longest kind in view.
+    a.act(Action::Focus(Pane::Logs));
+    a.apply(ev(
+        T0 + 900,
+        roomtap::event::EventKind::Log(roomtap::event::LogRecord {
+            level: roomtap::event::Level::Info,
+            kind: "content.modified".into(),
+            summary: "a page".into(),
+            data: None,
+            bytes: None,
+        }),
+    ));
+    let wide = screen_text(&render(&mut a, 120, 40));
+    assert!(wide.contains("content.modified a page"), "{wide}");
+}

@@ -36,6 +36,9 @@ pub struct View<'a> {
     pub channel_rows: &'a [(usize, String)],
 }
 
+/// Below this many columns the panes are shown one at a time.
+pub const NARROW: u16 = 100;
+
 /// Draw everything; returns the scroll offsets used (keep them in
 /// `UiState::scroll` for the next frame).
 pub fn draw(f: &mut Frame, v: &View) -> Scroll {
@@ -55,6 +58,22 @@ pub fn draw(f: &mut Frame, v: &View) -> Scroll {
             .any(|s| s.kind.first_pane() == crate::source::kind::FirstPane::Timeline);
     if v.ui.zoom || (!apps_possible && v.ui.focus == Pane::Timeline) {
         draw_pane(f, v, v.ui.focus, body, &mut scroll);
+    } else if body.width < NARROW {
+        // Too narrow for panes side by side: one at a time, under a tab
+        // bar naming them all (1 2 3 4, Tab).
+        let [bar, pane] = Layout::vertical([Constraint::Length(1), Constraint::Min(2)]).areas(body);
+        let t = v.theme;
+        let mut spans = Vec::new();
+        for p in Pane::ALL {
+            if p == Pane::Timeline && !apps_possible {
+                continue;
+            }
+            let style = if p == v.ui.focus { t.selected } else { t.dim };
+            spans.push(Span::styled(format!(" {} ", p.title()), style));
+            spans.push(Span::raw(" "));
+        }
+        f.render_widget(Paragraph::new(Line::from(spans)), bar);
+        draw_pane(f, v, v.ui.focus, pane, &mut scroll);
     } else if !apps_possible {
         let [left, right] =
             Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)])

@@ -159,6 +159,14 @@ fn rows<'a>(v: &View<'a>, range: std::ops::Range<usize>, sel: usize) -> Vec<Line
             _ => TimeStyle::Clock,
         }
     };
+    // The kind column: as wide as the longest kind in view, 8 to 24.
+    let kind_w = range
+        .clone()
+        .filter_map(|i| logs.view_get(i))
+        .map(|e| e.kind.chars().count())
+        .max()
+        .unwrap_or(8)
+        .clamp(8, 24);
     for i in range {
         let Some(e) = logs.view_get(i) else { break };
         let src = v
@@ -174,7 +182,7 @@ fn rows<'a>(v: &View<'a>, range: std::ops::Range<usize>, sel: usize) -> Vec<Line
             Span::raw(" "),
             Span::styled(format!("{:<5}", e.level.label()), t.level(e.level)),
             Span::raw(" "),
-            Span::styled(format!("{:<12.12}", e.kind), t.title),
+            Span::styled(format!("{:<kind_w$.kind_w$}", e.kind), t.title),
             Span::raw(" "),
         ];
         spans.extend(highlighted(&e.summary, logs.query(), t.base, t.highlight));
