@@ -508,3 +508,27 @@ fn below_100_columns_one_pane_at_a_time_under_a_tab_bar() {
     let wide = screen_text(&render(&mut a, 120, 40));
     assert!(wide.contains("content.modified a page"), "{wide}");
 }
+
+#[test]
+fn connections_rows_are_cut_not_wrapped() {
+    let mut a = app();
+    a.apply(ev(
+        T0,
+        roomtap::event::EventKind::Facts(vec![roomtap::event::Fact::set(
+            "schema",
+            "x".repeat(300),
+        )]),
+    ));
+    a.act(Action::Focus(Pane::Connections));
+    let screen = screen_text(&render(&mut a, 80, 24));
+    let row = screen
+        .lines()
+        .find(|l| l.contains("schema"))
+        .expect("the fact's row");
+    assert!(
+        row.trim_end_matches('│').trim_end().ends_with('…'),
+        "{row:?}"
+    );
+    // Its end is not on the next row.
+    assert!(!screen.lines().any(|l| l.starts_with("│xxxx")), "{screen}");
+}
