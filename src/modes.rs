@@ -257,9 +257,9 @@ fn print_new(
 /// along rather than being cut).
 const TAIL_KIND: usize = 16;
 
-/// One entry as `tail` prints it: time, source, level and kind in aligned
-/// columns, then the summary.
-fn text_line(app: &App, e: &crate::store::logs::LogEntry) -> String {
+/// A source's label, and the width `tail`'s source column pads to (the
+/// longest label, 4 to 12).
+fn label_of(app: &App, source: crate::event::SourceId) -> (&str, usize) {
     let labels = &app.store.sources;
     let w = labels
         .iter()
@@ -268,8 +268,15 @@ fn text_line(app: &App, e: &crate::store::logs::LogEntry) -> String {
         .unwrap_or(4)
         .clamp(4, 12);
     let src = labels
-        .get(usize::from(e.source))
+        .get(usize::from(source))
         .map_or("?", |s| s.label.as_str());
+    (src, w)
+}
+
+/// One entry as `tail` prints it: time, source, level and kind in aligned
+/// columns, then the summary.
+fn text_line(app: &App, e: &crate::store::logs::LogEntry) -> String {
+    let (src, w) = label_of(app, e.source);
     format!(
         "{} {src:<w$} {:<5} {:<TAIL_KIND$} {}",
         crate::text::stamp(e.at_ms),
@@ -292,16 +299,7 @@ fn print_event_line(
     if matches!(ev.kind, K::Log(_) | K::Malformed { .. } | K::Redux(_)) {
         return Ok(());
     }
-    let labels = &app.store.sources;
-    let w = labels
-        .iter()
-        .map(|s| s.label.chars().count())
-        .max()
-        .unwrap_or(4)
-        .clamp(4, 12);
-    let src = labels
-        .get(usize::from(ev.source))
-        .map_or("?", |s| s.label.as_str());
+    let (src, w) = label_of(app, ev.source);
     if json {
         let v = serde_json::json!({
             "time": crate::text::iso_time(ev.at_ms),

@@ -347,23 +347,16 @@ impl<R: BufRead> Reader<R> {
     /// Read the header line. Only a missing or foreign header (or one
     /// from a newer roomtap) is an error.
     pub fn new(r: R, name: &str) -> Result<Reader<R>, String> {
-        let mut me = Reader {
+        let mut me = Reader::with(
             r,
-            header: Header {
+            Header {
                 roomtap_recording: 0,
                 version: String::new(),
                 started_ms: 0,
                 sources: Vec::new(),
             },
-            line: 0,
-            offset: 0,
-            bad_run: 0,
-            nul_run: 0,
-            nul_from: 0,
-            buf: Vec::new(),
-            done: false,
-            export: None,
-        };
+            None,
+        );
         let not_one = || format!("{name} is not a roomtap recording (no header line)");
         // Not skipped to its end when too long: a file whose first line
         // is that long is no recording.
@@ -408,14 +401,27 @@ impl<R: BufRead> Reader<R> {
             .enumerate()
             .map(|(i, l)| (l, i as u16))
             .collect();
-        Reader {
+        Reader::with(
             r,
-            header: Header {
+            Header {
                 roomtap_recording: FORMAT,
                 version: "export".into(),
                 started_ms: 0,
                 sources,
             },
+            Some(export),
+        )
+    }
+
+    /// A reader at the start of `r`, with `header`.
+    fn with(
+        r: R,
+        header: Header,
+        export: Option<std::collections::HashMap<String, u16>>,
+    ) -> Reader<R> {
+        Reader {
+            r,
+            header,
             line: 0,
             offset: 0,
             bad_run: 0,
@@ -423,7 +429,7 @@ impl<R: BufRead> Reader<R> {
             nul_from: 0,
             buf: Vec::new(),
             done: false,
-            export: Some(export),
+            export,
         }
     }
 
