@@ -761,3 +761,112 @@ fn an_entrys_bytes_are_shown_as_hex_and_ascii() {
         "{copied}"
     );
 }
+
+/// A source added to `a`, connected, with a couple of log lines.
+fn with_source(
+    a: &mut roomtap::app::App,
+    label: &str,
+    kind: roomtap::source::SourceKind,
+    url: &str,
+    lines: &[(&str, &str)],
+) {
+    use roomtap::event::{Level, LogRecord, SourceEvent};
+    let s = a.store.add_source(label, kind, url);
+    let at = |ms: u64, kind| SourceEvent {
+        source: s,
+        at_ms: T0 + ms,
+        kind,
+    };
+    a.apply(at(
+        5,
+        EventKind::Conn(ConnState::Connected {
+            session: Some(format!("{label}-1")),
+        }),
+    ));
+    for (i, (kind, summary)) in lines.iter().enumerate() {
+        a.apply(at(
+            50 + 10 * i as u64,
+            EventKind::Log(LogRecord {
+                level: Level::Info,
+                kind: kind.to_string(),
+                summary: summary.to_string(),
+                data: None,
+                bytes: None,
+            }),
+        ));
+    }
+}
+
+/// Each kind of session at 80×24, 120×40 and 200×60, as it opens (its
+/// first source's first pane focused): the relay alone, a room alone, Leap
+/// alone, and everything at once as the demo runs it (issue #20).
+#[test]
+fn layouts_of_each_session_at_three_sizes() {
+    use roomtap::ui::Pane;
+    let room = || {
+        let mut a = app_blank();
+        with_source(
+            &mut a,
+            "room",
+            roomtap::protocols::room::CLIENT,
+            "ws://127.0.0.1:8765/rooms/test",
+            &[
+                ("indexer", "embedding request timed out attempt=2"),
+                ("agent.turn", "draft a reply user=ana"),
+            ],
+        );
+        a.ui.focus = Pane::Logs;
+        a
+    };
+    let leap = || {
+        let mut a = leap_app();
+        a.act(Action::Zoom);
+        a
+    };
+    let everything = || {
+        let mut a = populated();
+        with_source(
+            &mut a,
+            "room",
+            roomtap::protocols::room::CLIENT,
+            "ws://127.0.0.1:8765/rooms/demo",
+            &[("indexer", "indexed 181 documents batch=3")],
+        );
+        with_source(
+            &mut a,
+            "leap",
+            roomtap::protocols::leap::CLIENT,
+            "ws://127.0.0.1:8790/ws",
+            &[("STATE_UPDATE", "scoreboard state {\"round\":2}")],
+        );
+        with_source(
+            &mut a,
+            "legume",
+            roomtap::protocols::legume::CLIENT,
+            "udp://127.0.0.1:27806",
+            &[("Pos", "Pos who=\"ada\" x=1.5 y=-2 · #12")],
+        );
+        a.ui.focus = Pane::Timeline;
+        a
+    };
+    let sessions: [(&str, &dyn Fn() -> roomtap::app::App); 4] = [
+        ("relay", &populated),
+        ("room", &room),
+        ("leap", &leap),
+        ("demo", &everything),
+    ];
+    for (name, make) in sessions {
+        for (w, h) in [(80u16, 24u16), (120, 40), (200, 60)] {
+            let mut a = make();
+            let screen = format!("{}", render(&mut a, w, h).backend());
+            let last = screen
+                .lines()
+                .last()
+                .unwrap_or_default()
+                .trim_end_matches('"')
+                .trim_end();
+            assert!(last.ends_with("? help"), "{name} {w}x{h}: {last:?}");
+            insta::assert_snapshot!(format!("layout_{name}_{w}x{h}"), screen);
+        }
+    }
+}
