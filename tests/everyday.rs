@@ -532,3 +532,31 @@ fn connections_rows_are_cut_not_wrapped() {
     // Its end is not on the next row.
     assert!(!screen.lines().any(|l| l.starts_with("│xxxx")), "{screen}");
 }
+
+#[test]
+fn in_a_replay_the_hints_show_only_what_works_there() {
+    let mut a = app_with_actions(2);
+    a.act(Action::Focus(Pane::Timeline));
+    let live = screen_text(&render(&mut a, 120, 40));
+    assert!(
+        live.lines().last().unwrap().contains("Enter jump"),
+        "{live}"
+    );
+    a.read_only = Some("replaying a recording: commands are disabled".into());
+    let replay = screen_text(&render(&mut a, 120, 40));
+    let hints = replay.lines().last().unwrap();
+    for gone in [
+        "Enter jump",
+        "s skip",
+        "c commit",
+        "p pause",
+        "d dispatch",
+        "P replay",
+    ] {
+        assert!(!hints.contains(gone), "{gone:?} in {hints:?}");
+    }
+    assert!(
+        hints.contains("i app") && hints.trim_end().ends_with("? help"),
+        "{hints:?}"
+    );
+}

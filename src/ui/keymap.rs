@@ -125,6 +125,8 @@ pub enum Need {
     /// No source with a command line: on the Logs line the room hints
     /// take this hint's place.
     NoCommandLine,
+    /// Commands can be sent (not replaying a recording).
+    Live,
 }
 
 /// One hint on the status line, e.g. `s skip`.

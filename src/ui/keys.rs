@@ -114,7 +114,7 @@ pub const BINDINGS: &[Binding] = &[
         &[
             hint(2, "Enter entry", LOGS),
             hint(7, "Enter state", CHANNELS),
-            hint(11, "Enter jump", TIMELINE),
+            hint(11, "Enter jump", TIMELINE).needs(Need::Live),
         ],
     ),
     normal(
@@ -149,7 +149,10 @@ pub const BINDINGS: &[Binding] = &[
         "s x",
         &[(ch('s'), Action::Skip), (ch('x'), Action::Sweep)],
         "skip / unskip the action (TOGGLE_ACTION) · sweep skipped",
-        &[hint(12, "s skip", TIMELINE), hint(13, "x sweep", TIMELINE)],
+        &[
+            hint(12, "s skip", TIMELINE).needs(Need::Live),
+            hint(13, "x sweep", TIMELINE).needs(Need::Live),
+        ],
     ),
     normal(
         "c r R",
@@ -160,28 +163,31 @@ pub const BINDINGS: &[Binding] = &[
         ],
         "commit · rollback to the last commit · reset",
         &[
-            hint(14, "c commit", TIMELINE),
-            hint(15, "r rollback", TIMELINE),
-            hint(16, "R reset", TIMELINE),
+            hint(14, "c commit", TIMELINE).needs(Need::Live),
+            hint(15, "r rollback", TIMELINE).needs(Need::Live),
+            hint(16, "R reset", TIMELINE).needs(Need::Live),
         ],
     ),
     normal(
         "p l",
         &[(ch('p'), Action::Pause), (ch('l'), Action::Lock)],
         "pause / resume recording · lock / unlock changes",
-        &[hint(17, "p pause", TIMELINE), hint(18, "l lock", TIMELINE)],
+        &[
+            hint(17, "p pause", TIMELINE).needs(Need::Live),
+            hint(18, "l lock", TIMELINE).needs(Need::Live),
+        ],
     ),
     normal(
         "d",
         &[(ch('d'), Action::DispatchPrompt)],
         "dispatch an action you type (JS object literal)",
-        &[hint(19, "d dispatch", TIMELINE)],
+        &[hint(19, "d dispatch", TIMELINE).needs(Need::Live)],
     ),
     normal(
         "P",
         &[(ch('P'), Action::Replay)],
         "replay from the selected action to the last",
-        &[hint(20, "P replay", TIMELINE)],
+        &[hint(20, "P replay", TIMELINE).needs(Need::Live)],
     ),
     normal(
         "u",
@@ -487,7 +493,7 @@ mod tests {
     #[test]
     fn status_hints_per_pane() {
         let room = |n: Need| n != Need::NoCommandLine;
-        let no_room = |n: Need| matches!(n, Need::None | Need::NoCommandLine);
+        let no_room = |n: Need| matches!(n, Need::None | Need::NoCommandLine | Need::Live);
         let timeline = "Enter jump · s skip · x sweep · c commit · r rollback · R reset · p pause · l lock · d dispatch · P replay · i app · [ ] tab · ? help";
         assert_eq!(hint_line(Pane::Timeline, room), timeline);
         assert_eq!(hint_line(Pane::Timeline, no_room), timeline);

@@ -35,6 +35,8 @@ pub fn draw(f: &mut Frame, v: &View, area: Rect) {
             Need::CommandLine => has_command_line,
             Need::Watch => sources.iter().any(|s| s.caps.watch.is_some()),
             Need::NoCommandLine => !has_command_line,
+            // Replaying a recording: what changes an app does nothing.
+            Need::Live => v.read_only.is_none(),
         });
         Line::from(Span::styled(
             format!(
