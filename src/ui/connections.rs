@@ -51,35 +51,9 @@ pub fn draw(f: &mut Frame, v: &View, area: Rect) {
     f.render_widget(
         // Rows are never wrapped (a wrapped row puts its end at column 0,
         // where it reads as the next row): what does not fit ends with …
-        Paragraph::new(fit_width(lines, area.width)).scroll((top, 0)),
+        Paragraph::new(super::lines::fit_width(lines, area.width)).scroll((top, 0)),
         area,
     );
-}
-
-/// Each line cut to `width` columns, `…` where it was cut.
-fn fit_width(lines: Vec<Line<'static>>, width: u16) -> Vec<Line<'static>> {
-    let width = usize::from(width);
-    lines
-        .into_iter()
-        .map(|l| {
-            if l.width() <= width {
-                return l;
-            }
-            let style = l.style;
-            let mut left = width.saturating_sub(1);
-            let mut spans = Vec::new();
-            for sp in l.spans {
-                if left == 0 {
-                    break;
-                }
-                let text: String = sp.content.chars().take(left).collect();
-                left -= text.chars().count();
-                spans.push(Span::styled(text, sp.style));
-            }
-            spans.push(Span::raw("…"));
-            Line::from(spans).style(style)
-        })
-        .collect()
 }
 
 /// A source's connection: state, counters, facts and last error.

@@ -151,3 +151,29 @@ fn diff_line<'a>(t: &Theme, d: &'a DiffRow) -> Line<'a> {
         ]),
     }
 }
+
+/// Each line cut to `width` columns, `…` where it was cut.
+pub fn fit_width<'a>(lines: Vec<Line<'a>>, width: u16) -> Vec<Line<'a>> {
+    let width = usize::from(width);
+    lines
+        .into_iter()
+        .map(|l| {
+            if l.width() <= width {
+                return l;
+            }
+            let style = l.style;
+            let mut left = width.saturating_sub(1);
+            let mut spans = Vec::new();
+            for sp in l.spans {
+                if left == 0 {
+                    break;
+                }
+                let text: String = sp.content.chars().take(left).collect();
+                left -= text.chars().count();
+                spans.push(Span::styled(text, sp.style));
+            }
+            spans.push(Span::raw("…"));
+            Line::from(spans).style(style)
+        })
+        .collect()
+}

@@ -102,7 +102,8 @@ pub fn draw(f: &mut Frame, v: &View, area: Rect, scroll: &mut Scroll) {
     let sel = v.log_sel.unwrap_or(len - 1);
     let off = scroll_offset(scroll.logs, sel, height, len);
     scroll.logs = off;
-    let lines = rows(v, off..(off + height).min(len), sel);
+    // A row that does not fit ends with … (the summary is what is cut).
+    let lines = lines::fit_width(rows(v, off..(off + height).min(len), sel), area.width);
     let [list, footer] = Layout::vertical([
         Constraint::Min(1),
         Constraint::Length((new_count > 0) as u16),
