@@ -586,6 +586,17 @@ pub fn hex_dump(bytes: &[u8], max: usize) -> Vec<String> {
     out
 }
 
+/// `b` as lowercase hex.
+pub fn hex(b: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(b.len() * 2);
+    for x in b {
+        s.push(DIGITS[(x >> 4) as usize] as char);
+        s.push(DIGITS[(x & 15) as usize] as char);
+    }
+    s
+}
+
 /// Whether the `n`th of something counted (a drop, a refusal) is worth a
 /// line: the 1st, the 10th, the 100th… (a flood is counted, not logged).
 pub fn worth_saying(n: u64) -> bool {

@@ -301,7 +301,7 @@ fn on_datagram(
     if let Some(rest) = inbound.rest {
         core.malformed(
             format!("from {}: {}", p.name, rest.what),
-            &datagram::hex(&rest.bytes[..rest.bytes.len().min(2048)]),
+            &crate::text::hex(&rest.bytes[..rest.bytes.len().min(2048)]),
         );
     }
     let name = p.name.clone();

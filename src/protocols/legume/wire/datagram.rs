@@ -582,14 +582,3 @@ pub fn pack<'a>(messages: impl IntoIterator<Item = &'a [u8]>) -> Vec<Vec<u8>> {
     }
     out
 }
-
-/// `b` as lowercase hex.
-pub fn hex(b: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(b.len() * 2);
-    for x in b {
-        s.push(DIGITS[(x >> 4) as usize] as char);
-        s.push(DIGITS[(x & 15) as usize] as char);
-    }
-    s
-}

@@ -426,7 +426,7 @@ impl Session<'_> {
 }
 
 fn malformed_event(what: String, raw: &[u8]) -> EventKind {
-    let shown: String = raw.iter().take(256).map(|b| format!("{b:02x}")).collect();
+    let shown = crate::text::hex(&raw[..raw.len().min(256)]);
     EventKind::Malformed {
         what,
         raw: if raw.len() > 256 {
