@@ -326,11 +326,17 @@ fn print_event_line(
 /// A server alone, headless: its banner (given the URL it listens on) on
 /// stderr once it listens, then its notices until Ctrl-C.
 pub async fn headless(server: Headless) -> Result<(), String> {
-    let Headless {
-        source,
-        banner,
-        who,
-    } = server;
+    let (source, banner, who) = match server {
+        Headless::Serve {
+            source,
+            banner,
+            who,
+        } => (source, banner, who),
+        Headless::Print(text) => {
+            print!("{text}");
+            return Ok(());
+        }
+    };
     let mut interrupt = crate::runtime::StopSignals::new()?;
     let mut store = crate::store::Store::new(&StoreConfig::default());
     let (mut wiring, mut rx) = Wiring::new();

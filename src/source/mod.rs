@@ -208,13 +208,17 @@ pub struct Shared<'a> {
     pub guard: &'a crate::guard::GuardArgs,
 }
 
-/// A server run alone (`roomtap <p>-server`): its source, the line said
-/// once it listens (given the URL it listens on), and who it is (said as
-/// it stops).
-pub struct Headless {
-    pub source: Box<dyn Source>,
-    pub banner: Box<dyn FnOnce(&str) -> String + Send>,
-    pub who: String,
+/// What a server subcommand (`roomtap <p>-server`) does.
+pub enum Headless {
+    /// Run the server alone: its source, the line said once it listens
+    /// (given the URL it listens on), and who it is (said as it stops).
+    Serve {
+        source: Box<dyn Source>,
+        banner: Box<dyn FnOnce(&str) -> String + Send>,
+        who: String,
+    },
+    /// Print this text to stdout and end (`legume-server --print-schema`).
+    Print(String),
 }
 
 /// The facts a source last said, so that it says only what changed: the

@@ -151,7 +151,7 @@ impl ServerCmd {
                     },
                     flags.channels.clone(),
                 );
-                Ok(Headless {
+                Ok(Headless::Serve {
                     source: Box::new(server),
                     banner: Box::new(move |url| {
                         format!("roomtap Leap Edge on {url}, project {project} ({note})")

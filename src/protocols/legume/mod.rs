@@ -188,15 +188,14 @@ impl ServerCmd {
                 print_schema,
             } => {
                 if *print_schema {
-                    print!("{}", server::GAME_SCHEMA);
-                    std::process::exit(0);
+                    return Ok(Headless::Print(server::GAME_SCHEMA.to_string()));
                 }
                 let mut cfg = server::GameConfig::new(([127, 0, 0, 1], *port).into());
                 cfg.timeout = flags.timeout();
                 cfg.move_every = Duration::from_millis(*every);
                 cfg.chat_every = Duration::from_millis(*chat_every);
                 cfg.seed = crate::event::now_ms();
-                Ok(Headless {
+                Ok(Headless::Serve {
                     source: Box::new(server::source::GameServerSource::new(cfg)),
                     banner: Box::new(|url| format!("roomtap legume server listening on {url}")),
                     who: "roomtap legume server".into(),

@@ -139,7 +139,7 @@ impl ServerCmd {
         match self {
             ServerCmd::ReduxServer => {
                 let relay = server::source::alone(flags.config(shared));
-                Ok(Headless {
+                Ok(Headless::Serve {
                     source: Box::new(relay),
                     banner: Box::new(|url| format!("roomtap relay listening on {url}")),
                     who: "roomtap relay".into(),

@@ -114,7 +114,7 @@ impl ServerCmd {
                     guard: shared.guard.guard(),
                     ..Default::default()
                 });
-                Ok(Headless {
+                Ok(Headless::Serve {
                     source: Box::new(server),
                     banner: Box::new(move |url| format!("roomtap room server on {url} ({note})")),
                     who: "roomtap room server".into(),

@@ -253,7 +253,7 @@ impl ServerCmd {
                     let task = feeder(d, lines.clone(), every);
                     started.keep.push(Box::new(Abort(task)));
                 });
-                Ok(Headless {
+                Ok(Headless::Serve {
                     source: Box::new(source),
                     banner: Box::new(|url| format!("roomtap TracimDaemon listening on {url}")),
                     who: "roomtap TracimDaemon".into(),
