@@ -22,11 +22,10 @@ async fn game() -> GameServer {
 
 /// Bounded: the server has `n` peers.
 async fn peers_become(g: &GameServer, n: usize, what: &str) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while g.peers().await != n {
-        assert!(tokio::time::Instant::now() < deadline, "{what}");
-        tokio::time::sleep(Duration::from_millis(20)).await; // allow-sleep: polling the server's peer list
-    }
+    assert!(
+        g.peers_until(Duration::from_secs(20), |k| k == n).await,
+        "{what}"
+    );
 }
 
 fn schema_path() -> String {

@@ -214,6 +214,15 @@ impl Harness {
         }
     }
 
+    /// Apply whatever events have come, without waiting (keeps the
+    /// sources' bounded queues from filling while a test waits elsewhere).
+    pub fn drain(&mut self) {
+        while let Ok(e) = self.events.try_recv() {
+            self.app.apply(e);
+        }
+        self.app.after_events();
+    }
+
     /// Route pending commands now.
     pub fn flush(&mut self) {
         roomtap::runtime::route_commands(&mut self.app, &self.routes);

@@ -19,7 +19,6 @@ use std::sync::atomic::AtomicU16;
 use std::time::Duration;
 
 use fastrand::Rng;
-use tokio::sync::Mutex;
 use tokio::time::Instant;
 
 use super::wire::reliable::Endpoint;
@@ -105,7 +104,8 @@ struct World {
 pub struct GameServer {
     core: Arc<Core>,
     addr: SocketAddr,
-    world: Arc<Mutex<World>>,
+    /// Peers connected, as the server's loop last left them.
+    peers: tokio::sync::watch::Receiver<usize>,
     task: tokio::task::JoinHandle<()>,
     reporter: tokio::task::JoinHandle<()>,
 }
@@ -124,23 +124,24 @@ impl GameServer {
         let addr = sock.local()?;
         core.listening(addr);
         core.fact("schema", "Chat (20), Pos (21): roomtap's game");
-        let world = Arc::new(Mutex::new(World {
+        let world = World {
             peers: HashMap::new(),
             rng: Rng::with_seed(cfg.seed),
             pos: vec![(0.0, 0.0); BOTS.len()],
             seq: 0,
             started: Instant::now(),
-        }));
+        };
+        let (peers_tx, peers) = tokio::sync::watch::channel(0usize);
         let rows = Arc::new(std::sync::Mutex::new(Vec::<PeerRow>::new()));
         let reporter = {
             let rows = rows.clone();
             core.reporter(move || rows.lock().unwrap_or_else(|p| p.into_inner()).clone())
         };
-        let task = tokio::spawn(serve(sock, cfg, core.clone(), world.clone(), rows));
+        let task = tokio::spawn(serve(sock, cfg, core.clone(), world, rows, peers_tx));
         Ok(GameServer {
             core,
             addr,
-            world,
+            peers,
             task,
             reporter,
         })
@@ -155,8 +156,17 @@ impl GameServer {
     }
 
     /// Peers connected now.
-    pub async fn peers(&self) -> usize {
-        self.world.lock().await.peers.len()
+    pub fn peers(&self) -> usize {
+        *self.peers.borrow()
+    }
+
+    /// Wait (at most `within`) until `f` holds of the number of peers
+    /// connected; whether it did.
+    pub async fn peers_until(&self, within: Duration, f: impl Fn(usize) -> bool) -> bool {
+        let mut rx = self.peers.clone();
+        tokio::time::timeout(within, rx.wait_for(|n| f(*n)))
+            .await
+            .is_ok_and(|r| r.is_ok())
     }
 }
 
@@ -164,8 +174,9 @@ async fn serve(
     mut sock: UdpServer,
     cfg: GameConfig,
     core: Arc<Core>,
-    world: Arc<Mutex<World>>,
+    mut w: World,
     rows: Arc<std::sync::Mutex<Vec<PeerRow>>>,
+    peers: tokio::sync::watch::Sender<usize>,
 ) {
     let schema = game_schema();
     let mut tick = tokio::time::interval(Duration::from_millis(20));
@@ -173,6 +184,7 @@ async fn serve(
     let mut next_move = Instant::now() + cfg.move_every;
     let mut next_chat = Instant::now() + cfg.chat_every;
     let mut next_ping = Instant::now() + cfg.ping_every;
+    let mut next_report = Instant::now();
     loop {
         let mut out: Vec<(Vec<u8>, SocketAddr)> = Vec::new();
         tokio::select! {
@@ -181,12 +193,10 @@ async fn serve(
                     core.notice(Level::Error, "the UDP socket failed: the server stops");
                     return;
                 };
-                let mut w = world.lock().await;
                 on_datagram(&mut w, &cfg, &core, &schema, &d, from, &mut out);
             }
             _ = tick.tick() => {
                 let now = Instant::now();
-                let mut w = world.lock().await;
                 timers(&mut w, &cfg, &core, now, &mut out);
                 if cfg.ping_every > Duration::ZERO && now >= next_ping {
                     next_ping = now + cfg.ping_every;
@@ -207,29 +217,44 @@ async fn serve(
                     };
                     broadcast_chat(&mut w, &cfg, &core, &schema, who, line, None, now, &mut out);
                 }
-                let list: Vec<PeerRow> = w
-                    .peers
-                    .iter()
-                    .map(|(a, p)| PeerRow {
-                        id: p.name.clone(),
-                        addr: a.to_string(),
-                        role: PeerRole::Client,
-                        name: Some(format!(
-                            "rtt {} · pending {}",
-                            p.ep.rtt.mean().map_or("-".into(), |d| format!("{:.1} ms", d.as_secs_f64() * 1000.0)),
-                            p.ep.pending.len()
-                        )),
-                        dropped: p.dropped,
-                        ..PeerRow::default()
-                    })
-                    .collect();
-                *rows.lock().unwrap_or_else(|p| p.into_inner()) = list;
+                // The clients' rows as the reporter says them (every
+                // 250 ms), not every tick.
+                if now >= next_report {
+                    next_report = now + crate::link::meter::FLUSH_EVERY;
+                    *rows.lock().unwrap_or_else(|p| p.into_inner()) = peer_rows(&w);
+                }
             }
         }
+        peers.send_if_modified(|n| {
+            let changed = *n != w.peers.len();
+            *n = w.peers.len();
+            changed
+        });
         for (d, to) in out {
             let _ = sock.send_to(&d, to).await;
         }
     }
+}
+
+/// Connections' rows of the server's clients.
+fn peer_rows(w: &World) -> Vec<PeerRow> {
+    w.peers
+        .iter()
+        .map(|(a, p)| PeerRow {
+            id: p.name.clone(),
+            addr: a.to_string(),
+            role: PeerRole::Client,
+            name: Some(format!(
+                "rtt {} · pending {}",
+                p.ep.rtt
+                    .mean()
+                    .map_or("-".into(), |d| format!("{:.1} ms", d.as_secs_f64() * 1000.0)),
+                p.ep.pending.len()
+            )),
+            dropped: p.dropped,
+            ..PeerRow::default()
+        })
+        .collect()
 }
 
 fn on_datagram(
