@@ -560,3 +560,20 @@ fn in_a_replay_the_hints_show_only_what_works_there() {
         "{hints:?}"
     );
 }
+
+#[test]
+fn a_bad_filters_warning_goes_when_the_prompt_is_given_up() {
+    let mut a = app_with_actions(1);
+    a.act(Action::Focus(Pane::Logs));
+    a.act(Action::FilterPrompt);
+    typed(&mut a, "level>=");
+    a.act(Action::Submit);
+    assert!(status(&a).starts_with("bad filter"), "{}", status(&a));
+    a.act(Action::Escape);
+    assert_eq!(status(&a), "", "about a filter no longer being typed");
+    // Another warning is not taken back by it.
+    a.ui.warn("something else");
+    a.act(Action::FilterPrompt);
+    a.act(Action::Escape);
+    assert_eq!(status(&a), "something else");
+}

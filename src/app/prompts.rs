@@ -142,6 +142,7 @@ impl App {
                     self.apply_filter(pane, &before);
                 }
                 self.ui.filter_error = None;
+                self.ui.clear_bad_filter();
                 return;
             }
             Action::ToggleCase => {
@@ -191,7 +192,8 @@ impl App {
             PromptKind::Filter(_) => {
                 if let Some(e) = &self.ui.filter_error {
                     // Keep the prompt open until the query is fixed.
-                    self.ui.warn(format!("bad filter {e}"));
+                    self.ui
+                        .tell(crate::ui::StatusKind::BadFilter, format!("bad filter {e}"));
                     self.ui.prompt = Some(p);
                 }
             }
@@ -239,14 +241,7 @@ impl App {
         };
         self.ui.filter_error = None;
         // A warning about the query is over once it is fixed.
-        if self
-            .ui
-            .status
-            .as_ref()
-            .is_some_and(|(s, _)| s.starts_with("bad filter"))
-        {
-            self.ui.status = None;
-        }
+        self.ui.clear_bad_filter();
         match pane {
             Pane::Timeline => self.ui.tl_filter = q,
             Pane::Channels => {

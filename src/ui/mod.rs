@@ -202,6 +202,9 @@ pub struct Confirm {
 pub enum StatusKind {
     Info,
     Warn,
+    /// A warning about the filter being typed: gone once it is fixed or
+    /// given up (Esc).
+    BadFilter,
 }
 
 /// How long a notice and a warning stay on the status line.
@@ -415,13 +418,28 @@ impl UiState {
     }
 
     pub fn say(&mut self, text: impl Into<String>) {
-        self.status = Some((text.into(), StatusKind::Info));
+        self.tell(StatusKind::Info, text);
+    }
+
+    /// A status message of `kind`, from now.
+    pub fn tell(&mut self, kind: StatusKind, text: impl Into<String>) {
+        self.status = Some((text.into(), kind));
         self.status_at = crate::event::now_ms();
     }
 
+    /// Take back a warning about the filter (fixed, or given up).
+    pub fn clear_bad_filter(&mut self) {
+        if self
+            .status
+            .as_ref()
+            .is_some_and(|(_, k)| *k == StatusKind::BadFilter)
+        {
+            self.status = None;
+        }
+    }
+
     pub fn warn(&mut self, text: impl Into<String>) {
-        self.status = Some((text.into(), StatusKind::Warn));
-        self.status_at = crate::event::now_ms();
+        self.tell(StatusKind::Warn, text);
     }
 
     /// The status message while it is news: a notice for
@@ -431,7 +449,7 @@ impl UiState {
         let s = self.status.as_ref()?;
         let keep = match s.1 {
             StatusKind::Info => NOTICE_FOR_MS,
-            StatusKind::Warn => WARNING_FOR_MS,
+            StatusKind::Warn | StatusKind::BadFilter => WARNING_FOR_MS,
         };
         (now_ms.saturating_sub(self.status_at) < keep).then_some(s)
     }

@@ -24,7 +24,7 @@ pub fn draw(f: &mut Frame, v: &View, area: Rect) {
     } else if let Some((msg, kind)) = v.ui.status_now(v.now_ms) {
         let st = match kind {
             StatusKind::Info => t.status,
-            StatusKind::Warn => t.notice,
+            StatusKind::Warn | StatusKind::BadFilter => t.notice,
         };
         Line::from(Span::styled(format!(" {}", sanitize(msg)), st))
     } else {
