@@ -100,21 +100,16 @@ use std::sync::atomic::{
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use roomtap::event::{ConnState, SourceEvent};
 use roomtap::protocols::legume::client::LegumeConfig;
 use roomtap::protocols::legume::client::source::LegumeSource;
 use roomtap::protocols::legume::wire::datagram::{self, Body, FieldValue, RELIABLE};
 use roomtap::protocols::legume::wire::schema::Schema;
-use roomtap::source::Source;
-use roomtap::store::{Store, StoreConfig};
-use roomtap::wiring::Wiring;
 use serde_json::Value;
-use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 #[path = "sc/mod.rs"]
 mod sc;
-use sc::{load_average, print_table, thousands};
+use sc::{StoreSink, load_average, print_table, thousands};
 
 /// As the binary runs (`src/main.rs`).
 #[global_allocator]
@@ -743,15 +738,10 @@ impl Drop for Server {
 /// A log entry's data and bytes.
 type Kept = (Option<Arc<str>>, Option<Arc<[u8]>>);
 
-/// roomtap: its legume client attached to a store; the wiring's receiver
-/// applied to it, the entries of one kind counted.
+/// roomtap: its legume client attached to a store (`sc::StoreSink`), the
+/// entries of one kind counted.
 struct Roomtap {
-    store: Store,
-    rx: mpsc::Receiver<SourceEvent>,
-    session: Option<roomtap::wiring::Session>,
-    batch: Vec<SourceEvent>,
-    /// Log entries looked at so far (by sequence number).
-    scanned: u64,
+    sink: StoreSink,
     /// The kind counted.
     kind: String,
     /// Entries of that kind seen.
@@ -762,21 +752,13 @@ struct Roomtap {
 
 impl Roomtap {
     async fn start(addr: SocketAddr, schema: Arc<Schema>, kind: String) -> Result<Roomtap, String> {
-        let mut store = Store::new(&StoreConfig::default());
-        let (mut wiring, rx) = Wiring::new();
         let mut cfg = LegumeConfig::new(&addr.to_string());
         if !schema.is_empty() {
             cfg.schema = schema;
             cfg.schema_from = Some("the bench's schema".into());
         }
-        let sources: Vec<Box<dyn Source>> = vec![Box::new(LegumeSource::new("legume", cfg))];
-        wiring.attach_all(&mut store, sources).await?;
         Ok(Roomtap {
-            store,
-            rx,
-            session: Some(wiring.finish()),
-            batch: Vec::with_capacity(1024),
-            scanned: 0,
+            sink: StoreSink::attach(Box::new(LegumeSource::new("legume", cfg))).await?,
             kind,
             count: 0,
             first: None,
@@ -784,51 +766,32 @@ impl Roomtap {
     }
 
     fn connected(&self) -> bool {
-        matches!(
-            self.store.sources[0].conn.state,
-            ConnState::Connected { .. }
-        )
+        self.sink.connected()
     }
 
     /// Apply what has come (waiting at most until `until`) and count the
     /// new entries of the kind.
     async fn pump(&mut self, until: Instant) {
-        match tokio::time::timeout_at(until, self.rx.recv_many(&mut self.batch, 1024)).await {
-            Ok(0) | Err(_) => {}
-            Ok(_) => {
-                for e in self.batch.drain(..) {
-                    self.store.apply(e);
-                }
-                let logs = &self.store.logs;
-                let next = logs.next_seq();
-                while self.scanned < next {
-                    if let Some(e) = logs.by_seq(self.scanned)
-                        && e.kind == self.kind.as_str()
-                    {
-                        self.count += 1;
-                        if self.first.is_none() {
-                            self.first = Some((e.data.clone(), e.bytes.clone()));
-                        }
+        let (kind, count, first) = (&self.kind, &mut self.count, &mut self.first);
+        self.sink
+            .pump(until, |e| {
+                if e.kind == kind.as_str() {
+                    *count += 1;
+                    if first.is_none() {
+                        *first = Some((e.data.clone(), e.bytes.clone()));
                     }
-                    self.scanned += 1;
                 }
-            }
-        }
+            })
+            .await;
     }
 
     /// Its goodbye (Disconnected), then its task ends (its command route
     /// dropped): waited for, 3 s at most.
     async fn stop(mut self) -> Result<(), String> {
-        if let Some(mut s) = self.session.take() {
-            s.goodbye().await;
-        }
-        let by = Instant::now() + Duration::from_secs(3);
-        loop {
-            match tokio::time::timeout_at(by, self.rx.recv_many(&mut self.batch, 1024)).await {
-                Ok(0) => return Ok(()),
-                Ok(_) => self.batch.clear(),
-                Err(_) => return Err("roomtap's client task did not end within 3 s".into()),
-            }
+        if self.sink.stop(Duration::from_secs(3)).await {
+            Ok(())
+        } else {
+            Err("roomtap's client task did not end within 3 s".into())
         }
     }
 }
@@ -1151,7 +1114,7 @@ async fn run(
             break;
         }
         let ended = match &rx {
-            Receiving::Roomtap(r) => r.rx.is_closed(),
+            Receiving::Roomtap(r) => r.sink.ended(),
             Receiving::Legume(l) => l.heard.ended.load(Acquire),
         };
         if Instant::now() >= by || ended {
@@ -1226,7 +1189,7 @@ async fn run(
         }
         let until = hard.min(progress.1 + o.stall);
         let ended = match &rx {
-            Receiving::Roomtap(r) => r.rx.is_closed() && r.rx.is_empty(),
+            Receiving::Roomtap(r) => r.sink.drained(),
             Receiving::Legume(l) => l.heard.ended.load(Acquire),
         };
         if Instant::now() >= until || ended {
@@ -1269,13 +1232,13 @@ async fn run(
         ));
     }
     let (messages, evicted) = match &rx {
-        Receiving::Roomtap(r) => (r.count, r.store.logs.evicted()),
+        Receiving::Roomtap(r) => (r.count, r.sink.store.logs.evicted()),
         Receiving::Legume(l) => (l.heard.messages.load(Relaxed), 0),
     };
     // The first message, as each receiver has it.
     match &rx {
         Receiving::Roomtap(r) => {
-            let src = &r.store.sources[0];
+            let src = &r.sink.store.sources[0];
             if src.malformed > 0 {
                 notes.push(format!("{} malformed", src.malformed));
             }

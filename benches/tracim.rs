@@ -80,22 +80,17 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use roomtap::event::{ConnState, SourceEvent};
 use roomtap::protocols::tracim::client::TracimConfig;
 use roomtap::protocols::tracim::client::source::TracimSource;
 use roomtap::protocols::tracim::demo::{DOCS, PEOPLE, SPACES};
 use roomtap::protocols::tracim::server::{Daemon, DaemonConfig};
 use roomtap::protocols::tracim::wire::event::{self, Type};
-use roomtap::source::Source;
-use roomtap::store::{Store, StoreConfig};
-use roomtap::wiring::Wiring;
 use serde_json::json;
-use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 #[path = "sc/mod.rs"]
 mod sc;
-use sc::{cpu_secs, load_average, print_table, thousands};
+use sc::{StoreSink, cpu_secs, load_average, print_table, thousands};
 
 /// As the binary runs (`src/main.rs`).
 #[global_allocator]
@@ -503,15 +498,10 @@ impl Outcome {
 
 // ---------------------------------------------------------------- roomtap
 
-/// roomtap: its client attached to a store; the wiring's receiver applied
-/// to it, its TLM entries counted.
+/// roomtap: its client attached to a store (`sc::StoreSink`), its TLM
+/// entries counted.
 struct Roomtap {
-    store: Store,
-    rx: mpsc::Receiver<SourceEvent>,
-    session: roomtap::wiring::Session,
-    batch: Vec<SourceEvent>,
-    /// Log entries looked at so far (by sequence number).
-    scanned: u64,
+    sink: StoreSink,
     /// `content.*` entries seen.
     tlms: u64,
     first: Option<std::sync::Arc<str>>,
@@ -521,24 +511,16 @@ impl Roomtap {
     /// A `TracimSource` attached as roomtap attaches it, registered with
     /// the daemon at `master`.
     async fn start(master: &Path, own: &Path, daemon: &Daemon) -> Result<Roomtap, String> {
-        let mut store = Store::new(&StoreConfig::default());
-        let (mut wiring, rx) = Wiring::new();
         let mut cfg = TracimConfig::new(master, own);
         cfg.round = ROUND;
-        let sources: Vec<Box<dyn Source>> = vec![Box::new(TracimSource::new("tracim", cfg))];
-        wiring.attach_all(&mut store, sources).await?;
         let mut r = Roomtap {
-            store,
-            rx,
-            session: wiring.finish(),
-            batch: Vec::with_capacity(1024),
-            scanned: 0,
+            sink: StoreSink::attach(Box::new(TracimSource::new("tracim", cfg))).await?,
             tlms: 0,
             first: None,
         };
         let by = Instant::now() + REGISTER;
-        while !(r.registered() && daemon.clients().len() == 1) {
-            if Instant::now() >= by || r.rx.is_closed() {
+        while !(r.sink.connected() && daemon.clients().len() == 1) {
+            if Instant::now() >= by || r.sink.ended() {
                 r.stop().await;
                 return Err(format!(
                     "roomtap's client did not register within {REGISTER:?}"
@@ -550,42 +532,26 @@ impl Roomtap {
         Ok(r)
     }
 
-    fn registered(&self) -> bool {
-        matches!(
-            self.store.sources[0].conn.state,
-            ConnState::Connected { .. }
-        )
-    }
-
     /// Apply what has come (waiting at most until `until`) and count the
     /// new TLM entries.
     async fn pump(&mut self, until: Instant) {
-        match tokio::time::timeout_at(until, self.rx.recv_many(&mut self.batch, 1024)).await {
-            Ok(0) | Err(_) => {}
-            Ok(_) => {
-                for e in self.batch.drain(..) {
-                    self.store.apply(e);
-                }
-                let logs = &self.store.logs;
-                let next = logs.next_seq();
-                while self.scanned < next {
-                    if let Some(e) = logs.by_seq(self.scanned)
-                        && e.kind.starts_with("content.")
-                    {
-                        self.tlms += 1;
-                        if self.first.is_none() {
-                            self.first.clone_from(&e.data);
-                        }
+        let (tlms, first) = (&mut self.tlms, &mut self.first);
+        self.sink
+            .pump(until, |e| {
+                if e.kind.starts_with("content.") {
+                    *tlms += 1;
+                    if first.is_none() {
+                        first.clone_from(&e.data);
                     }
-                    self.scanned += 1;
                 }
-            }
-        }
+            })
+            .await;
     }
 
     /// Its goodbye (it unregisters, its socket goes), then it ends.
     async fn stop(mut self) {
-        self.session.goodbye().await;
+        // Its end is not waited for: the daemon's view of the goodbye is.
+        let _ = self.sink.stop(Duration::ZERO).await;
     }
 }
 
@@ -810,7 +776,7 @@ impl Receiving {
 
     fn ended(&self) -> bool {
         match self {
-            Receiving::Roomtap(r) => r.rx.is_closed() && r.rx.is_empty(),
+            Receiving::Roomtap(r) => r.sink.drained(),
             Receiving::Sdk(s) => s.heard.ended.load(Relaxed),
         }
     }
@@ -904,7 +870,7 @@ async fn run(
     stop.store(true, Relaxed);
     let (delivered, errors) = rx.counts();
     let evicted = match &rx {
-        Receiving::Roomtap(r) => r.store.logs.evicted(),
+        Receiving::Roomtap(r) => r.sink.store.logs.evicted(),
         Receiving::Sdk(_) => 0,
     };
     let mut notes = Vec::new();
@@ -916,7 +882,7 @@ async fn run(
     }
     match &rx {
         Receiving::Roomtap(r) => {
-            let src = &r.store.sources[0];
+            let src = &r.sink.store.sources[0];
             if src.malformed > 0 {
                 notes.push(format!("{} malformed", src.malformed));
             }

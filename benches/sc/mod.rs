@@ -323,3 +323,91 @@ pub fn print_table(rows: &[Vec<String>]) {
         }
     }
 }
+
+// ---------------------------------------------------------------- roomtap's side
+
+/// A source attached to a store as roomtap attaches it (`Wiring`), the
+/// wiring's events applied to the store as they come: what an ingest bench
+/// measures on roomtap's side (`tracim`, `legume`).
+pub struct StoreSink {
+    pub store: roomtap::store::Store,
+    rx: mpsc::Receiver<roomtap::event::SourceEvent>,
+    session: Option<roomtap::wiring::Session>,
+    batch: Vec<roomtap::event::SourceEvent>,
+    /// Log entries looked at so far (by sequence number).
+    scanned: u64,
+}
+
+impl StoreSink {
+    pub async fn attach(source: Box<dyn roomtap::source::Source>) -> Res<StoreSink> {
+        let mut store = roomtap::store::Store::new(&roomtap::store::StoreConfig::default());
+        let (mut wiring, rx) = roomtap::wiring::Wiring::new();
+        wiring.attach_all(&mut store, vec![source]).await?;
+        Ok(StoreSink {
+            store,
+            rx,
+            session: Some(wiring.finish()),
+            batch: Vec::with_capacity(1024),
+            scanned: 0,
+        })
+    }
+
+    /// The (first) source is connected.
+    pub fn connected(&self) -> bool {
+        matches!(
+            self.store.sources[0].conn.state,
+            roomtap::event::ConnState::Connected { .. }
+        )
+    }
+
+    /// Whether every event sender is gone.
+    pub fn ended(&self) -> bool {
+        self.rx.is_closed()
+    }
+
+    /// Whether every event sender is gone and every event was applied.
+    pub fn drained(&self) -> bool {
+        self.rx.is_closed() && self.rx.is_empty()
+    }
+
+    /// Apply what has come (waiting at most until `until`); `each` sees
+    /// every log entry that arrived.
+    pub async fn pump(
+        &mut self,
+        until: tokio::time::Instant,
+        mut each: impl FnMut(&roomtap::store::logs::LogEntry),
+    ) {
+        match tokio::time::timeout_at(until, self.rx.recv_many(&mut self.batch, 1024)).await {
+            Ok(0) | Err(_) => {}
+            Ok(_) => {
+                for e in self.batch.drain(..) {
+                    self.store.apply(e);
+                }
+                let logs = &self.store.logs;
+                let next = logs.next_seq();
+                while self.scanned < next {
+                    if let Some(e) = logs.by_seq(self.scanned) {
+                        each(e);
+                    }
+                    self.scanned += 1;
+                }
+            }
+        }
+    }
+
+    /// The sources' goodbyes, then wait (at most `within`) for their tasks
+    /// to end (every event sender gone); whether they did.
+    pub async fn stop(&mut self, within: Duration) -> bool {
+        if let Some(mut s) = self.session.take() {
+            s.goodbye().await;
+        }
+        let by = tokio::time::Instant::now() + within;
+        loop {
+            match tokio::time::timeout_at(by, self.rx.recv_many(&mut self.batch, 1024)).await {
+                Ok(0) => return true,
+                Ok(_) => self.batch.clear(),
+                Err(_) => return false,
+            }
+        }
+    }
+}
