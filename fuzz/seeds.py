@@ -165,6 +165,13 @@ put("recording", hj + "\n")
 put("recording", hj + '\n{"source":0,"at_ms":1,"kind":{"Log":{"level":"Warn","kind":"k","summary":"hello","data":"{\\"a\\":1}"}}}\nnot json\n')
 put("recording", hj.replace('"roomtap_recording":1', '"roomtap_recording":2') + "\n")
 put("recording", "hello\n")
+# Exports (`e`, `tail --json`): `open` reads them too.
+ex = [{"time": "2026-11-22T10:42:40.700Z", "source": "relay", "level": "WARN", "kind": "indexer",
+       "summary": "upstream timed out", "data": {"msg": "time-out"}},
+      {"time": "2026-11-22T10:42:41.000Z", "source": "legume", "level": "INFO", "kind": "type 22",
+       "summary": "bytes", "data": {"type_id": 22}, "bytes": {"len": 4, "base64": "AP9hGw=="}}]
+put("recording", "".join(json.dumps(l) + "\n" for l in ex))
+put("recording", json.dumps(ex[0]) + "\nnot json\n" + json.dumps(ex[1])[:30])
 
 # theme: the built-in themes, and a few of one style each.
 for f in sorted(glob.glob(os.path.join(src, "themes", "*.toml"))):

@@ -952,3 +952,33 @@ fn tail_options_after_the_source_and_what_the_filter_leaves_out() {
     assert!(text.contains(" event Stats "), "{text}");
     assert!(text.contains(" event Peers "), "{text}");
 }
+
+/// An export's bad lines are skipped and said, the rest loads (issue #20).
+#[test]
+fn an_exports_bad_lines_are_said_and_the_rest_loads() {
+    let good = r#"{"time":"2026-11-22T10:42:40.700Z","source":"relay","level":"WARN","kind":"indexer","summary":"upstream timed out"}"#;
+    let bad_time = good.replace("2026-11-22T10:42:40.700Z", "yesterday");
+    let bad_bytes = good.replace(
+        r#""summary""#,
+        r#""bytes":{"base64":"not base64!"},"summary""#,
+    );
+    let text = format!(
+        "{good}\nnot json\n{bad_time}\n{bad_bytes}\n{good}\n{}",
+        &good[..30]
+    );
+    let r = roomtap::record::read_export_from(text.as_bytes(), "x.jsonl").unwrap();
+    assert_eq!(r.events.len(), 2, "{:?}", r.warnings);
+    assert_eq!(r.warnings.len(), 4, "{:?}", r.warnings);
+    assert!(
+        r.warnings[0].starts_with("line 2: not an exported entry"),
+        "{:?}",
+        r.warnings
+    );
+    assert!(
+        r.warnings[1].contains("a time \"yesterday\""),
+        "{:?}",
+        r.warnings
+    );
+    assert!(r.warnings[2].contains("bytes:"), "{:?}", r.warnings);
+    assert!(r.warnings[3].contains("cut off"), "{:?}", r.warnings);
+}

@@ -4,15 +4,24 @@
 //! unchanged, and replays into a store (as `open` does) without a panic.
 //! Read whole (`read_from`) and streamed (`Reader`, as `open` reads) it is
 //! the same, and each skipped line and stop is said with its line number.
+//! An export (its first line an exported entry) reads as `open` reads one.
 
-use roomtap::record::{Line, Reader, read_from};
+use roomtap::record::{Line, Reader, is_export_line, read_export_from, read_from};
 use roomtap::store::{Store, StoreConfig};
 
 pub fn run(data: &[u8]) {
+    // An export (`e`, `tail --json`) is read as `open` reads one, then
+    // checked as any recording.
+    let first = data.split(|&b| b == b'\n').next().unwrap_or(&[]);
+    if is_export_line(first) {
+        if let Ok(rec) = read_export_from(data, "fuzz") {
+            check(rec);
+        }
+        return;
+    }
     let Ok(rec) = read_from(data, "fuzz") else {
         return;
     };
-    let n = rec.header.sources.len();
     let streamed: Vec<Line> = Reader::new(data, "fuzz").expect("reads twice").collect();
     let mut events = rec.events.iter();
     let mut warnings = rec.warnings.iter();
@@ -35,6 +44,14 @@ pub fn run(data: &[u8]) {
         matches!(streamed.last(), Some(Line::Stopped(_))),
         "a stop is the last thing said"
     );
+    check(rec);
+}
+
+/// What any recording read must be: it names only the sources its header
+/// declares, survives writing and reading again unchanged, and replays
+/// into a store.
+fn check(rec: roomtap::record::Recording) {
+    let n = rec.header.sources.len();
     let mut store = Store::new(&StoreConfig {
         max_log_entries: 64,
         max_bytes: 1 << 20,

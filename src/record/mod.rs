@@ -226,7 +226,7 @@ struct ExportBytes {
 }
 
 /// Whether `first` (a file's first line) is an export's line.
-fn is_export_line(first: &[u8]) -> bool {
+pub fn is_export_line(first: &[u8]) -> bool {
     let text = String::from_utf8_lossy(first);
     serde_json::from_str::<ExportLine>(text.trim_end()).is_ok()
 }
@@ -235,12 +235,17 @@ fn is_export_line(first: &[u8]) -> bool {
 /// appear (at most [`EXPORT_SOURCES`]; the file read once, a line at a
 /// time, bounded like a recording's).
 fn export_labels(path: &Path) -> Result<Vec<String>, String> {
+    let f = crate::files::open_regular(path, "")?;
+    export_labels_from(std::io::BufReader::with_capacity(1 << 16, f))
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+/// [`export_labels`] of what `r` reads.
+fn export_labels_from(mut r: impl BufRead) -> std::io::Result<Vec<String>> {
     #[derive(serde::Deserialize)]
     struct Label {
         source: String,
     }
-    let f = crate::files::open_regular(path, "")?;
-    let mut r = std::io::BufReader::with_capacity(1 << 16, f);
     let mut labels: Vec<String> = Vec::new();
     let mut line = Vec::new();
     loop {
@@ -249,8 +254,7 @@ fn export_labels(path: &Path) -> Result<Vec<String>, String> {
             &mut std::io::Read::take(&mut r, MAX_LINE as u64),
             b'\n',
             &mut line,
-        )
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        )?;
         if n == 0 {
             break;
         }
@@ -317,6 +321,13 @@ pub fn open(path: &Path) -> Result<Reader<std::io::BufReader<std::fs::File>>, St
 /// are skipped and reported.
 pub fn read(path: &Path) -> Result<Recording, String> {
     collect(open(path)?)
+}
+
+/// An export (`e`, `tail --json`) read whole from `bytes`, as `open`
+/// reads one (its labels first).
+pub fn read_export_from(bytes: &[u8], name: &str) -> Result<Recording, String> {
+    let labels = export_labels_from(bytes).map_err(|e| format!("cannot read {name}: {e}"))?;
+    collect(Reader::export(bytes, name, labels))
 }
 
 /// [`read`] from any reader (`name` says what it is in messages).
