@@ -982,3 +982,24 @@ fn an_exports_bad_lines_are_said_and_the_rest_loads() {
     assert!(r.warnings[2].contains("bytes:"), "{:?}", r.warnings);
     assert!(r.warnings[3].contains("cut off"), "{:?}", r.warnings);
 }
+
+/// Found by the `recording` fuzz target: an export whose source labels
+/// are not valid UTF-8, or whose lines name none the scan can read, still
+/// replays every entry into a declared source.
+#[test]
+fn an_exports_entries_always_have_a_declared_source() {
+    let line = |src: &[u8]| {
+        let mut l = br#"{"time":"2026-11-22T10:42:40.700Z","source":""#.to_vec();
+        l.extend_from_slice(src);
+        l.extend_from_slice(br#"","level":"INFO","kind":"k","summary":"s"}"#);
+        l.push(b'\n');
+        l
+    };
+    let mut text = line(b"leg\x93me");
+    text.extend(line(b"relay"));
+    let r = roomtap::record::read_export_from(&text, "x").unwrap();
+    assert_eq!(r.events.len(), 2);
+    let n = r.header.sources.len();
+    assert!(r.events.iter().all(|e| usize::from(e.source) < n), "{n}");
+    assert_eq!(r.header.sources[0].label, "leg\u{fffd}me");
+}

@@ -258,7 +258,10 @@ fn export_labels_from(mut r: impl BufRead) -> std::io::Result<Vec<String>> {
         if n == 0 {
             break;
         }
-        if let Ok(l) = serde_json::from_slice::<Label>(&line)
+        // Read as the reader reads a line (lossily), so that every label
+        // it will meet is here.
+        let text = String::from_utf8_lossy(&line);
+        if let Ok(l) = serde_json::from_str::<Label>(text.trim_end())
             && !labels.contains(&l.source)
         {
             if labels.len() == EXPORT_SOURCES {
@@ -266,6 +269,10 @@ fn export_labels_from(mut r: impl BufRead) -> std::io::Result<Vec<String>> {
             }
             labels.push(l.source);
         }
+    }
+    // An entry always has a source to be replayed as.
+    if labels.is_empty() {
+        labels.push("export".into());
     }
     Ok(labels)
 }
