@@ -269,3 +269,28 @@ async fn a_demo_app_time_travels_through_the_real_node_relay() {
     // connected with the same socket after the round trips.
     assert!(a.view.borrow().connected);
 }
+
+/// The demo's app past its maxAge, paused and resumed through roomtap's
+/// keys: the same scenario `relay_real.rs` runs against the real
+/// `@redux-devtools/remote` app, with the same outcome.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pause_and_resume_past_max_age_as_the_real_app() {
+    let mut h = Harness::embedded(cfg()).await;
+    let link = Link::Local(roomtap::protocols::redux::server::local_connector(
+        h.relay.as_ref().unwrap(),
+    ));
+    let mut a = controlled(link, "shop", "ppppppppppp");
+    wait_view(&mut a, "monitored", |v| v.monitored).await;
+    let n = demo::MAX_AGE as u64 + 5;
+    dispatch_n(&a, n).await;
+    h.until("past its maxAge", 20, |app| {
+        named(app, "shop").is_some_and(|i| i.entries.iter().any(|e| e.id == n))
+    })
+    .await;
+    select(&mut h, "shop");
+    let index = h.pause_and_resume_past_max_age().await;
+    wait_view(&mut a, "the app at the state asked for", |v| {
+        v.current == index
+    })
+    .await;
+}

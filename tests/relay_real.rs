@@ -14,6 +14,14 @@ use roomtap::ui::keymap::Action;
 /// The real relay, roomtap's monitor connected to it, and a real app that
 /// dispatched `actions` INCREMENTs (all listed in roomtap).
 async fn relay_monitor_and_app(actions: usize) -> (NodePeer, Harness, NodePeer) {
+    relay_monitor_and_app_aged(actions, 50).await
+}
+
+/// As [`relay_monitor_and_app`], the app's `maxAge` set.
+async fn relay_monitor_and_app_aged(
+    actions: usize,
+    max_age: usize,
+) -> (NodePeer, Harness, NodePeer) {
     let (relay, port) = real_relay().await;
     let url = format!("ws://127.0.0.1:{port}/socketcluster/");
     let mut h = Harness::relay(&url);
@@ -21,7 +29,7 @@ async fn relay_monitor_and_app(actions: usize) -> (NodePeer, Harness, NodePeer) 
         matches!(a.store.sources[0].conn.state, ConnState::Connected { .. })
     })
     .await;
-    let (p, n) = (port.to_string(), actions.to_string());
+    let (p, n, m) = (port.to_string(), actions.to_string(), max_age.to_string());
     let mut app = NodePeer::spawn(
         &peers_dir("redux"),
         &[
@@ -36,14 +44,17 @@ async fn relay_monitor_and_app(actions: usize) -> (NodePeer, Harness, NodePeer) 
             "60",
             "--start-after",
             "800",
+            "--maxAge",
+            &m,
         ],
     )
     .await;
     app.wait_json("app done", 30, |v| v["event"] == "done")
         .await;
     h.until("every action listed (@@INIT + actions)", 20, |a| {
-        a.instance()
-            .is_some_and(|i| i.entries.len() == actions + 1 && i.liveness == Liveness::Streaming)
+        a.instance().is_some_and(|i| {
+            i.entries.iter().any(|e| e.id == actions as u64) && i.liveness == Liveness::Streaming
+        })
     })
     .await;
     (relay, h, app)
@@ -226,6 +237,18 @@ async fn sweep_pause_lock_rollback_and_reset_round_trip() {
     assert_eq!(s["staged"], 1);
     h.until("list rebuilt after reset", 10, |a| {
         entries_of(a) == 1 && a.instance().unwrap().pending.is_none()
+    })
+    .await;
+}
+
+/// The real app past its maxAge, paused and resumed through roomtap's keys:
+/// the same scenario `demo.rs` runs against the demo's app.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pause_and_resume_past_max_age() {
+    let (_relay, mut h, mut app) = relay_monitor_and_app_aged(8, 5).await;
+    let index = h.pause_and_resume_past_max_age().await;
+    app.wait_json("the app at the state asked for", 15, |v| {
+        v["event"] == "state" && v["currentStateIndex"] == index && v["at"] == "AFTER_RESUME"
     })
     .await;
 }

@@ -139,6 +139,11 @@ pub struct Instance {
     pub app_current: usize,
     /// The app's `maxAge`, learnt from the first `isExcess: true`.
     pub max_age: Option<usize>,
+    /// `isExcess` can still teach the `maxAge`: the remote enhancer's flag
+    /// never turns false again, so once it has been read (or found wrong) a
+    /// later `true` (after a commit, a reset or a resume restarted the
+    /// history) says nothing about the length.
+    pub max_age_learnable: bool,
     pub skipped: HashSet<u64>,
     pub is_locked: bool,
     pub is_paused: bool,
@@ -181,6 +186,7 @@ impl Instance {
             app_trimmed: 0,
             app_current: 0,
             max_age: None,
+            max_age_learnable: true,
             skipped: HashSet::new(),
             is_locked: false,
             is_paused: false,
@@ -332,8 +338,9 @@ impl Instance {
         if rec.error.is_none() {
             self.last_error = None;
         }
-        if self.max_age.is_none() && is_excess == Some(true) && self.app_len() > 1 {
+        if self.max_age_learnable && is_excess == Some(true) && self.app_len() > 1 {
             self.max_age = Some(self.app_len());
+            self.max_age_learnable = false;
         }
         if self.app_staged.is_empty() {
             // No STATE seen yet: we only know the tail. Ask for the app's
@@ -407,10 +414,14 @@ impl Instance {
         self.app_staged = lifted.actions.iter().map(|a| a.id).collect();
         self.app_trimmed = 0;
         self.app_current = lifted.current_index;
+        // A history longer than the maxAge learnt proves it wrong; a paused
+        // app's is not (`@@PAUSED` goes past it without committing).
         if let Some(m) = self.max_age
             && self.app_staged.len() > m
+            && !lifted.is_paused
         {
             self.max_age = None;
+            self.max_age_learnable = false;
         }
         // Keep older actions the app has already dropped (maxAge), unless
         // this STATE answers a history restart we asked for.

@@ -11,6 +11,8 @@ use roomtap::app::App;
 use roomtap::event::{Command, SourceEvent, SourceId};
 use roomtap::protocols::redux::client::source::RelayMonitor;
 use roomtap::source::Source;
+use roomtap::ui::Pane;
+use roomtap::ui::keymap::Action;
 use roomtap::wiring::Wiring;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command as Proc};
@@ -419,5 +421,100 @@ impl Harness {
         }
         self.app.act(Action::Submit);
         self.flush();
+    }
+}
+
+impl Harness {
+    /// Type `text` into the dispatch prompt of the selected app and send it.
+    pub fn dispatch_typed(&mut self, text: &str) {
+        self.app.act(Action::Focus(Pane::Timeline));
+        self.app.act(Action::DispatchPrompt);
+        for c in text.chars() {
+            self.app.act(Action::Input(c));
+        }
+        self.app.act(Action::Submit);
+        self.flush();
+    }
+
+    /// The same keys, whatever the app (the real `@redux-devtools/remote`
+    /// one or the demo's): with the selected app past its maxAge, `p`,
+    /// two actions dispatched while paused, `p` again, then three more.
+    /// Every action after the resume must have a known place in the app's
+    /// history (its index shown, Enter sends a jump). Returns the index the
+    /// jump to the second of the three asked for.
+    pub async fn pause_and_resume_past_max_age(&mut self) -> usize {
+        let n0 = self.app.instance().expect("an app").entries.len();
+        self.app.act(Action::Focus(Pane::Timeline));
+        self.app.act(Action::Pause);
+        self.flush();
+        self.until("paused", 15, |a| a.instance().unwrap().is_paused)
+            .await;
+        for _ in 0..2 {
+            self.dispatch_typed("{ type: 'WHILE_PAUSED' }");
+        }
+        self.until("the paused app reports its one @@PAUSED entry", 15, |a| {
+            a.instance()
+                .unwrap()
+                .entries
+                .iter()
+                .any(|e| &*e.action_type == "@@PAUSED")
+        })
+        .await;
+        self.app.act(Action::Pause);
+        self.flush();
+        self.until("recording again", 15, |a| {
+            let i = a.instance().unwrap();
+            !i.is_paused && i.pending.is_none()
+        })
+        .await;
+        for k in 1..=3 {
+            self.dispatch_typed(&format!("{{ type: 'AFTER_RESUME', k: {k} }}"));
+        }
+        self.until("the three actions after the resume listed", 15, |a| {
+            let i = a.instance().unwrap();
+            i.entries
+                .iter()
+                .filter(|e| &*e.action_type == "AFTER_RESUME")
+                .count()
+                == 3
+        })
+        .await;
+        let inst = self.app.instance().unwrap();
+        let after: Vec<(u64, Option<usize>)> = inst
+            .entries
+            .iter()
+            .filter(|e| &*e.action_type == "AFTER_RESUME")
+            .map(|e| (e.id, inst.app_index_of(e.id)))
+            .collect();
+        assert!(
+            after.iter().all(|(_, i)| i.is_some()),
+            "every action after the resume is in the app's history (before: {n0} rows): {after:?}"
+        );
+        // Enter on the second: a jump goes out, no refusal.
+        let (id, index) = (after[1].0, after[1].1.unwrap());
+        let pos = inst.position_of(id).unwrap();
+        let rows = self.app.timeline_view();
+        let row = rows.iter().position(|&p| p == pos).unwrap();
+        self.app.act(Action::Top);
+        for _ in 0..row {
+            self.app.act(Action::Down);
+        }
+        self.app.act(Action::Activate);
+        let cmds = self.app.take_commands();
+        assert!(
+            matches!(
+                cmds.as_slice(),
+                [Command { kind: roomtap::event::CommandKind::Redux(
+                    roomtap::protocols::redux::wire::model::ReduxCommand::Dispatch { action, .. }
+                ), .. }] if *action == roomtap::protocols::redux::wire::model::LiftedAction::JumpToState { index }
+            ),
+            "Enter jumps to index {index}: {cmds:?} (status {:?})",
+            self.app.ui.status
+        );
+        for c in cmds {
+            self.app.commands.push(c);
+        }
+        self.flush();
+        index
     }
 }
