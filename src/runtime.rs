@@ -18,7 +18,7 @@ use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use tokio::sync::mpsc;
 
-use crate::app::App;
+use crate::app::{App, Effect};
 use crate::event::{Command, SourceEvent, SourceId};
 
 /// Whether roomtap owns the terminal (raw mode, alternate screen).
@@ -111,16 +111,20 @@ impl Default for Clipboard {
 /// Send commands to their sources; say so when one cannot be delivered.
 pub fn route_commands(app: &mut App, routes: &HashMap<SourceId, mpsc::Sender<Command>>) {
     for c in app.take_commands() {
-        match routes.get(&c.source) {
-            Some(tx) => {
-                if let Err(e) = tx.try_send(c) {
-                    app.ui.warn(format!("command not sent: {e}"));
-                }
+        route_command(app, routes, c);
+    }
+}
+
+fn route_command(app: &mut App, routes: &HashMap<SourceId, mpsc::Sender<Command>>, c: Command) {
+    match routes.get(&c.source) {
+        Some(tx) => {
+            if let Err(e) = tx.try_send(c) {
+                app.ui.warn(format!("command not sent: {e}"));
             }
-            None => app
-                .ui
-                .warn("command not sent: that source takes no commands"),
         }
+        None => app
+            .ui
+            .warn("command not sent: that source takes no commands"),
     }
 }
 
@@ -156,17 +160,20 @@ pub async fn run_tui(
     // paces what the sources change, not what the user does.
     let mut urgent = false;
     loop {
-        route_commands(&mut app, &routes);
-        for text in std::mem::take(&mut app.copies) {
-            match clipboard.copy(&text) {
-                Ok(how) => app.ui.say(format!("copied {} bytes via {how}", text.len())),
-                Err(e) => app.ui.warn(e),
+        let mut quit = false;
+        for effect in app.take_effects() {
+            match effect {
+                Effect::Send(c) => route_command(&mut app, &routes, c),
+                Effect::Copy(text) => {
+                    match clipboard.copy(&text) {
+                        Ok(how) => app.ui.say(format!("copied {} bytes via {how}", text.len())),
+                        Err(e) => app.ui.warn(e),
+                    }
+                    app.dirty = true;
+                }
+                Effect::Export => export(&mut app),
+                Effect::Quit => quit = true,
             }
-            app.dirty = true;
-        }
-        if app.export_requested {
-            app.export_requested = false;
-            export(&mut app);
         }
         if let Some(r) = &recorder
             && let Some(e) = &r.error
@@ -177,7 +184,7 @@ pub async fn run_tui(
             app.ui.warn(format!("{e}; the session goes on without it"));
             app.dirty = true;
         }
-        if app.quit {
+        if quit {
             break;
         }
         let now = Instant::now();

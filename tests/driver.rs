@@ -329,14 +329,14 @@ fn copy_gives_the_selected_json() {
     a.act(Action::NextTab); // State
     a.prepare();
     a.act(Action::Copy);
-    let copied = a.copies.pop().unwrap();
+    let copied = a.take_copies().pop().unwrap();
     let v: serde_json::Value = serde_json::from_str(&copied).unwrap();
     assert_eq!(v["count"], 2);
     // The value under the cursor in the detail view.
     a.act(Action::ToggleDetailFocus);
     a.act(Action::Down);
     a.act(Action::Copy);
-    assert_eq!(a.copies.pop().unwrap(), "2");
+    assert_eq!(a.take_copies().pop().unwrap(), "2");
 }
 
 #[test]
@@ -542,7 +542,7 @@ fn space_freezes_the_logs_while_ingest_goes_on() {
     assert!(!s.contains("after 0"));
     a.act(Action::Freeze);
     assert_eq!(a.log_len(), 5);
-    assert!(a.ui.log_follow);
+    assert!(a.ui.logs.follow);
     let t = render(&mut a, 120, 40);
     assert!(screen_text(&t).contains("after 1"));
 }
@@ -564,10 +564,12 @@ fn enter_opens_a_log_entry_and_y_copies_value_path_or_entry() {
     );
     a.act(Action::Focus(Pane::Logs));
     a.act(Action::Activate);
-    assert!(a.ui.log_detail && a.ui.log_detail_focus);
+    assert!(a.ui.logs.open && a.ui.logs.detail.focus);
     a.prepare();
     let rows: Vec<String> =
-        a.ui.log_view
+        a.ui.logs
+            .detail
+            .view
             .lines
             .iter()
             .map(|l| match l {
@@ -584,11 +586,14 @@ fn enter_opens_a_log_entry_and_y_copies_value_path_or_entry() {
     }
     a.act(Action::Copy);
     a.act(Action::CopyPath);
-    assert_eq!(a.copies, vec!["42".to_string(), "data.user.id".to_string()]);
+    assert_eq!(
+        a.take_copies(),
+        vec!["42".to_string(), "data.user.id".to_string()]
+    );
     // The root has no path to copy: said, nothing copied.
     a.act(Action::Top);
     a.act(Action::CopyPath);
-    assert_eq!(a.copies.len(), 2);
+    assert!(a.take_copies().is_empty());
     for _ in 0..at {
         a.act(Action::Down);
     }
@@ -600,20 +605,19 @@ fn enter_opens_a_log_entry_and_y_copies_value_path_or_entry() {
     }
     a.act(Action::Activate);
     a.prepare();
-    assert!(a.ui.log_view.lines.len() < rows.len());
+    assert!(a.ui.logs.detail.view.lines.len() < rows.len());
     let t = render(&mut a, 120, 40);
     assert!(screen_text(&t).contains("entry #0"));
     // Back to the list: y copies the whole entry.
-    a.copies.clear();
     a.act(Action::ToggleDetailFocus);
     a.act(Action::Copy);
-    let v: serde_json::Value = serde_json::from_str(&a.copies[0]).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&a.take_copies()[0]).unwrap();
     assert_eq!(v["level"], "WARN");
     assert_eq!(v["kind"], "indexer");
     assert_eq!(v["data"]["user"]["name"], "ana");
     assert_eq!(v["source"], "relay");
     a.act(Action::Escape);
-    assert!(!a.ui.log_detail);
+    assert!(!a.ui.logs.open);
 }
 
 #[test]
@@ -661,7 +665,7 @@ fn channel_state_in_tree_and_diffs_out_folding_and_filtering() {
     // flags is first (sorted); move to lobby.
     a.act(Action::Down);
     a.prepare();
-    let lines = &a.ui.chan_view.lines;
+    let lines = &a.ui.chans.detail.view.lines;
     let trees: Vec<&str> = lines
         .iter()
         .filter_map(|l| match l {
@@ -680,9 +684,11 @@ fn channel_state_in_tree_and_diffs_out_folding_and_filtering() {
     assert_eq!(diffs, [("$.count", false), ("$.who.bo", true)]);
     // Into the detail, down to $.who, fold it.
     a.act(Action::Activate);
-    assert!(a.ui.chan_detail_focus);
+    assert!(a.ui.chans.detail.focus);
     let who =
-        a.ui.chan_view
+        a.ui.chans
+            .detail
+            .view
             .lines
             .iter()
             .position(|l| matches!(l, DetailLine::Tree(r) if r.path == "$.who"))
@@ -693,7 +699,9 @@ fn channel_state_in_tree_and_diffs_out_folding_and_filtering() {
     a.act(Action::Activate);
     a.prepare();
     let trees =
-        a.ui.chan_view
+        a.ui.chans
+            .detail
+            .view
             .lines
             .iter()
             .filter(|l| matches!(l, DetailLine::Tree(_)))
@@ -710,7 +718,7 @@ fn channel_state_in_tree_and_diffs_out_folding_and_filtering() {
         ),
     ));
     a.prepare();
-    let first_diff = a.ui.chan_view.lines.iter().find_map(|l| match l {
+    let first_diff = a.ui.chans.detail.view.lines.iter().find_map(|l| match l {
         DetailLine::Diff(d) => Some(d.path.clone()),
         _ => None,
     });
@@ -845,7 +853,9 @@ fn the_selected_channel_and_its_history_line_stay_put() {
     a.prepare();
     a.act(Action::Activate); // into the detail
     let at = |a: &roomtap::app::App, text: &str| {
-        a.ui.chan_view
+        a.ui.chans
+            .detail
+            .view
             .lines
             .iter()
             .position(|l| matches!(l, roomtap::ui::DetailLine::Head(h) if h.contains(text)))
@@ -855,7 +865,7 @@ fn the_selected_channel_and_its_history_line_stay_put() {
         a.act(Action::Down);
     }
     a.prepare();
-    let on = |a: &roomtap::app::App| match &a.ui.chan_view.lines[a.ui.chan_detail_sel] {
+    let on = |a: &roomtap::app::App| match &a.ui.chans.detail.view.lines[a.ui.chans.detail.sel] {
         roomtap::ui::DetailLine::Head(h) => h.clone(),
         other => format!("{other:?}"),
     };
@@ -865,21 +875,23 @@ fn the_selected_channel_and_its_history_line_stay_put() {
     a.apply(state(T0 + 6, "scores", r#"{"red":4,"blue":1}"#));
     a.prepare();
     assert!(on(&a).contains("#2  "), "{}", on(&a));
-    assert!(a.ui.chan_detail_sel > target);
+    assert!(a.ui.chans.detail.sel > target);
     // And a path in the state tree stays on its path.
     let red =
-        a.ui.chan_view
+        a.ui.chans
+            .detail
+            .view
             .lines
             .iter()
             .position(|l| matches!(l, roomtap::ui::DetailLine::Tree(r) if r.path == "$.red"))
             .unwrap();
-    while a.ui.chan_detail_sel > red {
+    while a.ui.chans.detail.sel > red {
         a.act(Action::Up);
     }
     a.apply(state(T0 + 7, "scores", r#"{"blue":2,"green":0,"red":5}"#));
     a.prepare();
     assert!(matches!(
-        &a.ui.chan_view.lines[a.ui.chan_detail_sel],
+        &a.ui.chans.detail.view.lines[a.ui.chans.detail.sel],
         roomtap::ui::DetailLine::Tree(r) if r.path == "$.red"
     ));
 }

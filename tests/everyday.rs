@@ -312,15 +312,15 @@ fn an_open_entry_whose_filter_matches_nothing_says_so() {
     let mut a = app_with_actions(3);
     a.act(Action::Focus(Pane::Logs));
     a.act(Action::Activate);
-    assert!(a.ui.log_detail);
+    assert!(a.ui.logs.open);
     a.act(Action::FilterPrompt);
     typed(&mut a, "nothing-matches-this");
     a.act(Action::Submit);
     a.prepare();
     assert!(
-        matches!(&a.ui.log_view.lines[..], [roomtap::ui::DetailLine::Note(n)] if n.contains("no entry matches the filter")),
+        matches!(&a.ui.logs.detail.view.lines[..], [roomtap::ui::DetailLine::Note(n)] if n.contains("no entry matches the filter")),
         "{:?}",
-        a.ui.log_view.lines
+        a.ui.logs.detail.view.lines
     );
     // A filter that matches: following, its newest entry is shown, and the
     // title says so.
@@ -405,11 +405,13 @@ fn otlp_attributes_are_filtered_by_name_and_copied_as_a_path() {
     assert_eq!(a.store.logs.view_len(), 1, "only the 150 ms one");
     // Its detail: Y on `took_ms` copies the path by name.
     a.act(Action::Activate);
-    assert!(a.ui.log_detail_focus);
+    assert!(a.ui.logs.detail.focus);
     a.prepare();
     let at = a
         .ui
-        .log_view
+        .logs
+        .detail
+        .view
         .lines
         .iter()
         .position(|l| matches!(l, roomtap::ui::DetailLine::Tree(r) if r.path.ends_with(".took_ms")))
@@ -419,7 +421,7 @@ fn otlp_attributes_are_filtered_by_name_and_copied_as_a_path() {
     }
     a.act(Action::CopyPath);
     assert_eq!(
-        a.copies.last().map(String::as_str),
+        a.take_copies().last().map(String::as_str),
         Some("data.attributes.took_ms")
     );
 }

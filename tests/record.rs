@@ -244,7 +244,7 @@ fn e_exports_the_filtered_view_as_json_lines() {
     a.paste("level>=warn");
     a.act(Action::Submit);
     a.act(Action::Export);
-    assert!(a.export_requested);
+    assert!(a.effects.contains(&roomtap::app::Effect::Export));
     let mut out = Vec::new();
     let n = a.export_view(&mut out).unwrap();
     let lines: Vec<serde_json::Value> = String::from_utf8(out)

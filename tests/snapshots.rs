@@ -746,7 +746,7 @@ fn an_entrys_bytes_are_shown_as_hex_and_ascii() {
     let mut a = legume_app();
     a.act(Action::Focus(Pane::Logs));
     a.act(Action::Activate);
-    assert!(a.ui.log_detail);
+    assert!(a.ui.logs.open);
     let t = render(&mut a, 200, 60);
     let screen = format!("{}", t.backend());
     assert!(screen.contains("── bytes (25) ──"), "{screen}");
@@ -755,7 +755,8 @@ fn an_entrys_bytes_are_shown_as_hex_and_ascii() {
     insta::assert_snapshot!(screen);
     // Copy keeps the bytes, as base64.
     a.act(Action::Copy);
-    let copied = a.copies.last().expect("copied");
+    let copies = a.take_copies();
+    let copied = copies.last().expect("copied");
     assert!(
         copied.contains("\"base64\": \"AAkAAAIWaGVsbG8gG1szMW13b3JsZAD/gA==\""),
         "{copied}"

@@ -8,9 +8,9 @@ use crate::ui::{DetailLine, Pane, json};
 impl App {
     pub(super) fn copy(&mut self) {
         let text = match self.ui.focus {
-            Pane::Logs if self.ui.log_detail_focus => {
-                let v = self.ui.log_view.value.as_ref();
-                match self.ui.log_view.lines.get(self.ui.log_detail_sel) {
+            Pane::Logs if self.ui.logs.detail.focus => {
+                let v = self.ui.logs.detail.view.value.as_ref();
+                match self.ui.logs.detail.view.lines.get(self.ui.logs.detail.sel) {
                     Some(DetailLine::Tree(row)) => v
                         .and_then(|v| json::at_path(v, &row.path))
                         .map(|v| serde_json::to_string_pretty(v).unwrap_or_default()),
@@ -27,10 +27,10 @@ impl App {
                     .map(|e| serde_json::to_string_pretty(&self.entry_json(e)).unwrap_or_default())
             }
             Pane::Timeline => {
-                let v = self.ui.detail.value.as_ref();
+                let v = self.ui.tl.detail.view.value.as_ref();
                 match (
-                    self.ui.detail_focus,
-                    self.ui.detail.lines.get(self.ui.detail_sel),
+                    self.ui.tl.detail.focus,
+                    self.ui.tl.detail.view.lines.get(self.ui.tl.detail.sel),
                 ) {
                     (true, Some(DetailLine::Tree(row))) => v
                         .and_then(|v| json::at_path(v, &row.path))
@@ -43,15 +43,21 @@ impl App {
                 .sources
                 .get(
                     self.ui
-                        .conn_sel
+                        .conns
+                        .sel
                         .min(self.store.sources.len().saturating_sub(1)),
                 )
                 .map(|s| format!("{} {} {}", s.label, s.url, s.conn.state.label())),
             Pane::Channels => {
-                let v = self.ui.chan_view.value.as_ref();
+                let v = self.ui.chans.detail.view.value.as_ref();
                 match (
-                    self.ui.chan_detail_focus,
-                    self.ui.chan_view.lines.get(self.ui.chan_detail_sel),
+                    self.ui.chans.detail.focus,
+                    self.ui
+                        .chans
+                        .detail
+                        .view
+                        .lines
+                        .get(self.ui.chans.detail.sel),
                 ) {
                     (true, Some(DetailLine::Tree(row))) => v
                         .and_then(|v| json::at_path(v, &row.path))
@@ -61,7 +67,7 @@ impl App {
             }
         };
         match text {
-            Some(t) => self.copies.push(t),
+            Some(t) => self.effects.push(super::Effect::Copy(t)),
             None => self.ui.warn("nothing to copy here"),
         }
     }
@@ -82,13 +88,19 @@ impl App {
     /// Y: the path of the value under the cursor in a detail view.
     pub(super) fn copy_path(&mut self) {
         let row = match self.ui.focus {
-            Pane::Logs if self.ui.log_detail_focus => {
-                self.ui.log_view.lines.get(self.ui.log_detail_sel)
+            Pane::Logs if self.ui.logs.detail.focus => {
+                self.ui.logs.detail.view.lines.get(self.ui.logs.detail.sel)
             }
-            Pane::Timeline if self.ui.detail_focus => self.ui.detail.lines.get(self.ui.detail_sel),
-            Pane::Channels if self.ui.chan_detail_focus => {
-                self.ui.chan_view.lines.get(self.ui.chan_detail_sel)
+            Pane::Timeline if self.ui.tl.detail.focus => {
+                self.ui.tl.detail.view.lines.get(self.ui.tl.detail.sel)
             }
+            Pane::Channels if self.ui.chans.detail.focus => self
+                .ui
+                .chans
+                .detail
+                .view
+                .lines
+                .get(self.ui.chans.detail.sel),
             _ => None,
         };
         let in_logs = self.ui.focus == Pane::Logs;
@@ -102,7 +114,7 @@ impl App {
                     Some(p) if in_logs => p,
                     _ => r.path.as_str(),
                 };
-                self.copies.push(p.to_string());
+                self.effects.push(super::Effect::Copy(p.to_string()));
             }
             _ => {
                 let name = |a: &Action| crate::ui::keys::name(a);

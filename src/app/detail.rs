@@ -23,39 +23,36 @@ type Detail = (Vec<DetailLine>, Option<Value>);
 impl App {
     pub(super) fn prepare_detail(&mut self) {
         let Some(pos) = self.selected_position() else {
-            self.ui.detail = DetailView::default();
+            self.ui.tl.detail.clear();
             return;
         };
         let Some(inst) = self.instance() else { return };
         let entry = &inst.entries[pos];
         let key = (
-            self.ui.inst,
+            self.ui.tl.inst,
             entry.id,
-            self.ui.tab,
+            self.ui.tl.tab,
             inst.rev,
-            self.ui.collapsed_gen,
+            self.ui.tl.detail.folds,
         );
-        if self.ui.detail.key == Some(key) {
+        if self.ui.tl.detail.view.key == Some(key) {
             return;
         }
-        let (lines, value) = match self.ui.tab {
-            DetailTab::Action => action_detail(entry, &self.ui.collapsed),
-            DetailTab::State => state_detail(entry, &self.ui.collapsed),
+        let (lines, value) = match self.ui.tl.tab {
+            DetailTab::Action => action_detail(entry, &self.ui.tl.detail.collapsed),
+            DetailTab::State => state_detail(entry, &self.ui.tl.detail.collapsed),
             DetailTab::Diff => diff_detail(inst, pos),
         };
-        if self.ui.detail_sel >= lines.len() {
-            self.ui.detail_sel = lines.len().saturating_sub(1);
-        }
-        self.ui.detail = DetailView {
+        self.ui.tl.detail.set(DetailView {
             key: Some(key),
             lines,
             value,
             ids: Vec::new(),
-        };
+        });
     }
 
     pub(super) fn prepare_log_detail(&mut self) {
-        if !self.ui.log_detail {
+        if !self.ui.logs.open {
             return;
         }
         // Following: the newest entry of the view is the one shown.
@@ -65,24 +62,24 @@ impl App {
                 .and_then(|i| self.store.logs.view_get(i))
                 .map(|e| e.seq)
         };
-        let Some(seq) = self.ui.log_sel.or_else(followed) else {
+        let Some(seq) = self.ui.logs.sel.or_else(followed) else {
             let why = if self.store.logs.filter().is_some() {
                 "no entry matches the filter (Esc clears it)"
             } else {
                 "no entry yet"
             };
-            self.ui.log_view = DetailView {
+            self.ui.logs.detail.view = DetailView {
                 lines: vec![DetailLine::Note(why.into())],
                 ..DetailView::default()
             };
             return;
         };
-        let key = (0, seq, DetailTab::Action, 0, self.ui.log_collapsed_gen);
-        if self.ui.log_view.key == Some(key) {
+        let key = (0, seq, DetailTab::Action, 0, self.ui.logs.detail.folds);
+        if self.ui.logs.detail.view.key == Some(key) {
             return;
         }
         let Some(e) = self.store.logs.by_seq(seq) else {
-            self.ui.log_view = DetailView {
+            self.ui.logs.detail.view = DetailView {
                 key: Some(key),
                 lines: vec![DetailLine::Note("this entry was evicted".into())],
                 value: None,
@@ -95,7 +92,7 @@ impl App {
         if let Some(o) = shown.as_object_mut() {
             o.remove("bytes");
         }
-        let mut lines = tree_lines(&shown, &self.ui.log_collapsed);
+        let mut lines = tree_lines(&shown, &self.ui.logs.detail.collapsed);
         if let Some(b) = &e.bytes {
             lines.push(DetailLine::Head(format!("── bytes ({}) ──", b.len())));
             lines.extend(
@@ -104,15 +101,12 @@ impl App {
                     .map(DetailLine::Text),
             );
         }
-        if self.ui.log_detail_sel >= lines.len() {
-            self.ui.log_detail_sel = lines.len().saturating_sub(1);
-        }
-        self.ui.log_view = DetailView {
+        self.ui.logs.detail.set(DetailView {
             key: Some(key),
             lines,
             value: Some(v),
             ids: Vec::new(),
-        };
+        });
     }
 }
 
@@ -122,8 +116,8 @@ impl App {
     /// selection, the channel or the folding changed.
     pub(super) fn prepare_chan_detail(&mut self) {
         let Some((si, name)) = self.selected_channel().cloned() else {
-            self.ui.chan_key = None;
-            self.ui.chan_view = DetailView::default();
+            self.ui.chans.key = None;
+            self.ui.chans.detail.clear();
             return;
         };
         let Some(live) = self.store.sources[si]
@@ -131,40 +125,37 @@ impl App {
             .get(&name)
             .and_then(|c| c.live.as_deref())
         else {
-            self.ui.chan_key = None;
-            self.ui.chan_view = DetailView::default();
+            self.ui.chans.key = None;
+            self.ui.chans.detail.clear();
             return;
         };
-        let key = (si, name.clone(), live.rev, self.ui.chan_collapsed_gen);
-        if self.ui.chan_key.as_ref() == Some(&key) {
+        let key = (si, name.clone(), live.rev, self.ui.chans.detail.folds);
+        if self.ui.chans.key.as_ref() == Some(&key) {
             return;
         }
         let events = &self.store.sources[si].channels[&name].events;
-        let ((lines, value), ids) = channel_lines(live, events, &self.ui.chan_collapsed);
+        let ((lines, value), ids) = channel_lines(live, events, &self.ui.chans.detail.collapsed);
         // The cursor stays on what it was on (a state path, a line of an
         // update) when the same channel's detail is rebuilt: newer updates
         // come in above it.
         let same = self
             .ui
-            .chan_key
+            .chans
+            .key
             .as_ref()
             .is_some_and(|(s, n, ..)| *s == si && *n == name);
-        let was = same
-            .then(|| self.ui.chan_view.ids.get(self.ui.chan_detail_sel).cloned())
-            .flatten();
-        if let Some(i) = was.and_then(|w| ids.iter().position(|x| *x == w)) {
-            self.ui.chan_detail_sel = i;
-        }
-        if self.ui.chan_detail_sel >= lines.len() {
-            self.ui.chan_detail_sel = lines.len().saturating_sub(1);
-        }
-        self.ui.chan_key = Some(key);
-        self.ui.chan_view = DetailView {
+        let view = DetailView {
             key: None,
             lines,
             value,
             ids,
         };
+        if same {
+            self.ui.chans.detail.update(view);
+        } else {
+            self.ui.chans.detail.set(view);
+        }
+        self.ui.chans.key = Some(key);
     }
 }
 

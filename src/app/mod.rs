@@ -25,31 +25,29 @@ use crate::store::{Store, StoreConfig};
 use crate::ui::theme::Theme;
 use crate::ui::{DetailTab, UiState};
 
-use view::TimelineRows;
+/// What a key asks for beyond the ui state.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// A command for the source that owns it.
+    Send(Command),
+    /// Text for the clipboard.
+    Copy(String),
+    /// Write the view out (`e`; the runtime calls `export_view`).
+    Export,
+    Quit,
+}
 
 pub struct App {
     pub store: Store,
     pub ui: UiState,
     pub theme: Theme,
-    /// Commands waiting to be routed to their sources.
-    pub commands: Vec<Command>,
-    /// Text waiting to be copied to the clipboard.
-    pub copies: Vec<String>,
-    /// `e` was pressed: the runtime writes the view out (`export_view`).
-    pub export_requested: bool,
-    pub quit: bool,
+    /// What keys asked for that leaves the app (the runtime, or a test,
+    /// takes them in order): commands for sources, copies, an export, quit.
+    pub effects: Vec<Effect>,
     /// Something visible changed since the last draw.
     pub dirty: bool,
     /// Commands are refused (replaying a recording, or no live source).
     pub read_only: Option<String>,
-    /// The timeline list as filtered, kept until the instance or the
-    /// filter changes (`prepare` brings it up to date).
-    tl_rows: TimelineRows,
-    /// The Channels pane's rows (filtered), rebuilt in `prepare`.
-    chan_rows: Vec<(usize, String)>,
-    /// What `chan_rows` was built from: events applied, sources, the filter
-    /// and its case.
-    chan_rows_key: Option<(u64, usize, Option<String>, bool)>,
     /// When an UPDATE last went to each app (rate limit).
     last_update: std::collections::HashMap<(crate::event::SourceId, String), Instant>,
 }
@@ -60,16 +58,10 @@ impl App {
             store: Store::new(cfg),
             ui: UiState::default(),
             theme,
-            commands: Vec::new(),
-            copies: Vec::new(),
-            export_requested: false,
-            quit: false,
+            effects: Vec::new(),
             dirty: true,
             read_only: None,
             last_update: std::collections::HashMap::new(),
-            tl_rows: TimelineRows::default(),
-            chan_rows: Vec::new(),
-            chan_rows_key: None,
         }
     }
 
@@ -97,18 +89,18 @@ impl App {
             self.ui.focus = crate::ui::Pane::Logs;
         }
         let n = self.store.timeline.instances.len();
-        if n > 0 && self.ui.inst >= n {
-            self.ui.inst = 0;
+        if n > 0 && self.ui.tl.inst >= n {
+            self.ui.tl.inst = 0;
         }
         if self.read_only.is_some() {
             return;
         }
-        let viewing_unknown = matches!(self.ui.tab, DetailTab::State | DetailTab::Diff)
+        let viewing_unknown = matches!(self.ui.tl.tab, DetailTab::State | DetailTab::Diff)
             && self.selected_entry().is_some_and(|e| e.state_raw.is_none());
         let now = Instant::now();
         let mut updates = Vec::new();
         for (idx, i) in self.store.timeline.instances.iter().enumerate() {
-            let wanted = i.unsynced || (idx == self.ui.inst && i.stale && viewing_unknown);
+            let wanted = i.unsynced || (idx == self.ui.tl.inst && i.stale && viewing_unknown);
             let recent = self
                 .last_update
                 .get(&(i.source, i.key.clone()))
@@ -120,32 +112,61 @@ impl App {
         for (idx, source, instance) in updates {
             self.store.timeline.instances[idx].update_requested = true;
             self.last_update.insert((source, instance.clone()), now);
-            self.commands.push(Command {
+            self.effects.push(Effect::Send(Command {
                 source,
                 kind: CommandKind::Redux(ReduxCommand::Update { instance }),
-            });
+            }));
         }
     }
 
+    /// Everything asked for, in order.
+    pub fn take_effects(&mut self) -> Vec<Effect> {
+        std::mem::take(&mut self.effects)
+    }
+
+    /// The commands asked for (the other effects stay).
     pub fn take_commands(&mut self) -> Vec<Command> {
-        std::mem::take(&mut self.commands)
+        let mut out = Vec::new();
+        self.effects.retain(|e| match e {
+            Effect::Send(c) => {
+                out.push(c.clone());
+                false
+            }
+            _ => true,
+        });
+        out
+    }
+
+    /// The copies asked for (the other effects stay).
+    pub fn take_copies(&mut self) -> Vec<String> {
+        let mut out = Vec::new();
+        self.effects.retain(|e| match e {
+            Effect::Copy(t) => {
+                out.push(t.clone());
+                false
+            }
+            _ => true,
+        });
+        out
+    }
+
+    /// Quit was asked for.
+    pub fn quitting(&self) -> bool {
+        self.effects.contains(&Effect::Quit)
+    }
+
+    /// Send a command (to the source it names).
+    pub fn send_command(&mut self, c: Command) {
+        self.effects.push(Effect::Send(c));
     }
 
     pub fn instance(&self) -> Option<&Instance> {
-        self.store.timeline.instances.get(self.ui.inst)
+        self.ui.tl.instance(&self.store.timeline)
     }
 
     /// Position of the selected entry in the instance's list.
     pub fn selected_position(&self) -> Option<usize> {
-        let inst = self.instance()?;
-        if inst.entries.is_empty() {
-            return None;
-        }
-        if self.ui.tl_follow {
-            return Some(inst.entries.len() - 1);
-        }
-        let id = self.ui.tl_sel?;
-        inst.position_of(id).or(Some(inst.entries.len() - 1))
+        self.ui.tl.selected_position(&self.store.timeline)
     }
 
     pub fn selected_entry(&self) -> Option<&Entry> {

@@ -55,13 +55,15 @@ impl App {
                 let text = match pane {
                     Pane::Timeline => self
                         .ui
-                        .tl_filter
+                        .tl
+                        .filter
                         .as_ref()
                         .map(|q| q.source.clone())
                         .unwrap_or_default(),
                     Pane::Channels => self
                         .ui
-                        .chan_filter
+                        .chans
+                        .filter
                         .as_ref()
                         .map(|q| q.source.clone())
                         .unwrap_or_default(),
@@ -153,7 +155,7 @@ impl App {
                 }
             }
             Action::Quit => {
-                self.quit = true;
+                self.effects.push(super::Effect::Quit);
                 return;
             }
             Action::Submit => {
@@ -200,7 +202,7 @@ impl App {
             PromptKind::Command => match self.command_line(&p.text) {
                 Ok((source, kind)) => {
                     self.ui.say(format!("sent: {}", kind.describe()));
-                    self.commands.push(Command { source, kind });
+                    self.send_command(Command { source, kind });
                 }
                 Err(e) => {
                     // Said inside the prompt, which keeps the text to fix.
@@ -243,16 +245,16 @@ impl App {
         // A warning about the query is over once it is fixed.
         self.ui.clear_bad_filter();
         match pane {
-            Pane::Timeline => self.ui.tl_filter = q,
+            Pane::Timeline => self.ui.tl.filter = q,
             Pane::Channels => {
-                self.ui.chan_filter = q;
-                self.ui.chan_sel = 0;
-                self.ui.chan_detail_focus = false;
+                self.ui.chans.filter = q;
+                self.ui.chans.sel = 0;
+                self.ui.chans.detail.focus = false;
             }
             _ => {
                 self.store.logs.set_query(q);
-                self.ui.log_follow = true;
-                self.ui.log_sel = None;
+                self.ui.logs.follow = true;
+                self.ui.logs.sel = None;
             }
         }
     }

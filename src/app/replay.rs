@@ -81,13 +81,13 @@ impl App {
         let r = self.ui.replay.as_mut()?;
         while r.next < r.steps.len() && r.due <= now {
             let (index, _) = r.steps[r.next];
-            self.commands.push(Command {
+            self.effects.push(super::Effect::Send(Command {
                 source: r.source,
                 kind: CommandKind::Redux(ReduxCommand::Dispatch {
                     instance: r.instance.clone(),
                     action: LiftedAction::JumpToState { index },
                 }),
-            });
+            }));
             r.next += 1;
             if let Some((_, delay)) = r.steps.get(r.next) {
                 r.due += Duration::from_millis(*delay);

@@ -30,7 +30,7 @@ impl App {
             }
             Action::Refresh => {
                 if let Some((source, instance)) = self.target() {
-                    self.commands.push(Command {
+                    self.send_command(Command {
                         source,
                         kind: CommandKind::Redux(ReduxCommand::Update { instance }),
                     });
@@ -56,7 +56,7 @@ impl App {
                         } else {
                             format!("watching developer logs: on ({} starts it)", src.label)
                         });
-                        self.commands.push(Command { source, kind });
+                        self.send_command(Command { source, kind });
                     }
                 }
             }
@@ -78,7 +78,8 @@ impl App {
             .collect();
         let sel = self
             .ui
-            .conn_sel
+            .conns
+            .sel
             .min(self.store.sources.len().saturating_sub(1));
         let chosen = if self.ui.focus == Pane::Connections && able.contains(&sel) {
             Some(sel)
@@ -102,7 +103,8 @@ impl App {
         let has = |s: &SourceInfo| s.caps.command_line.is_some();
         let sel = self
             .ui
-            .conn_sel
+            .conns
+            .sel
             .min(self.store.sources.len().saturating_sub(1));
         let target = match self.store.sources.get(sel) {
             Some(s) if self.ui.focus == Pane::Connections && has(s) => sel,
@@ -203,7 +205,7 @@ impl App {
         } else {
             self.ui.say(format!("{verb} → {label}"));
         }
-        self.commands.push(c);
+        self.send_command(c);
     }
 
     pub(super) fn dispatch_history(&mut self, action: LiftedAction) {

@@ -12,16 +12,138 @@ use ratatui::widgets::Paragraph;
 use super::keymap::Action;
 use super::keys;
 use super::lines::{self, Detail};
+use super::pane::{DetailState, Outcome, delta_of, step};
 use super::{Pane, Scroll, View, scroll_offset};
 use crate::store::ChannelInfo;
 use crate::store::channels::Availability;
 use crate::text::clock as fmt_time;
 use crate::text::{sanitize, sanitize_capped};
 
+/// The Channels pane's own state: its rows (every source's channels its
+/// filter keeps), the selected channel by identity (source, name: new rows
+/// above it never change which one), and its detail.
+#[derive(Debug, Default)]
+pub struct ChannelsPane {
+    /// (source index, channel name), as listed.
+    pub rows: Vec<(usize, String)>,
+    /// What `rows` was built from: events applied, sources, the filter and
+    /// its case.
+    pub rows_key: Option<(u64, usize, Option<String>, bool)>,
+    /// The selected channel's row in `rows` (kept in step with `pick`
+    /// whenever the rows are rebuilt).
+    pub sel: usize,
+    /// The selected channel itself.
+    pub pick: Option<(usize, String)>,
+    /// The pane's `/` filter.
+    pub filter: Option<crate::query::Query>,
+    /// The selected channel's detail (state tree, history of diffs).
+    pub detail: DetailState,
+    /// What the detail was built from (source, channel, its rev, folding).
+    pub key: Option<(usize, String, u64, u64)>,
+}
+
+impl ChannelsPane {
+    /// Where its keys go.
+    pub fn place(&self) -> super::keymap::Place {
+        use super::keymap::Place;
+        if self.detail.focus {
+            Place::Detail
+        } else {
+            Place::List
+        }
+    }
+
+    /// The rows: every source's channels the filter keeps; rebuilt only
+    /// when an event was applied or the filter changed. The selection is a
+    /// channel, not a row: it is found again.
+    pub fn refresh(&mut self, store: &crate::store::Store) {
+        let q = self.filter.as_ref();
+        let key = (
+            store.events,
+            store.sources.len(),
+            q.map(|q| q.source.clone()),
+            q.is_some_and(|q| q.case_sensitive),
+        );
+        if self.rows_key.as_ref() == Some(&key) {
+            return;
+        }
+        self.rows_key = Some(key);
+        self.rows.clear();
+        for (si, s) in store.sources.iter().enumerate() {
+            for (name, ch) in &s.channels {
+                let keep = q.is_none_or(|q| {
+                    q.matches(&crate::store::channels::ChannelRecord::new(
+                        &s.label, name, ch,
+                    ))
+                });
+                if keep {
+                    self.rows.push((si, name.clone()));
+                }
+            }
+        }
+        // `sel` where `pick` is now; the pick is the row at `sel` when
+        // there is none yet, or when it is gone (filtered out).
+        match self
+            .pick
+            .as_ref()
+            .and_then(|p| self.rows.iter().position(|r| r == p))
+        {
+            Some(i) => self.sel = i,
+            None => self.pick_row(self.sel),
+        }
+    }
+
+    /// Select the row at `i` (clamped).
+    pub fn pick_row(&mut self, i: usize) {
+        self.sel = i.min(self.rows.len().saturating_sub(1));
+        self.pick = self.rows.get(self.sel).cloned();
+    }
+
+    /// The selected row (source index, name).
+    pub fn selected(&self) -> Option<&(usize, String)> {
+        self.rows.get(self.sel.min(self.rows.len().checked_sub(1)?))
+    }
+
+    /// The pane's keys: movement in the list or (when it has the keys) in
+    /// the selected channel's detail, Enter (into the detail, or fold
+    /// there), `o` (detail focus), Esc (out of the detail, else the
+    /// filter goes).
+    pub fn act(&mut self, a: &Action, store: &crate::store::Store) -> Outcome {
+        if self.detail.focus && self.detail.act(a) {
+            return Outcome::Done;
+        }
+        if let Some(d) = delta_of(a) {
+            self.refresh(store);
+            self.pick_row(step(self.sel, d, self.rows.len()));
+            self.detail.sel = 0;
+            return Outcome::Done;
+        }
+        let has_detail = !self.detail.view.lines.is_empty();
+        match a {
+            Action::Bottom | Action::Follow => {
+                self.refresh(store);
+                self.pick_row(usize::MAX / 2);
+            }
+            Action::Activate if has_detail => {
+                self.detail.focus = true;
+                self.detail.sel = 0;
+            }
+            Action::ToggleDetailFocus if has_detail || self.detail.focus => {
+                self.detail.focus = !self.detail.focus
+            }
+            Action::Escape if self.detail.focus => self.detail.focus = false,
+            Action::Escape if self.filter.is_some() => self.filter = None,
+            Action::Activate | Action::ToggleDetailFocus => {}
+            _ => return Outcome::Pass,
+        }
+        Outcome::Done
+    }
+}
+
 pub fn title(v: &View) -> String {
     let all: usize = v.store.sources.iter().map(|s| s.channels.len()).sum();
     let mut s = format!("{} · {all}", Pane::Channels.title());
-    if let Some(q) = &v.ui.chan_filter {
+    if let Some(q) = &v.ui.chans.filter {
         s.push_str(&format!(
             " · /{} · {} {}",
             sanitize_capped(&q.source, 40),
@@ -39,7 +161,7 @@ pub fn title(v: &View) -> String {
 /// The selected row, when there is one.
 pub fn selected<'a>(v: &'a View) -> Option<(usize, &'a str, &'a ChannelInfo)> {
     let rows = v.channel_rows;
-    let (si, name) = rows.get(v.ui.chan_sel.min(rows.len().checked_sub(1)?))?;
+    let (si, name) = rows.get(v.ui.chans.sel.min(rows.len().checked_sub(1)?))?;
     let ch = v.store.sources.get(*si)?.channels.get(name)?;
     Some((*si, name.as_str(), ch))
 }
@@ -69,7 +191,7 @@ pub fn draw(f: &mut Frame, v: &View, area: Rect, scroll: &mut Scroll) {
     let t = v.theme;
     let rows = v.channel_rows;
     if rows.is_empty() {
-        let msg = if v.ui.chan_filter.is_some() {
+        let msg = if v.ui.chans.filter.is_some() {
             format!(
                 "no channel matches the filter ({} clears it)",
                 keys::name(&Action::Escape)
@@ -80,7 +202,7 @@ pub fn draw(f: &mut Frame, v: &View, area: Rect, scroll: &mut Scroll) {
         f.render_widget(Paragraph::new(Span::styled(msg, t.dim)), area);
         return;
     }
-    let sel = v.ui.chan_sel.min(rows.len() - 1);
+    let sel = v.ui.chans.sel.min(rows.len() - 1);
     let live = selected(v).is_some_and(|(_, _, c)| c.live.is_some());
     let list = if live && area.height >= 8 {
         let want = (rows.len() as u16 + 1).min(area.height * 2 / 5).max(3);
@@ -169,7 +291,7 @@ pub fn draw(f: &mut Frame, v: &View, area: Rect, scroll: &mut Scroll) {
             )));
         }
         let mut line = Line::from(spans);
-        if i == sel && v.ui.focus == Pane::Channels && !v.ui.chan_detail_focus {
+        if i == sel && v.ui.focus == Pane::Channels && !v.ui.chans.detail.focus {
             line = line.style(t.selected);
         }
         lines.push(line);
@@ -204,10 +326,10 @@ fn draw_detail(f: &mut Frame, v: &View, area: Rect) -> usize {
         None => " channel".into(),
     };
     let detail = Detail {
-        lines: &v.ui.chan_view.lines,
-        sel: v.ui.chan_detail_sel,
+        lines: &v.ui.chans.detail.view.lines,
+        sel: v.ui.chans.detail.sel,
         offset: v.ui.scroll.chan_detail,
-        focus: v.ui.focus == Pane::Channels && v.ui.chan_detail_focus,
+        focus: v.ui.focus == Pane::Channels && v.ui.chans.detail.focus,
     };
     lines::draw_detail(
         f,

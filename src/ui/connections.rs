@@ -13,6 +13,27 @@ use crate::event::ConnState;
 use crate::store::SourceInfo;
 use crate::text::{sanitize, sanitize_capped};
 
+/// The Connections pane's own state: the selected source (sources are
+/// never removed or reordered, so its index is its identity).
+#[derive(Debug, Default)]
+pub struct ConnectionsPane {
+    pub sel: usize,
+}
+
+impl ConnectionsPane {
+    /// Movement among `sources` sources.
+    pub fn act(&mut self, a: &super::keymap::Action, sources: usize) -> super::pane::Outcome {
+        use super::keymap::Action;
+        use super::pane::{Outcome, delta_of, step};
+        match (delta_of(a), a) {
+            (Some(d), _) => self.sel = step(self.sel, d, sources),
+            (None, Action::Bottom | Action::Follow) => self.sel = sources.saturating_sub(1),
+            _ => return Outcome::Pass,
+        }
+        Outcome::Done
+    }
+}
+
 pub fn draw(f: &mut Frame, v: &View, area: Rect) {
     let t = v.theme;
     let sources = &v.store.sources;
@@ -21,7 +42,7 @@ pub fn draw(f: &mut Frame, v: &View, area: Rect) {
         return;
     }
     let mut lines = Vec::new();
-    let selected = v.ui.conn_sel.min(sources.len() - 1);
+    let selected = v.ui.conns.sel.min(sources.len() - 1);
     let mut selected_at = 0;
     for (i, s) in sources.iter().enumerate() {
         if i == selected {

@@ -138,6 +138,17 @@ pub struct Hint {
     /// The panes whose status line shows it (when focused).
     pub panes: &'static [Pane],
     pub need: Need,
+    /// Where in the pane the keys are: its list, its detail, or either.
+    pub place: Place,
+}
+
+/// Where a pane's keys go (each pane reports its own): its list, or the
+/// detail it opened (Enter folds there, Esc leaves it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    Any,
+    List,
+    Detail,
 }
 
 /// One row of the key table.

@@ -7,7 +7,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::Pane;
-use super::keymap::{Action, Binding, Hint, Key, Mode, Need};
+use super::keymap::{Action, Binding, Hint, Key, Mode, Need, Place};
 
 const fn ch(c: char) -> Key {
     Key::Code(KeyCode::Char(c))
@@ -24,12 +24,18 @@ const fn hint(at: u8, text: &'static str, panes: &'static [Pane]) -> Hint {
         text,
         panes,
         need: Need::None,
+        place: Place::Any,
     }
 }
 
 impl Hint {
     const fn needs(self, need: Need) -> Hint {
         Hint { need, ..self }
+    }
+
+    /// Shown only while the keys are in `place`.
+    const fn in_(self, place: Place) -> Hint {
+        Hint { place, ..self }
     }
 }
 
@@ -40,6 +46,8 @@ const TIMELINE: &[Pane] = &[Pane::Timeline];
 const LISTS: &[Pane] = &[Pane::Channels, Pane::Connections];
 const NOT_TIMELINE: &[Pane] = &[Pane::Logs, Pane::Channels, Pane::Connections];
 const CHANNELS: &[Pane] = &[Pane::Channels];
+/// The panes with a detail.
+const DETAILS: &[Pane] = &[Pane::Logs, Pane::Channels, Pane::Timeline];
 
 const fn normal(
     keys: &'static str,
@@ -95,7 +103,10 @@ pub const BINDINGS: &[Binding] = &[
             (code(KeyCode::PageUp), Action::PageUp),
         ],
         "move the selection, a page",
-        &[hint(6, "j/k move", LISTS)],
+        &[
+            hint(6, "j/k move", LISTS).in_(Place::List),
+            hint(1, "j/k move", DETAILS).in_(Place::Detail),
+        ],
     ),
     normal(
         "g / G",
@@ -112,9 +123,12 @@ pub const BINDINGS: &[Binding] = &[
         &[(code(KeyCode::Enter), Action::Activate)],
         "timeline: jump to the state · logs: open the entry · channels: into the state · fold",
         &[
-            hint(2, "Enter entry", LOGS),
-            hint(7, "Enter state", CHANNELS),
-            hint(11, "Enter jump", TIMELINE).needs(Need::Live),
+            hint(2, "Enter entry", LOGS).in_(Place::List),
+            hint(7, "Enter state", CHANNELS).in_(Place::List),
+            hint(11, "Enter jump", TIMELINE)
+                .needs(Need::Live)
+                .in_(Place::List),
+            hint(2, "Enter fold", DETAILS).in_(Place::Detail),
         ],
     ),
     normal(
@@ -252,7 +266,7 @@ pub const BINDINGS: &[Binding] = &[
         press: &[(code(KeyCode::Esc), Action::Escape)],
         modes: &[Mode::Normal, Mode::Prompt],
         help: "clear filter, close prompt, detail or help",
-        hints: &[],
+        hints: &[hint(3, "Esc back", DETAILS).in_(Place::Detail)],
     },
     normal(
         "f / End",
@@ -276,7 +290,10 @@ pub const BINDINGS: &[Binding] = &[
         "y / Y",
         &[(ch('y'), Action::Copy), (ch('Y'), Action::CopyPath)],
         "copy the entry or the value under the cursor / its path",
-        &[hint(5, "y copy", LOGS)],
+        &[
+            hint(5, "y copy", LOGS).in_(Place::List),
+            hint(5, "y/Y copy value/path", DETAILS).in_(Place::Detail),
+        ],
     ),
     normal(
         "?",
@@ -355,13 +372,14 @@ fn lookup(key: &KeyEvent, mode: Mode) -> Option<Action> {
         .map(|(_, (_, a))| a.clone())
 }
 
-/// The status-line hints of a pane, in order, joined; `met` says which
-/// needs the sources meet.
-pub fn hint_line(pane: Pane, met: impl Fn(Need) -> bool) -> String {
+/// The status-line hints of a pane with its keys in `place` (the pane
+/// says where), in order, joined; `met` says which needs the sources meet.
+pub fn hint_line(pane: Pane, place: Place, met: impl Fn(Need) -> bool) -> String {
     let mut hints: Vec<&Hint> = BINDINGS
         .iter()
         .flat_map(|b| b.hints)
         .filter(|h| h.panes.contains(&pane) && met(h.need))
+        .filter(|h| h.place == Place::Any || h.place == place)
         .collect();
     hints.sort_by_key(|h| h.at);
     let texts: Vec<&str> = hints.iter().map(|h| h.text).collect();
@@ -495,27 +513,36 @@ mod tests {
         let room = |n: Need| n != Need::NoCommandLine;
         let no_room = |n: Need| matches!(n, Need::None | Need::NoCommandLine | Need::Live);
         let timeline = "Enter jump · s skip · x sweep · c commit · r rollback · R reset · p pause · l lock · d dispatch · P replay · i app · [ ] tab · ? help";
-        assert_eq!(hint_line(Pane::Timeline, room), timeline);
-        assert_eq!(hint_line(Pane::Timeline, no_room), timeline);
+        assert_eq!(hint_line(Pane::Timeline, Place::List, room), timeline);
+        assert_eq!(hint_line(Pane::Timeline, Place::List, no_room), timeline);
         assert_eq!(
-            hint_line(Pane::Logs, room),
+            hint_line(Pane::Logs, Place::List, room),
             "/ filter · Enter entry · Space freeze · f follow · y copy · w watch · : command · ? help"
         );
         assert_eq!(
-            hint_line(Pane::Logs, no_room),
+            hint_line(Pane::Logs, Place::List, no_room),
             "/ filter · n/N match · Enter entry · Space freeze · f follow · y copy · z zoom · ? help · q quit"
         );
         assert_eq!(
-            hint_line(Pane::Channels, room),
+            hint_line(Pane::Channels, Place::List, room),
             "j/k move · / filter · Enter state · w watch · : command · Tab next pane · z zoom · ? help · q quit"
         );
         assert_eq!(
-            hint_line(Pane::Connections, room),
+            hint_line(Pane::Connections, Place::List, room),
             "j/k move · w watch · : command · Tab next pane · z zoom · ? help · q quit"
         );
         assert_eq!(
-            hint_line(Pane::Connections, no_room),
+            hint_line(Pane::Connections, Place::List, no_room),
             "j/k move · Tab next pane · z zoom · ? help · q quit"
+        );
+        // A pane whose detail has the keys says the detail's keys.
+        assert_eq!(
+            hint_line(Pane::Logs, Place::Detail, room),
+            "/ filter · j/k move · Enter fold · Space freeze · Esc back · f follow · y/Y copy value/path · w watch · : command · ? help"
+        );
+        assert!(
+            hint_line(Pane::Timeline, Place::Detail, room)
+                .starts_with("j/k move · Enter fold · Esc back · y/Y copy value/path · s skip")
         );
     }
 }

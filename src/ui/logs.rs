@@ -7,12 +7,189 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::keymap::Action;
+use super::keymap::{Action, Place};
 use super::keys;
 use super::lines::{self, Detail, highlighted};
+use super::pane::{DetailState, Outcome, delta_of, step};
 use super::{Pane, Scroll, View, scroll_offset};
+use crate::store::logs::Logs;
 use crate::text::clock as fmt_time;
 use crate::text::sanitize_capped;
+
+/// The Logs pane's own state: what is selected (an entry, by sequence
+/// number: new entries never move it), follow, freeze, and the open
+/// entry's detail.
+#[derive(Debug)]
+pub struct LogsPane {
+    pub follow: bool,
+    /// Times are shown relative to the selected entry (`t`).
+    pub relative: bool,
+    /// The selected entry (by sequence number) when not following.
+    pub sel: Option<u64>,
+    /// `next_seq` when following stopped: entries after it are "new".
+    pub paused_at: u64,
+    /// Space froze the view at this sequence number: newer entries are
+    /// kept (and counted) but not shown until Space again.
+    pub frozen: Option<u64>,
+    /// The selected entry's detail is open under the list (Enter).
+    pub open: bool,
+    pub detail: DetailState,
+}
+
+impl LogsPane {
+    /// Where its keys go.
+    pub fn place(&self) -> Place {
+        if self.open && self.detail.focus {
+            Place::Detail
+        } else {
+            Place::List
+        }
+    }
+
+    /// Entries of the view that are shown: all of it, or up to where Space
+    /// froze it.
+    pub fn len(&self, logs: &Logs) -> usize {
+        match self.frozen {
+            Some(at) => logs.view_len() - logs.view_count_since(at),
+            None => logs.view_len(),
+        }
+    }
+
+    /// View index of the selected entry (None = following the end).
+    pub fn view_index(&self, logs: &Logs) -> Option<usize> {
+        let seq = self.sel?;
+        // Binary search over the view by sequence number.
+        let (mut lo, mut hi) = (0usize, logs.view_len());
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            match logs.view_get(mid) {
+                Some(e) if e.seq < seq => lo = mid + 1,
+                _ => hi = mid,
+            }
+        }
+        Some(lo.min(logs.view_len().saturating_sub(1)))
+    }
+
+    /// The pane's keys: movement (in the list, or in the open detail when
+    /// it has the keys), Enter (open the entry, or fold in its detail),
+    /// End/F (follow), Space (freeze), `t` (relative times), Tab-less
+    /// detail focus (`o`), Esc (close the detail).
+    pub fn act(&mut self, a: &Action, logs: &Logs) -> Outcome {
+        if self.open && self.detail.focus && self.detail.act(a) {
+            return Outcome::Done;
+        }
+        if let Some(d) = delta_of(a) {
+            self.move_by(d, logs);
+            return Outcome::Done;
+        }
+        match a {
+            Action::Bottom | Action::Follow => {
+                self.frozen = None;
+                self.follow = true;
+                self.sel = None;
+            }
+            Action::Activate => self.toggle_open(logs),
+            Action::ToggleDetailFocus if self.open => self.detail.focus = !self.detail.focus,
+            Action::Escape if self.open => {
+                self.open = false;
+                self.detail.focus = false;
+            }
+            Action::Freeze => return Outcome::Say(self.freeze(logs).into()),
+            Action::RelativeTime => {
+                self.relative = !self.relative;
+                return Outcome::Say(
+                    if self.relative {
+                        "Logs: times relative to the selected entry (t: clock times)"
+                    } else {
+                        "Logs: clock times (t: relative to the selected entry)"
+                    }
+                    .into(),
+                );
+            }
+            _ => return Outcome::Pass,
+        }
+        Outcome::Done
+    }
+
+    fn move_by(&mut self, delta: i64, logs: &Logs) {
+        let len = self.len(logs);
+        if len == 0 {
+            return;
+        }
+        let cur = self.view_index(logs).unwrap_or(len - 1).min(len - 1);
+        let next = step(cur, delta, len);
+        if self.follow {
+            self.paused_at = logs.next_seq();
+        }
+        self.follow = false;
+        self.sel = logs.view_get(next).map(|e| e.seq);
+        self.detail.sel = 0;
+        if delta > 0 && next + 1 == len && self.frozen.is_none() {
+            self.follow = true;
+            self.sel = None;
+        }
+    }
+
+    /// Select the last entry the view shows.
+    fn pin(&mut self, logs: &Logs) {
+        self.sel = self
+            .len(logs)
+            .checked_sub(1)
+            .and_then(|i| logs.view_get(i))
+            .map(|e| e.seq);
+    }
+
+    fn toggle_open(&mut self, logs: &Logs) {
+        if logs.view_len() == 0 {
+            return;
+        }
+        // Opening the detail pins the selection to what is shown.
+        if self.sel.is_none() {
+            self.pin(logs);
+            if self.follow {
+                self.paused_at = logs.next_seq();
+            }
+            self.follow = false;
+        }
+        self.open = !self.open;
+        self.detail.focus = self.open;
+        self.detail.sel = 0;
+    }
+
+    fn freeze(&mut self, logs: &Logs) -> &'static str {
+        match self.frozen.take() {
+            Some(_) => {
+                self.follow = true;
+                self.sel = None;
+                "live again"
+            }
+            None => {
+                let at = logs.next_seq();
+                self.frozen = Some(at);
+                if self.follow {
+                    self.paused_at = at;
+                    self.follow = false;
+                    self.pin(logs);
+                }
+                "frozen: new entries are kept and counted; Space shows them"
+            }
+        }
+    }
+}
+
+impl Default for LogsPane {
+    fn default() -> Self {
+        Self {
+            follow: true,
+            relative: false,
+            sel: None,
+            paused_at: 0,
+            frozen: None,
+            open: false,
+            detail: DetailState::default(),
+        }
+    }
+}
 
 pub fn title(v: &View) -> String {
     let logs = &v.store.logs;
@@ -28,15 +205,15 @@ pub fn title(v: &View) -> String {
     if logs.evicted() > 0 {
         s.push_str(&format!(" · {} evicted", logs.evicted()));
     }
-    s.push_str(if v.ui.log_frozen.is_some() {
+    s.push_str(if v.ui.logs.frozen.is_some() {
         " · FROZEN"
-    } else if v.ui.log_follow {
+    } else if v.ui.logs.follow {
         " · follow"
     } else {
         " · paused"
     });
     // The zone, once, here.
-    if v.ui.log_relative {
+    if v.ui.logs.relative {
         s.push_str(" · times relative");
     } else {
         s.push_str(&format!(" · {}", crate::text::zone_name(v.now_ms)));
@@ -69,7 +246,7 @@ fn fmt_row_time(ms: u64, style: TimeStyle) -> String {
 }
 
 pub fn draw(f: &mut Frame, v: &View, area: Rect, scroll: &mut Scroll) {
-    let area = if v.ui.log_detail {
+    let area = if v.ui.logs.open {
         let [list, detail] =
             Layout::vertical([Constraint::Percentage(55), Constraint::Min(3)]).areas(area);
         scroll.log_detail = draw_detail(f, v, detail);
@@ -82,10 +259,10 @@ pub fn draw(f: &mut Frame, v: &View, area: Rect, scroll: &mut Scroll) {
     let len = v.log_len;
     let mut height = area.height as usize;
     // Entries that arrived since following stopped (and still match).
-    let new_count = if v.ui.log_follow {
+    let new_count = if v.ui.logs.follow {
         0
     } else {
-        logs.view_count_since(v.ui.log_paused_at)
+        logs.view_count_since(v.ui.logs.paused_at)
     };
     if new_count > 0 {
         height = height.saturating_sub(1);
@@ -111,7 +288,7 @@ pub fn draw(f: &mut Frame, v: &View, area: Rect, scroll: &mut Scroll) {
     .areas(area);
     f.render_widget(Paragraph::new(lines), list);
     if new_count > 0 {
-        let how = if v.ui.log_frozen.is_some() {
+        let how = if v.ui.logs.frozen.is_some() {
             "Space to unfreeze"
         } else {
             "f or End to follow"
@@ -140,7 +317,7 @@ fn rows<'a>(v: &View<'a>, range: std::ops::Range<usize>, sel: usize) -> Vec<Line
         .max()
         .unwrap_or(6)
         .clamp(4, 10);
-    let style = if v.ui.log_relative {
+    let style = if v.ui.logs.relative {
         let n = logs.view_len();
         let base = logs
             .view_get(sel.min(n.saturating_sub(1)))
@@ -188,7 +365,7 @@ fn rows<'a>(v: &View<'a>, range: std::ops::Range<usize>, sel: usize) -> Vec<Line
         ];
         spans.extend(highlighted(&e.summary, logs.query(), t.base, t.highlight));
         let mut line = Line::from(spans);
-        if !v.ui.log_follow && i == sel && v.ui.focus == Pane::Logs {
+        if !v.ui.logs.follow && i == sel && v.ui.focus == Pane::Logs {
             // The bar's colours for every cell: a span's own colour (the
             // source's, a level's) would vanish into the bar; matches stay
             // marked by reverse video.
@@ -211,11 +388,11 @@ fn rows<'a>(v: &View<'a>, range: std::ops::Range<usize>, sel: usize) -> Vec<Line
 /// the scroll offset used.
 fn draw_detail(f: &mut Frame, v: &View, area: Rect) -> usize {
     // The entry shown: the selected one, or the newest when following.
-    let shown = v.ui.log_sel.or(v.ui.log_view.key.map(|k| k.1));
+    let shown = v.ui.logs.sel.or(v.ui.logs.detail.view.key.map(|k| k.1));
     let title = match shown {
         Some(seq) => format!(
             " entry #{seq}{} · {} fold · {} copy value · {} copy path · {} list/detail · {} close",
-            if v.ui.log_sel.is_none() {
+            if v.ui.logs.sel.is_none() {
                 " (the newest)"
             } else {
                 ""
@@ -229,10 +406,10 @@ fn draw_detail(f: &mut Frame, v: &View, area: Rect) -> usize {
         None => " entry".to_string(),
     };
     let detail = Detail {
-        lines: &v.ui.log_view.lines,
-        sel: v.ui.log_detail_sel,
+        lines: &v.ui.logs.detail.view.lines,
+        sel: v.ui.logs.detail.sel,
         offset: v.ui.scroll.log_detail,
-        focus: v.ui.focus == Pane::Logs && v.ui.log_detail_focus,
+        focus: v.ui.focus == Pane::Logs && v.ui.logs.detail.focus,
     };
     let head = vec![Span::styled(title, v.theme.dim)];
     lines::draw_detail(f, v.theme, area, head, &detail)

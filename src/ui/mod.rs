@@ -11,13 +11,17 @@ pub mod keymap;
 pub mod keys;
 mod lines;
 mod logs;
+pub mod pane;
 mod status;
 pub mod theme;
 mod timeline;
 
+pub use channels::ChannelsPane;
+pub use connections::ConnectionsPane;
 pub use draw::{View, draw};
+pub use logs::LogsPane;
+pub use timeline::TimelinePane;
 
-use std::collections::HashSet;
 use std::time::Instant;
 
 use crate::event::SourceId;
@@ -283,61 +287,18 @@ pub struct UiState {
     pub help_scroll: u16,
     pub choosing_pace: bool,
     pub status: Option<(String, StatusKind)>,
-    // Logs
     /// A key was pressed: the user chooses the focus from now on.
     pub touched: bool,
-    pub log_follow: bool,
-    /// The Logs' times are shown relative to the selected entry (`t`).
-    pub log_relative: bool,
-    /// Selected log entry (by sequence number) when not following.
-    pub log_sel: Option<u64>,
-    /// `next_seq` when following stopped: entries after it are "new".
-    pub log_paused_at: u64,
-    /// Space froze the Logs view at this sequence number: newer entries
-    /// are kept (and counted) but not shown until Space again.
-    pub log_frozen: Option<u64>,
-    /// The selected entry's detail is open under the list (Enter).
-    pub log_detail: bool,
-    /// Keys move in the detail instead of the list.
-    pub log_detail_focus: bool,
-    pub log_detail_sel: usize,
-    pub log_collapsed: HashSet<String>,
-    pub log_collapsed_gen: u64,
-    pub log_view: DetailView,
-    // Channels / connections
-    /// The selected channel's row in the current rows (kept in step with
-    /// `chan_pick` whenever the rows are rebuilt).
-    pub chan_sel: usize,
-    /// The selected channel itself (source index, name): new rows above
-    /// it never change which one is selected.
-    pub chan_pick: Option<(usize, String)>,
-    /// The Channels pane's `/` filter.
-    pub chan_filter: Option<crate::query::Query>,
-    /// Keys move in the selected channel's detail instead of the list.
-    pub chan_detail_focus: bool,
-    pub chan_detail_sel: usize,
-    pub chan_collapsed: HashSet<String>,
-    pub chan_collapsed_gen: u64,
-    /// The selected channel's detail (state tree, history of diffs) and
-    /// what it was built from (source, channel, channel rev, folding).
-    pub chan_view: DetailView,
-    pub chan_key: Option<(usize, String, u64, u64)>,
-    pub conn_sel: usize,
-    // Timeline
-    pub inst: usize,
-    pub tl_follow: bool,
-    pub tl_sel: Option<u64>,
-    pub tl_filter: Option<crate::query::Query>,
+    /// Each pane's own state: its selection (by identity), its detail, its
+    /// filter and caches.
+    pub logs: logs::LogsPane,
+    pub chans: channels::ChannelsPane,
+    pub conns: connections::ConnectionsPane,
+    pub tl: timeline::TimelinePane,
     /// Filters match case exactly (Tab in the filter prompt toggles).
     pub case_sensitive: bool,
     /// What is wrong with the filter being typed (the last good one stays).
     pub filter_error: Option<crate::query::ParseError>,
-    pub detail_focus: bool,
-    pub tab: DetailTab,
-    pub detail_sel: usize,
-    pub collapsed: HashSet<String>,
-    pub collapsed_gen: u64,
-    pub detail: DetailView,
     pub replay: Option<Replay>,
     /// A command that waits for `y` (commit, rollback, reset, sweep).
     pub confirm: Option<Confirm>,
@@ -361,39 +322,12 @@ impl Default for UiState {
             choosing_pace: false,
             status: None,
             touched: false,
-            log_follow: true,
-            log_relative: false,
-            log_sel: None,
-            log_paused_at: 0,
-            log_frozen: None,
-            log_detail: false,
-            log_detail_focus: false,
-            log_detail_sel: 0,
-            log_collapsed: HashSet::new(),
-            log_collapsed_gen: 0,
-            log_view: DetailView::default(),
-            chan_sel: 0,
-            chan_pick: None,
-            chan_filter: None,
-            chan_detail_focus: false,
-            chan_detail_sel: 0,
-            chan_collapsed: HashSet::new(),
-            chan_collapsed_gen: 0,
-            chan_view: DetailView::default(),
-            chan_key: None,
-            conn_sel: 0,
-            inst: 0,
-            tl_follow: true,
-            tl_sel: None,
-            tl_filter: None,
+            logs: Default::default(),
+            chans: Default::default(),
+            conns: Default::default(),
+            tl: Default::default(),
             case_sensitive: false,
             filter_error: None,
-            detail_focus: false,
-            tab: DetailTab::Action,
-            detail_sel: 0,
-            collapsed: HashSet::new(),
-            collapsed_gen: 0,
-            detail: DetailView::default(),
             replay: None,
             confirm: None,
             prompt_error: None,
@@ -414,6 +348,16 @@ impl UiState {
             keymap::Mode::Replaying
         } else {
             keymap::Mode::Normal
+        }
+    }
+
+    /// Where the focused pane's keys go (it says so): its hints follow.
+    pub fn place(&self) -> keymap::Place {
+        match self.focus {
+            Pane::Logs => self.logs.place(),
+            Pane::Channels => self.chans.place(),
+            Pane::Connections => keymap::Place::List,
+            Pane::Timeline => self.tl.place(),
         }
     }
 

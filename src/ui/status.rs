@@ -30,7 +30,7 @@ pub fn draw(f: &mut Frame, v: &View, area: Rect) {
     } else {
         let sources = &v.store.sources;
         let has_command_line = sources.iter().any(|s| s.caps.command_line.is_some());
-        let hint = hint_line(v.ui.focus, |need| match need {
+        let hint = hint_line(v.ui.focus, v.ui.place(), |need| match need {
             Need::None => true,
             Need::CommandLine => has_command_line,
             Need::Watch => sources.iter().any(|s| s.caps.watch.is_some()),

@@ -14,6 +14,225 @@ use crate::store::timeline::{Instance, Liveness};
 use crate::text::clock as fmt_time;
 use crate::text::{sanitize, sanitize_capped};
 
+use super::keymap::Action;
+use super::pane::{DetailState, Outcome, delta_of, step};
+use crate::event::SourceId;
+use crate::store::timeline::{EntryRecord, Timeline};
+
+/// The Timeline pane's own state: the selected app (instances are only
+/// ever added, so its index is its identity), the selected action by id
+/// (new actions never move it), follow, the filter, the detail's tab and
+/// the detail, and the filtered list.
+#[derive(Debug)]
+pub struct TimelinePane {
+    pub inst: usize,
+    pub follow: bool,
+    /// The selected action's id when not following.
+    pub sel: Option<u64>,
+    pub filter: Option<crate::query::Query>,
+    pub tab: DetailTab,
+    pub detail: DetailState,
+    /// The list as filtered, kept until the instance or the filter changes.
+    pub rows: TimelineRows,
+}
+
+impl Default for TimelinePane {
+    fn default() -> Self {
+        Self {
+            inst: 0,
+            follow: true,
+            sel: None,
+            filter: None,
+            tab: DetailTab::Action,
+            detail: DetailState::default(),
+            rows: TimelineRows::default(),
+        }
+    }
+}
+
+/// What the filtered timeline list depends on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct TimelineKey {
+    inst: usize,
+    source: SourceId,
+    name: String,
+    rev: u64,
+    len: usize,
+    first: Option<u64>,
+    /// The filter's text, when there is one.
+    query: Option<String>,
+    case: bool,
+}
+
+/// Positions (into the instance's entries) the timeline list shows, and
+/// what they were worked out from (None: no instance).
+#[derive(Debug, Default)]
+pub struct TimelineRows {
+    key: Option<TimelineKey>,
+    rows: Vec<usize>,
+}
+
+impl TimelineRows {
+    pub fn rows(&self) -> &[usize] {
+        &self.rows
+    }
+}
+
+impl TimelinePane {
+    /// Where its keys go.
+    pub fn place(&self) -> super::keymap::Place {
+        use super::keymap::Place;
+        if self.detail.focus {
+            Place::Detail
+        } else {
+            Place::List
+        }
+    }
+
+    /// The selected app.
+    pub fn instance<'a>(&self, t: &'a Timeline) -> Option<&'a Instance> {
+        t.instances.get(self.inst)
+    }
+
+    /// Positions (into the instance's entries) the list shows.
+    pub fn rows_now(&self, t: &Timeline) -> Vec<usize> {
+        if self.rows.key == self.key(t) {
+            self.rows.rows.clone()
+        } else {
+            self.filtered(t)
+        }
+    }
+
+    /// The cached rows are those of the instance and filter now.
+    pub fn rows_fresh(&self, t: &Timeline) -> bool {
+        self.rows.key == self.key(t)
+    }
+
+    /// Work the list out again when the instance, its entries or the
+    /// filter changed.
+    pub fn refresh(&mut self, t: &Timeline) {
+        let key = self.key(t);
+        if self.rows.key != key {
+            self.rows.rows = self.filtered(t);
+            self.rows.key = key;
+        }
+    }
+
+    fn key(&self, t: &Timeline) -> Option<TimelineKey> {
+        let inst = self.instance(t)?;
+        let q = self.filter.as_ref();
+        Some(TimelineKey {
+            inst: self.inst,
+            source: inst.source,
+            name: inst.key.clone(),
+            rev: inst.rev,
+            len: inst.entries.len(),
+            first: inst.entries.front().map(|e| e.id),
+            query: q.map(|q| q.source.clone()),
+            case: q.is_some_and(|q| q.case_sensitive),
+        })
+    }
+
+    fn filtered(&self, t: &Timeline) -> Vec<usize> {
+        let Some(inst) = self.instance(t) else {
+            return Vec::new();
+        };
+        let Some(q) = &self.filter else {
+            return (0..inst.entries.len()).collect();
+        };
+        let label = inst.label();
+        inst.entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| {
+                q.matches(&EntryRecord {
+                    entry: e,
+                    instance: &label,
+                })
+            })
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// The pane's keys: movement in the list or (when it has the keys) in
+    /// the detail, End/F (follow), Enter in the detail (fold; in the list
+    /// it is a jump, which the app sends), `o`, `n` (next app), `[`/`]`
+    /// (tabs), Esc (the filter goes).
+    pub fn act(&mut self, a: &Action, t: &Timeline) -> Outcome {
+        if self.detail.focus && self.detail.act(a) {
+            return Outcome::Done;
+        }
+        if let Some(d) = delta_of(a) {
+            self.move_by(d, t);
+            return Outcome::Done;
+        }
+        match a {
+            Action::Bottom | Action::Follow => {
+                self.follow = true;
+                self.sel = None;
+            }
+            Action::ToggleDetailFocus => self.detail.focus = !self.detail.focus,
+            Action::NextInstance => {
+                let n = t.instances.len();
+                if n == 0 {
+                    return Outcome::Done;
+                }
+                self.inst = (self.inst + 1) % n;
+                self.follow = true;
+                self.sel = None;
+                self.detail.sel = 0;
+                // What the status said of the last app is stale now.
+                let label = self.instance(t).map(|i| i.label()).unwrap_or_default();
+                return Outcome::Say(format!("commands now reach {label}"));
+            }
+            Action::PrevTab | Action::NextTab => {
+                let i = DetailTab::ALL
+                    .iter()
+                    .position(|x| *x == self.tab)
+                    .unwrap_or(0);
+                let by = if *a == Action::NextTab { 1 } else { 2 };
+                self.tab = DetailTab::ALL[(i + by) % 3];
+                self.detail.sel = 0;
+            }
+            Action::Escape if self.filter.is_some() => self.filter = None,
+            _ => return Outcome::Pass,
+        }
+        Outcome::Done
+    }
+
+    fn move_by(&mut self, delta: i64, t: &Timeline) {
+        self.refresh(t);
+        let rows = self.rows.rows();
+        if rows.is_empty() {
+            return;
+        }
+        let cur = self
+            .selected_position(t)
+            .and_then(|p| rows.iter().position(|&v| v >= p))
+            .unwrap_or(rows.len() - 1);
+        let next = step(cur, delta, rows.len());
+        let last = next + 1 == rows.len();
+        let Some(inst) = self.instance(t) else { return };
+        let id = inst.entries[rows[next]].id;
+        self.follow = delta > 0 && last;
+        self.sel = (!self.follow).then_some(id);
+        self.detail.sel = 0;
+    }
+
+    /// Position of the selected entry in the instance's list.
+    pub fn selected_position(&self, t: &Timeline) -> Option<usize> {
+        let inst = self.instance(t)?;
+        if inst.entries.is_empty() {
+            return None;
+        }
+        if self.follow {
+            return Some(inst.entries.len() - 1);
+        }
+        let id = self.sel?;
+        inst.position_of(id).or(Some(inst.entries.len() - 1))
+    }
+}
+
 pub fn title(v: &View) -> String {
     let mut s = Pane::Timeline.title().to_string();
     let n = v.store.timeline.instances.len();
@@ -21,7 +240,7 @@ pub fn title(v: &View) -> String {
         s.push_str(&format!(
             " · {} [{}/{}] {}",
             sanitize(&i.label()),
-            v.ui.inst + 1,
+            v.ui.tl.inst + 1,
             n,
             if v.read_only.is_some() {
                 "recorded"
@@ -36,7 +255,7 @@ pub fn title(v: &View) -> String {
             s.push_str(" · locked");
         }
     }
-    if let Some(q) = &v.ui.tl_filter {
+    if let Some(q) = &v.ui.tl.filter {
         s.push_str(&format!(
             " · /{} · {} shown",
             sanitize_capped(&q.source, 40),
@@ -126,7 +345,7 @@ fn draw_action_list(f: &mut Frame, v: &View, inst: &Instance, area: Rect, scroll
     let t = v.theme;
     let view = v.timeline_rows;
     if view.is_empty() {
-        let msg = if v.ui.tl_filter.is_some() {
+        let msg = if v.ui.tl.filter.is_some() {
             "no action matches the filter"
         } else if inst.liveness == Liveness::Announced {
             "waiting for the app's STATE…"
@@ -144,7 +363,7 @@ fn draw_action_list(f: &mut Frame, v: &View, inst: &Instance, area: Rect, scroll
         .unwrap_or(view.len() - 1);
     let off = scroll_offset(scroll.timeline, sel, height, view.len());
     scroll.timeline = off;
-    let list_focus = v.ui.focus == Pane::Timeline && !v.ui.detail_focus;
+    let list_focus = v.ui.focus == Pane::Timeline && !v.ui.tl.detail.focus;
     let mut lines = Vec::with_capacity(height);
     for (row, &pos) in view.iter().enumerate().skip(off).take(height) {
         let mut line = action_line(v, inst, pos);
@@ -195,7 +414,7 @@ fn action_line<'a>(v: &View, inst: &'a Instance, pos: usize) -> Line<'a> {
     ];
     spans.extend(highlighted(
         &e.action_type,
-        v.ui.tl_filter.as_ref(),
+        v.ui.tl.filter.as_ref(),
         name_style,
         t.highlight,
     ));
@@ -222,15 +441,19 @@ fn draw_detail(f: &mut Frame, v: &View, area: Rect) -> usize {
     let t = v.theme;
     let mut tabs = Vec::new();
     for tab in DetailTab::ALL {
-        let st = if tab == v.ui.tab { t.selected } else { t.dim };
+        let st = if tab == v.ui.tl.tab {
+            t.selected
+        } else {
+            t.dim
+        };
         tabs.push(Span::styled(format!(" {} ", tab.label()), st));
         tabs.push(Span::raw(" "));
     }
     let detail = Detail {
-        lines: &v.ui.detail.lines,
-        sel: v.ui.detail_sel,
+        lines: &v.ui.tl.detail.view.lines,
+        sel: v.ui.tl.detail.sel,
         offset: v.ui.scroll.detail,
-        focus: v.ui.focus == Pane::Timeline && v.ui.detail_focus,
+        focus: v.ui.focus == Pane::Timeline && v.ui.tl.detail.focus,
     };
     lines::draw_detail(f, t, area, tabs, &detail)
 }

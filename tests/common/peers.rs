@@ -512,7 +512,7 @@ impl Harness {
             self.app.ui.status
         );
         for c in cmds {
-            self.app.commands.push(c);
+            self.app.send_command(c);
         }
         self.flush();
         index
