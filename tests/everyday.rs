@@ -579,3 +579,119 @@ fn a_bad_filters_warning_goes_when_the_prompt_is_given_up() {
     a.act(Action::Escape);
     assert_eq!(status(&a), "something else");
 }
+
+#[test]
+fn a_cut_title_keeps_its_match_count_and_follow_state() {
+    let mut a = app_with_actions(3);
+    a.act(Action::Focus(Pane::Logs));
+    a.act(Action::FilterPrompt);
+    typed(
+        &mut a,
+        "kind=ACTION or kind=connection or summary~/some very long alternative/",
+    );
+    a.act(Action::Submit);
+    let screen = screen_text(&render(&mut a, 80, 24));
+    let title = screen
+        .lines()
+        .find(|l| l.contains("┌ 1 Logs"))
+        .expect("the Logs title");
+    assert!(title.contains("matches · follow"), "{title}");
+    assert!(title.contains('…'), "the filter's text is cut: {title}");
+    a.act(Action::Freeze);
+    let screen = screen_text(&render(&mut a, 80, 24));
+    let title = screen.lines().find(|l| l.contains("┌ 1 Logs")).unwrap();
+    assert!(title.contains("matches · FROZEN"), "{title}");
+}
+
+#[test]
+fn channels_and_connections_are_aligned_tables_whatever_the_width() {
+    use roomtap::event::{ChannelChange, EventKind};
+    let mut a = app();
+    for name in ["presence", "a-channel-with-a-rather-long-name-indeed", "x"] {
+        a.apply(ev(
+            T0,
+            EventKind::Channel {
+                channel: name.into(),
+                change: ChannelChange::Messages {
+                    count: 3,
+                    bytes: 300,
+                },
+            },
+        ));
+    }
+    let second = a.store.add_source(
+        "second",
+        roomtap::protocols::room::CLIENT,
+        "ws://127.0.0.1:1/a/very/long/path/that/does/not/fit/in/a/narrow/pane",
+    );
+    let _ = second;
+    for (w, h) in [(80, 24), (120, 40), (200, 60)] {
+        for pane in [Pane::Channels, Pane::Connections] {
+            // Zoomed: the pane alone, as wide as the terminal.
+            a.act(Action::Focus(pane));
+            a.act(Action::Zoom);
+            let screen = screen_text(&render(&mut a, w, h));
+            a.act(Action::Zoom);
+            let lines: Vec<&str> = screen.lines().collect();
+            let at = lines
+                .iter()
+                .position(|l| l.starts_with("│source"))
+                .unwrap_or_else(|| panic!("{pane:?} at {w}x{h}: no table head\n{screen}"));
+            let col = |l: &str, word: &str| l.find(word);
+            // The state column starts at the same place on every row.
+            let state_at = col(lines[at], "state").unwrap();
+            let rows: Vec<&str> = lines[at + 1..]
+                .iter()
+                .take_while(|l| !l.contains('─') && !l.trim_matches(['│', ' ']).is_empty())
+                .copied()
+                .collect();
+            assert!(!rows.is_empty(), "{pane:?} at {w}x{h}: rows\n{screen}");
+            for r in &rows {
+                let cell = &r[state_at..];
+                assert!(
+                    ["connected", "connecting", "sub", "-", "available", "closed"]
+                        .iter()
+                        .any(|s| cell.starts_with(s)),
+                    "{pane:?} at {w}x{h}: state column not aligned in {r:?}\n{screen}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_cut_summary_is_read_by_scrolling_sideways() {
+    let mut a = app();
+    let summary = format!("the start {} THE-END-OF-IT", "middle ".repeat(12));
+    a.apply(ev(
+        T0,
+        roomtap::event::EventKind::Log(roomtap::event::LogRecord {
+            level: roomtap::event::Level::Warn,
+            kind: "indexer".into(),
+            summary,
+            data: None,
+            bytes: None,
+        }),
+    ));
+    a.act(Action::Focus(Pane::Logs));
+    let screen = screen_text(&render(&mut a, 80, 24));
+    assert!(
+        screen.contains("the start") && !screen.contains("THE-END"),
+        "{screen}"
+    );
+    for _ in 0..4 {
+        a.act(Action::ShiftRight);
+    }
+    let screen = screen_text(&render(&mut a, 80, 24));
+    assert!(screen.contains("THE-END-OF-IT"), "{screen}");
+    assert!(!screen.contains("the start"), "{screen}");
+    assert!(screen.contains("→64"), "the title says how far: {screen}");
+    for _ in 0..4 {
+        a.act(Action::ShiftLeft);
+    }
+    let screen = screen_text(&render(&mut a, 80, 24));
+    assert!(
+        screen.contains("the start") && !screen.contains('→'),
+        "{screen}"
+    );
+}

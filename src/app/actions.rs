@@ -83,7 +83,7 @@ impl App {
             | Action::Replay
             | Action::CommandLine
             | Action::FilterPrompt => self.open_prompt(a),
-            Action::Freeze | Action::RelativeTime => {
+            Action::Freeze | Action::RelativeTime | Action::ShiftLeft | Action::ShiftRight => {
                 // The Logs' own keys, whatever has the focus.
                 let o = self.ui.logs.act(&a, &self.store.logs);
                 self.outcome(o);

@@ -6,18 +6,20 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::text::{Line, Span};
+use ratatui::text::Span;
 use ratatui::widgets::Paragraph;
 
 use super::keymap::Action;
 use super::keys;
 use super::lines::{self, Detail};
 use super::pane::{DetailState, Outcome, delta_of, step};
+use super::table::{self, Column};
 use super::{Pane, Scroll, View, scroll_offset};
 use crate::store::ChannelInfo;
 use crate::store::channels::Availability;
 use crate::text::clock as fmt_time;
 use crate::text::{sanitize, sanitize_capped};
+use ratatui::style::Style;
 
 /// The Channels pane's own state: its rows (every source's channels its
 /// filter keeps), the selected channel by identity (source, name: new rows
@@ -140,20 +142,14 @@ impl ChannelsPane {
     }
 }
 
-pub fn title(v: &View) -> String {
+pub fn title(v: &View) -> lines::Title {
     let all: usize = v.store.sources.iter().map(|s| s.channels.len()).sum();
-    let mut s = format!("{} · {all}", Pane::Channels.title());
+    let mut s = lines::Title::new(Pane::Channels.title()).part(all.to_string(), 1);
     if let Some(q) = &v.ui.chans.filter {
-        s.push_str(&format!(
-            " · /{} · {} {}",
-            sanitize_capped(&q.source, 40),
-            v.channel_rows.len(),
-            if v.channel_rows.len() == 1 {
-                "match"
-            } else {
-                "matches"
-            }
-        ));
+        let n = v.channel_rows.len();
+        s = s
+            .cut(format!("/{}", sanitize_capped(&q.source, 40)))
+            .keep(format!("{n} {}", if n == 1 { "match" } else { "matches" }));
     }
     s
 }
@@ -213,29 +209,11 @@ pub fn draw(f: &mut Frame, v: &View, area: Rect, scroll: &mut Scroll) {
     } else {
         area
     };
-    let wide = list.width >= 107;
-    let mid = list.width >= 76;
-    let header = if wide {
-        format!(
-            "{:<9} {:<22} {:<11} {:<12} {:>7} {:>9} {:>7} {:>10} {:>12}",
-            "source", "channel", "state", "type", "updates", "messages", "rate/s", "bytes", "last"
-        )
-    } else if mid {
-        format!(
-            "{:<9} {:<16} {:<11} {:>7} {:>8} {:>6} {:>12}",
-            "source", "channel", "state", "updates", "msgs", "rate/s", "last"
-        )
-    } else {
-        format!(
-            "{:<9} {:<16} {:<11} {:>7} {:>8} {:>6}",
-            "source", "channel", "state", "updates", "msgs", "rate/s"
-        )
-    };
     let height = (list.height as usize).saturating_sub(1);
     let off = scroll_offset(scroll.channels, sel, height, rows.len());
     scroll.channels = off;
-    let mut lines = vec![Line::from(Span::styled(header, t.dim))];
-    for (i, (si, name)) in rows.iter().enumerate().skip(off).take(height) {
+    let mut cells = Vec::new();
+    for (si, name) in rows.iter().skip(off).take(height) {
         let Some(s) = v.store.sources.get(*si) else {
             continue;
         };
@@ -260,44 +238,44 @@ pub fn draw(f: &mut Frame, v: &View, area: Rect, scroll: &mut Scroll) {
         } else {
             t.dim
         };
-        let mut spans = vec![
-            // Wide enough for every label roomtap gives (`redux srv`).
-            Span::styled(format!("{:<9.9} ", s.label), t.key),
-            Span::raw(format!(
-                "{:<w$.w$} ",
-                sanitize(name),
-                w = if wide { 22 } else { 16 }
-            )),
-            Span::styled(format!("{state:<11.11} "), state_style),
-        ];
-        if wide {
-            spans.push(Span::raw(format!(
-                "{:<12.12} {updates:>7} {:>9} {rate:>7} {:>10} {:>12}",
-                sanitize(&kind_cell(ch)),
-                ch.messages,
-                human_bytes(ch.bytes),
-                ch.last_ms.map(fmt_time).unwrap_or_else(|| "-".into())
-            )));
-        } else if mid {
-            spans.push(Span::raw(format!(
-                "{updates:>7} {:>8} {rate:>6} {:>12}",
-                ch.messages,
-                ch.last_ms.map(fmt_time).unwrap_or_else(|| "-".into())
-            )));
-        } else {
-            spans.push(Span::raw(format!(
-                "{updates:>7} {:>8} {rate:>6}",
-                ch.messages
-            )));
-        }
-        let mut line = Line::from(spans);
-        if i == sel && v.ui.focus == Pane::Channels && !v.ui.chans.detail.focus {
-            line = line.style(t.selected);
-        }
-        lines.push(line);
+        let plain = |x: String| (x, Style::default());
+        cells.push(vec![
+            (sanitize(&s.label).into_owned(), t.key),
+            plain(sanitize(name).into_owned()),
+            (state, state_style),
+            plain(sanitize(&kind_cell(ch)).into_owned()),
+            plain(updates.to_string()),
+            plain(ch.messages.to_string()),
+            plain(rate),
+            plain(human_bytes(ch.bytes)),
+            plain(ch.last_ms.map(fmt_time).unwrap_or_else(|| "-".into())),
+        ]);
     }
-    f.render_widget(Paragraph::new(lines), list);
+    let focused = v.ui.focus == Pane::Channels && !v.ui.chans.detail.focus;
+    let table = table::table(
+        &COLUMNS,
+        cells,
+        list.width,
+        t.dim,
+        focused.then_some((sel - off, t.selected)),
+    );
+    f.render_widget(table, list);
 }
+
+/// The Channels table: the name takes what is left; on a narrow pane the
+/// type, the bytes and the last time go before the name is cut, then the
+/// message count and the rate.
+const COLUMNS: [Column; 9] = [
+    Column::new("source").max(12),
+    Column::new("channel").fill(10).max(48),
+    Column::new("state").max(12),
+    Column::new("type").drop(6).max(14),
+    Column::new("updates").right(),
+    Column::new("msgs").right().drop(2),
+    Column::new("rate/s").right().drop(1),
+    Column::new("bytes").right().drop(5),
+    Column::new("last").drop(4),
+];
 
 /// The selected channel's detail; returns the scroll offset used.
 fn draw_detail(f: &mut Frame, v: &View, area: Rect) -> usize {

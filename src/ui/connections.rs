@@ -7,11 +7,14 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::channels::human_bytes;
+use super::table::{self, Column};
 use super::theme::Theme;
-use super::{Pane, View};
+use super::{Pane, View, scroll_offset};
 use crate::event::ConnState;
 use crate::store::SourceInfo;
 use crate::text::{sanitize, sanitize_capped};
+use ratatui::layout::{Constraint, Layout};
+use ratatui::style::Style;
 
 /// The Connections pane's own state: the selected source (sources are
 /// never removed or reordered, so its index is its identity).
@@ -34,6 +37,23 @@ impl ConnectionsPane {
     }
 }
 
+/// The Connections table: what each source is and how its connection
+/// does, one row each; on a narrow pane the error counts (the detail
+/// under the table has them too), the byte counts, the round trip and the
+/// kind go before the target is cut, then the message counts.
+const COLUMNS: [Column; 10] = [
+    Column::new("source").max(12),
+    Column::new("kind").max(14).drop(3),
+    Column::new("state").max(14),
+    Column::new("rtt").right().drop(4),
+    Column::new("in").right().drop(5),
+    Column::new("out").right().drop(5),
+    Column::new("msgs in/out").right().drop(2),
+    Column::new("reconn").right().drop(6),
+    Column::new("malformed").right().drop(7),
+    Column::new("target").fill(12).max(80),
+];
+
 pub fn draw(f: &mut Frame, v: &View, area: Rect) {
     let t = v.theme;
     let sources = &v.store.sources;
@@ -41,54 +61,129 @@ pub fn draw(f: &mut Frame, v: &View, area: Rect) {
         f.render_widget(Paragraph::new(Span::styled("no sources", t.dim)), area);
         return;
     }
-    let mut lines = Vec::new();
     let selected = v.ui.conns.sel.min(sources.len() - 1);
-    let mut selected_at = 0;
-    for (i, s) in sources.iter().enumerate() {
-        if i == selected {
-            selected_at = lines.len();
-        }
-        let mut head = Line::from(vec![
-            Span::styled(format!("{} ", s.label), t.key),
-            Span::styled(format!("{} ", s.kind.name()), t.dim),
-            Span::raw(sanitize_capped(&s.url, 80).into_owned()),
-        ]);
-        if i == selected && v.ui.focus == Pane::Connections {
-            head = head.style(t.selected);
-        }
-        lines.push(head);
-        source_lines(&mut lines, t, s, v.now_ms);
-        metric_lines(&mut lines, t, s, area.width);
-        peer_lines(&mut lines, t, s);
-    }
-    // Keep the selected source's block in view (its head at the top when
-    // the whole list does not fit).
-    let fits = lines.len() <= usize::from(area.height);
-    let top = if fits {
-        0
+    // The table on top, the selected source's detail under it when there
+    // is room for both; one source is its detail alone.
+    let rows = sources.len() as u16 + 1;
+    let (list, detail) = if sources.len() == 1 {
+        (Rect::default(), Some(area))
+    } else if area.height >= rows + 4 {
+        let [a, b] = Layout::vertical([Constraint::Length(rows), Constraint::Min(3)]).areas(area);
+        (a, Some(b))
+    } else if area.height >= 9 {
+        let want = (area.height / 2).max(3);
+        let [a, b] = Layout::vertical([Constraint::Length(want), Constraint::Min(3)]).areas(area);
+        (a, Some(b))
     } else {
-        selected_at.min(u16::MAX as usize) as u16
+        (area, None)
     };
+    let height = usize::from(list.height.saturating_sub(1));
+    if height > 0 {
+        draw_table(f, v, list, selected, height);
+    }
+    let Some(detail) = detail else { return };
+    let s = &sources[selected];
+    let mut lines = vec![Line::from(vec![
+        Span::styled("── ", t.dim),
+        Span::styled(format!("{} ", sanitize(&s.label)), t.key),
+        Span::styled(format!("{} ", s.kind.name()), t.dim),
+        Span::raw(sanitize_capped(&s.url, 200).into_owned()),
+        Span::styled(" ──", t.dim),
+    ])];
+    source_lines(&mut lines, t, s, v.now_ms);
+    metric_lines(&mut lines, t, s, detail.width);
+    peer_lines(&mut lines, t, s);
     f.render_widget(
         // Rows are never wrapped (a wrapped row puts its end at column 0,
         // where it reads as the next row): what does not fit ends with …
-        Paragraph::new(super::lines::fit_width(lines, area.width)).scroll((top, 0)),
+        Paragraph::new(super::lines::fit_width(lines, detail.width)),
+        detail,
+    );
+}
+
+/// The table of sources, `height` rows of it, the selected one in view.
+fn draw_table(f: &mut Frame, v: &View, area: Rect, selected: usize, height: usize) {
+    let t = v.theme;
+    let sources = &v.store.sources;
+    let off = scroll_offset(0, selected, height, sources.len());
+    let cells: Vec<Vec<table::Text>> = sources
+        .iter()
+        .skip(off)
+        .take(height)
+        .map(|s| row(t, s, v.now_ms))
+        .collect();
+    let focused = v.ui.focus == Pane::Connections;
+    f.render_widget(
+        table::table(
+            &COLUMNS,
+            cells,
+            area.width,
+            t.dim,
+            Some((
+                selected - off,
+                if focused {
+                    t.selected
+                } else {
+                    Style::default()
+                },
+            )),
+        ),
         area,
     );
+}
+
+/// A source's row of the table.
+fn row(t: &Theme, s: &SourceInfo, now: u64) -> Vec<table::Text> {
+    let c = &s.conn;
+    let plain = |x: String| (x, Style::default());
+    let mut state = c.state.label().to_string();
+    if let Some(at) = c.retry_at_ms {
+        state = format!(
+            "{state} {:.0}s",
+            (at.saturating_sub(now) as f64 / 1000.0).ceil()
+        );
+    }
+    let st = &c.stats;
+    vec![
+        (sanitize(&s.label).into_owned(), t.key),
+        (s.kind.name().to_string(), t.dim),
+        (state, state_style(t, &c.state)),
+        plain(
+            c.rtt
+                .map(|d| format!("{:.1} ms", d.as_secs_f64() * 1000.0))
+                .unwrap_or_else(|| "-".into()),
+        ),
+        plain(human_bytes(st.bytes_in)),
+        plain(human_bytes(st.bytes_out)),
+        plain(format!("{}/{}", st.messages_in, st.messages_out)),
+        plain(c.reconnects.to_string()),
+        (
+            s.malformed.to_string(),
+            if s.malformed > 0 {
+                t.warn
+            } else {
+                Style::default()
+            },
+        ),
+        plain(sanitize_capped(&s.url, 200).into_owned()),
+    ]
+}
+
+fn state_style(t: &Theme, s: &ConnState) -> Style {
+    match s {
+        ConnState::Connected { .. } => t.info,
+        ConnState::Errored { .. } => t.error,
+        ConnState::Closed => t.dim,
+        _ => t.warn,
+    }
 }
 
 /// A source's connection: state, counters, facts and last error.
 fn source_lines(lines: &mut Vec<Line<'static>>, t: &Theme, s: &SourceInfo, now: u64) {
     let c = &s.conn;
-    let state_style = match c.state {
-        ConnState::Connected { .. } => t.info,
-        ConnState::Errored { .. } => t.error,
-        ConnState::Closed => t.dim,
-        _ => t.warn,
-    };
     let mut state = vec![
         Span::raw("  state "),
-        Span::styled(c.state.label(), state_style),
+        Span::styled(c.state.label(), state_style(t, &c.state)),
     ];
     if let ConnState::Connecting { attempt } = c.state {
         state.push(Span::raw(format!(" (attempt {attempt})")));

@@ -111,8 +111,10 @@ fn draw_pane(f: &mut Frame, v: &View, pane: Pane, area: Rect, scroll: &mut Scrol
         Pane::Logs => logs::title(v),
         Pane::Timeline => timeline::title(v),
         Pane::Channels => channels::title(v),
-        _ => pane.title().to_string(),
-    };
+        Pane::Connections => super::lines::Title::new(pane.title()),
+    }
+    // Inside the corners, with a space each side.
+    .fit(usize::from(area.width.saturating_sub(4)));
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(border)

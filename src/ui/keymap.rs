@@ -59,6 +59,9 @@ pub enum Action {
     Export,
     /// t: the Logs' times relative to the selected entry, or clock times.
     RelativeTime,
+    /// > / <: the Logs' summaries scrolled sideways (what a row cut).
+    ShiftRight,
+    ShiftLeft,
     // Prompt editing.
     Input(char),
     Backspace,

@@ -154,6 +154,12 @@ pub const BINDINGS: &[Binding] = &[
         &[],
     ),
     normal(
+        "> <",
+        &[(ch('>'), Action::ShiftRight), (ch('<'), Action::ShiftLeft)],
+        "Logs: scroll the summaries sideways (what a narrow pane cuts) / back",
+        &[hint(9, "> sideways", LOGS)],
+    ),
+    normal(
         "[ ]",
         &[(ch('['), Action::PrevTab), (ch(']'), Action::NextTab)],
         "detail tab: Action / State / Diff",
@@ -517,11 +523,11 @@ mod tests {
         assert_eq!(hint_line(Pane::Timeline, Place::List, no_room), timeline);
         assert_eq!(
             hint_line(Pane::Logs, Place::List, room),
-            "/ filter · Enter entry · Space freeze · f follow · y copy · w watch · : command · ? help"
+            "/ filter · Enter entry · Space freeze · f follow · y copy · w watch · : command · > sideways · ? help"
         );
         assert_eq!(
             hint_line(Pane::Logs, Place::List, no_room),
-            "/ filter · n/N match · Enter entry · Space freeze · f follow · y copy · z zoom · ? help · q quit"
+            "/ filter · n/N match · Enter entry · Space freeze · f follow · y copy · > sideways · z zoom · ? help · q quit"
         );
         assert_eq!(
             hint_line(Pane::Channels, Place::List, room),
@@ -538,7 +544,7 @@ mod tests {
         // A pane whose detail has the keys says the detail's keys.
         assert_eq!(
             hint_line(Pane::Logs, Place::Detail, room),
-            "/ filter · j/k move · Enter fold · Space freeze · Esc back · f follow · y/Y copy value/path · w watch · : command · ? help"
+            "/ filter · j/k move · Enter fold · Space freeze · Esc back · f follow · y/Y copy value/path · w watch · : command · > sideways · ? help"
         );
         assert!(
             hint_line(Pane::Timeline, Place::Detail, room)

@@ -177,3 +177,103 @@ pub fn fit_width<'a>(lines: Vec<Line<'a>>, width: u16) -> Vec<Line<'a>> {
         })
         .collect()
 }
+
+/// A pane's title as parts joined by ` · `: when it is wider than the
+/// border, the parts that matter least go first (the zone, the total), then
+/// the parts marked cuttable (a filter's text, an app's label) are cut with
+/// `…`; the parts kept (the match count, follow / paused / FROZEN) stay.
+#[derive(Debug, Default)]
+pub struct Title {
+    /// (text, drop order: highest goes first, 0 never; cuttable).
+    parts: Vec<(String, u8, bool)>,
+}
+
+impl Title {
+    pub fn new(name: impl Into<String>) -> Title {
+        Title {
+            parts: vec![(name.into(), 0, false)],
+        }
+    }
+
+    /// A part that stays.
+    pub fn keep(mut self, text: impl Into<String>) -> Title {
+        self.parts.push((text.into(), 0, false));
+        self
+    }
+
+    /// A part that goes when the width is short (highest `order` first).
+    pub fn part(mut self, text: impl Into<String>, order: u8) -> Title {
+        self.parts.push((text.into(), order, false));
+        self
+    }
+
+    /// A part that stays but is cut to fit.
+    pub fn cut(mut self, text: impl Into<String>) -> Title {
+        self.parts.push((text.into(), 0, true));
+        self
+    }
+
+    /// The title in `width` columns.
+    pub fn fit(&self, width: usize) -> String {
+        use unicode_width::UnicodeWidthStr;
+        let mut parts: Vec<(String, u8, bool)> = self.parts.clone();
+        let joined = |p: &[(String, u8, bool)]| {
+            p.iter()
+                .map(|(t, ..)| t.as_str())
+                .collect::<Vec<_>>()
+                .join(" · ")
+        };
+        loop {
+            let s = joined(&parts);
+            let over = s.width().saturating_sub(width);
+            if over == 0 {
+                return s;
+            }
+            if let Some(i) = (0..parts.len())
+                .filter(|&i| parts[i].1 > 0)
+                .max_by_key(|&i| (parts[i].1, i))
+            {
+                parts.remove(i);
+                continue;
+            }
+            // Cut the longest cuttable part (to 4 columns at least).
+            let longest = (0..parts.len())
+                .filter(|&i| parts[i].2 && parts[i].0.width() > 4)
+                .max_by_key(|&i| parts[i].0.width());
+            match longest {
+                Some(i) => {
+                    let w = parts[i].0.width();
+                    let to = w.saturating_sub(over).max(4) as u16;
+                    parts[i].0 = super::table::cut(&parts[i].0, to);
+                    parts[i].2 = false;
+                }
+                None => return super::table::cut(&s, width as u16),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod title_tests {
+    use super::Title;
+
+    #[test]
+    fn a_short_title_drops_the_least_first_and_keeps_the_state() {
+        let t = Title::new("1 Logs")
+            .part("1200", 2)
+            .cut("/level>=warn and data.msg~/time.?out/")
+            .keep("17 matches")
+            .keep("follow")
+            .part("Europe/Paris", 3);
+        let full = "1 Logs · 1200 · /level>=warn and data.msg~/time.?out/ · 17 matches · follow · Europe/Paris";
+        assert_eq!(t.fit(200), full);
+        assert_eq!(
+            t.fit(80),
+            "1 Logs · 1200 · /level>=warn and data.msg~/time.?out/ · 17 matches · follow"
+        );
+        let narrow = t.fit(50);
+        assert_eq!(narrow, "1 Logs · /level>=warn and d… · 17 matches · follow");
+        assert_eq!(narrow.chars().count(), 50);
+        assert!(t.fit(20).chars().count() <= 20);
+    }
+}

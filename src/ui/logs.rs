@@ -34,6 +34,8 @@ pub struct LogsPane {
     /// The selected entry's detail is open under the list (Enter).
     pub open: bool,
     pub detail: DetailState,
+    /// Columns of every summary scrolled out of view on the left (`>`).
+    pub shift: usize,
 }
 
 impl LogsPane {
@@ -95,6 +97,8 @@ impl LogsPane {
                 self.detail.focus = false;
             }
             Action::Freeze => return Outcome::Say(self.freeze(logs).into()),
+            Action::ShiftRight => self.shift = (self.shift + SHIFT).min(MAX_SHIFT),
+            Action::ShiftLeft => self.shift = self.shift.saturating_sub(SHIFT),
             Action::RelativeTime => {
                 self.relative = !self.relative;
                 return Outcome::Say(
@@ -177,6 +181,10 @@ impl LogsPane {
     }
 }
 
+/// Columns `>` and `<` scroll the summaries by, and how far they go.
+const SHIFT: usize = 16;
+const MAX_SHIFT: usize = 4096;
+
 impl Default for LogsPane {
     fn default() -> Self {
         Self {
@@ -187,38 +195,43 @@ impl Default for LogsPane {
             frozen: None,
             open: false,
             detail: DetailState::default(),
+            shift: 0,
         }
     }
 }
 
-pub fn title(v: &View) -> String {
+pub fn title(v: &View) -> lines::Title {
     let logs = &v.store.logs;
-    let mut s = format!("{} · {}", Pane::Logs.title(), logs.len());
+    let mut s = lines::Title::new(Pane::Logs.title()).part(logs.len().to_string(), 2);
     if let Some(flt) = logs.filter() {
         let n = logs.view_len();
-        s.push_str(&format!(
-            " · /{} · {n} {}",
-            sanitize_capped(flt, 40),
-            if n == 1 { "match" } else { "matches" }
-        ));
+        s = s
+            .cut(format!("/{}", sanitize_capped(flt, 40)))
+            .keep(format!("{n} {}", if n == 1 { "match" } else { "matches" }));
     }
     if logs.evicted() > 0 {
-        s.push_str(&format!(" · {} evicted", logs.evicted()));
+        s = s.part(format!("{} evicted", logs.evicted()), 1);
     }
-    s.push_str(if v.ui.logs.frozen.is_some() {
-        " · FROZEN"
+    if v.ui.logs.shift > 0 {
+        s = s.keep(format!(
+            "→{} ({} back)",
+            v.ui.logs.shift,
+            keys::name(&Action::ShiftLeft)
+        ));
+    }
+    s = s.keep(if v.ui.logs.frozen.is_some() {
+        "FROZEN"
     } else if v.ui.logs.follow {
-        " · follow"
+        "follow"
     } else {
-        " · paused"
+        "paused"
     });
     // The zone, once, here.
     if v.ui.logs.relative {
-        s.push_str(" · times relative");
+        s.part("times relative", 3)
     } else {
-        s.push_str(&format!(" · {}", crate::text::zone_name(v.now_ms)));
+        s.part(crate::text::zone_name(v.now_ms), 3)
     }
-    s
 }
 
 /// How a row's time is written: relative to `base` (`t`), with the date
@@ -363,7 +376,13 @@ fn rows<'a>(v: &View<'a>, range: std::ops::Range<usize>, sel: usize) -> Vec<Line
             Span::styled(format!("{:<kind_w$.kind_w$}", e.kind), t.title),
             Span::raw(" "),
         ];
-        spans.extend(highlighted(&e.summary, logs.query(), t.base, t.highlight));
+        let summary = highlighted(&e.summary, logs.query(), t.base, t.highlight);
+        if v.ui.logs.shift > 0 {
+            spans.push(Span::styled("…", t.dim));
+            spans.extend(skip_columns(summary, v.ui.logs.shift + 1));
+        } else {
+            spans.extend(summary);
+        }
         let mut line = Line::from(spans);
         if !v.ui.logs.follow && i == sel && v.ui.focus == Pane::Logs {
             // The bar's colours for every cell: a span's own colour (the
@@ -382,6 +401,27 @@ fn rows<'a>(v: &View<'a>, range: std::ops::Range<usize>, sel: usize) -> Vec<Line
         lines.push(line);
     }
     lines
+}
+
+/// `spans` without their first `n` characters (a summary scrolled
+/// sideways).
+fn skip_columns(spans: Vec<Span<'_>>, mut n: usize) -> Vec<Span<'_>> {
+    let mut out = Vec::with_capacity(spans.len());
+    for sp in spans {
+        if n == 0 {
+            out.push(sp);
+            continue;
+        }
+        let len = sp.content.chars().count();
+        if len <= n {
+            n -= len;
+            continue;
+        }
+        let rest: String = sp.content.chars().skip(n).collect();
+        n = 0;
+        out.push(Span::styled(rest, sp.style));
+    }
+    out
 }
 
 /// The selected log entry as a collapsible tree, under the list; returns

@@ -13,6 +13,7 @@ mod lines;
 mod logs;
 pub mod pane;
 mod status;
+mod table;
 pub mod theme;
 mod timeline;
 

@@ -233,34 +233,32 @@ impl TimelinePane {
     }
 }
 
-pub fn title(v: &View) -> String {
-    let mut s = Pane::Timeline.title().to_string();
+pub fn title(v: &View) -> lines::Title {
+    let mut s = lines::Title::new(Pane::Timeline.title());
     let n = v.store.timeline.instances.len();
     if let Some(i) = v.instance {
-        s.push_str(&format!(
-            " · {} [{}/{}] {}",
-            sanitize(&i.label()),
-            v.ui.tl.inst + 1,
-            n,
-            if v.read_only.is_some() {
-                "recorded"
-            } else {
-                i.liveness.label()
-            }
-        ));
+        s = s
+            .cut(sanitize(&i.label()).into_owned())
+            .part(format!("[{}/{}]", v.ui.tl.inst + 1, n), 2)
+            .part(
+                if v.read_only.is_some() {
+                    "recorded"
+                } else {
+                    i.liveness.label()
+                },
+                1,
+            );
         if i.is_paused {
-            s.push_str(" · paused");
+            s = s.keep("paused");
         }
         if i.is_locked {
-            s.push_str(" · locked");
+            s = s.keep("locked");
         }
     }
     if let Some(q) = &v.ui.tl.filter {
-        s.push_str(&format!(
-            " · /{} · {} shown",
-            sanitize_capped(&q.source, 40),
-            v.timeline_rows.len()
-        ));
+        s = s
+            .cut(format!("/{}", sanitize_capped(&q.source, 40)))
+            .keep(format!("{} shown", v.timeline_rows.len()));
     }
     s
 }
