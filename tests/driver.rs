@@ -146,6 +146,12 @@ fn replay_steps_at_a_fixed_pace_and_any_key_stops_it() {
         dispatches(&a.take_commands()),
         vec![LiftedAction::JumpToState { index: 2 }]
     );
+    // The status line shows how far it is.
+    let screen = screen_text(&render(&mut a, 80, 24));
+    assert!(
+        screen.contains("▶ replay 2/4 · every 250 ms") && screen.contains("any key stops"),
+        "{screen}"
+    );
     a.act(Action::Down); // any key
     assert!(a.ui.replay.is_none());
     assert!(a.tick(t0 + Duration::from_secs(5)).is_none());

@@ -148,8 +148,20 @@ fn a_key_that_closes_the_help_does_nothing_else_and_the_help_scrolls() {
     assert!(top.contains("scroll"), "{top}");
     a.act(Action::Bottom);
     let bottom = screen_text(&render(&mut a, 80, 24));
-    assert!(bottom.contains("quit"), "{bottom}");
-    assert!(!top.contains("Ctrl-C"), "the last rows are below at first");
+    assert!(bottom.contains("Tab (in /)"), "{bottom}");
+    assert!(
+        !top.contains("Tab (in /)"),
+        "the last rows are below at first"
+    );
+    // Grouped, the focused pane's keys first.
+    let first = top.lines().find(|l| l.contains("── ")).expect("a heading");
+    assert!(first.contains("── Timeline"), "{top}");
+    a.act(Action::Escape);
+    a.act(Action::Focus(Pane::Logs));
+    a.act(Action::Help);
+    let top = screen_text(&render(&mut a, 80, 24));
+    let first = top.lines().find(|l| l.contains("── ")).unwrap();
+    assert!(first.contains("── Logs"), "{top}");
 }
 
 #[test]

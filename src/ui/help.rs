@@ -1,4 +1,5 @@
-//! The `?` overlay: the key table, one line a binding, then the `:`
+//! The `?` overlay: the key table, one line a binding, grouped under
+//! headings (the focused pane's keys first), then the `:`
 //! commands of every protocol a source of this run speaks; as wide as the
 //! screen allows, scrolled with the list keys when it does not fit.
 
@@ -8,6 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use super::View;
+use super::keymap::Group;
 use super::keys::BINDINGS;
 use crate::text::sanitize;
 
@@ -56,8 +58,21 @@ pub fn lines(v: &View, inner: usize) -> Vec<Line<'static>> {
             lines.push(Line::from(Span::raw(format!("{:KEYS$}  {r}", ""))));
         }
     };
-    for b in BINDINGS {
-        entry(&mut lines, b.keys, b.help);
+    // Grouped, the focused pane's own keys first.
+    let first = match v.ui.focus {
+        super::Pane::Logs => Group::Logs,
+        super::Pane::Timeline => Group::Timeline,
+        super::Pane::Channels | super::Pane::Connections => Group::Moving,
+    };
+    let order = std::iter::once(first).chain(Group::ALL.into_iter().filter(|g| *g != first));
+    for g in order {
+        lines.push(Line::from(Span::styled(
+            format!("{:KEYS$}  ── {} ──", "", g.heading()),
+            t.dim,
+        )));
+        for b in BINDINGS.iter().filter(|b| b.group == g) {
+            entry(&mut lines, b.keys, b.help);
+        }
     }
     // Each protocol once, in the order its first source came.
     let mut seen: Vec<&str> = Vec::new();

@@ -166,4 +166,51 @@ pub struct Binding {
     /// Its line in the `?` help.
     pub help: &'static str,
     pub hints: &'static [Hint],
+    /// Its heading in the `?` help.
+    pub group: Group,
+}
+
+/// The `?` help's headings: the focused pane's keys first, then the rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    /// Focus, zoom, export, help, quit.
+    Panes,
+    /// Moving in a list or a detail, opening, copying.
+    Moving,
+    Logs,
+    /// The selected app's history (Timeline only).
+    Timeline,
+    /// What the sources take: watching, the `:` line.
+    Sources,
+    /// Filters and the prompts.
+    Prompts,
+}
+
+impl Group {
+    pub const ALL: [Group; 6] = [
+        Group::Panes,
+        Group::Moving,
+        Group::Logs,
+        Group::Timeline,
+        Group::Sources,
+        Group::Prompts,
+    ];
+
+    pub fn heading(self) -> &'static str {
+        match self {
+            Group::Panes => "panes",
+            Group::Moving => "moving, opening, copying (every pane)",
+            Group::Logs => "Logs",
+            Group::Timeline => "Timeline: the selected app's history",
+            Group::Sources => "sources",
+            Group::Prompts => "filters and prompts",
+        }
+    }
+}
+
+impl Binding {
+    /// Under `group` in the help.
+    pub const fn group(self, group: Group) -> Binding {
+        Binding { group, ..self }
+    }
 }

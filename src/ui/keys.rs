@@ -7,7 +7,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::Pane;
-use super::keymap::{Action, Binding, Hint, Key, Mode, Need, Place};
+use super::keymap::{Action, Binding, Group, Hint, Key, Mode, Need, Place};
 
 const fn ch(c: char) -> Key {
     Key::Code(KeyCode::Char(c))
@@ -61,6 +61,7 @@ const fn normal(
         modes: NORMAL,
         help,
         hints,
+        group: Group::Panes,
     }
 }
 
@@ -80,7 +81,8 @@ pub const BINDINGS: &[Binding] = &[
         ],
         "focus next / previous pane",
         &[hint(9, "Tab next pane", LISTS)],
-    ),
+    )
+    .group(Group::Panes),
     normal(
         "1 2 3 4",
         &[
@@ -91,7 +93,8 @@ pub const BINDINGS: &[Binding] = &[
         ],
         "focus Logs / Channels / Connections / Timeline",
         &[],
-    ),
+    )
+    .group(Group::Panes),
     normal(
         "j k ↑ ↓ PgUp PgDn",
         &[
@@ -107,7 +110,8 @@ pub const BINDINGS: &[Binding] = &[
             hint(6, "j/k move", LISTS).in_(Place::List),
             hint(1, "j/k move", DETAILS).in_(Place::Detail),
         ],
-    ),
+    )
+    .group(Group::Moving),
     normal(
         "g / G",
         &[
@@ -117,7 +121,8 @@ pub const BINDINGS: &[Binding] = &[
         ],
         "top / bottom",
         &[],
-    ),
+    )
+    .group(Group::Moving),
     normal(
         "Enter",
         &[(code(KeyCode::Enter), Action::Activate)],
@@ -130,7 +135,8 @@ pub const BINDINGS: &[Binding] = &[
                 .in_(Place::List),
             hint(2, "Enter fold", DETAILS).in_(Place::Detail),
         ],
-    ),
+    )
+    .group(Group::Moving),
     normal(
         "← → v",
         &[
@@ -140,31 +146,36 @@ pub const BINDINGS: &[Binding] = &[
         ],
         "switch between the list and the detail",
         &[],
-    ),
+    )
+    .group(Group::Moving),
     normal(
         "Space",
         &[(ch(' '), Action::Freeze)],
         "freeze / unfreeze the Logs view (ingest goes on)",
         &[hint(3, "Space freeze", LOGS)],
-    ),
+    )
+    .group(Group::Logs),
     normal(
         "t",
         &[(ch('t'), Action::RelativeTime)],
         "Logs: times relative to the selected entry (or the newest) / clock times",
         &[],
-    ),
+    )
+    .group(Group::Logs),
     normal(
         "> <",
         &[(ch('>'), Action::ShiftRight), (ch('<'), Action::ShiftLeft)],
         "Logs: scroll the summaries sideways (what a narrow pane cuts) / back",
         &[hint(9, "> sideways", LOGS)],
-    ),
+    )
+    .group(Group::Logs),
     normal(
         "[ ]",
         &[(ch('['), Action::PrevTab), (ch(']'), Action::NextTab)],
         "detail tab: Action / State / Diff",
         &[hint(22, "[ ] tab", TIMELINE)],
-    ),
+    )
+    .group(Group::Timeline),
     normal(
         "s x",
         &[(ch('s'), Action::Skip), (ch('x'), Action::Sweep)],
@@ -173,7 +184,8 @@ pub const BINDINGS: &[Binding] = &[
             hint(12, "s skip", TIMELINE).needs(Need::Live),
             hint(13, "x sweep", TIMELINE).needs(Need::Live),
         ],
-    ),
+    )
+    .group(Group::Timeline),
     normal(
         "c r R",
         &[
@@ -187,7 +199,8 @@ pub const BINDINGS: &[Binding] = &[
             hint(15, "r rollback", TIMELINE).needs(Need::Live),
             hint(16, "R reset", TIMELINE).needs(Need::Live),
         ],
-    ),
+    )
+    .group(Group::Timeline),
     normal(
         "p l",
         &[(ch('p'), Action::Pause), (ch('l'), Action::Lock)],
@@ -196,49 +209,57 @@ pub const BINDINGS: &[Binding] = &[
             hint(17, "p pause", TIMELINE).needs(Need::Live),
             hint(18, "l lock", TIMELINE).needs(Need::Live),
         ],
-    ),
+    )
+    .group(Group::Timeline),
     normal(
         "d",
         &[(ch('d'), Action::DispatchPrompt)],
         "dispatch an action you type (JS object literal)",
         &[hint(19, "d dispatch", TIMELINE).needs(Need::Live)],
-    ),
+    )
+    .group(Group::Timeline),
     normal(
         "P",
         &[(ch('P'), Action::Replay)],
         "replay from the selected action to the last",
         &[hint(20, "P replay", TIMELINE).needs(Need::Live)],
-    ),
+    )
+    .group(Group::Timeline),
     normal(
         "u",
         &[(ch('u'), Action::Refresh)],
         "ask the app for a fresh STATE (UPDATE)",
         &[],
-    ),
+    )
+    .group(Group::Timeline),
     normal(
         "i",
         &[(ch('i'), Action::NextInstance)],
         "next app instance",
         &[hint(21, "i app", TIMELINE)],
-    ),
+    )
+    .group(Group::Timeline),
     normal(
         "w",
         &[(ch('w'), Action::Watch)],
         "room: watch / stop watching developer logs",
         &[hint(7, "w watch", NOT_TIMELINE).needs(Need::Watch)],
-    ),
+    )
+    .group(Group::Sources),
     normal(
         ":",
         &[(ch(':'), Action::CommandLine)],
         "command line: the commands of this run's sources (listed at the end of this help)",
         &[hint(8, ": command", NOT_TIMELINE).needs(Need::CommandLine)],
-    ),
+    )
+    .group(Group::Sources),
     normal(
         "/",
         &[(ch('/'), Action::FilterPrompt)],
         "filter: word \"phrase\" /re/ level>=warn data.a=1 or not ( )",
         &[hint(0, "/ filter", LOGS), hint(6, "/ filter", CHANNELS)],
-    ),
+    )
+    .group(Group::Prompts),
     Binding {
         keys: "← → Home End Ctrl-A Ctrl-E Ctrl-U Ctrl-W ↑ ↓ (in a prompt)",
         press: &[
@@ -253,6 +274,7 @@ pub const BINDINGS: &[Binding] = &[
         modes: &[Mode::Prompt],
         help: "move · start / end (also Ctrl-A / Ctrl-E) · Ctrl-U clear to start · Ctrl-W delete word · ↑ ↓ history",
         hints: &[],
+        group: Group::Prompts,
     },
     Binding {
         keys: "Tab (in /)",
@@ -260,19 +282,22 @@ pub const BINDINGS: &[Binding] = &[
         modes: &[Mode::Prompt],
         help: "match case exactly / ignore case",
         hints: &[],
+        group: Group::Prompts,
     },
     normal(
         "n / N",
         &[(ch('n'), Action::NextMatch), (ch('N'), Action::PrevMatch)],
         "next / previous match",
         &[hint(1, "n/N match", LOGS).needs(Need::NoCommandLine)],
-    ),
+    )
+    .group(Group::Logs),
     Binding {
         keys: "Esc",
         press: &[(code(KeyCode::Esc), Action::Escape)],
         modes: &[Mode::Normal, Mode::Prompt],
         help: "clear filter, close prompt, detail or help",
         hints: &[hint(3, "Esc back", DETAILS).in_(Place::Detail)],
+        group: Group::Prompts,
     },
     normal(
         "f / End",
@@ -282,7 +307,8 @@ pub const BINDINGS: &[Binding] = &[
         ],
         "follow the newest entry",
         &[hint(4, "f follow", LOGS)],
-    ),
+    )
+    .group(Group::Moving),
     normal(
         "z  e",
         &[(ch('z'), Action::Zoom), (ch('e'), Action::Export)],
@@ -291,7 +317,8 @@ pub const BINDINGS: &[Binding] = &[
             hint(10, "z zoom", LOGS).needs(Need::NoCommandLine),
             hint(10, "z zoom", LISTS),
         ],
-    ),
+    )
+    .group(Group::Panes),
     normal(
         "y / Y",
         &[(ch('y'), Action::Copy), (ch('Y'), Action::CopyPath)],
@@ -300,13 +327,15 @@ pub const BINDINGS: &[Binding] = &[
             hint(5, "y copy", LOGS).in_(Place::List),
             hint(5, "y/Y copy value/path", DETAILS).in_(Place::Detail),
         ],
-    ),
+    )
+    .group(Group::Moving),
     normal(
         "?",
         &[(ch('?'), Action::Help)],
         "this help",
         &[hint(23, "? help", &Pane::ALL)],
-    ),
+    )
+    .group(Group::Panes),
     normal(
         "q / Ctrl-C",
         &[(ch('q'), Action::Quit), (Key::Ctrl('c'), Action::Quit)],
@@ -315,7 +344,8 @@ pub const BINDINGS: &[Binding] = &[
             hint(24, "q quit", LOGS).needs(Need::NoCommandLine),
             hint(24, "q quit", LISTS),
         ],
-    ),
+    )
+    .group(Group::Panes),
 ];
 
 /// The action of a key press in a mode: the key table's bindings

@@ -21,6 +21,20 @@ pub fn draw(f: &mut Frame, v: &View, area: Rect) {
             Span::styled(format!(" {} ", sanitize(&c.question)), t.notice),
             Span::styled(" y yes · any other key no", t.key),
         ])
+    } else if let Some(r) = &v.ui.replay {
+        // Progress, for as long as it runs.
+        Line::from(vec![
+            Span::styled(
+                format!(
+                    " ▶ replay {}/{} · {} ",
+                    r.next,
+                    r.steps.len(),
+                    r.pace.label()
+                ),
+                t.notice,
+            ),
+            Span::styled(" any key stops", t.key),
+        ])
     } else if let Some((msg, kind)) = v.ui.status_now(v.now_ms) {
         let st = match kind {
             StatusKind::Info => t.status,
