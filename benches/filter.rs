@@ -10,60 +10,17 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use roomtap::app::App;
-use roomtap::event::{EventKind, Level, LogRecord, SourceEvent};
+use roomtap::event::SourceEvent;
 use roomtap::query::Query;
 use roomtap::store::StoreConfig;
 use roomtap::ui::theme::Theme;
 
+#[path = "sc/entries.rs"]
+mod entries;
+
+use entries::{GREP, QUERY, entry, record};
+
 const N: usize = 1_000_000;
-const QUERY: &str = "level>=warn and data.msg~/time.?out/";
-/// The same question for grep, on the JSON Lines form of the entries.
-const GREP: &str = r#""level":"(WARN|ERROR)".*"data":\{"msg":"[^"]*[Tt][Ii][Mm][Ee].?[Oo][Uu][Tt]"#;
-
-fn entry(i: usize) -> (Level, &'static str, String, String) {
-    let level = match i % 10 {
-        0..=5 => Level::Info,
-        6 | 7 => Level::Debug,
-        8 => Level::Warn,
-        _ => Level::Error,
-    };
-    let kind = ["indexer", "assistant", "otel.log", "agent.turn"][i % 4];
-    let msg = match i % 7 {
-        0 => "upstream request timed out after 5000 ms",
-        1 => "embedding timeout, retrying",
-        2 => "cache stats collected for the shard",
-        3 => "connection reset by peer while reading",
-        4 => "turn completed with tool calls",
-        5 => "indexed a batch of documents",
-        _ => "Time-Out waiting for the queue lease",
-    };
-    let data = format!(
-        r#"{{"msg":"{msg}","user":{{"id":{},"name":"user-{}"}},"attempt":{},"path":"/api/v1/rooms/demo/items/{}","took_ms":{},"trace_id":"{:032x}","region":"eu-west-1"}}"#,
-        i % 5000,
-        i % 97,
-        i % 4,
-        i,
-        (i * 37) % 9000,
-        (i as u128).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835)
-    );
-    let summary = format!("{msg} attempt={}", i % 4);
-    (level, kind, summary, data)
-}
-
-fn record(i: usize) -> SourceEvent {
-    let (level, kind, summary, data) = entry(i);
-    SourceEvent {
-        source: 0,
-        at_ms: 1_795_000_000_000 + i as u64,
-        kind: EventKind::Log(LogRecord {
-            level,
-            kind: kind.into(),
-            summary,
-            data: Some(data),
-            bytes: None,
-        }),
-    }
-}
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
@@ -99,13 +56,7 @@ fn main() {
     {
         let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
         for i in 0..N {
-            let (level, kind, summary, data) = entry(i);
-            writeln!(
-                f,
-                r#"{{"level":"{}","kind":"{kind}","summary":"{summary}","data":{data}}}"#,
-                level.label()
-            )
-            .unwrap();
+            writeln!(f, "{}", entries::plain_line(i)).unwrap();
         }
     }
     let file_mb = std::fs::metadata(&path).unwrap().len() as f64 / 1e6;

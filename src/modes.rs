@@ -130,8 +130,8 @@ pub struct TailHow<'a> {
 
 /// `roomtap tail`: the same sources, matching entries printed to stdout.
 pub async fn tail(
-    setup: Setup,
-    sources: Vec<Box<dyn Source>>,
+    mut setup: Setup,
+    mut sources: Vec<Box<dyn Source>>,
     how: TailHow<'_>,
 ) -> Result<(), String> {
     let TailHow { filter, json, all } = how;
@@ -141,6 +141,19 @@ pub async fn tail(
         }
         _ => None,
     };
+    // What is printed is only what the filter keeps (unless `--all` prints
+    // every event, or `--record` keeps them all): the sources may leave the
+    // rest out before parsing it (a recording does).
+    if let Some(q) = &query
+        && !all
+        && setup.record.is_none()
+    {
+        for s in &mut sources {
+            s.narrow(q);
+        }
+    }
+    // Entries are printed as they come: the store need not keep many.
+    setup.store.max_log_entries = setup.store.max_log_entries.min(TAIL_KEEPS);
     // One Ctrl-C listener for the whole run, installed before anything
     // starts: a new one per turn would miss a signal between turns.
     let mut interrupt = crate::runtime::StopSignals::new()?;
@@ -229,6 +242,8 @@ fn print_new(
     let first = logs.by_seq(*next).map_or(logs.next_seq(), |e| e.seq);
     let from = first.max(*next);
     *next = logs.next_seq();
+    // What goes to stderr, written once for the batch.
+    let mut to_stderr = String::new();
     for seq in from..logs.next_seq() {
         let Some(e) = logs.by_seq(seq) else { continue };
         if let Some(q) = query
@@ -237,7 +252,8 @@ fn print_new(
             // What the filter leaves out is not lost when it is about the
             // connection or an error: it goes to stderr.
             if e.kind == "connection" || e.level >= crate::event::Level::Error {
-                eprintln!("{}", text_line(app, e));
+                to_stderr.push_str(&text_line(app, e));
+                to_stderr.push('\n');
             }
             continue;
         }
@@ -250,8 +266,16 @@ fn print_new(
             writeln!(out, "{}", text_line(app, e))?;
         }
     }
+    if !to_stderr.is_empty() {
+        // A closed stderr is no reason to stop printing.
+        let _ = std::io::stderr().lock().write_all(to_stderr.as_bytes());
+    }
     Ok(())
 }
+
+/// Log entries `tail`'s store keeps: more than a batch of events, since it
+/// prints each batch's entries as they come (nothing reads them later).
+const TAIL_KEEPS: usize = 16_384;
 
 /// The width `tail`'s kind column pads to (longer kinds push the summary
 /// along rather than being cut).

@@ -26,7 +26,10 @@ const ALLOW: &[(&str, &[&str])] = &[
     ("event", &["text", "protocols::*::wire::model"]),
     ("query", &["event", "scan", "text"]),
     // What a source is, links and the server kit: no protocol, no state.
-    ("source", &["event", "files", "guard", "secret", "text"]),
+    (
+        "source",
+        &["event", "files", "guard", "query", "secret", "text"],
+    ),
     ("link", &["event", "source", "secret", "text"]),
     (
         "serve",
@@ -157,7 +160,9 @@ const ALLOW: &[(&str, &[&str])] = &[
     // it the kinds by name: it names no protocol).
     (
         "record",
-        &["event", "files", "secret", "source", "store", "text"],
+        &[
+            "event", "files", "query", "secret", "source", "store", "text",
+        ],
     ),
     // Entry points: they name no protocol.
     ("wiring", &["event", "secret", "source", "store", "text"]),

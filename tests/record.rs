@@ -1003,3 +1003,88 @@ fn an_exports_entries_always_have_a_declared_source() {
     assert!(r.events.iter().all(|e| usize::from(e.source) < n), "{n}");
     assert_eq!(r.header.sources[0].label, "leg\u{fffd}me");
 }
+
+/// `tail --filter Q open FILE` leaves out, before parsing them, the lines
+/// the query cannot keep: what it prints (stdout and stderr) is what the
+/// unnarrowed path prints (`--record` keeps every event, so it reads every
+/// line), for queries of every shape, on entries with escapes, quotes and
+/// non-ASCII in every field.
+#[test]
+fn a_narrowed_tail_prints_what_the_whole_read_prints() {
+    use roomtap::event::{EventKind, Level, LogRecord, SourceEvent};
+    let path = temp("narrowed.jsonl");
+    let a = app();
+    let words = [
+        "timeout",
+        "time-out",
+        "say \"hi\"",
+        "café",
+        "a\nb",
+        "x/y",
+        "{\"k\":1}",
+        "indexer",
+        "relay",
+        "WARN",
+        "42",
+    ];
+    let levels = [Level::Debug, Level::Info, Level::Warn, Level::Error];
+    {
+        let mut rec = Recorder::create(&path, &a.store).unwrap();
+        let mut rng = fastrand::Rng::with_seed(7);
+        let mut pick = || words[rng.usize(..words.len())];
+        for i in 0..400u64 {
+            let msg = pick();
+            let data = match i % 3 {
+                0 => None,
+                1 => Some(serde_json::json!({"msg": msg, "n": i % 50}).to_string()),
+                _ => Some(msg.to_string()),
+            };
+            rec.write(&SourceEvent {
+                source: 0,
+                at_ms: 1_795_000_000_000 + i,
+                kind: EventKind::Log(LogRecord {
+                    level: levels[(i % 4) as usize],
+                    kind: pick().to_string(),
+                    summary: format!("{} {}", pick(), pick()),
+                    data,
+                    bytes: None,
+                }),
+            });
+        }
+    }
+    for q in [
+        "level>=warn and data.msg~/time.?out/",
+        "timeout",
+        "data.msg=\"say \\\"hi\\\"\"",
+        "café or kind=indexer",
+        "data.n>25",
+        "not timeout",
+        "relay",
+    ] {
+        let run = |record: bool| {
+            let mut c = roomtap();
+            c.args(["--utc", "tail", "--filter", q]);
+            if record {
+                c.arg("--record").arg(temp("narrowed-again.jsonl"));
+            }
+            let out = c.arg("open").arg(&path).output().unwrap();
+            assert!(out.status.success(), "{q}: {out:?}");
+            // The file's own lines (when it was opened) aside.
+            let recorded = |b: Vec<u8>| {
+                String::from_utf8(b)
+                    .unwrap()
+                    .lines()
+                    .filter(|l| !l.contains(" file "))
+                    .map(|l| format!("{l}\n"))
+                    .collect::<String>()
+            };
+            (recorded(out.stdout), recorded(out.stderr))
+        };
+        let (narrowed, whole) = (run(false), run(true));
+        assert_eq!(narrowed, whole, "{q}");
+        assert!(
+            !narrowed.0.is_empty() || q == "data.n>25",
+            "{q}: nothing printed"
+        );
+    }
+}

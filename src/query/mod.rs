@@ -20,12 +20,14 @@
 mod ast;
 mod eval;
 mod lex;
+mod needs;
 mod parse;
 pub mod path;
 
 use std::fmt;
 
 pub use ast::{Field, Matcher, Node, Op, Value};
+pub use needs::{EntryText, Needs};
 
 use crate::event::Level;
 
@@ -78,6 +80,13 @@ impl Query {
 
     pub fn matches(&self, r: &dyn Record) -> bool {
         eval::eval(&self.root, r)
+    }
+
+    /// What an entry must have for this query to keep it, tested on its
+    /// text before it is parsed (see [`Needs`]); `labels` are the
+    /// sources' labels.
+    pub fn needs(&self, labels: &[&str]) -> Needs {
+        Needs::of(&self.root, labels)
     }
 
     /// Byte ranges of `text` that the query's positive text terms match

@@ -48,41 +48,48 @@ impl<'a> Found<'a> {
 /// `ë`, ...), structure kept: what a word search should see.
 pub fn unescape_all(json: &str) -> String {
     let mut out = String::with_capacity(json.len());
-    let mut it = json.chars().peekable();
-    while let Some(c) = it.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match it.next() {
-            Some('n') => out.push('\n'),
-            Some('t') => out.push('\t'),
-            Some('r') => out.push('\r'),
-            Some('b') => out.push('\u{8}'),
-            Some('f') => out.push('\u{c}'),
-            Some('u') => {
-                let hex: String = (0..4).filter_map(|_| it.next()).collect();
-                let mut code = u32::from_str_radix(&hex, 16).unwrap_or(0xfffd);
-                // A surrogate pair: \uD83D\uDE00.
-                if (0xd800..0xdc00).contains(&code) {
-                    let mut look = it.clone();
-                    if look.next() == Some('\\') && look.next() == Some('u') {
-                        let low: String = (0..4).filter_map(|_| look.next()).collect();
-                        if let Ok(l) = u32::from_str_radix(&low, 16)
-                            && (0xdc00..0xe000).contains(&l)
-                        {
-                            code = 0x10000 + ((code - 0xd800) << 10) + (l - 0xdc00);
-                            it = look;
-                        }
+    let mut rest = json;
+    // What lies between backslashes is copied whole.
+    while let Some(at) = memchr::memchr(b'\\', rest.as_bytes()) {
+        out.push_str(&rest[..at]);
+        rest = unescape_one(&rest[at + 1..], &mut out);
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The escape at the start of `after` (what follows a backslash) undone
+/// into `out`; what is left after it.
+fn unescape_one<'a>(after: &'a str, out: &mut String) -> &'a str {
+    let mut it = after.chars();
+    match it.next() {
+        Some('n') => out.push('\n'),
+        Some('t') => out.push('\t'),
+        Some('r') => out.push('\r'),
+        Some('b') => out.push('\u{8}'),
+        Some('f') => out.push('\u{c}'),
+        Some('u') => {
+            let hex: String = (0..4).filter_map(|_| it.next()).collect();
+            let mut code = u32::from_str_radix(&hex, 16).unwrap_or(0xfffd);
+            // A surrogate pair: \uD83D\uDE00.
+            if (0xd800..0xdc00).contains(&code) {
+                let mut look = it.clone();
+                if look.next() == Some('\\') && look.next() == Some('u') {
+                    let low: String = (0..4).filter_map(|_| look.next()).collect();
+                    if let Ok(l) = u32::from_str_radix(&low, 16)
+                        && (0xdc00..0xe000).contains(&l)
+                    {
+                        code = 0x10000 + ((code - 0xd800) << 10) + (l - 0xdc00);
+                        it = look;
                     }
                 }
-                out.push(char::from_u32(code).unwrap_or('\u{fffd}'));
             }
-            Some(o) => out.push(o),
-            None => out.push('\\'),
+            out.push(char::from_u32(code).unwrap_or('\u{fffd}'));
         }
+        Some(o) => out.push(o),
+        None => out.push('\\'),
     }
-    out
+    it.as_str()
 }
 
 /// The value at `path` in `json`, or `None` (missing, or not JSON).

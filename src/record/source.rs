@@ -93,6 +93,9 @@ impl Source for Replay {
     fn shown_url(&self) -> String {
         self.file.clone()
     }
+    fn narrow(&mut self, q: &crate::query::Query) {
+        self.reader.narrow(q);
+    }
     fn start(self: Box<Self>, em: Emitter, _commands: mpsc::Receiver<Command>) -> Starting {
         Box::pin(async move {
             let n = self.reader.header().sources.len();
@@ -119,8 +122,13 @@ fn readdress(id: SourceId, base: usize, n: usize) -> SourceId {
     }
 }
 
-/// Lines read ahead of the replay: the reading thread waits beyond that.
-const READ_AHEAD: usize = 64;
+/// Lines are handed from the reading thread to the replay in batches of
+/// at most this many lines and bytes (one handoff per line costs more than
+/// the line), at most [`READ_AHEAD`] batches ahead: the reading thread
+/// waits beyond that.
+const BATCH_LINES: usize = 256;
+const BATCH_BYTES: u64 = 4 << 20;
+const READ_AHEAD: usize = 4;
 
 async fn replay(em: Emitter, reader: FileReader, base: usize, speed: Option<f64>) {
     let header = reader.header();
@@ -148,17 +156,37 @@ async fn replay(em: Emitter, reader: FileReader, base: usize, speed: Option<f64>
     }
     // File reads block: they run on a thread of their own, a bounded
     // queue ahead of the replay (it ends when the replay is gone).
-    let (tx, mut lines) = mpsc::channel(READ_AHEAD);
+    let (tx, mut batches) = mpsc::channel::<Vec<Line>>(READ_AHEAD);
     tokio::task::spawn_blocking(move || {
-        for line in reader {
-            if tx.blocking_send(line).is_err() {
+        let mut reader = reader;
+        loop {
+            let from = reader.offset();
+            let mut batch = Vec::with_capacity(BATCH_LINES);
+            while let Some(line) = reader.next() {
+                batch.push(line);
+                if batch.len() == BATCH_LINES || reader.offset() - from >= BATCH_BYTES {
+                    break;
+                }
+            }
+            if batch.is_empty() || tx.blocking_send(batch).is_err() {
                 return;
             }
         }
     });
     let mut count = 0u64;
     let mut prev: Option<u64> = None;
-    while let Some(line) = lines.recv().await {
+    let mut current = Vec::new().into_iter();
+    loop {
+        let line = match current.next() {
+            Some(line) => line,
+            None => match batches.recv().await {
+                Some(b) => {
+                    current = b.into_iter();
+                    continue;
+                }
+                None => break,
+            },
+        };
         let mut ev = match line {
             Line::Event(ev) => ev,
             Line::Warning(w) => {

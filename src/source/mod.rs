@@ -44,6 +44,11 @@ pub trait Source: Send {
     fn caps(&self) -> Caps {
         self.kind().caps()
     }
+    /// Only the log entries `q` keeps are wanted (`tail --filter` that
+    /// prints nothing else): a source may leave the others out before it
+    /// parses them. Errors, connection changes and every other event must
+    /// still come. Most sources ignore it.
+    fn narrow(&mut self, _q: &crate::query::Query) {}
     /// Start it: spawn its task(s), reporting through `em`; `commands`
     /// carries what the user sends it (it never yields when it takes none).
     fn start(self: Box<Self>, em: Emitter, commands: mpsc::Receiver<Command>) -> Starting;
