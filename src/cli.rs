@@ -50,9 +50,20 @@ pub struct UiArgs {
     )]
     pub max_bytes: usize,
     /// Append every event to FILE as JSON Lines (flushed every second; `roomtap open FILE`
-    /// replays it). Tokens and secrets are never written.
+    /// replays it), zstd-compressed when FILE ends with .zst. Tokens and secrets are never
+    /// written.
     #[arg(long, global = true, env = "ROOMTAP_RECORD", value_name = "FILE")]
     pub record: Option<std::path::PathBuf>,
+    /// Write the recording in parts of at most SIZE (before compression): FILE, FILE.1,
+    /// FILE.2…, each with the header; `roomtap open FILE` reads them as one. Suffixes K, M, G.
+    #[arg(
+        long,
+        global = true,
+        env = "ROOMTAP_RECORD_MAX",
+        value_name = "SIZE",
+        value_parser = parse_bytes
+    )]
+    pub record_max: Option<usize>,
     /// Timeline actions kept per app instance.
     #[arg(
         long,

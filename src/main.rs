@@ -46,6 +46,7 @@ fn main() -> ExitCode {
         theme,
         fps: cli.ui.fps,
         record: cli.ui.record.clone(),
+        record_max: cli.ui.record_max.map(|m| m as u64),
         utc: cli.ui.utc,
     };
     let result = rt.block_on(run(&cli, setup));

@@ -22,6 +22,8 @@ pub struct Setup {
     pub fps: u32,
     /// `--record FILE`.
     pub record: Option<std::path::PathBuf>,
+    /// `--record-max SIZE`: the recording in parts.
+    pub record_max: Option<u64>,
     /// `--utc`: times in UTC, not the local zone.
     pub utc: bool,
 }
@@ -69,7 +71,10 @@ fn recorder(setup: &Setup, app: &App) -> Result<Option<Recorder>, String> {
         .record
         .as_ref()
         .map(|path| {
-            Recorder::create(path, &app.store)
+            let opts = crate::record::RecordOptions {
+                max_part: setup.record_max,
+            };
+            Recorder::create_with(path, &app.store, opts)
                 .map_err(|e| format!("cannot record to {}: {e}", path.display()))
         })
         .transpose()

@@ -1088,3 +1088,221 @@ fn a_narrowed_tail_prints_what_the_whole_read_prints() {
         );
     }
 }
+
+/// Events `0..n` as log entries, numbered in their summaries.
+fn numbered(n: u64) -> Vec<SourceEvent> {
+    (0..n)
+        .map(|i| {
+            ev(
+                T0 + i,
+                EventKind::Log(roomtap::event::LogRecord {
+                    level: roomtap::event::Level::Info,
+                    kind: "n".into(),
+                    summary: format!("entry {i} {}", "x".repeat(40)),
+                    data: None,
+                    bytes: None,
+                }),
+            )
+        })
+        .collect()
+}
+
+fn summaries(r: &roomtap::record::Recording) -> Vec<String> {
+    r.events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Log(l) => Some(l.summary.split(' ').take(2).collect::<Vec<_>>().join(" ")),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `--record-max`: the recording is written in parts (`FILE`, `FILE.1`…),
+/// each starting with the header and none much over the size, which
+/// `open` reads as one, in order; a later run appends to the last part.
+#[test]
+fn a_recording_in_parts_opens_as_one() {
+    use roomtap::record::{RecordOptions, part_path};
+    let path = temp("parts.jsonl");
+    for k in 1..20 {
+        let _ = std::fs::remove_file(part_path(&path, k));
+    }
+    let a = app();
+    let opts = RecordOptions {
+        max_part: Some(1000),
+    };
+    {
+        let mut rec = Recorder::create_with(&path, &a.store, opts).unwrap();
+        for e in numbered(60) {
+            rec.write(&e);
+        }
+        assert!(rec.error.is_none(), "{:?}", rec.error);
+    }
+    let parts: Vec<_> = (0..20)
+        .map(|k| part_path(&path, k))
+        .take_while(|p| p.exists())
+        .collect();
+    assert!(parts.len() >= 4, "{parts:?}");
+    for p in &parts {
+        let text = std::fs::read_to_string(p).unwrap();
+        assert!(
+            text.starts_with("{\"roomtap_recording\""),
+            "{}",
+            p.display()
+        );
+        // A part ends at the first line that takes it to the size.
+        assert!(text.len() < 1000 + 200, "{}: {}", p.display(), text.len());
+    }
+    let r = roomtap::record::read(&path).unwrap();
+    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    let want: Vec<String> = (0..60).map(|i| format!("entry {i}")).collect();
+    assert_eq!(summaries(&r), want);
+    // Appended to by a later run: its events follow, in the last part.
+    {
+        let mut rec = Recorder::create_with(&path, &a.store, opts).unwrap();
+        assert_eq!(rec.part_path(), *parts.last().unwrap());
+        rec.write(&numbered(61).pop().unwrap());
+    }
+    let r = roomtap::record::read(&path).unwrap();
+    assert_eq!(summaries(&r).last().unwrap(), "entry 60");
+    assert_eq!(r.events.len(), 61);
+    // And `tail` reads them as one.
+    let out = roomtap()
+        .args(["--utc", "tail", "open"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.matches(" entry ").count(), 61, "{text}");
+}
+
+/// A recording to `FILE.zst` is zstd-compressed (several times smaller),
+/// in parts too, and read back transparently by `open` and `tail open`;
+/// a cut-off compressed file gives what it holds, then says why it stops.
+#[test]
+fn a_zstd_recording_is_read_transparently() {
+    use roomtap::record::{RecordOptions, part_path};
+    let path = temp("session.jsonl.zst");
+    let plain = temp("session-plain.jsonl");
+    for k in 1..20 {
+        let _ = std::fs::remove_file(part_path(&path, k));
+    }
+    let a = app();
+    {
+        let mut rec = Recorder::create(&plain, &a.store).unwrap();
+        let mut zst = Recorder::create_with(
+            &path,
+            &a.store,
+            RecordOptions {
+                max_part: Some(4000),
+            },
+        )
+        .unwrap();
+        for e in numbered(300) {
+            rec.write(&e);
+            zst.write(&e);
+        }
+    }
+    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(&bytes[..4], &[0x28, 0xb5, 0x2f, 0xfd], "zstd's magic");
+    assert!(part_path(&path, 1).exists(), "in parts");
+    let total: u64 = (0..20)
+        .map(|k| part_path(&path, k))
+        .take_while(|p| p.exists())
+        .map(|p| std::fs::metadata(p).unwrap().len())
+        .sum();
+    let plain_len = std::fs::metadata(&plain).unwrap().len();
+    assert!(total * 3 < plain_len, "{total} vs {plain_len}");
+    let r = roomtap::record::read(&path).unwrap();
+    assert!(r.warnings.is_empty() && r.stopped.is_none(), "{r:?}");
+    assert_eq!(
+        summaries(&r),
+        summaries(&roomtap::record::read(&plain).unwrap())
+    );
+    assert_eq!(r.events.len(), 300);
+    let out = roomtap()
+        .args(["--utc", "tail", "--filter", "entry 299", "open"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 1);
+    // Cut off (a crash before the frame's end): what was flushed (every
+    // second, a block each time), then why it stops.
+    let cut = temp("cut.jsonl.zst");
+    {
+        let one = temp("one.jsonl.zst");
+        let flushed;
+        {
+            let mut rec = Recorder::create(&one, &a.store).unwrap();
+            let events = numbered(200);
+            for e in &events[..100] {
+                rec.write(e);
+            }
+            rec.flush();
+            flushed = std::fs::metadata(&one).unwrap().len() as usize;
+            for e in &events[100..] {
+                rec.write(e);
+            }
+        }
+        let b = std::fs::read(&one).unwrap();
+        std::fs::write(&cut, &b[..flushed + (b.len() - flushed) / 2]).unwrap();
+    }
+    let r = roomtap::record::read(&cut).unwrap();
+    assert!(
+        r.events.len() >= 100 && r.events.len() < 200,
+        "{}",
+        r.events.len()
+    );
+    assert!(
+        r.stopped
+            .as_deref()
+            .is_some_and(|s| s.contains("cannot read")),
+        "{:?}",
+        r.stopped
+    );
+}
+
+/// The header says which roomtap wrote a recording: the replay says so;
+/// one from a newer format is refused with the reason.
+#[test]
+fn a_recording_says_which_roomtap_wrote_it() {
+    let path = temp("which.jsonl");
+    let a = app();
+    {
+        let mut rec = Recorder::create(&path, &a.store).unwrap();
+        rec.write(&numbered(1).pop().unwrap());
+    }
+    let out = roomtap()
+        .args(["--utc", "tail", "--all", "open"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        all.contains(&format!("by roomtap {}", env!("CARGO_PKG_VERSION"))),
+        "{all}"
+    );
+    let newer = temp("newer.jsonl");
+    std::fs::write(
+        &newer,
+        "{\"roomtap_recording\":9,\"version\":\"9.0.0\",\"started_ms\":0,\"sources\":[]}\n",
+    )
+    .unwrap();
+    let out = roomtap()
+        .args(["tail", "open"])
+        .arg(&newer)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("recording format 9 from a newer roomtap; this one reads format 1"),
+        "{err}"
+    );
+}

@@ -4,12 +4,28 @@
 //! unchanged, and replays into a store (as `open` does) without a panic.
 //! Read whole (`read_from`) and streamed (`Reader`, as `open` reads) it is
 //! the same, and each skipped line and stop is said with its line number.
-//! An export (its first line an exported entry) reads as `open` reads one.
+//! An export (its first line an exported entry) reads as `open` reads one;
+//! zstd-compressed bytes are decoded as `open` decodes them.
 
 use roomtap::record::{Line, Reader, is_export_line, read_export_from, read_from};
 use roomtap::store::{Store, StoreConfig};
 
 pub fn run(data: &[u8]) {
+    // A zstd-compressed recording (`.jsonl.zst`) reads as `open` reads
+    // one: decoded (its window capped), then as any recording.
+    if data.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        let Ok(mut d) = roomtap::record::decoded(std::io::Cursor::new(data.to_vec()), "fuzz")
+        else {
+            return;
+        };
+        // At most 1 MiB of it (a frame may say it inflates far more).
+        let mut plain = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut std::io::Read::take(&mut d, 1 << 20), &mut plain);
+        if !plain.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+            run(&plain);
+        }
+        return;
+    }
     // An export (`e`, `tail --json`) is read as `open` reads one, then
     // checked as any recording.
     let first = data.split(|&b| b == b'\n').next().unwrap_or(&[]);

@@ -66,9 +66,78 @@ impl Header {
     }
 }
 
-/// Appends events to a file.
+/// How a recording is written: compressed with zstd when its path ends
+/// with `.zst`; in parts of at most `max_part` bytes (before compression)
+/// when set: `FILE`, then `FILE.1`, `FILE.2`…, each starting with the
+/// header, which `roomtap open FILE` reads as one.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RecordOptions {
+    pub max_part: Option<u64>,
+}
+
+/// The file a part is written to: zstd-compressed or not.
+enum PartWriter {
+    Plain(BufWriter<std::fs::File>),
+    Zstd(zstd::stream::write::Encoder<'static, BufWriter<std::fs::File>>),
+}
+
+impl PartWriter {
+    fn open(path: &Path, zstd: bool) -> std::io::Result<PartWriter> {
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)?;
+        let w = BufWriter::with_capacity(1 << 16, f);
+        Ok(if zstd {
+            // A new frame, appended: frames in a row read as one stream.
+            PartWriter::Zstd(zstd::stream::write::Encoder::new(w, ZSTD_LEVEL)?)
+        } else {
+            PartWriter::Plain(w)
+        })
+    }
+
+    fn writer(&mut self) -> &mut dyn Write {
+        match self {
+            PartWriter::Plain(w) => w,
+            PartWriter::Zstd(w) => w,
+        }
+    }
+
+    /// Everything written so far on disk (a zstd frame's end written:
+    /// the part is complete).
+    fn finish(self) -> std::io::Result<()> {
+        match self {
+            PartWriter::Plain(mut w) => w.flush(),
+            PartWriter::Zstd(w) => w.finish()?.flush(),
+        }
+    }
+}
+
+/// zstd's level for recordings: fast, and several times smaller.
+const ZSTD_LEVEL: i32 = 3;
+
+/// The path of part `k` of the recording at `path` (`FILE`, `FILE.1`…).
+pub fn part_path(path: &Path, k: u32) -> std::path::PathBuf {
+    if k == 0 {
+        return path.to_path_buf();
+    }
+    let mut p = path.as_os_str().to_owned();
+    p.push(format!(".{k}"));
+    p.into()
+}
+
+/// Appends events to a file (or to the parts of one).
 pub struct Recorder {
-    w: BufWriter<std::fs::File>,
+    w: Option<PartWriter>,
+    path: std::path::PathBuf,
+    zstd: bool,
+    opts: RecordOptions,
+    /// The part being written, and the bytes it holds (before
+    /// compression; what was there before this run included).
+    part: u32,
+    part_bytes: u64,
+    /// The header line, written at the start of every part.
+    header: String,
     last_flush: Instant,
     pub written: u64,
     /// The first write error (recording stops; the session goes on).
@@ -82,22 +151,47 @@ impl Recorder {
     /// cannot be opened is an error here; a write that fails sets
     /// [`Recorder::error`].
     pub fn create(path: &Path, store: &Store) -> std::io::Result<Recorder> {
-        let f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)?;
+        Recorder::create_with(path, store, RecordOptions::default())
+    }
+
+    /// [`Recorder::create`], in parts and compressed as `opts` and the
+    /// path say. An existing recording in parts is appended to its last.
+    pub fn create_with(
+        path: &Path,
+        store: &Store,
+        opts: RecordOptions,
+    ) -> std::io::Result<Recorder> {
+        let zstd = path.extension().is_some_and(|e| e == "zst");
+        let mut part = 0;
+        if opts.max_part.is_some() {
+            while part < MAX_PARTS && part_path(path, part + 1).exists() {
+                part += 1;
+            }
+        }
+        let at = part_path(path, part);
+        let part_bytes = std::fs::metadata(&at).map_or(0, |m| m.len());
         let mut r = Recorder {
-            w: BufWriter::with_capacity(1 << 16, f),
+            w: Some(PartWriter::open(&at, zstd)?),
+            path: path.to_path_buf(),
+            zstd,
+            opts,
+            part,
+            part_bytes,
+            header: serde_json::to_string(&Header::of(store)).unwrap_or_default(),
             last_flush: Instant::now(),
             written: 0,
             error: None,
         };
-        let head = serde_json::to_string(&Header::of(store)).unwrap_or_default();
-        r.line(head);
+        r.line(r.header.clone());
         // A write that fails (a full disk) stops the recording, not the
         // session: the error is kept for the caller to say once.
         r.flush();
         Ok(r)
+    }
+
+    /// The part being written.
+    pub fn part_path(&self) -> std::path::PathBuf {
+        part_path(&self.path, self.part)
     }
 
     fn line(&mut self, mut text: String) {
@@ -105,8 +199,36 @@ impl Recorder {
             return;
         }
         text.push('\n');
-        if let Err(e) = self.w.write_all(text.as_bytes()) {
+        let Some(w) = self.w.as_mut() else { return };
+        if let Err(e) = w.writer().write_all(text.as_bytes()) {
             self.error = Some(format!("recording stopped: {e}"));
+            return;
+        }
+        self.part_bytes += text.len() as u64;
+        if self.opts.max_part.is_some_and(|m| self.part_bytes >= m) {
+            self.next_part();
+        }
+    }
+
+    /// The part is full: it is finished and the next begins, with the
+    /// header.
+    fn next_part(&mut self) {
+        if self.part >= MAX_PARTS {
+            self.error = Some(format!(
+                "recording stopped: {MAX_PARTS} parts written (--record-max)"
+            ));
+            return;
+        }
+        let done = self.w.take().map_or(Ok(()), PartWriter::finish);
+        let next = part_path(&self.path, self.part + 1);
+        match done.and_then(|()| PartWriter::open(&next, self.zstd)) {
+            Ok(w) => {
+                self.w = Some(w);
+                self.part += 1;
+                self.part_bytes = 0;
+                self.line(self.header.clone());
+            }
+            Err(e) => self.error = Some(format!("recording stopped: {}: {e}", next.display())),
         }
     }
 
@@ -131,7 +253,8 @@ impl Recorder {
     pub fn flush(&mut self) {
         self.last_flush = Instant::now();
         if self.error.is_none()
-            && let Err(e) = self.w.flush()
+            && let Some(w) = self.w.as_mut()
+            && let Err(e) = w.writer().flush()
         {
             self.error = Some(format!("recording stopped: {e}"));
         }
@@ -140,7 +263,95 @@ impl Recorder {
 
 impl Drop for Recorder {
     fn drop(&mut self) {
-        self.flush();
+        // A zstd part gets its frame's end.
+        if let Some(w) = self.w.take() {
+            let _ = w.finish();
+        }
+    }
+}
+
+/// Most parts a recording is written in (and read back as one).
+pub const MAX_PARTS: u32 = 100_000;
+
+/// A recording as [`open`] reads it.
+pub type FileReader = Reader<std::io::BufReader<Parts>>;
+
+/// The largest zstd window a recording may ask for (16 MiB): a frame that
+/// needs more is refused (said), so no file can make roomtap hold more.
+const ZSTD_WINDOW_LOG_MAX: u32 = 24;
+
+/// zstd's frame magic number.
+const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+
+/// A recording's bytes, whatever way it was written: its parts (`FILE`,
+/// `FILE.1`… while they exist) one after the other, each read as it is
+/// (zstd-compressed or not, told by its first bytes), each a regular file.
+pub struct Parts {
+    path: std::path::PathBuf,
+    next: u32,
+    cur: Box<dyn std::io::Read + Send>,
+}
+
+impl Parts {
+    pub fn open(path: &Path) -> Result<Parts, String> {
+        let cur = Parts::part(path).map_err(|e| {
+            if e.contains("is not a regular file") {
+                e + ": a recording is one"
+            } else {
+                e
+            }
+        })?;
+        Ok(Parts {
+            path: path.to_path_buf(),
+            next: 1,
+            cur,
+        })
+    }
+
+    /// One part, decompressed when it is zstd.
+    fn part(path: &Path) -> Result<Box<dyn std::io::Read + Send>, String> {
+        let f = crate::files::open_regular(path, "")?;
+        decoded(
+            std::io::BufReader::with_capacity(READ_BLOCK, f),
+            &path.display().to_string(),
+        )
+    }
+}
+
+/// What `r` holds as a recording reads it: decompressed when it starts
+/// with zstd's magic (its window capped), else as it is.
+pub fn decoded<R: BufRead + Send + 'static>(
+    mut r: R,
+    name: &str,
+) -> Result<Box<dyn std::io::Read + Send>, String> {
+    let head = r
+        .fill_buf()
+        .map_err(|e| format!("cannot read {name}: {e}"))?;
+    if !head.starts_with(&ZSTD_MAGIC) {
+        return Ok(Box::new(r));
+    }
+    let mut d = zstd::stream::read::Decoder::with_buffer(r)
+        .map_err(|e| format!("cannot read {name}: {e}"))?;
+    d.window_log_max(ZSTD_WINDOW_LOG_MAX)
+        .map_err(|e| format!("cannot read {name}: {e}"))?;
+    Ok(Box::new(d))
+}
+
+impl std::io::Read for Parts {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            let n = self.cur.read(buf)?;
+            if n > 0 || buf.is_empty() || self.next > MAX_PARTS {
+                return Ok(n);
+            }
+            // This part is over: the next one, when there is one.
+            let next = part_path(&self.path, self.next);
+            if !next.exists() {
+                return Ok(0);
+            }
+            self.cur = Parts::part(&next).map_err(std::io::Error::other)?;
+            self.next += 1;
+        }
     }
 }
 
@@ -242,9 +453,11 @@ pub fn is_export_line(first: &[u8]) -> bool {
 /// appear (at most [`EXPORT_SOURCES`]; the file read once, a line at a
 /// time, bounded like a recording's).
 fn export_labels(path: &Path) -> Result<Vec<String>, String> {
-    let f = crate::files::open_regular(path, "")?;
-    export_labels_from(std::io::BufReader::with_capacity(1 << 16, f))
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))
+    export_labels_from(std::io::BufReader::with_capacity(
+        1 << 16,
+        Parts::open(path)?,
+    ))
+    .map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 
 /// [`export_labels`] of what `r` reads.
@@ -305,15 +518,8 @@ enum Raw {
 /// Open a recording to stream it: only a regular file (symlinks followed)
 /// is read; a FIFO, a device or a directory is refused before anything
 /// starts, and so is a file whose first line is not a recording's header.
-pub fn open(path: &Path) -> Result<Reader<std::io::BufReader<std::fs::File>>, String> {
-    let f = crate::files::open_regular(path, "").map_err(|e| {
-        if e.contains("is not a regular file") {
-            e + ": a recording is one"
-        } else {
-            e
-        }
-    })?;
-    let mut r = std::io::BufReader::with_capacity(READ_BLOCK, f);
+pub fn open(path: &Path) -> Result<FileReader, String> {
+    let mut r = std::io::BufReader::with_capacity(READ_BLOCK, Parts::open(path)?);
     let name = path.display().to_string();
     // An export (`e`, `tail --json`) opens too: its lines are entries.
     let first = r

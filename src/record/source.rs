@@ -12,7 +12,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use crate::event::{Command, ConnState, EventKind, Level, LogRecord, SourceId};
-use crate::record::{Line, Reader, SourceDecl};
+use crate::record::{Line, SourceDecl};
 use crate::source::{Caps, Emitter, Source, SourceKind, Started, Starting};
 
 /// The sources `roomtap open FILE` shows: the recorded ones, then the file.
@@ -71,7 +71,7 @@ impl Source for Recorded {
     }
 }
 
-type FileReader = Reader<std::io::BufReader<std::fs::File>>;
+use crate::record::FileReader;
 
 /// The recording file: replays its events.
 struct Replay {
@@ -143,12 +143,18 @@ async fn replay(em: Emitter, reader: FileReader, base: usize, speed: Option<f64>
             bytes: None,
         })
     };
+    // Which roomtap wrote it, and when.
+    let session = match header.version.as_str() {
+        "export" => "an export".to_string(),
+        v => format!(
+            "recorded from {} by roomtap {}",
+            crate::text::iso_time(started_ms),
+            crate::text::sanitize_capped(v, 40)
+        ),
+    };
     if !em
         .conn(ConnState::Connected {
-            session: Some(format!(
-                "recorded from {}",
-                crate::text::iso_time(started_ms)
-            )),
+            session: Some(session),
         })
         .await
     {
