@@ -126,27 +126,29 @@ impl App {
 
     /// The commands asked for (the other effects stay).
     pub fn take_commands(&mut self) -> Vec<Command> {
-        let mut out = Vec::new();
-        self.effects.retain(|e| match e {
-            Effect::Send(c) => {
-                out.push(c.clone());
-                false
-            }
-            _ => true,
-        });
-        out
+        self.take_each(|e| match e {
+            Effect::Send(c) => Ok(c),
+            other => Err(other),
+        })
     }
 
     /// The copies asked for (the other effects stay).
     pub fn take_copies(&mut self) -> Vec<String> {
+        self.take_each(|e| match e {
+            Effect::Copy(t) => Ok(t),
+            other => Err(other),
+        })
+    }
+
+    /// The effects `pick` takes (`Ok`), in order; the others stay.
+    fn take_each<T>(&mut self, pick: impl Fn(Effect) -> Result<T, Effect>) -> Vec<T> {
         let mut out = Vec::new();
-        self.effects.retain(|e| match e {
-            Effect::Copy(t) => {
-                out.push(t.clone());
-                false
+        for e in std::mem::take(&mut self.effects) {
+            match pick(e) {
+                Ok(t) => out.push(t),
+                Err(e) => self.effects.push(e),
             }
-            _ => true,
-        });
+        }
         out
     }
 

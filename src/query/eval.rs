@@ -59,7 +59,7 @@ fn value_text(v: &Value) -> Option<&Matcher> {
     }
 }
 
-fn compare_ord(o: std::cmp::Ordering, op: Op) -> bool {
+pub(super) fn compare_ord(o: std::cmp::Ordering, op: Op) -> bool {
     use std::cmp::Ordering::*;
     match op {
         Op::Eq | Op::Has => o == Equal,

@@ -50,7 +50,7 @@ impl Needs {
             Needs::Text(re) => {
                 re.is_match(text.once()) || text.twice().is_some_and(|t| re.is_match(t))
             }
-            Needs::Level(op, want) => compare(level.cmp(want), *op),
+            Needs::Level(op, want) => super::eval::compare_ord(level.cmp(want), *op),
             Needs::All(v) => v.iter().all(|n| n.holds(text, level)),
             Needs::OneOf(v) => v.iter().any(|n| n.holds(text, level)),
         }
@@ -93,18 +93,6 @@ impl<'a> EntryText<'a> {
                 once.contains('\\').then(|| super::path::unescape_all(once))
             })
             .as_deref()
-    }
-}
-
-fn compare(o: std::cmp::Ordering, op: Op) -> bool {
-    use std::cmp::Ordering::*;
-    match op {
-        Op::Eq | Op::Has => o == Equal,
-        Op::Ne => o != Equal,
-        Op::Lt => o == Less,
-        Op::Le => o != Greater,
-        Op::Gt => o == Greater,
-        Op::Ge => o != Less,
     }
 }
 
