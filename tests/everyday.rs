@@ -707,3 +707,32 @@ fn a_cut_summary_is_read_by_scrolling_sideways() {
         "{screen}"
     );
 }
+
+#[test]
+fn an_opening_recording_says_how_far_it_is_in_the_logs_title() {
+    let mut a = app_blank();
+    let file = a.store.add_source(
+        "file",
+        roomtap::source::SourceKind::RECORDING,
+        "/tmp/session.jsonl",
+    );
+    let facts = |f| roomtap::event::SourceEvent {
+        source: file,
+        at_ms: T0,
+        kind: roomtap::event::EventKind::Facts(vec![f]),
+    };
+    a.apply(facts(roomtap::event::Fact::set(
+        "loading",
+        "42 % · 180 MB/s · 120000 events",
+    )));
+    a.act(Action::Focus(Pane::Logs));
+    let screen = screen_text(&render(&mut a, 120, 40));
+    assert!(
+        screen.contains("loading 42 % · 180 MB/s · 120000 events"),
+        "{screen}"
+    );
+    // Loaded: the title is as before.
+    a.apply(facts(roomtap::event::Fact::unset("loading")));
+    let screen = screen_text(&render(&mut a, 120, 40));
+    assert!(!screen.contains("loading"), "{screen}");
+}

@@ -290,11 +290,60 @@ pub struct Parts {
     path: std::path::PathBuf,
     next: u32,
     cur: Box<dyn std::io::Read + Send>,
+    /// Bytes read from the files so far (compressed ones as stored), and
+    /// what the parts there were at the start held: how far reading is.
+    read: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    total: u64,
+}
+
+/// A file's bytes, counted as they are read.
+struct Counted<R> {
+    r: R,
+    read: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl<R: std::io::Read> std::io::Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.r.read(buf)?;
+        self.read
+            .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// How far a recording has been read: bytes read of the files' bytes.
+#[derive(Debug, Clone)]
+pub struct Progress {
+    read: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    pub total: u64,
+}
+
+impl Progress {
+    pub fn read(&self) -> u64 {
+        self.read.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl Reader<std::io::BufReader<Parts>> {
+    /// How far the file has been read.
+    pub fn progress(&self) -> Progress {
+        let p = self.r.get_ref();
+        Progress {
+            read: p.read.clone(),
+            total: p.total,
+        }
+    }
 }
 
 impl Parts {
     pub fn open(path: &Path) -> Result<Parts, String> {
-        let cur = Parts::part(path).map_err(|e| {
+        let read = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let total = (0..MAX_PARTS)
+            .map(|k| std::fs::metadata(part_path(path, k)))
+            .take_while(|m| m.is_ok())
+            .map(|m| m.map_or(0, |m| m.len()))
+            .sum();
+        let cur = Parts::part(path, &read).map_err(|e| {
             if e.contains("is not a regular file") {
                 e + ": a recording is one"
             } else {
@@ -305,12 +354,20 @@ impl Parts {
             path: path.to_path_buf(),
             next: 1,
             cur,
+            read,
+            total,
         })
     }
 
-    /// One part, decompressed when it is zstd.
-    fn part(path: &Path) -> Result<Box<dyn std::io::Read + Send>, String> {
-        let f = crate::files::open_regular(path, "")?;
+    /// One part, decompressed when it is zstd, its bytes counted.
+    fn part(
+        path: &Path,
+        read: &std::sync::Arc<std::sync::atomic::AtomicU64>,
+    ) -> Result<Box<dyn std::io::Read + Send>, String> {
+        let f = Counted {
+            r: crate::files::open_regular(path, "")?,
+            read: read.clone(),
+        };
         decoded(
             std::io::BufReader::with_capacity(READ_BLOCK, f),
             &path.display().to_string(),
@@ -349,7 +406,7 @@ impl std::io::Read for Parts {
             if !next.exists() {
                 return Ok(0);
             }
-            self.cur = Parts::part(&next).map_err(std::io::Error::other)?;
+            self.cur = Parts::part(&next, &self.read).map_err(std::io::Error::other)?;
             self.next += 1;
         }
     }

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
-use crate::event::{Command, ConnState, EventKind, Level, LogRecord, SourceId};
+use crate::event::{Command, ConnState, EventKind, Fact, Level, LogRecord, SourceId};
 use crate::record::{Line, SourceDecl};
 use crate::source::{Caps, Emitter, Source, SourceKind, Started, Starting};
 
@@ -160,6 +160,9 @@ async fn replay(em: Emitter, reader: FileReader, base: usize, speed: Option<f64>
     {
         return;
     }
+    let progress = reader.progress();
+    let started = std::time::Instant::now();
+    let mut said_at = started;
     // File reads block: they run on a thread of their own, a bounded
     // queue ahead of the replay (it ends when the replay is gone).
     let (tx, mut batches) = mpsc::channel::<Vec<Line>>(READ_AHEAD);
@@ -188,6 +191,18 @@ async fn replay(em: Emitter, reader: FileReader, base: usize, speed: Option<f64>
             None => match batches.recv().await {
                 Some(b) => {
                     current = b.into_iter();
+                    // How far it is, said at most 4 times a second (the
+                    // Logs' title shows it while it loads).
+                    if said_at.elapsed() >= PROGRESS_EVERY {
+                        said_at = std::time::Instant::now();
+                        let loading = loading(&progress, started.elapsed(), count);
+                        if !em
+                            .emit(EventKind::Facts(vec![Fact::set("loading", loading)]))
+                            .await
+                        {
+                            return;
+                        }
+                    }
                     continue;
                 }
                 None => break,
@@ -228,11 +243,29 @@ async fn replay(em: Emitter, reader: FileReader, base: usize, speed: Option<f64>
         }
         count += 1;
     }
+    let took = started.elapsed().as_secs_f64();
+    em.emit(EventKind::Facts(vec![
+        Fact::unset("loading"),
+        Fact::set("loaded", format!("{count} events in {took:.1} s")),
+    ]))
+    .await;
     em.emit(note(
         Level::Info,
         format!("replay finished: {count} events"),
     ))
     .await;
+}
+
+/// How often the replay says how far it is.
+const PROGRESS_EVERY: Duration = Duration::from_millis(250);
+
+/// `42 % · 180 MB/s · 120000 events`: how far the file is read (its bytes
+/// as stored, compressed ones too), how fast, and what came.
+fn loading(p: &crate::record::Progress, took: Duration, events: u64) -> String {
+    let read = p.read();
+    let pct = (read as f64 * 100.0 / p.total.max(1) as f64).min(100.0);
+    let rate = read as f64 / 1e6 / took.as_secs_f64().max(1e-3);
+    format!("{pct:.0} % · {rate:.0} MB/s · {events} events")
 }
 
 #[cfg(test)]
@@ -288,6 +321,7 @@ mod tests {
         drop(tx);
         let t0 = tokio::time::Instant::now();
         let mut got = Vec::new();
+        let mut loaded = Vec::new();
         let deadline = t0 + std::time::Duration::from_secs(60);
         while let Ok(Some(ev)) = tokio::time::timeout_at(deadline, rx.recv()).await {
             let after = t0.elapsed().as_millis();
@@ -295,6 +329,12 @@ mod tests {
                 EventKind::Log(l) if ev.source == 0 => got.push((l.summary, after)),
                 EventKind::Log(l) => got.push((l.summary, 0)),
                 EventKind::Conn(ConnState::Connected { .. }) => assert_eq!(ev.source, 1),
+                // The file's own facts: how far it is (none in so small a
+                // file), then how it went.
+                EventKind::Facts(f) => {
+                    assert_eq!(ev.source, 1);
+                    loaded.extend(f);
+                }
                 other => panic!("{other:?}"),
             }
         }
@@ -306,6 +346,41 @@ mod tests {
                 ("c".to_string(), 3_000),
                 ("replay finished: 3 events".to_string(), 0),
             ]
+        );
+        assert_eq!(loaded[0], crate::event::Fact::unset("loading"));
+        assert_eq!(loaded[1].key, "loaded");
+        assert!(
+            loaded[1]
+                .value
+                .as_deref()
+                .is_some_and(|v| v.starts_with("3 events in ")),
+            "{loaded:?}"
+        );
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn progress_says_how_far_how_fast_and_what_came() {
+        let path =
+            std::env::temp_dir().join(format!("roomtap-progress-{}.jsonl", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let mut recorded = Store::new(&Default::default());
+        recorded.add_source("room", SourceKind::RECORDED, "ws://h/rooms/r");
+        {
+            let mut r = Recorder::create(&path, &recorded).unwrap();
+            for i in 0..50 {
+                r.write(&log(i, "x"));
+            }
+        }
+        let size = std::fs::metadata(&path).unwrap().len();
+        let reader = crate::record::open(&path).unwrap();
+        let p = reader.progress();
+        assert_eq!(p.total, size);
+        assert_eq!(reader.count(), 50);
+        assert_eq!(p.read(), size, "every byte read, and counted");
+        assert_eq!(
+            super::loading(&p, std::time::Duration::from_secs(1), 50),
+            format!("100 % · {:.0} MB/s · 50 events", size as f64 / 1e6)
         );
         let _ = std::fs::remove_file(&path);
     }

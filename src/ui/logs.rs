@@ -212,6 +212,16 @@ pub fn title(v: &View) -> lines::Title {
     if logs.evicted() > 0 {
         s = s.part(format!("{} evicted", logs.evicted()), 1);
     }
+    // A recording being opened: how far it is.
+    if let Some(l) = v
+        .store
+        .sources
+        .iter()
+        .filter(|s| s.kind == crate::source::kind::SourceKind::RECORDING)
+        .find_map(|s| s.facts.iter().find(|(k, _)| k == "loading"))
+    {
+        s = s.keep(format!("loading {}", sanitize_capped(&l.1, 40)));
+    }
     if v.ui.logs.shift > 0 {
         s = s.keep(format!(
             "→{} ({} back)",
