@@ -112,6 +112,79 @@ fn generate(dir: &Path, n: usize) -> (PathBuf, PathBuf) {
     (rec, plain)
 }
 
+/// `roomtap open FILE` in a terminal (tmux's): from the
+/// start, when its first recorded entry is on screen, when it has loaded
+/// the whole file (it then ends: `ROOMTAP_BENCH_OPEN`), its peak RSS, and
+/// the entries it holds (`--max-entries`).
+struct Opened {
+    first: Duration,
+    loaded: Duration,
+    rss_kb: u64,
+}
+
+fn open_once(roomtap: &str, file: &str, dir: &Path) -> Option<Opened> {
+    let trace = dir.join("open-trace");
+    let rss_file = dir.join("open-rss");
+    let _ = std::fs::remove_file(&trace);
+    let _ = std::fs::remove_file(&rss_file);
+    // tmux is the terminal: it answers what roomtap asks of one.
+    let cmd = format!(
+        "ROOMTAP_BENCH_OPEN={} /usr/bin/time -f %M -o {} {roomtap} --utc open {file}",
+        trace.display(),
+        rss_file.display()
+    );
+    let tmux = |args: &[&str]| {
+        Command::new("tmux")
+            .args(["-L", "roomtap-bench"])
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let start = roomtap::event::now_ms();
+    if !tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        "open",
+        "-x",
+        "120",
+        "-y",
+        "40",
+        &cmd,
+    ]) {
+        return None;
+    }
+    // It ends by itself once loaded (bounded: 10 minutes).
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while tmux(&["has-session", "-t", "open"]) {
+        if Instant::now() > deadline {
+            tmux(&["kill-server"]);
+            return None;
+        }
+        // allow-sleep: polling another process's end, not synchronising a test.
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let text = std::fs::read_to_string(&trace).ok()?;
+    let at = |what: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(what)?.trim().parse::<u64>().ok())
+            .map(|t| Duration::from_millis(t.saturating_sub(start)))
+    };
+    Some(Opened {
+        first: at("first ")?,
+        loaded: at("loaded ")?,
+        rss_kb: std::fs::read_to_string(&rss_file)
+            .ok()?
+            .lines()
+            .last()?
+            .trim()
+            .parse()
+            .ok()?,
+    })
+}
+
 fn main() {
     let n: usize = std::env::var("ROOMTAP_BENCH_EVENTS")
         .ok()
@@ -173,6 +246,14 @@ fn main() {
     ) {
         rows.push(("grep", "grep -c -E (plain)".into(), r));
     }
+    let mut opens: Vec<Opened> = (0..3)
+        .filter_map(|_| open_once(roomtap, rec_s, &dir))
+        .collect();
+    opens.sort_by_key(|o| o.loaded);
+    let opened = (opens.len() == 3).then(|| opens.swap_remove(1));
+    if opened.is_none() {
+        eprintln!("recordings: `roomtap open` in tmux did not run (is tmux installed?); left out");
+    }
     let rec_mb = mb(&rec);
     if std::env::var_os("ROOMTAP_BENCH_KEEP").is_some() {
         eprintln!("recordings: kept {}", dir.display());
@@ -193,6 +274,24 @@ fn main() {
             r.time.as_secs_f64(),
             r.rss_kb as f64 / 1024.0,
             ours.time.as_secs_f64() / r.time.as_secs_f64()
+        );
+    }
+    if let Some(o) = &opened {
+        println!();
+        println!("| `roomtap open` (in tmux, 120×40) | figure |");
+        println!("|---|---|");
+        println!(
+            "| first recorded entry on screen | {:.2} s |",
+            o.first.as_secs_f64()
+        );
+        println!(
+            "| the whole file read (every event applied; --max-entries kept) | {:.2} s |",
+            o.loaded.as_secs_f64()
+        );
+        println!(
+            "| peak RSS | {:.0} MB ({:.2} × the file) |",
+            o.rss_kb as f64 / 1024.0,
+            o.rss_kb as f64 * 1024.0 / 1e6 / rec_mb.max(1e-9)
         );
     }
     for (tool, _, r) in &rows[1..] {

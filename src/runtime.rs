@@ -108,6 +108,54 @@ impl Default for Clipboard {
     }
 }
 
+/// What `ROOMTAP_BENCH_OPEN=FILE` writes to FILE (ms since the epoch):
+/// `first T` when a frame first shows an entry, `loaded T` when a
+/// recording has loaded (that frame drawn); then the run ends.
+struct OpenTrace {
+    path: std::ffi::OsString,
+    first: bool,
+}
+
+impl OpenTrace {
+    fn new(path: std::ffi::OsString) -> OpenTrace {
+        OpenTrace { path, first: false }
+    }
+
+    /// After a frame: whether the run should end.
+    fn frame(&mut self, app: &App) -> bool {
+        let say = |what: &str| {
+            use std::io::Write;
+            if let Ok(mut f) = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&self.path)
+            {
+                let _ = writeln!(f, "{what} {}", crate::event::now_ms());
+            }
+        };
+        // A recorded entry on screen (not the file's own lines).
+        let logs = &app.store.logs;
+        let recorded = logs
+            .view_len()
+            .checked_sub(1)
+            .and_then(|i| logs.view_get(i))
+            .and_then(|e| app.store.sources.get(usize::from(e.source)))
+            .is_some_and(|s| s.kind != crate::source::SourceKind::RECORDING);
+        if !self.first && recorded {
+            self.first = true;
+            say("first");
+        }
+        let loaded = app.store.sources.iter().any(|s| {
+            s.kind == crate::source::SourceKind::RECORDING
+                && s.facts.iter().any(|(k, _)| k == "loaded")
+        });
+        if loaded {
+            say("loaded");
+        }
+        loaded
+    }
+}
+
 /// Send commands to their sources; say so when one cannot be delivered.
 pub fn route_commands(app: &mut App, routes: &HashMap<SourceId, mpsc::Sender<Command>>) {
     for c in app.take_commands() {
@@ -148,6 +196,9 @@ pub async fn run_tui(
     // Test hook: lets the terminal tests prove the panic path restores the
     // terminal (`!` panics only when this variable is set).
     let panic_key = std::env::var_os("ROOMTAP_TEST_PANIC_KEY").is_some();
+    // Bench hook (`benches/recordings.rs`): when the first entry is on
+    // screen and when a recording has loaded, then quit.
+    let mut opened = std::env::var_os("ROOMTAP_BENCH_OPEN").map(OpenTrace::new);
     let mut flush_tick = tokio::time::interval(Duration::from_secs(1));
     flush_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut recorder_error_shown = false;
@@ -194,6 +245,9 @@ pub async fn run_tui(
             terminal.draw(|f| app.draw(f))?;
             app.dirty = false;
             last_draw = now;
+            if opened.as_mut().is_some_and(|t| t.frame(&app)) {
+                break;
+            }
         }
         let draw_at = app.dirty.then_some(last_draw + frame);
         let tick_at = app.tick(now);
