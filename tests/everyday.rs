@@ -736,3 +736,23 @@ fn an_opening_recording_says_how_far_it_is_in_the_logs_title() {
     let screen = screen_text(&render(&mut a, 120, 40));
     assert!(!screen.contains("loading"), "{screen}");
 }
+
+#[test]
+fn a_recording_of_a_room_alone_gives_the_timeline_no_room() {
+    let mut a = app_blank();
+    a.store
+        .add_source("room", roomtap::protocols::room::CLIENT, "ws://h/rooms/r");
+    a.store.add_source(
+        "file",
+        roomtap::source::SourceKind::RECORDING,
+        "/tmp/session.jsonl",
+    );
+    a.act(Action::Focus(Pane::Logs));
+    let screen = screen_text(&render(&mut a, 120, 40));
+    assert!(!screen.contains("no app yet"), "{screen}");
+    // A recording whose sources it does not know may hold apps.
+    a.store
+        .add_source("old", roomtap::source::SourceKind::RECORDED, "ws://h/x");
+    let screen = screen_text(&render(&mut a, 120, 40));
+    assert!(screen.contains("no app yet"), "{screen}");
+}

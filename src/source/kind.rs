@@ -122,6 +122,9 @@ impl SourceKind {
     pub fn first_pane(self) -> FirstPane {
         match self.0 {
             Inner::Of(p, Role::Client) => p.first_pane,
+            // A recording's file brings no app of its own (what it
+            // recorded does, by their kinds).
+            Inner::Recording => FirstPane::Logs,
             _ => FirstPane::Timeline,
         }
     }
@@ -221,7 +224,8 @@ mod tests {
         assert!(s.answers_to("burrow") && !c.answers_to("burrow"));
         assert_ne!(c, s);
         assert_eq!(c.first_pane(), FirstPane::Logs);
-        assert_eq!(SourceKind::RECORDING.first_pane(), FirstPane::Timeline);
+        assert_eq!(SourceKind::RECORDING.first_pane(), FirstPane::Logs);
+        assert_eq!(SourceKind::RECORDED.first_pane(), FirstPane::Timeline);
         assert!(!SourceKind::RECORDED.caps().commands);
     }
 }
