@@ -26,7 +26,7 @@ pub mod source;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
+use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -90,10 +90,11 @@ impl LegumeConfig {
 const TICK: Duration = Duration::from_millis(20);
 
 /// Says Disconnected to the server once, as the run ends, when a session
-/// is connected.
+/// is connected: the first caller does it, a second waits until it is done
+/// (the run must not end before it is out).
 #[derive(Default)]
 pub struct Farewell {
-    done: AtomicBool,
+    said: tokio::sync::OnceCell<()>,
     live: std::sync::Mutex<Option<(UdpSender, Arc<AtomicU16>)>>,
 }
 
@@ -103,9 +104,10 @@ impl Farewell {
     }
 
     pub async fn say(&self) {
-        if self.done.swap(true, Ordering::AcqRel) {
-            return;
-        }
+        self.said.get_or_init(|| self.send()).await;
+    }
+
+    async fn send(&self) {
         let live = self.live.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some((tx, ids)) = live {
             let id = ids.fetch_add(1, Ordering::Relaxed);

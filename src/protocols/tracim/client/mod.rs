@@ -20,7 +20,6 @@ pub mod source;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::sync::{Mutex, mpsc};
@@ -88,18 +87,22 @@ pub fn own_socket() -> Result<PathBuf, String> {
 
 /// Says goodbye to the daemon once: `daemon_client_delete`, then the
 /// socket file goes. Run by the wiring as the run ends, and by the task
-/// when it stops; only the first does it.
+/// when it stops: the first does it, and a second waits until it is done
+/// (a panic drops the panes' events, so the task may begin first; the run
+/// must not end before its goodbye is out). A goodbye cut short (its task
+/// gone) is begun again by the next.
 pub struct Farewell {
-    done: AtomicBool,
+    said: tokio::sync::OnceCell<()>,
     cfg: TracimConfig,
     em: Emitter,
 }
 
 impl Farewell {
     pub async fn say(&self) {
-        if self.done.swap(true, Ordering::AcqRel) {
-            return;
-        }
+        self.said.get_or_init(|| self.send()).await;
+    }
+
+    async fn send(&self) {
         let data = Client {
             path: own_path(&self.cfg),
             pid: std::process::id().to_string(),
@@ -161,7 +164,7 @@ pub async fn spawn(
     .await
     .map_err(|e| format!("cannot listen on {}: {e}", cfg.socket.display()))?;
     let farewell = Arc::new(Farewell {
-        done: AtomicBool::new(false),
+        said: tokio::sync::OnceCell::new(),
         cfg: cfg.clone(),
         em: em.clone(),
     });
