@@ -661,6 +661,13 @@ async fn a_half_open_monitor_is_dropped_and_counted() {
 async fn the_panes_lose_nothing_under_a_burst() {
     const N: u64 = 30_000;
     let mut h = Harness::embedded(cfg()).await;
+    // The relay forwards an app's actions to the monitors subscribed to
+    // its log then (as the real one does): the burst starts once roomtap's
+    // monitor is (on a busy machine it may come after the app).
+    h.until("roomtap's monitor subscribed", 20, |a| {
+        common::peers::has_log(a, "channel", "subscribed to log")
+    })
+    .await;
     let mut app = raw_client(h.port(), Some(r#""master""#), None).await;
     let sender = tokio::spawn(async move {
         for i in 1..=N {
@@ -705,6 +712,10 @@ async fn several_apps_bursting_at_once_all_get_through_in_order() {
     let mut c = cfg();
     c.queue = 64;
     let mut h = Harness::embedded(c).await;
+    h.until("roomtap's monitor subscribed", 20, |a| {
+        common::peers::has_log(a, "channel", "subscribed to log")
+    })
+    .await;
     let mut senders = Vec::new();
     for a in 0..APPS {
         let mut app = raw_client(h.port(), Some(r#""master""#), None).await;
