@@ -6,7 +6,8 @@
 //! highlights without panicking, its highlights are sorted, disjoint,
 //! non-empty ranges on character boundaries, and every path it names is
 //! found in the data as serde reads it (the first of duplicate keys, as
-//! the README says) when the data is JSON.
+//! the README says) when the data is JSON; and what `tail --filter`
+//! skips before parsing a recorded line is never an entry the query keeps.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -74,6 +75,7 @@ pub fn run(data: &[u8]) {
                     }
                 }
                 paths(&query.root, rest);
+                narrowing(&query, &entry);
             }
             Err(e) => {
                 assert!(e.pos <= q.len() && q.is_char_boundary(e.pos), "{e:?}");
@@ -81,6 +83,44 @@ pub fn run(data: &[u8]) {
                 let _ = e.to_string();
             }
         }
+    }
+}
+
+/// What `tail --filter` skips before parsing (`record::may_keep`, from the
+/// query's `needs`) is never an entry the query keeps, as the store makes
+/// the entry of the recorded line (its summary sanitized and cut).
+fn narrowing(query: &Query, entry: &Entry) {
+    use roomtap::event::{EventKind, LogRecord, SourceEvent};
+    let Some(level) = entry.level else { return };
+    let mut store = roomtap::store::Store::new(&roomtap::store::StoreConfig {
+        max_log_entries: 4,
+        max_bytes: 1 << 20,
+        max_actions: 4,
+    });
+    store.add_source("room", roomtap::source::SourceKind::RECORDED, "x");
+    let ev = SourceEvent {
+        source: 0,
+        at_ms: 0,
+        kind: EventKind::Log(LogRecord {
+            level,
+            kind: "indexer".into(),
+            summary: entry.summary.into(),
+            data: Some(entry.data.into()),
+            bytes: None,
+        }),
+    };
+    let line = serde_json::to_string(&ev).expect("an event serializes");
+    store.apply(ev);
+    let logs = &store.logs;
+    let Some(e) = logs.by_seq(logs.next_seq() - 1) else {
+        return;
+    };
+    if query.matches(&logs.record(e)) {
+        assert!(
+            roomtap::record::may_keep(&query.needs(&["room"]), &line),
+            "{:?} keeps an entry its needs rule out: {line}",
+            query.source
+        );
     }
 }
 

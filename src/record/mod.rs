@@ -873,7 +873,7 @@ impl<R: BufRead> Reader<R> {
 /// keeps. Only a log event's line, as roomtap writes one, is tested (before
 /// it is parsed); any other line may, and so may an error or a connection
 /// entry (shown whatever the filter).
-fn may_keep(needs: &crate::query::Needs, line: &str) -> bool {
+pub fn may_keep(needs: &crate::query::Needs, line: &str) -> bool {
     use crate::event::Level;
     use std::sync::LazyLock;
     const LOG: &str = r#","kind":{"Log":{"level":""#;
@@ -897,7 +897,33 @@ fn may_keep(needs: &crate::query::Needs, line: &str) -> bool {
     if CONNECTION.find(line.as_bytes()).is_some() {
         return true;
     }
+    // A kind or a summary the store would cut (`… N bytes more`) is left
+    // to the full test: the cut text is not in the line.
+    if string_len(line, r#""kind":""#) > crate::store::logs::KIND_CAP
+        || string_len(line, r#""summary":""#) > crate::store::logs::SUMMARY_CAP
+    {
+        return true;
+    }
     needs.holds(&crate::query::EntryText::new(line), level)
+}
+
+/// How long, escaped, the JSON string after the first `key` of `line` is
+/// (at least as long as the text it holds); `usize::MAX` when there is
+/// none.
+fn string_len(line: &str, key: &str) -> usize {
+    let Some(at) = line.find(key) else {
+        return usize::MAX;
+    };
+    let b = &line.as_bytes()[at + key.len()..];
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 2,
+            b'"' => return i,
+            _ => i += 1,
+        }
+    }
+    usize::MAX
 }
 
 /// Follow runs of NUL bytes through `part` (which starts at byte `offset`);
@@ -1057,27 +1083,6 @@ mod tests {
     use super::*;
     use crate::event::{EventKind, Level, LogRecord};
 
-    /// A log entry as the query sees it.
-    struct Rec<'a>(&'a str, &'a LogRecord);
-
-    impl crate::query::Record for Rec<'_> {
-        fn source(&self) -> &str {
-            self.0
-        }
-        fn kind(&self) -> &str {
-            &self.1.kind
-        }
-        fn level(&self) -> Option<Level> {
-            Some(self.1.level)
-        }
-        fn summary(&self) -> &str {
-            &self.1.summary
-        }
-        fn data(&self) -> Option<&str> {
-            self.1.data.as_deref()
-        }
-    }
-
     /// Whatever the query, a line the narrowed reader skips holds no entry
     /// the query keeps: thousands of entries with quotes, backslashes,
     /// escapes, non-ASCII and nested JSON in every field, written as the
@@ -1103,8 +1108,15 @@ mod tests {
             "\\u0041",
             "42",
             "-7.5",
+            "bell\u{7}",
+            "bidi\u{202e}x",
+            "…",
         ];
         let pick = |rng: &mut fastrand::Rng| words[rng.usize(..words.len())].to_string();
+        // Matched as `tail` matches: the entry the store made of it (its
+        // summary sanitized and cut, its kind too).
+        let mut store = crate::store::Store::new(&Default::default());
+        store.add_source("relay", crate::source::SourceKind::RECORDED, "x");
         let levels = [
             Level::Trace,
             Level::Debug,
@@ -1130,6 +1142,10 @@ mod tests {
             "tab",
             "level=debug",
             "data.msg~/^say/",
+            "more",
+            "bytes",
+            "␇",
+            "…",
         ];
         let queries: Vec<crate::query::Query> = queries
             .iter()
@@ -1150,10 +1166,20 @@ mod tests {
                 ),
                 _ => Some(pick(&mut rng)),
             };
+            // Now and then a kind or a summary the store cuts.
+            let long = |rng: &mut fastrand::Rng, n: usize| match rng.usize(..20) {
+                0 => "z".repeat(n),
+                _ => String::new(),
+            };
             let rec = LogRecord {
                 level: levels[rng.usize(..5)],
-                kind: pick(&mut rng),
-                summary: format!("{} {}", pick(&mut rng), pick(&mut rng)),
+                kind: format!("{}{}", pick(&mut rng), long(&mut rng, 130)),
+                summary: format!(
+                    "{} {}{}",
+                    pick(&mut rng),
+                    pick(&mut rng),
+                    long(&mut rng, 1100)
+                ),
                 data,
                 bytes: None,
             };
@@ -1163,9 +1189,12 @@ mod tests {
                 kind: EventKind::Log(rec.clone()),
             };
             let line = serde_json::to_string(&ev).unwrap();
+            store.apply(ev);
+            let logs = &store.logs;
+            let entry = logs.by_seq(logs.next_seq() - 1).expect("the entry");
             for q in &queries {
                 let needs = q.needs(&["relay"]);
-                let keeps = q.matches(&Rec("relay", &rec));
+                let keeps = q.matches(&logs.record(entry));
                 let may = may_keep(&needs, &line);
                 assert!(
                     may || !keeps,

@@ -13,7 +13,7 @@ use crate::text::sanitize_capped;
 pub const SUMMARY_CAP: usize = 1024;
 
 /// Longest kind kept (a remote one: it names a type, not a story).
-const KIND_CAP: usize = 120;
+pub const KIND_CAP: usize = 120;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct LogEntry {
