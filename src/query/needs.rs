@@ -43,6 +43,17 @@ impl Needs {
         matches!(self, Needs::Any)
     }
 
+    /// Whether an entry at `level` is ruled out by its level alone,
+    /// whatever its text.
+    pub fn level_rules_out(&self, level: Level) -> bool {
+        match self {
+            Needs::Level(op, want) => !super::eval::compare_ord(level.cmp(want), *op),
+            Needs::All(v) => v.iter().any(|n| n.level_rules_out(level)),
+            Needs::OneOf(v) => v.iter().all(|n| n.level_rules_out(level)),
+            Needs::Any | Needs::Text(_) => false,
+        }
+    }
+
     /// Whether an entry whose JSON text is `text`, at `level`, may match.
     pub fn holds(&self, text: &EntryText<'_>, level: Level) -> bool {
         match self {
@@ -212,6 +223,18 @@ mod tests {
         assert!(needs("kind~/^agent/").is_any());
         assert!(needs("indexer or data.took_ms>100").is_any());
         assert!(!needs("indexer or timeout").is_any());
+    }
+
+    #[test]
+    fn a_level_alone_can_rule_an_entry_out() {
+        let n = needs("level>=warn and timeout");
+        assert!(n.level_rules_out(Level::Info));
+        assert!(!n.level_rules_out(Level::Warn), "its text decides");
+        let n = needs("level=debug or timeout");
+        assert!(!n.level_rules_out(Level::Info), "the text may match");
+        let n = needs("level=debug or level=error");
+        assert!(n.level_rules_out(Level::Info));
+        assert!(!needs("timeout").level_rules_out(Level::Trace));
     }
 
     #[test]

@@ -897,10 +897,18 @@ pub fn may_keep(needs: &crate::query::Needs, line: &str) -> bool {
     if CONNECTION.find(line.as_bytes()).is_some() {
         return true;
     }
+    // Its level alone rules it out, whatever its text.
+    if needs.level_rules_out(level) {
+        return false;
+    }
     // A kind or a summary the store would cut (`… N bytes more`) is left
     // to the full test: the cut text is not in the line.
-    if string_len(line, r#""kind":""#) > crate::store::logs::KIND_CAP
-        || string_len(line, r#""summary":""#) > crate::store::logs::SUMMARY_CAP
+    static KIND: LazyLock<memchr::memmem::Finder<'static>> =
+        LazyLock::new(|| memchr::memmem::Finder::new(r#""kind":""#));
+    static SUMMARY: LazyLock<memchr::memmem::Finder<'static>> =
+        LazyLock::new(|| memchr::memmem::Finder::new(r#""summary":""#));
+    if string_len(line, &KIND) > crate::store::logs::KIND_CAP
+        || string_len(line, &SUMMARY) > crate::store::logs::SUMMARY_CAP
     {
         return true;
     }
@@ -910,17 +918,19 @@ pub fn may_keep(needs: &crate::query::Needs, line: &str) -> bool {
 /// How long, escaped, the JSON string after the first `key` of `line` is
 /// (at least as long as the text it holds); `usize::MAX` when there is
 /// none.
-fn string_len(line: &str, key: &str) -> usize {
-    let Some(at) = line.find(key) else {
+fn string_len(line: &str, key: &memchr::memmem::Finder<'_>) -> usize {
+    let Some(at) = key.find(line.as_bytes()) else {
         return usize::MAX;
     };
-    let b = &line.as_bytes()[at + key.len()..];
+    let b = &line.as_bytes()[at + key.needle().len()..];
     let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'\\' => i += 2,
-            b'"' => return i,
-            _ => i += 1,
+    while let Some(j) = memchr::memchr2(b'"', b'\\', &b[i..]) {
+        match b[i + j] {
+            b'"' => return i + j,
+            _ => i += j + 2,
+        }
+        if i >= b.len() {
+            break;
         }
     }
     usize::MAX
