@@ -90,10 +90,10 @@
 //! there).
 
 use std::fmt::Write as _;
-use std::io::{BufRead, ErrorKind, Write as _};
+use std::io::{ErrorKind, Write as _};
 use std::net::{SocketAddr, UdpSocket};
 use std::path::PathBuf;
-use std::process::{ExitCode, Stdio};
+use std::process::ExitCode;
 use std::sync::atomic::{
     AtomicBool, AtomicU16, AtomicU64, Ordering::Acquire, Ordering::Relaxed, Ordering::Release,
 };
@@ -831,10 +831,8 @@ struct Heard {
 
 /// `bench_client.py`: killed (and reaped) on drop, whatever the way out.
 struct Legume {
-    child: std::process::Child,
-    stdin: Option<std::process::ChildStdin>,
+    peer: sc::Peer,
     heard: Arc<Heard>,
-    reader: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Legume {
@@ -848,8 +846,8 @@ impl Legume {
         total: u64,
     ) -> Result<Legume, String> {
         let py = legume_python()?;
-        let mut child = std::process::Command::new(&py)
-            .arg(peer_dir().join("bench_client.py"))
+        let mut cmd = std::process::Command::new(&py);
+        cmd.arg(peer_dir().join("bench_client.py"))
             .arg("--host")
             .arg(addr.ip().to_string())
             .arg("--port")
@@ -858,89 +856,56 @@ impl Legume {
             .arg(every.to_string())
             .arg("--lifetime")
             .arg(format!("{:.0}", lifetime.as_secs_f64()))
-            .current_dir(peer_dir())
-            .stdin(Stdio::piped()) // EOF on it makes the client quit
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .map_err(|e| format!("cannot run {}: {e}", py.display()))?;
-        let stdin = child.stdin.take();
-        let out = child.stdout.take().expect("piped");
+            .current_dir(peer_dir());
         let heard = Arc::new(Heard::default());
         let h = heard.clone();
-        let reader = std::thread::spawn(move || {
-            let mut r = std::io::BufReader::with_capacity(1 << 16, out);
-            let mut line = String::with_capacity(256);
-            loop {
-                line.clear();
-                match r.read_line(&mut line) {
-                    Ok(0) | Err(_) => break,
-                    Ok(_) => {}
+        let peer = sc::Peer::spawn(cmd, move |line| {
+            let Some(line) = line else {
+                h.ended.store(true, Release);
+                return;
+            };
+            let Ok(v) = serde_json::from_slice::<Value>(line) else {
+                return;
+            };
+            match v["event"].as_str() {
+                Some("progress") => {
+                    let n = v["n"].as_u64().unwrap_or(0);
+                    h.messages.store(n, Relaxed);
+                    ctl.done.store(n / per, Release);
+                    if n >= total {
+                        let mut a = h.all_at.lock().unwrap_or_else(|p| p.into_inner());
+                        a.get_or_insert_with(Instant::now);
+                    }
                 }
-                let Ok(v) = serde_json::from_str::<Value>(&line) else {
-                    continue;
-                };
-                match v["event"].as_str() {
-                    Some("progress") => {
-                        let n = v["n"].as_u64().unwrap_or(0);
-                        h.messages.store(n, Relaxed);
-                        ctl.done.store(n / per, Release);
-                        if n >= total {
-                            let mut a = h.all_at.lock().unwrap_or_else(|p| p.into_inner());
-                            a.get_or_insert_with(Instant::now);
-                        }
-                    }
-                    Some("connected") => h.connected.store(true, Release),
-                    Some("first") => {
-                        *h.first.lock().unwrap_or_else(|p| p.into_inner()) = Some(v);
-                    }
-                    Some("start" | "done") => {}
-                    _ => {
-                        let mut t = h.trouble.lock().unwrap_or_else(|p| p.into_inner());
-                        if t.len() < 5 {
-                            t.push(line.trim().chars().take(300).collect());
-                        }
+                Some("connected") => h.connected.store(true, Release),
+                Some("first") => {
+                    *h.first.lock().unwrap_or_else(|p| p.into_inner()) = Some(v);
+                }
+                Some("start" | "done") => {}
+                _ => {
+                    let mut t = h.trouble.lock().unwrap_or_else(|p| p.into_inner());
+                    if t.len() < 5 {
+                        t.push(
+                            String::from_utf8_lossy(line)
+                                .trim()
+                                .chars()
+                                .take(300)
+                                .collect(),
+                        );
                     }
                 }
             }
-            h.ended.store(true, Release);
-        });
-        Ok(Legume {
-            child,
-            stdin,
-            heard,
-            reader: Some(reader),
-        })
+        })?;
+        Ok(Legume { peer, heard })
     }
 
     fn pid(&self) -> u32 {
-        self.child.id()
+        self.peer.pid()
     }
 
     /// Close its stdin (it quits); killed if it has not within 3 s.
-    async fn stop(mut self) {
-        drop(self.stdin.take());
-        let by = Instant::now() + Duration::from_secs(3);
-        while Instant::now() < by {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        // Drop kills it if it still runs, and reaps it.
-    }
-}
-
-impl Drop for Legume {
-    fn drop(&mut self) {
-        drop(self.stdin.take());
-        if !matches!(self.child.try_wait(), Ok(Some(_))) {
-            let _ = self.child.kill();
-        }
-        let _ = self.child.wait();
-        if let Some(r) = self.reader.take() {
-            let _ = r.join();
-        }
+    async fn stop(self) {
+        self.peer.stop(None).await;
     }
 }
 

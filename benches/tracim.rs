@@ -72,10 +72,10 @@
 //! version (200 and 50 events, once; the SDK only if its venv is there).
 
 use std::fmt::Write as _;
-use std::io::{BufRead, Write as _};
+use std::io::Write as _;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{ExitCode, Stdio};
+use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -602,10 +602,8 @@ fn keep_first(h: &Heard, slot: &Mutex<Option<String>>, line: &[u8]) {
 
 /// `sdk_client.py`: killed (and reaped) on drop, whatever the way out.
 struct Sdk {
-    child: std::process::Child,
-    stdin: Option<std::process::ChildStdin>,
+    peer: sc::Peer,
     heard: Arc<Heard>,
-    reader: Option<std::thread::JoinHandle<()>>,
     /// Counts when the stream started.
     base: (u64, u64),
 }
@@ -621,70 +619,55 @@ impl Sdk {
         daemon: &Daemon,
     ) -> Result<Sdk, String> {
         let py = sdk_python()?;
-        let mut child = std::process::Command::new(&py)
-            .arg(sdk_dir().join("sdk_client.py"))
+        let mut cmd = std::process::Command::new(&py);
+        cmd.arg(sdk_dir().join("sdk_client.py"))
             .arg("--log-errors")
             .arg("--lifetime")
             .arg(format!("{:.0}", lifetime.as_secs_f64()))
             .arg("--master")
             .arg(master)
             .arg("--socket")
-            .arg(own)
-            .stdin(Stdio::piped()) // EOF on it makes the driver quit
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .map_err(|e| format!("cannot run {}: {e}", py.display()))?;
-        let stdin = child.stdin.take();
-        let out = child.stdout.take().expect("piped");
+            .arg(own);
         let heard = Arc::new(Heard::default());
         let h = heard.clone();
-        let reader = std::thread::spawn(move || {
-            let mut r = std::io::BufReader::with_capacity(1 << 16, out);
-            let mut line = Vec::with_capacity(1 << 14);
-            loop {
-                line.clear();
-                match r.read_until(b'\n', &mut line) {
-                    Ok(0) | Err(_) => break,
-                    Ok(_) => {}
-                }
-                if line.starts_with(SDK_TLM.as_bytes()) {
-                    keep_first(&h, &h.first_tlm, &line);
-                    h.tlms.fetch_add(1, Relaxed);
-                } else if line.starts_with(SDK_ERROR.as_bytes()) {
-                    keep_first(&h, &h.first_error, &line);
-                    h.errors.fetch_add(1, Relaxed);
-                } else if line.starts_with(SDK_ADDED.as_bytes()) {
-                    h.added.store(true, Relaxed);
-                } else if line.starts_with(SDK_REGISTERED.as_bytes()) {
-                    h.registered.store(true, Relaxed);
-                } else if [
-                    &b"{\"driver_error\""[..],
-                    b"{\"socket_error\"",
-                    b"{\"register_error\"",
-                ]
-                .iter()
-                .any(|p| line.starts_with(p))
-                {
-                    let mut t = h.trouble.lock().unwrap_or_else(|p| p.into_inner());
-                    if t.len() < 5 {
-                        t.push(
-                            String::from_utf8_lossy(&line)
-                                .trim()
-                                .chars()
-                                .take(300)
-                                .collect(),
-                        );
-                    }
+        let peer = sc::Peer::spawn(cmd, move |line| {
+            let Some(line) = line else {
+                h.ended.store(true, Relaxed);
+                return;
+            };
+            if line.starts_with(SDK_TLM.as_bytes()) {
+                keep_first(&h, &h.first_tlm, line);
+                h.tlms.fetch_add(1, Relaxed);
+            } else if line.starts_with(SDK_ERROR.as_bytes()) {
+                keep_first(&h, &h.first_error, line);
+                h.errors.fetch_add(1, Relaxed);
+            } else if line.starts_with(SDK_ADDED.as_bytes()) {
+                h.added.store(true, Relaxed);
+            } else if line.starts_with(SDK_REGISTERED.as_bytes()) {
+                h.registered.store(true, Relaxed);
+            } else if [
+                &b"{\"driver_error\""[..],
+                b"{\"socket_error\"",
+                b"{\"register_error\"",
+            ]
+            .iter()
+            .any(|p| line.starts_with(p))
+            {
+                let mut t = h.trouble.lock().unwrap_or_else(|p| p.into_inner());
+                if t.len() < 5 {
+                    t.push(
+                        String::from_utf8_lossy(line)
+                            .trim()
+                            .chars()
+                            .take(300)
+                            .collect(),
+                    );
                 }
             }
-            h.ended.store(true, Relaxed);
-        });
+        })?;
         let sdk = Sdk {
-            child,
-            stdin,
+            peer,
             heard,
-            reader: Some(reader),
             base: (0, 0),
         };
         let by = Instant::now() + SDK_START;
@@ -710,7 +693,7 @@ impl Sdk {
     }
 
     fn pid(&self) -> u32 {
-        self.child.id()
+        self.peer.pid()
     }
 
     /// The stream starts: count from here.
@@ -730,31 +713,8 @@ impl Sdk {
     }
 
     /// Ask it to quit (it unregisters); killed if it has not within 3 s.
-    async fn stop(mut self) {
-        if let Some(mut stdin) = self.stdin.take() {
-            let _ = stdin.write_all(b"{\"op\": \"quit\"}\n");
-        }
-        let by = Instant::now() + Duration::from_secs(3);
-        while Instant::now() < by {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        // Drop kills it if it still runs, and reaps it.
-    }
-}
-
-impl Drop for Sdk {
-    fn drop(&mut self) {
-        drop(self.stdin.take());
-        if !matches!(self.child.try_wait(), Ok(Some(_))) {
-            let _ = self.child.kill();
-        }
-        let _ = self.child.wait();
-        if let Some(r) = self.reader.take() {
-            let _ = r.join();
-        }
+    async fn stop(self) {
+        self.peer.stop(Some(b"{\"op\": \"quit\"}\n")).await;
     }
 }
 

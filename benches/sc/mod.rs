@@ -411,3 +411,86 @@ impl StoreSink {
         }
     }
 }
+
+// ---------------------------------------------------------------- peers
+
+/// A peer process a bench drives (a Python client): its stdin held (EOF
+/// on it, or a quit line, makes it quit), each line of its stdout handed
+/// to `on_line` on a thread of its own (then `None` at its end); killed and
+/// reaped on drop, whatever the way out.
+pub struct Peer {
+    child: std::process::Child,
+    stdin: Option<std::process::ChildStdin>,
+    reader: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Peer {
+    /// Run `cmd` (its stdin and stdout are piped here).
+    pub fn spawn(
+        mut cmd: std::process::Command,
+        mut on_line: impl FnMut(Option<&[u8]>) + Send + 'static,
+    ) -> Res<Peer> {
+        use std::io::BufRead;
+        use std::process::Stdio;
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| format!("cannot run {:?}: {e}", cmd.get_program()))?;
+        let stdin = child.stdin.take();
+        let out = child.stdout.take().expect("piped");
+        let reader = std::thread::spawn(move || {
+            let mut r = std::io::BufReader::with_capacity(1 << 16, out);
+            let mut line = Vec::with_capacity(1 << 14);
+            loop {
+                line.clear();
+                match r.read_until(b'\n', &mut line) {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => on_line(Some(&line)),
+                }
+            }
+            on_line(None);
+        });
+        Ok(Peer {
+            child,
+            stdin,
+            reader: Some(reader),
+        })
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Ask it to quit (`quit` written, then its stdin closed); killed if it
+    /// has not within 3 s.
+    pub async fn stop(mut self, quit: Option<&[u8]>) {
+        use std::io::Write;
+        if let (Some(q), Some(stdin)) = (quit, self.stdin.as_mut()) {
+            let _ = stdin.write_all(q);
+        }
+        drop(self.stdin.take());
+        let by = tokio::time::Instant::now() + Duration::from_secs(3);
+        while tokio::time::Instant::now() < by {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        // Drop kills it if it still runs, and reaps it.
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        drop(self.stdin.take());
+        if !matches!(self.child.try_wait(), Ok(Some(_))) {
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+        if let Some(r) = self.reader.take() {
+            let _ = r.join();
+        }
+    }
+}
