@@ -152,11 +152,6 @@ impl App {
         out
     }
 
-    /// Quit was asked for.
-    pub fn quitting(&self) -> bool {
-        self.effects.contains(&Effect::Quit)
-    }
-
     /// Send a command (to the source it names).
     pub fn send_command(&mut self, c: Command) {
         self.effects.push(Effect::Send(c));
