@@ -1306,3 +1306,32 @@ fn a_recording_says_which_roomtap_wrote_it() {
         "{err}"
     );
 }
+
+/// A zstd recording whose frame asks for a window over 16 MiB (what a
+/// crafted file would ask, to make roomtap hold it) is refused with the
+/// reason, before anything is held; `tail` says so and fails.
+#[test]
+fn a_zstd_recording_asking_for_a_huge_window_is_refused() {
+    let path = temp("huge-window.jsonl.zst");
+    let header = "{\"roomtap_recording\":1,\"version\":\"0\",\"started_ms\":0,\"sources\":[]}\n";
+    {
+        let f = std::fs::File::create(&path).unwrap();
+        let mut z = zstd::stream::write::Encoder::new(f, 3).unwrap();
+        // A 128 MiB window declared in the frame's header.
+        z.set_parameter(zstd::zstd_safe::CParameter::WindowLog(27))
+            .unwrap();
+        z.include_contentsize(false).unwrap();
+        std::io::Write::write_all(&mut z, header.as_bytes()).unwrap();
+        z.finish().unwrap();
+    }
+    let err = roomtap::record::read(&path).expect_err("refused");
+    assert!(err.contains("cannot read"), "{err}");
+    let out = roomtap()
+        .args(["tail", "open"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("cannot read"), "{said}");
+}
