@@ -120,6 +120,9 @@ struct Opened {
     first: Duration,
     loaded: Duration,
     rss_kb: u64,
+    /// Log entries held once loaded, and evicted.
+    kept: u64,
+    evicted: u64,
 }
 
 fn open_once(roomtap: &str, file: &str, dir: &Path) -> Option<Opened> {
@@ -172,9 +175,17 @@ fn open_once(roomtap: &str, file: &str, dir: &Path) -> Option<Opened> {
             .find_map(|l| l.strip_prefix(what)?.trim().parse::<u64>().ok())
             .map(|t| Duration::from_millis(t.saturating_sub(start)))
     };
+    let kept = text.lines().find_map(|l| {
+        let mut w = l.strip_prefix("kept ")?.split_whitespace();
+        let kept = w.next()?.parse().ok()?;
+        let evicted = w.nth(1)?.parse().ok()?;
+        Some((kept, evicted))
+    })?;
     Some(Opened {
         first: at("first ")?,
         loaded: at("loaded ")?,
+        kept: kept.0,
+        evicted: kept.1,
         rss_kb: std::fs::read_to_string(&rss_file)
             .ok()?
             .lines()
@@ -285,8 +296,13 @@ fn main() {
             o.first.as_secs_f64()
         );
         println!(
-            "| the whole file read (every event applied; --max-entries kept) | {:.2} s |",
+            "| the whole file read (every event applied) | {:.2} s |",
             o.loaded.as_secs_f64()
+        );
+        println!("| log entries kept | {} ({} evicted) |", o.kept, o.evicted);
+        assert!(
+            o.evicted == 0 && o.kept >= n as u64,
+            "`roomtap open` keeps every entry"
         );
         println!(
             "| peak RSS | {:.0} MB ({:.2} × the file) |",

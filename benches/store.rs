@@ -146,6 +146,7 @@ fn render(c: &mut Criterion) {
         max_log_entries: 1_000_000,
         max_bytes: usize::MAX,
         max_actions: 10_000,
+        compact: true,
     };
     let mut app = App::new(&cfg, Theme::builtin("dark").unwrap());
     app.store

@@ -30,14 +30,10 @@ pub struct UiArgs {
     /// Most redraws per second.
     #[arg(long, global = true, env = "ROOMTAP_FPS", default_value_t = 30)]
     pub fps: u32,
-    /// Log lines kept in memory (oldest are evicted, and counted).
-    #[arg(
-        long,
-        global = true,
-        env = "ROOMTAP_MAX_ENTRIES",
-        default_value_t = 200_000
-    )]
-    pub max_entries: usize,
+    /// Log lines kept in memory (oldest are evicted, and counted) [default: 200000; an opened
+    /// recording is kept whole, within --max-bytes].
+    #[arg(long, global = true, env = "ROOMTAP_MAX_ENTRIES")]
+    pub max_entries: Option<usize>,
     /// Bytes the log lines and the Timeline's actions and states hold together, as the allocator
     /// counts them; the oldest go first (log lines evicted and counted, states dropped and marked on
     /// their rows). Suffixes K, M, G.

@@ -39,15 +39,20 @@ fn main() -> ExitCode {
     };
     let setup = Setup {
         store: StoreConfig {
-            max_log_entries: cli.ui.max_entries,
+            max_log_entries: cli
+                .ui
+                .max_entries
+                .unwrap_or(StoreConfig::default().max_log_entries),
             max_bytes: cli.ui.max_bytes,
             max_actions: cli.ui.max_actions,
+            compact: true,
         },
         theme,
         fps: cli.ui.fps,
         record: cli.ui.record.clone(),
         record_max: cli.ui.record_max.map(|m| m as u64),
         utc: cli.ui.utc,
+        keep_recordings_whole: cli.ui.max_entries.is_none(),
     };
     let result = rt.block_on(run(&cli, setup));
     // Sources may still be connecting: do not wait for them.

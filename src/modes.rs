@@ -26,6 +26,24 @@ pub struct Setup {
     pub record_max: Option<u64>,
     /// `--utc`: times in UTC, not the local zone.
     pub utc: bool,
+    /// No `--max-entries` was given: an opened recording keeps every entry
+    /// (within `--max-bytes`), as the live cap is for live streams.
+    pub keep_recordings_whole: bool,
+}
+
+/// The store a run of sources of these kinds gets: an opened recording
+/// (its file's source replays the sources it declares, whose events are
+/// the user's data, not a live stream) keeps every entry unless
+/// `--max-entries` says otherwise; `--max-bytes` bounds it still.
+fn store_for(
+    setup: &Setup,
+    mut kinds: impl Iterator<Item = crate::source::SourceKind>,
+) -> StoreConfig {
+    let mut store = setup.store.clone();
+    if setup.keep_recordings_whole && kinds.any(|k| k == crate::source::SourceKind::RECORDING) {
+        store.max_log_entries = usize::MAX;
+    }
+    store
 }
 
 /// An `App` with `sources` attached, the events they send, and the session.
@@ -36,7 +54,8 @@ async fn wired(
     if setup.utc {
         crate::text::show_utc();
     }
-    let mut app = App::new(&setup.store, setup.theme.clone());
+    let store = store_for(setup, sources.iter().map(|s| s.kind()));
+    let mut app = App::new(&store, setup.theme.clone());
     let (mut wiring, rx) = Wiring::new();
     wiring.attach_all(&mut app.store, sources).await?;
     let session = wiring.finish();
@@ -158,7 +177,10 @@ pub async fn tail(
         }
     }
     // Entries are printed as they come: the store need not keep many.
+    // Nor seal them compact: they are gone before they would be read again.
     setup.store.max_log_entries = setup.store.max_log_entries.min(TAIL_KEEPS);
+    setup.store.compact = false;
+    setup.keep_recordings_whole = false;
     // One Ctrl-C listener for the whole run, installed before anything
     // starts: a new one per turn would miss a signal between turns.
     let mut interrupt = crate::runtime::StopSignals::new()?;
@@ -252,12 +274,12 @@ fn print_new(
     for seq in from..logs.next_seq() {
         let Some(e) = logs.by_seq(seq) else { continue };
         if let Some(q) = query
-            && !q.matches(&logs.record(e))
+            && !q.matches(&logs.record(&e))
         {
             // What the filter leaves out is not lost when it is about the
             // connection or an error: it goes to stderr.
             if e.kind == "connection" || e.level >= crate::event::Level::Error {
-                to_stderr.push_str(&text_line(app, e));
+                to_stderr.push_str(&text_line(app, &e));
                 to_stderr.push('\n');
             }
             continue;
@@ -265,10 +287,10 @@ fn print_new(
         if json {
             // The JSON's own value, with what a terminal must not get raw
             // (U+2028, C1, bidi…) written as \u escapes.
-            let line = app.entry_json(e).to_string();
+            let line = app.entry_json(&e).to_string();
             writeln!(out, "{}", crate::text::json_printable(&line))?;
         } else {
-            writeln!(out, "{}", text_line(app, e))?;
+            writeln!(out, "{}", text_line(app, &e))?;
         }
     }
     if !to_stderr.is_empty() {
@@ -401,5 +423,50 @@ fn print_event(ev: &SourceEvent) {
             eprintln!("{t} error {}", crate::text::sanitize_capped(what, 400))
         }
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::SourceKind;
+
+    fn setup(keep_recordings_whole: bool) -> Setup {
+        Setup {
+            store: StoreConfig::default(),
+            theme: Theme::builtin("dark").expect("a built-in theme"),
+            fps: 30,
+            record: None,
+            record_max: None,
+            utc: true,
+            keep_recordings_whole,
+        }
+    }
+
+    /// A live protocol's client.
+    static LIVE: crate::source::kind::Protocol = crate::source::kind::Protocol {
+        name: "live",
+        server: "live server",
+        older: &[],
+        caps: crate::source::kind::Caps::NONE,
+        token_env: None,
+        first_pane: crate::source::kind::FirstPane::Logs,
+    };
+
+    #[test]
+    fn an_opened_recording_keeps_every_entry_unless_told_otherwise() {
+        let live = StoreConfig::default().max_log_entries;
+        let room = SourceKind::client(&LIVE);
+        // Live sources: the live cap.
+        let s = store_for(&setup(true), [room].into_iter());
+        assert_eq!(s.max_log_entries, live);
+        // A recording (its file's source beside the ones it declares).
+        let s = store_for(&setup(true), [room, SourceKind::RECORDING].into_iter());
+        assert_eq!(s.max_log_entries, usize::MAX);
+        assert_eq!(s.max_bytes, StoreConfig::default().max_bytes);
+        assert!(s.compact);
+        // --max-entries given: it holds.
+        let s = store_for(&setup(false), [SourceKind::RECORDING].into_iter());
+        assert_eq!(s.max_log_entries, live);
     }
 }

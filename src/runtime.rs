@@ -138,8 +138,9 @@ impl OpenTrace {
         let recorded = logs
             .view_len()
             .checked_sub(1)
-            .and_then(|i| logs.view_get(i))
-            .and_then(|e| app.store.sources.get(usize::from(e.source)))
+            .and_then(|i| logs.view_seq(i))
+            .and_then(|seq| logs.meta_of(seq))
+            .and_then(|(_, source, _)| app.store.sources.get(usize::from(source)))
             .is_some_and(|s| s.kind != crate::source::SourceKind::RECORDING);
         if !self.first && recorded {
             self.first = true;
@@ -151,6 +152,11 @@ impl OpenTrace {
         });
         if loaded {
             say("loaded");
+            say(&format!(
+                "kept {} evicted {} at",
+                logs.len(),
+                logs.evicted()
+            ));
         }
         loaded
     }
@@ -249,8 +255,10 @@ pub async fn run_tui(
                 break;
             }
         }
-        let draw_at = app.dirty.then_some(last_draw + frame);
+        // Ticked first: what a tick changes is drawn without waiting for
+        // an event.
         let tick_at = app.tick(now);
+        let draw_at = app.dirty.then_some(last_draw + frame);
         // A status message that is no longer news goes (the hints are back).
         if app.ui.status.is_some() && app.ui.status_now(crate::event::now_ms()).is_none() {
             app.ui.status = None;

@@ -110,6 +110,7 @@ fn what_the_store_really_holds_stays_within_max_bytes() {
         max_log_entries: usize::MAX,
         max_bytes: max,
         max_actions: 10_000,
+        compact: true,
     });
     s.add_source(
         "relay",

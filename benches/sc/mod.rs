@@ -387,7 +387,7 @@ impl StoreSink {
                 let next = logs.next_seq();
                 while self.scanned < next {
                     if let Some(e) = logs.by_seq(self.scanned) {
-                        each(e);
+                        each(&e);
                     }
                     self.scanned += 1;
                 }

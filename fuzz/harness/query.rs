@@ -96,6 +96,7 @@ fn narrowing(query: &Query, entry: &Entry) {
         max_log_entries: 4,
         max_bytes: 1 << 20,
         max_actions: 4,
+        compact: true,
     });
     store.add_source("room", roomtap::source::SourceKind::RECORDED, "x");
     let ev = SourceEvent {
@@ -115,7 +116,7 @@ fn narrowing(query: &Query, entry: &Entry) {
     let Some(e) = logs.by_seq(logs.next_seq() - 1) else {
         return;
     };
-    if query.matches(&logs.record(e)) {
+    if query.matches(&logs.record(&e)) {
         assert!(
             roomtap::record::may_keep(&query.needs(&["room"]), &line),
             "{:?} keeps an entry its needs rule out: {line}",

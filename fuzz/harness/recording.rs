@@ -72,6 +72,7 @@ fn check(rec: roomtap::record::Recording) {
         max_log_entries: 64,
         max_bytes: 1 << 20,
         max_actions: 16,
+        compact: true,
     });
     for s in &rec.header.sources {
         store.add_source(&s.label, roomtap::protocols::kind_named(&s.kind), &s.url);

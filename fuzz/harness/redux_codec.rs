@@ -53,6 +53,7 @@ pub fn run(data: &[u8]) {
         max_log_entries: 64,
         max_bytes: 1 << 20,
         max_actions: 16,
+        compact: true,
     });
     let src = store.add_source(
         "relay",

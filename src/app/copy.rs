@@ -24,7 +24,7 @@ impl App {
                 self.store
                     .logs
                     .view_get(idx)
-                    .map(|e| serde_json::to_string_pretty(&self.entry_json(e)).unwrap_or_default())
+                    .map(|e| serde_json::to_string_pretty(&self.entry_json(&e)).unwrap_or_default())
             }
             Pane::Timeline => {
                 let v = self.ui.tl.detail.view.value.as_ref();
@@ -78,7 +78,7 @@ impl App {
         let len = self.log_len();
         for i in 0..len {
             if let Some(e) = self.store.logs.view_get(i) {
-                serde_json::to_writer(&mut *w, &self.entry_json(e))?;
+                serde_json::to_writer(&mut *w, &self.entry_json(&e))?;
                 w.write_all(b"\n")?;
             }
         }

@@ -87,7 +87,7 @@ impl App {
             };
             return;
         };
-        let v = self.entry_json(e);
+        let v = self.entry_json(&e);
         let mut shown = v.clone();
         if let Some(o) = shown.as_object_mut() {
             o.remove("bytes");

@@ -1204,7 +1204,7 @@ mod tests {
             let entry = logs.by_seq(logs.next_seq() - 1).expect("the entry");
             for q in &queries {
                 let needs = q.needs(&["relay"]);
-                let keeps = q.matches(&logs.record(entry));
+                let keeps = q.matches(&logs.record(&entry));
                 let may = may_keep(&needs, &line);
                 assert!(
                     may || !keeps,

@@ -9,6 +9,8 @@ use crate::event::{Level, SourceId};
 use crate::query::{ParseError, Query, Record};
 use crate::text::sanitize_capped;
 
+use super::sealed::Sealed;
+
 /// Longest summary kept per entry (the full data stays in `data`).
 pub const SUMMARY_CAP: usize = 1024;
 
@@ -57,11 +59,16 @@ impl Prepared {
 
 #[derive(Debug)]
 pub struct Logs {
-    entries: VecDeque<LogEntry>,
+    /// The newest entries, whole.
+    hot: VecDeque<LogEntry>,
+    /// Older entries, compact ([`super::sealed`]).
+    sealed: Sealed,
+    /// Hot entries past which the oldest are sealed (0: never).
+    seal_at: usize,
     cap: usize,
     /// Most bytes kept, as the allocator hands them out (see [`Logs::bytes`]).
     max_bytes: usize,
-    /// What the entries' own allocations cost (texts and data).
+    /// What the hot entries' own allocations cost (texts and data).
     heap: usize,
     /// Bytes held beside the logs under the same budget (the timeline's):
     /// the buffer grows only when it fits beside them.
@@ -75,29 +82,52 @@ pub struct Logs {
     labels: Vec<Box<str>>,
 }
 
+/// Hot entries kept whole before the oldest are sealed, by default.
+pub const HOT: usize = 2048;
+
+/// Sealed entries past which a full rescan takes tens of milliseconds
+/// (a query with no level unpacks every frame): a filter being typed then
+/// waits for a pause instead of rescanning at every key.
+pub const SLOW_RESCAN: usize = 150_000;
+
 /// A log entry as the query language sees it.
 pub struct EntryRecord<'a> {
-    pub entry: &'a LogEntry,
+    pub source: SourceId,
+    pub level: Level,
+    pub kind: &'a str,
+    pub summary: &'a str,
+    pub data: Option<&'a str>,
     pub labels: &'a [Box<str>],
 }
 
 impl Record for EntryRecord<'_> {
     fn source(&self) -> &str {
-        self.labels
-            .get(usize::from(self.entry.source))
-            .map_or("", |l| l)
+        self.labels.get(usize::from(self.source)).map_or("", |l| l)
     }
     fn kind(&self) -> &str {
-        &self.entry.kind
+        self.kind
     }
     fn level(&self) -> Option<Level> {
-        Some(self.entry.level)
+        Some(self.level)
     }
     fn summary(&self) -> &str {
-        &self.entry.summary
+        self.summary
     }
     fn data(&self) -> Option<&str> {
-        self.entry.data.as_deref()
+        self.data
+    }
+}
+
+impl<'a> EntryRecord<'a> {
+    pub fn of(entry: &'a LogEntry, labels: &'a [Box<str>]) -> Self {
+        EntryRecord {
+            source: entry.source,
+            level: entry.level,
+            kind: &entry.kind,
+            summary: &entry.summary,
+            data: entry.data.as_deref(),
+            labels,
+        }
     }
 }
 
@@ -107,7 +137,7 @@ const PARALLEL_CHUNK: usize = 64 * 1024;
 /// Sequence numbers of the entries of `slice` matching `q`, in order;
 /// split over the machine's cores when the slice is large.
 fn scan(slice: &[LogEntry], q: &Query, labels: &[Box<str>], out: &mut VecDeque<u64>) {
-    let hit = |e: &LogEntry| q.matches(&EntryRecord { entry: e, labels });
+    let hit = |e: &LogEntry| q.matches(&EntryRecord::of(e, labels));
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
@@ -142,7 +172,9 @@ impl Logs {
     pub fn with_limits(cap: usize, max_bytes: usize) -> Self {
         Self {
             // Grown as entries come: an empty buffer costs nothing.
-            entries: VecDeque::new(),
+            hot: VecDeque::new(),
+            sealed: Sealed::default(),
+            seal_at: HOT,
             cap: cap.max(1),
             max_bytes,
             heap: 0,
@@ -155,12 +187,16 @@ impl Logs {
         }
     }
 
+    /// Seal the oldest entries once more than `hot` are whole (0: never,
+    /// for a run that prints entries as they come and keeps few).
+    pub fn sealing(mut self, hot: usize) -> Self {
+        self.seal_at = hot;
+        self
+    }
+
     /// An entry as the query language sees it (with its source label).
     pub fn record<'a>(&'a self, entry: &'a LogEntry) -> EntryRecord<'a> {
-        EntryRecord {
-            entry,
-            labels: &self.labels,
-        }
+        EntryRecord::of(entry, &self.labels)
     }
 
     /// Source labels by id, for `source=` predicates.
@@ -222,11 +258,11 @@ impl Logs {
             size,
         } = p;
         loop {
-            let full = self.entries.len() >= self.cap;
+            let full = self.len() >= self.cap;
             let after = self.heap + size + self.buffers(1);
-            let grows = self.entries.len() == self.entries.capacity();
+            let grows = self.hot.len() == self.hot.capacity();
             let fits = after <= self.max_bytes && (!grows || self.others + after <= self.max_bytes);
-            if self.entries.is_empty() || (!full && fits) {
+            if self.is_empty() || (!full && fits) {
                 break;
             }
             self.evict_front();
@@ -245,14 +281,37 @@ impl Logs {
             bytes,
         };
         if let Some(q) = &self.filter
-            && q.matches(&EntryRecord {
-                entry: &e,
-                labels: &self.labels,
-            })
+            && q.matches(&EntryRecord::of(&e, &self.labels))
         {
             self.matches.push_back(seq);
         }
-        self.entries.push_back(e);
+        self.hot.push_back(e);
+        if self.seal_at > 0 && self.hot.len() > self.seal_at {
+            self.seal_oldest();
+        }
+    }
+
+    /// Seal the oldest hot entries: a block's worth, at most half of them.
+    fn seal_oldest(&mut self) {
+        let most = self.hot.len() / 2;
+        let (mut n, mut text) = (0, 0);
+        while n < most && text < super::sealed::BLOCK {
+            let e = &self.hot[n];
+            text += 16
+                + e.kind.len()
+                + e.summary.len()
+                + e.data.as_deref().map_or(0, str::len)
+                + e.bytes.as_deref().map_or(0, <[u8]>::len);
+            n += 1;
+        }
+        let freed: usize = self.hot.iter().take(n).map(owned_heap).sum();
+        self.heap -= freed;
+        self.sealed.seal(self.hot.drain(..n));
+        // A chunk costs far less than the entries it holds; growing the
+        // chunks' buffer may not, and the budget holds whatever happens.
+        while self.bytes() > self.max_bytes && self.len() > 1 {
+            self.evict_front();
+        }
     }
 
     /// Set (or clear, with `None` or blank text) the filter from query
@@ -280,7 +339,8 @@ impl Logs {
         self.filter = q;
         self.matches.clear();
         if let Some(q) = &self.filter {
-            let (a, b) = self.entries.as_slices();
+            self.sealed.scan(q, &self.labels, &mut self.matches);
+            let (a, b) = self.hot.as_slices();
             scan(a, q, &self.labels, &mut self.matches);
             scan(b, q, &self.labels, &mut self.matches);
         }
@@ -300,47 +360,90 @@ impl Logs {
         if self.filter.is_some() {
             self.matches.len()
         } else {
-            self.entries.len()
+            self.len()
         }
     }
 
-    /// The `i`-th entry of the view.
-    pub fn view_get(&self, i: usize) -> Option<&LogEntry> {
+    /// The sequence number of the `i`-th entry of the view.
+    pub fn view_seq(&self, i: usize) -> Option<u64> {
         if self.filter.is_some() {
-            let seq = *self.matches.get(i)?;
-            self.by_seq(seq)
+            self.matches.get(i).copied()
         } else {
-            self.entries.get(i)
+            (i < self.len()).then(|| self.first_seq() + i as u64)
         }
+    }
+
+    /// The `i`-th entry of the view (a sealed one made whole).
+    pub fn view_get(&self, i: usize) -> Option<Cow<'_, LogEntry>> {
+        self.by_seq(self.view_seq(i)?)
     }
 
     /// How many entries of the view have a sequence number ≥ `seq`
     /// (binary search: the view is ordered by sequence number).
     pub fn view_count_since(&self, seq: u64) -> usize {
         let len = self.view_len();
-        let (mut lo, mut hi) = (0usize, len);
-        while lo < hi {
-            let mid = (lo + hi) / 2;
-            match self.view_get(mid) {
-                Some(e) if e.seq < seq => lo = mid + 1,
-                _ => hi = mid,
-            }
-        }
-        len - lo
+        len - self.view_index_of(seq)
     }
 
-    pub fn by_seq(&self, seq: u64) -> Option<&LogEntry> {
-        let first = self.entries.front()?.seq;
-        self.entries.get(seq.checked_sub(first)? as usize)
+    /// The index in the view of the first entry whose sequence number is
+    /// ≥ `seq` (the view's length if none).
+    pub fn view_index_of(&self, seq: u64) -> usize {
+        if self.filter.is_some() {
+            self.matches.partition_point(|&s| s < seq)
+        } else {
+            (seq.saturating_sub(self.first_seq()) as usize).min(self.len())
+        }
+    }
+
+    /// Entry `seq`: a hot one as it is, a sealed one made whole.
+    pub fn by_seq(&self, seq: u64) -> Option<Cow<'_, LogEntry>> {
+        if let Some(first) = self.hot.front().map(|e| e.seq)
+            && seq >= first
+        {
+            return self.hot.get((seq - first) as usize).map(Cow::Borrowed);
+        }
+        self.sealed.get(seq).map(Cow::Owned)
+    }
+
+    /// Time, source and level of entry `seq` (a sealed one is not unpacked).
+    pub fn meta_of(&self, seq: u64) -> Option<(u64, SourceId, Level)> {
+        if let Some(first) = self.hot.front().map(|e| e.seq)
+            && seq >= first
+        {
+            return self
+                .hot
+                .get((seq - first) as usize)
+                .map(|e| (e.at_ms, e.source, e.level));
+        }
+        self.sealed.meta(seq)
+    }
+
+    /// Sequence number of the oldest entry held (the next one's if none).
+    fn first_seq(&self) -> u64 {
+        self.sealed
+            .first_seq()
+            .or(self.hot.front().map(|e| e.seq))
+            .unwrap_or(self.next_seq)
     }
 
     /// Total entries stored (unfiltered).
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.sealed.len() + self.hot.len()
+    }
+
+    /// Entries of those kept compact.
+    pub fn sealed_len(&self) -> usize {
+        self.sealed.len()
+    }
+
+    /// Whether a full rescan ([`Logs::set_query`]) is too slow to run at
+    /// every key typed ([`SLOW_RESCAN`]).
+    pub fn slow_to_rescan(&self) -> bool {
+        self.sealed.len() > SLOW_RESCAN
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len() == 0
     }
 
     /// Entries dropped because the buffer was full.
@@ -357,10 +460,10 @@ impl Logs {
         self.cap
     }
 
-    /// Bytes held, as the allocator counts them: each entry's texts and
+    /// Bytes held, as the allocator counts them: each hot entry's texts and
     /// data rounded to their size classes with the per-block overhead
-    /// ([`super::heap`]), plus the buffers of entries and filter matches
-    /// at their capacity (spare room included).
+    /// ([`super::heap`]), the sealed chunks, plus the buffers of entries
+    /// and filter matches at their capacity (spare room included).
     pub fn bytes(&self) -> usize {
         self.heap + self.buffers(0)
     }
@@ -378,21 +481,22 @@ impl Logs {
 
     /// When the oldest entry arrived.
     pub fn oldest_ms(&self) -> Option<u64> {
-        self.entries.front().map(|e| e.at_ms)
+        self.sealed
+            .oldest_ms()
+            .or(self.hot.front().map(|e| e.at_ms))
     }
 
     /// Drop the oldest entry (counted as evicted); false when empty.
     pub fn evict_front(&mut self) -> bool {
-        let Some(old) = self.entries.pop_front() else {
-            return false;
-        };
+        if !self.sealed.evict_front() {
+            let Some(old) = self.hot.pop_front() else {
+                return false;
+            };
+            self.heap -= owned_heap(&old);
+        }
         self.evicted += 1;
-        self.heap -= entry_heap(&old.summary, &old.kind, old.data.as_deref())
-            + old
-                .bytes
-                .as_ref()
-                .map_or(0, |b| super::heap::alloc(16 + b.len()));
-        if self.matches.front() == Some(&old.seq) {
+        let first = self.first_seq();
+        while self.matches.front().is_some_and(|&s| s < first) {
             self.matches.pop_front();
         }
         true
@@ -406,15 +510,18 @@ impl Logs {
 
     /// What the buffers cost with `more` entries pushed: a full buffer
     /// grows (to twice its capacity, as `VecDeque` does), and while it does
-    /// the old and the new buffer are both held.
+    /// the old and the new buffer are both held; the sealed entries' chunks
+    /// with a chunk more when the push seals one.
     fn buffers(&self, more: usize) -> usize {
         use super::heap::buffer;
-        let (len, cap) = (self.entries.len(), self.entries.capacity());
+        let (len, cap) = (self.hot.len(), self.hot.capacity());
         let entries = if len + more > cap {
             buffer::<LogEntry>(cap) + buffer::<LogEntry>((cap * 2).max(len + more).max(4))
         } else {
             buffer::<LogEntry>(cap)
         };
+        let seals = self.seal_at > 0 && len + more > self.seal_at;
+        let sealed = self.sealed.bytes(usize::from(seals));
         let matches = if self.filter.is_some() {
             let (len, cap) = (self.matches.len(), self.matches.capacity());
             let grown = if len + more > cap {
@@ -426,8 +533,17 @@ impl Logs {
         } else {
             buffer::<u64>(self.matches.capacity())
         };
-        entries + matches
+        entries + sealed + matches
     }
+}
+
+/// What a hot entry's own allocations cost (see [`entry_heap`]), its
+/// bytes included.
+fn owned_heap(e: &LogEntry) -> usize {
+    entry_heap(&e.summary, &e.kind, e.data.as_deref())
+        + e.bytes
+            .as_ref()
+            .map_or(0, |b| super::heap::alloc(16 + b.len()))
 }
 
 /// What an entry's own allocations cost: its texts (a static kind costs
@@ -572,5 +688,143 @@ mod tests {
         let mut l = Logs::new(2);
         push(&mut l, "x\u{1b}]0;pwned\u{7}y");
         assert!(!l.view_get(0).unwrap().summary.contains('\u{1b}'));
+    }
+
+    /// Entry `i` of a varied stream: data or none, bytes now and then,
+    /// non-ASCII, an owned kind.
+    fn varied(l: &mut Logs, i: u64) {
+        let level = [Level::Debug, Level::Info, Level::Warn, Level::Error][(i % 4) as usize];
+        let data = (!i.is_multiple_of(3)).then(|| {
+            std::sync::Arc::from(format!(
+                r#"{{"n":{i},"msg":"été {}"}}"#,
+                "x".repeat((i % 50) as usize)
+            ))
+        });
+        let kind: Cow<'static, str> = if i.is_multiple_of(5) {
+            Cow::Owned(format!("kind{}", i % 7))
+        } else {
+            Cow::Borrowed("k")
+        };
+        let p = Logs::prepare(kind, format!("entry {i} ✓"), data)
+            .with_bytes((i.is_multiple_of(11)).then(|| vec![0u8, 1, 2, i as u8]));
+        l.push_prepared(1000 + i, (i % 3) as SourceId, level, p);
+    }
+
+    #[test]
+    fn sealed_entries_read_back_as_they_were_pushed() {
+        let mut whole = Logs::new(usize::MAX).sealing(0);
+        let mut compact = Logs::new(usize::MAX).sealing(256);
+        for i in 0..5_000 {
+            varied(&mut whole, i);
+            varied(&mut compact, i);
+        }
+        assert!(compact.sealed_len() > 4_500, "{}", compact.sealed_len());
+        assert_eq!(compact.len(), 5_000);
+        for i in 0..5_000 {
+            let (a, b) = (whole.view_get(i).unwrap(), compact.view_get(i).unwrap());
+            assert_eq!(a.seq, b.seq);
+            assert_eq!(
+                (
+                    a.at_ms, a.source, a.level, &*a.kind, &a.summary, &a.data, &a.bytes
+                ),
+                (
+                    b.at_ms, b.source, b.level, &*b.kind, &b.summary, &b.data, &b.bytes
+                )
+            );
+            assert_eq!(compact.meta_of(b.seq), Some((b.at_ms, b.source, b.level)));
+        }
+        assert!(compact.view_get(5_000).is_none());
+        assert!(compact.by_seq(5_000).is_none());
+        // Far less held than as whole entries.
+        assert!(
+            compact.bytes() * 3 < whole.bytes(),
+            "{} vs {}",
+            compact.bytes(),
+            whole.bytes()
+        );
+    }
+
+    #[test]
+    fn a_filter_finds_the_same_in_sealed_entries_as_in_whole_ones() {
+        let queries = [
+            "level>=warn",
+            "entry 12",
+            "data.n>4000",
+            "kind=kind3",
+            "source=b and data.msg~/x{40}/",
+            "not data.n>100",
+        ];
+        let mut whole = Logs::new(3_000).sealing(0);
+        let mut compact = Logs::new(3_000).sealing(16);
+        let labels: Vec<Box<str>> = vec!["a".into(), "b".into(), "c".into()];
+        whole.set_labels(labels.clone());
+        compact.set_labels(labels);
+        for (n, q) in queries.iter().enumerate() {
+            // Set before some entries come and after others; evictions
+            // (the entry cap) cut into the sealed chunks meanwhile.
+            for i in 0..2_000 {
+                let i = n as u64 * 2_000 + i;
+                varied(&mut whole, i);
+                varied(&mut compact, i);
+                if i % 2_000 == 1_000 {
+                    whole.set_filter(Some(q)).unwrap();
+                    compact.set_filter(Some(q)).unwrap();
+                }
+            }
+            let seqs = |l: &Logs| {
+                (0..l.view_len())
+                    .map(|i| l.view_seq(i).unwrap())
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(seqs(&whole), seqs(&compact), "{q}");
+            assert!(whole.view_len() > 0, "{q}");
+            // Scanned again from the start.
+            whole.set_filter(None).unwrap();
+            compact.set_filter(None).unwrap();
+            whole.set_filter(Some(q)).unwrap();
+            compact.set_filter(Some(q)).unwrap();
+            assert_eq!(seqs(&whole), seqs(&compact), "{q} rescanned");
+            assert_eq!(compact.len(), whole.len());
+            assert_eq!(compact.evicted(), whole.evicted());
+            assert_eq!(compact.oldest_ms(), whole.oldest_ms());
+            whole.set_filter(None).unwrap();
+            compact.set_filter(None).unwrap();
+        }
+        assert!(compact.sealed_len() > 2_000);
+        assert!(compact.evicted() > 0);
+    }
+
+    #[test]
+    fn a_many_chunk_scan_splits_over_threads_and_keeps_order() {
+        let mut l = Logs::new(usize::MAX).sealing(4);
+        for i in 0..40_000 {
+            varied(&mut l, i);
+        }
+        l.set_filter(Some("level=error")).unwrap();
+        assert_eq!(l.view_len(), 10_000);
+        let seqs: Vec<u64> = (0..l.view_len()).map(|i| l.view_seq(i).unwrap()).collect();
+        assert!(seqs.windows(2).all(|w| w[0] < w[1]));
+        assert!(seqs.iter().all(|s| s % 4 == 3));
+        assert_eq!(l.view_count_since(20_000), 5_000);
+    }
+
+    #[test]
+    fn sealed_entries_stay_within_the_byte_bound() {
+        for max in [50_000, 400_000] {
+            let mut l = Logs::with_limits(usize::MAX, max).sealing(32);
+            l.set_filter(Some("entry")).unwrap();
+            for i in 0..30_000 {
+                varied(&mut l, i);
+                assert!(l.bytes() <= max, "{} > {max} after {i}", l.bytes());
+                // Viewing unpacks blocks: counted too.
+                if i % 1000 == 0 {
+                    let _ = l.view_get(0);
+                    assert!(l.bytes() <= max + 4 * 2 * super::super::sealed::BLOCK);
+                }
+            }
+            assert!(l.evicted() > 0);
+            assert!(l.sealed_len() > l.len() / 2);
+            assert_eq!(l.view_len(), l.len());
+        }
     }
 }

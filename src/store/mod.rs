@@ -4,6 +4,7 @@
 pub mod channels;
 pub mod heap;
 pub mod logs;
+mod sealed;
 pub mod timeline;
 
 use std::collections::BTreeMap;
@@ -63,6 +64,9 @@ pub struct StoreConfig {
     pub max_bytes: usize,
     /// Timeline entries kept per app instance.
     pub max_actions: usize,
+    /// Older log lines sealed compact ([`sealed`]); off for a run that
+    /// prints lines as they come and keeps few (`tail`).
+    pub compact: bool,
 }
 
 impl Default for StoreConfig {
@@ -71,6 +75,7 @@ impl Default for StoreConfig {
             max_log_entries: 200_000,
             max_bytes: 256 << 20,
             max_actions: 10_000,
+            compact: true,
         }
     }
 }
@@ -205,7 +210,11 @@ impl Store {
     pub fn new(cfg: &StoreConfig) -> Self {
         Self {
             sources: Vec::new(),
-            logs: Logs::with_limits(cfg.max_log_entries, cfg.max_bytes),
+            logs: Logs::with_limits(cfg.max_log_entries, cfg.max_bytes).sealing(if cfg.compact {
+                logs::HOT
+            } else {
+                0
+            }),
             timeline: Timeline::new(cfg.max_actions),
             events: 0,
             scratch: String::new(),

@@ -12,7 +12,9 @@ use super::keys;
 use super::lines::{self, Detail, highlighted};
 use super::pane::{DetailState, Outcome, delta_of, step};
 use super::{Pane, Scroll, View, scroll_offset};
-use crate::store::logs::Logs;
+use std::borrow::Cow;
+
+use crate::store::logs::{LogEntry, Logs};
 use crate::text::clock as fmt_time;
 use crate::text::sanitize_capped;
 
@@ -36,7 +38,21 @@ pub struct LogsPane {
     pub detail: DetailState,
     /// Columns of every summary scrolled out of view on the left (`>`).
     pub shift: usize,
+    /// A filter typed over logs too many to rescan at every key: applied
+    /// once typing pauses ([`PENDING_PAUSE`]) or on Enter.
+    pub pending: Option<PendingFilter>,
 }
+
+/// A filter waiting to be applied, and when (set at the first tick after
+/// it was typed).
+#[derive(Debug, Clone, Default)]
+pub struct PendingFilter {
+    pub query: Option<crate::query::Query>,
+    pub due: Option<std::time::Instant>,
+}
+
+/// The pause in typing after which a pending filter applies.
+pub const PENDING_PAUSE: std::time::Duration = std::time::Duration::from_millis(250);
 
 impl LogsPane {
     /// Where its keys go.
@@ -60,16 +76,8 @@ impl LogsPane {
     /// View index of the selected entry (None = following the end).
     pub fn view_index(&self, logs: &Logs) -> Option<usize> {
         let seq = self.sel?;
-        // Binary search over the view by sequence number.
-        let (mut lo, mut hi) = (0usize, logs.view_len());
-        while lo < hi {
-            let mid = (lo + hi) / 2;
-            match logs.view_get(mid) {
-                Some(e) if e.seq < seq => lo = mid + 1,
-                _ => hi = mid,
-            }
-        }
-        Some(lo.min(logs.view_len().saturating_sub(1)))
+        let at = logs.view_index_of(seq);
+        Some(at.min(logs.view_len().saturating_sub(1)))
     }
 
     /// The pane's keys: movement (in the list, or in the open detail when
@@ -126,7 +134,7 @@ impl LogsPane {
             self.paused_at = logs.next_seq();
         }
         self.follow = false;
-        self.sel = logs.view_get(next).map(|e| e.seq);
+        self.sel = logs.view_seq(next);
         self.detail.sel = 0;
         if delta > 0 && next + 1 == len && self.frozen.is_none() {
             self.follow = true;
@@ -136,11 +144,7 @@ impl LogsPane {
 
     /// Select the last entry the view shows.
     fn pin(&mut self, logs: &Logs) {
-        self.sel = self
-            .len(logs)
-            .checked_sub(1)
-            .and_then(|i| logs.view_get(i))
-            .map(|e| e.seq);
+        self.sel = self.len(logs).checked_sub(1).and_then(|i| logs.view_seq(i));
     }
 
     fn toggle_open(&mut self, logs: &Logs) {
@@ -196,6 +200,7 @@ impl Default for LogsPane {
             open: false,
             detail: DetailState::default(),
             shift: 0,
+            pending: None,
         }
     }
 }
@@ -343,16 +348,18 @@ fn rows<'a>(v: &View<'a>, range: std::ops::Range<usize>, sel: usize) -> Vec<Line
     let style = if v.ui.logs.relative {
         let n = logs.view_len();
         let base = logs
-            .view_get(sel.min(n.saturating_sub(1)))
-            .map_or(0, |e| e.at_ms);
+            .view_seq(sel.min(n.saturating_sub(1)))
+            .and_then(|seq| logs.meta_of(seq))
+            .map_or(0, |m| m.0);
         TimeStyle::Relative(base)
     } else {
-        let first = logs.view_get(0).map(|e| e.at_ms);
-        let last = logs
-            .view_len()
-            .checked_sub(1)
-            .and_then(|i| logs.view_get(i))
-            .map(|e| e.at_ms);
+        let at = |i: usize| {
+            logs.view_seq(i)
+                .and_then(|seq| logs.meta_of(seq))
+                .map(|m| m.0)
+        };
+        let first = at(0);
+        let last = logs.view_len().checked_sub(1).and_then(at);
         match (first, last) {
             (Some(a), Some(b)) if crate::text::day_of(a) != crate::text::day_of(b) => {
                 TimeStyle::Dated
@@ -361,15 +368,17 @@ fn rows<'a>(v: &View<'a>, range: std::ops::Range<usize>, sel: usize) -> Vec<Line
         }
     };
     // The kind column: as wide as the longest kind in view, 8 to 24.
-    let kind_w = range
-        .clone()
-        .filter_map(|i| logs.view_get(i))
-        .map(|e| e.kind.chars().count())
+    // The rows' entries, a sealed one made whole (once).
+    let rows: Vec<(usize, Cow<'_, LogEntry>)> =
+        range.map_while(|i| Some((i, logs.view_get(i)?))).collect();
+    let kind_w = rows
+        .iter()
+        .map(|(_, e)| e.kind.chars().count())
         .max()
         .unwrap_or(8)
         .clamp(8, 24);
-    for i in range {
-        let Some(e) = logs.view_get(i) else { break };
+    for (i, e) in &rows {
+        let i = *i;
         let src = v
             .store
             .sources
@@ -386,7 +395,14 @@ fn rows<'a>(v: &View<'a>, range: std::ops::Range<usize>, sel: usize) -> Vec<Line
             Span::styled(format!("{:<kind_w$.kind_w$}", e.kind), t.title),
             Span::raw(" "),
         ];
-        let summary = highlighted(&e.summary, logs.query(), t.base, t.highlight);
+        let summary = match e {
+            Cow::Borrowed(e) => highlighted(&e.summary, logs.query(), t.base, t.highlight),
+            // A sealed entry's text lives only as long as this draw.
+            Cow::Owned(e) => highlighted(&e.summary, logs.query(), t.base, t.highlight)
+                .into_iter()
+                .map(|s| Span::styled(s.content.into_owned(), s.style))
+                .collect(),
+        };
         if v.ui.logs.shift > 0 {
             spans.push(Span::styled("…", t.dim));
             spans.extend(skip_columns(summary, v.ui.logs.shift + 1));
