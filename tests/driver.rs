@@ -901,3 +901,80 @@ fn the_selected_channel_and_its_history_line_stay_put() {
         roomtap::ui::DetailLine::Tree(r) if r.path == "$.red"
     ));
 }
+
+/// Older log lines are sealed compact; they read back whole wherever an
+/// entry is shown, opened or copied. Over logs too many to rescan at every
+/// key, a filter being typed waits for a pause in typing (or Enter), and
+/// says so, instead of rescanning per key.
+#[test]
+fn sealed_lines_read_back_whole_and_a_slow_filter_waits_for_a_pause() {
+    use roomtap::event::Level;
+    let mut a = app();
+    let n = roomtap::store::logs::SLOW_RESCAN as u64 + 10_000;
+    for i in 0..n {
+        let level = if i % 10 == 9 {
+            Level::Warn
+        } else {
+            Level::Info
+        };
+        log_line(
+            &mut a,
+            T0 + i,
+            level,
+            "indexer",
+            &format!("line {i}"),
+            &format!(r#"{{"n":{i},"user":{{"id":{}}}}}"#, i % 1000),
+        );
+    }
+    assert!(
+        a.store.logs.slow_to_rescan(),
+        "{}",
+        a.store.logs.sealed_len()
+    );
+    // The first line, sealed long ago: shown, opened and copied whole.
+    a.act(Action::Focus(Pane::Logs));
+    a.act(Action::Top);
+    let t = screen_text(&render(&mut a, 120, 40));
+    assert!(t.contains("line 0 ") || t.contains("line 0\n"), "{t}");
+    a.act(Action::Activate);
+    a.prepare();
+    a.act(Action::ToggleDetailFocus);
+    a.act(Action::Copy);
+    let v: serde_json::Value = serde_json::from_str(&a.take_copies()[0]).unwrap();
+    assert_eq!(v["summary"], "line 0");
+    assert_eq!(v["data"]["n"], 0);
+    assert_eq!(v["level"], "INFO");
+    a.act(Action::Escape);
+    a.act(Action::Escape);
+    // Typing: nothing is rescanned until typing pauses.
+    type_filter(&mut a, Pane::Logs, "data.user.id=7");
+    assert!(a.store.logs.filter().is_none());
+    assert!(
+        screen_text(&render(&mut a, 120, 40)).contains("applies at a pause"),
+        "the prompt says the filter waits"
+    );
+    let t0 = Instant::now();
+    let due = a.tick(t0).expect("a tick is wanted for the pending filter");
+    assert!(due >= t0 + roomtap::ui::PENDING_PAUSE);
+    // A key before then: the wait starts again.
+    a.act(Action::Input('7'));
+    assert!(a.tick(t0 + Duration::from_millis(100)).is_some());
+    assert!(a.store.logs.filter().is_none());
+    assert_eq!(a.tick(t0 + Duration::from_secs(5)), None);
+    assert_eq!(a.store.logs.filter(), Some("data.user.id=77"));
+    assert_eq!(a.store.logs.view_len() as u64, n / 1000);
+    // Enter applies what was typed at once.
+    a.act(Action::Input('7'));
+    assert_eq!(a.store.logs.filter(), Some("data.user.id=77"));
+    a.act(Action::Submit);
+    assert_eq!(a.store.logs.filter(), Some("data.user.id=777"));
+    assert_eq!(a.store.logs.view_len() as u64, n / 1000);
+    let first = a.store.logs.view_get(0).unwrap();
+    assert_eq!(&*first.summary, "line 777");
+    // Escape while one waits: nothing is applied later.
+    a.act(Action::FilterPrompt);
+    a.act(Action::Input('x'));
+    a.act(Action::Escape);
+    assert_eq!(a.tick(t0 + Duration::from_secs(10)), None);
+    assert_eq!(a.store.logs.filter(), Some("data.user.id=777"));
+}

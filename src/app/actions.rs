@@ -121,7 +121,7 @@ impl App {
             }
             (Outcome::Pass, Action::Escape) => {
                 if self.store.logs.filter().is_some() {
-                    self.store.logs.set_query(None);
+                    self.set_logs_query(None);
                 } else {
                     self.ui.status = None;
                 }

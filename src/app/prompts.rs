@@ -19,7 +19,7 @@ impl App {
             self.dirty = true;
             if let PromptKind::Filter(pane) = p.kind {
                 let text = p.text.clone();
-                self.apply_filter(pane, &text);
+                self.apply_filter(pane, &text, true);
             }
         }
     }
@@ -140,8 +140,9 @@ impl App {
                     _ => None,
                 };
                 self.ui.prompt = None;
+                self.ui.logs.pending = None;
                 if let Some((pane, before)) = back {
-                    self.apply_filter(pane, &before);
+                    self.apply_filter(pane, &before, false);
                 }
                 self.ui.filter_error = None;
                 self.ui.clear_bad_filter();
@@ -173,7 +174,7 @@ impl App {
         {
             let text = text.clone();
             let pane = *pane;
-            self.apply_filter(pane, &text);
+            self.apply_filter(pane, &text, true);
         }
     }
 
@@ -192,6 +193,7 @@ impl App {
         }
         match p.kind {
             PromptKind::Filter(_) => {
+                self.apply_pending_filter();
                 if let Some(e) = &self.ui.filter_error {
                     // Keep the prompt open until the query is fixed.
                     self.ui
@@ -228,8 +230,10 @@ impl App {
     }
 
     /// Parse and apply the filter being typed; a bad query leaves the last
-    /// good one in place and is shown with where it went wrong.
-    fn apply_filter(&mut self, pane: Pane, text: &str) {
+    /// good one in place and is shown with where it went wrong. While
+    /// `typing` over logs too many to rescan at every key, the Logs' filter
+    /// waits for a pause ([`App::tick`]) or Enter.
+    fn apply_filter(&mut self, pane: Pane, text: &str, typing: bool) {
         let q = if text.trim().is_empty() {
             None
         } else {
@@ -251,11 +255,29 @@ impl App {
                 self.ui.chans.sel = 0;
                 self.ui.chans.detail.focus = false;
             }
-            _ => {
-                self.store.logs.set_query(q);
-                self.ui.logs.follow = true;
-                self.ui.logs.sel = None;
+            _ if typing && self.store.logs.slow_to_rescan() => {
+                self.ui.logs.pending = Some(crate::ui::PendingFilter {
+                    query: q,
+                    due: None,
+                });
             }
+            _ => self.set_logs_query(q),
+        }
+    }
+
+    /// The Logs' filter, now (a pending one is dropped).
+    pub(super) fn set_logs_query(&mut self, q: Option<crate::query::Query>) {
+        self.ui.logs.pending = None;
+        self.store.logs.set_query(q);
+        self.ui.logs.follow = true;
+        self.ui.logs.sel = None;
+    }
+
+    /// A pending Logs filter, applied now (Enter, or typing paused).
+    pub(super) fn apply_pending_filter(&mut self) {
+        if let Some(p) = self.ui.logs.pending.take() {
+            self.set_logs_query(p.query);
+            self.dirty = true;
         }
     }
 }

@@ -76,8 +76,30 @@ impl App {
         self.tick(now);
     }
 
-    /// Advance time-driven work (replay). Returns when it next wants a tick.
+    /// Advance time-driven work (a replay, a Logs filter waiting for typing
+    /// to pause). Returns when it next wants a tick.
     pub fn tick(&mut self, now: Instant) -> Option<Instant> {
+        let filter = self.tick_pending_filter(now);
+        let replay = self.tick_replay(now);
+        match (filter, replay) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// A pending Logs filter: due a pause after it was typed (the first
+    /// tick after a key dates it), then applied.
+    fn tick_pending_filter(&mut self, now: Instant) -> Option<Instant> {
+        let p = self.ui.logs.pending.as_mut()?;
+        let due = *p.due.get_or_insert(now + crate::ui::PENDING_PAUSE);
+        if due > now {
+            return Some(due);
+        }
+        self.apply_pending_filter();
+        None
+    }
+
+    fn tick_replay(&mut self, now: Instant) -> Option<Instant> {
         let r = self.ui.replay.as_mut()?;
         while r.next < r.steps.len() && r.due <= now {
             let (index, _) = r.steps[r.next];

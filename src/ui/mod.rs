@@ -20,7 +20,7 @@ mod timeline;
 pub use channels::ChannelsPane;
 pub use connections::ConnectionsPane;
 pub use draw::{View, draw};
-pub use logs::LogsPane;
+pub use logs::{LogsPane, PENDING_PAUSE, PendingFilter};
 pub use timeline::TimelinePane;
 
 use std::time::Instant;

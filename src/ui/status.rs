@@ -106,8 +106,15 @@ fn prompt_line<'a>(v: &View, p: &'a Prompt, width: usize) -> Line<'a> {
             } else {
                 "aa any case"
             };
+            // Over logs too many to rescan at every key, the filter
+            // applies once typing pauses.
+            let waits = if v.ui.logs.pending.is_some() {
+                " · applies at a pause"
+            } else {
+                ""
+            };
             format!(
-                "   {case} ({}) · {} ok · {} close",
+                "   {case} ({}){waits} · {} ok · {} close",
                 keys::name(&Action::ToggleCase),
                 keys::name(&Action::Submit),
                 keys::name(&Action::Escape)
