@@ -138,20 +138,34 @@ const PARALLEL_CHUNK: usize = 64 * 1024;
 /// split over the machine's cores when the slice is large.
 fn scan(slice: &[LogEntry], q: &Query, labels: &[Box<str>], out: &mut VecDeque<u64>) {
     let hit = |e: &LogEntry| q.matches(&EntryRecord::of(e, labels));
+    split_scan(slice, PARALLEL_CHUNK, out, |part| {
+        part.iter().filter(|e| hit(e)).map(|e| e.seq).collect()
+    });
+}
+
+/// `run` over `items`, on as many threads as there are cores (each given
+/// `per_thread` items at least), its sequence numbers onto `out` in order.
+pub(super) fn split_scan<T: Sync>(
+    items: &[T],
+    per_thread: usize,
+    out: &mut VecDeque<u64>,
+    run: impl Fn(&[T]) -> Vec<u64> + Sync,
+) {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
-        .min(slice.len() / PARALLEL_CHUNK)
+        .min(items.len() / per_thread.max(1))
         .max(1);
     if threads == 1 {
-        out.extend(slice.iter().filter(|e| hit(e)).map(|e| e.seq));
+        out.extend(run(items));
         return;
     }
-    let per = slice.len().div_ceil(threads);
+    let per = items.len().div_ceil(threads);
+    let run = &run;
     let parts: Vec<Vec<u64>> = std::thread::scope(|sc| {
-        let handles: Vec<_> = slice
+        let handles: Vec<_> = items
             .chunks(per)
-            .map(|c| sc.spawn(move || c.iter().filter(|e| hit(e)).map(|e| e.seq).collect()))
+            .map(|part| sc.spawn(move || run(part)))
             .collect();
         handles
             .into_iter()

@@ -481,28 +481,6 @@ impl Sealed {
             }
             hits
         };
-        let threads = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-            .min(chunks.len() / 64)
-            .max(1);
-        if threads == 1 {
-            out.extend(run(&chunks));
-            return;
-        }
-        let per = chunks.len().div_ceil(threads);
-        let parts: Vec<Vec<u64>> = std::thread::scope(|sc| {
-            let handles: Vec<_> = chunks
-                .chunks(per)
-                .map(|part| sc.spawn(|| run(part)))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_default())
-                .collect()
-        });
-        for p in parts {
-            out.extend(p);
-        }
+        super::logs::split_scan(&chunks, 64, out, run);
     }
 }
