@@ -801,6 +801,9 @@ mod tests {
             assert_eq!(compact.len(), whole.len());
             assert_eq!(compact.evicted(), whole.evicted());
             assert_eq!(compact.oldest_ms(), whole.oldest_ms());
+            // The oldest left, in a chunk partly evicted, reads back whole.
+            let (a, b) = (whole.view_get(0).unwrap(), compact.view_get(0).unwrap());
+            assert_eq!((a.seq, &a.summary, &a.data), (b.seq, &b.summary, &b.data));
             whole.set_filter(None).unwrap();
             compact.set_filter(None).unwrap();
         }
