@@ -100,6 +100,113 @@ pub enum Cmd {
         #[command(subcommand)]
         source: Option<SourceCmd>,
     },
+    /// Print a completion script for SHELL to stdout, e.g. `roomtap completions bash >
+    /// ~/.local/share/bash-completion/completions/roomtap`, or in zsh `roomtap completions zsh
+    /// > "${fpath[1]}/_roomtap"`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print roomtap's manual page (roff) to stdout: `roomtap man | man -l -`, or `roomtap man >
+    /// ~/.local/share/man/man1/roomtap.1`.
+    Man,
+}
+
+/// The completion script for `shell`, from the command line's definition
+/// (made whole first: the generator panics on a write error, such as a
+/// closed pipe).
+pub fn completions(
+    shell: clap_complete::Shell,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    use clap::CommandFactory;
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "roomtap", &mut script);
+    out.write_all(&script)
+}
+
+/// The manual page (roff), from the command line's definition: the
+/// command's page with a section per subcommand.
+pub fn man_page(out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    use clap::CommandFactory;
+    let cmd = Cli::command();
+    let man = clap_mangen::Man::new(cmd.clone());
+    man.render_title(out)?;
+    man.render_name_section(out)?;
+    man.render_synopsis_section(out)?;
+    man.render_description_section(out)?;
+    man.render_options_section(out)?;
+    // Each subcommand: its synopsis, what it does and its own options.
+    writeln!(out, ".SH COMMANDS")?;
+    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+        let name = sub.get_name();
+        let about = sub
+            .get_long_about()
+            .or(sub.get_about())
+            .map(|a| a.to_string())
+            .unwrap_or_default();
+        writeln!(out, ".TP\n\\fBroomtap {}\\fR", roff_escape(name))?;
+        writeln!(out, "{}", roff_escape(&about))?;
+        let args: Vec<String> = sub
+            .get_arguments()
+            .filter(|a| !a.is_hide_set() && !a.is_global_set())
+            .map(|a| match (a.get_long(), a.get_value_names()) {
+                (Some(l), _) => format!("--{l}"),
+                (None, Some(v)) => v
+                    .iter()
+                    .map(|v| format!("<{v}>"))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                (None, None) => a.get_id().to_string(),
+            })
+            .collect();
+        if !args.is_empty() {
+            writeln!(out, ".br\nTakes: {}", roff_escape(&args.join(", ")))?;
+        }
+    }
+    // Every flag's variable (clap_mangen leaves them out).
+    writeln!(out, ".SH ENVIRONMENT")?;
+    let mut seen = std::collections::BTreeMap::new();
+    for a in cmd
+        .get_arguments()
+        .chain(cmd.get_subcommands().flat_map(|s| s.get_arguments()))
+    {
+        if let (Some(env), Some(long)) = (a.get_env(), a.get_long()) {
+            seen.entry(env.to_string_lossy().into_owned())
+                .or_insert_with(|| long.to_string());
+        }
+    }
+    for (env, long) in &seen {
+        writeln!(
+            out,
+            ".TP\n\\fB{}\\fR\n{}",
+            roff_escape(env),
+            roff_escape(&format!("as --{long}"))
+        )?;
+    }
+    writeln!(
+        out,
+        ".TP\n\\fBNO_COLOR\\fR\nset and not empty: the mono theme"
+    )?;
+    man.render_extra_section(out)?;
+    man.render_version_section(out)?;
+    man.render_authors_section(out)
+}
+
+/// Text set as roff: a backslash doubled, a line's leading `.` or `'`
+/// kept from being read as a request.
+fn roff_escape(s: &str) -> String {
+    s.lines()
+        .map(|l| {
+            let l = l.replace('\\', "\\e").replace('-', "\\-");
+            if l.starts_with('.') || l.starts_with('\'') {
+                format!("\\&{l}")
+            } else {
+                l
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// `512`, `64K`, `256M`, `1G` (powers of 1024).

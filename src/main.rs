@@ -17,6 +17,25 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // What prints the command line's own definition needs nothing else.
+    let printed = match &cli.command {
+        Some(Cmd::Completions { shell }) => Some(roomtap::cli::completions(
+            *shell,
+            &mut std::io::stdout().lock(),
+        )),
+        Some(Cmd::Man) => Some(roomtap::cli::man_page(&mut std::io::stdout().lock())),
+        _ => None,
+    };
+    match printed {
+        Some(Ok(())) => return ExitCode::SUCCESS,
+        // A reader that stopped early (`| head`) is not a failure.
+        Some(Err(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => return ExitCode::SUCCESS,
+        Some(Err(e)) => {
+            eprintln!("roomtap: {e}");
+            return ExitCode::FAILURE;
+        }
+        None => {}
+    }
     let _ = rustls::crypto::ring::default_provider().install_default();
     let theme_name = if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
         "mono".to_string()
@@ -86,6 +105,8 @@ async fn run(cli: &Cli, setup: Setup) -> Result<(), String> {
             modes::tail(setup, sources(source.as_ref())?, how).await
         }
         Some(Cmd::Source(cmd)) => modes::panes(setup, sources(Some(cmd))?).await,
+        // Printed by `main` before anything starts.
+        Some(Cmd::Completions { .. } | Cmd::Man) => Ok(()),
         None => modes::panes(setup, sources(None)?).await,
     }
 }

@@ -3,7 +3,8 @@
 # call this). First the system packages, when missing (Debian's, with
 # apt-get; as root, or through password-less sudo, else it stops and names
 # them): nodejs and npm (Node.js >= 20, for the peers below), tmux
-# (tests/terminal.rs), chromium (tests/browser.rs) and procps (kill, pgrep).
+# (tests/terminal.rs), chromium (tests/browser.rs), procps (kill, pgrep) and
+# man-db with groff (tests/shell.rs).
 # A Python >= 3.11 for the tracim and legume peers must already be there
 # (not installed here): the newest 3.11-3.13 that pyenv lists, else python3
 # on PATH (or $TRACIM_PEER_PYTHON, $LEGUME_PEER_PYTHON); it stops before
@@ -54,6 +55,8 @@ command -v tmux >/dev/null || missing+=(tmux)
 command -v chromium >/dev/null || missing+=(chromium)
 # kill and pgrep (tests/terminal.rs, tests/record.rs); not in minimal images.
 { type -P pgrep && type -P kill; } >/dev/null || missing+=(procps)
+# man and groff (tests/shell.rs renders `roomtap man`).
+{ type -P man && type -P groff; } >/dev/null || missing+=(man-db groff-base)
 if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi
 # Asked for on its own: a Node.js from NodeSource brings npm and conflicts
 # with Debian's npm package.
