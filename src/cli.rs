@@ -72,6 +72,14 @@ pub struct UiArgs {
     /// `tail`'s lines (its JSON always says UTC).
     #[arg(long, global = true, env = "ROOMTAP_UTC")]
     pub utc: bool,
+    /// The config file (TOML: long flags as keys; see the README) instead of
+    /// $XDG_CONFIG_HOME/roomtap/config.toml. Flags and variables win over it.
+    #[arg(long, global = true, env = "ROOMTAP_CONFIG", value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+    /// Print the config in effect, each value with where it came from (flag, env, profile,
+    /// file, default; secrets as ***), and exit.
+    #[arg(long, global = true)]
+    pub print_config: bool,
 }
 
 #[derive(Debug, Subcommand, Clone)]

@@ -1,6 +1,6 @@
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 use roomtap::cli::{Cli, Cmd, SourceCmd};
 use roomtap::modes::{self, Setup};
@@ -16,7 +16,25 @@ use roomtap::ui::theme::Theme;
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // The config file's values go where neither a flag nor a variable
+    // gave one; clap then checks them as it checks flags.
+    let cmd = Cli::command();
+    let loaded = match roomtap::config::load(&cmd, std::env::args_os().collect()) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("roomtap: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let matches = cmd.get_matches_from(&loaded.argv);
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    if cli.ui.print_config {
+        print!(
+            "{}",
+            roomtap::config::print(&Cli::command(), &matches, &loaded)
+        );
+        return ExitCode::SUCCESS;
+    }
     // What prints the command line's own definition needs nothing else.
     let printed = match &cli.command {
         Some(Cmd::Completions { shell }) => Some(roomtap::cli::completions(

@@ -180,7 +180,11 @@ const ALLOW: &[(&str, &[&str])] = &[
         ],
     ),
     ("cli", &["=protocols", "source", "store", "ui"]),
-    ("main", &["cli", "modes", "=protocols", "store", "ui"]),
+    ("config", &["files"]),
+    (
+        "main",
+        &["cli", "config", "modes", "=protocols", "store", "ui"],
+    ),
     ("lib", &[]),
 ];
 
