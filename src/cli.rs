@@ -72,6 +72,16 @@ pub struct UiArgs {
     /// `tail`'s lines (its JSON always says UTC).
     #[arg(long, global = true, env = "ROOMTAP_UTC")]
     pub utc: bool,
+    /// Key preset: default, or vim (h/l list and detail, L lock, Ctrl-F/Ctrl-B a page); the
+    /// config file's [keys] rebind over it.
+    #[arg(
+        long,
+        global = true,
+        env = "ROOMTAP_KEYS",
+        default_value = "default",
+        value_parser = clap::builder::PossibleValuesParser::new(crate::ui::rebind::PRESETS)
+    )]
+    pub keys: String,
     /// The config file (TOML: long flags as keys; see the README) instead of
     /// $XDG_CONFIG_HOME/roomtap/config.toml. Flags and variables win over it.
     #[arg(long, global = true, env = "ROOMTAP_CONFIG", value_name = "FILE")]

@@ -52,6 +52,8 @@ pub struct Loaded {
     pub argv: Vec<OsString>,
     /// The flags the file (or a profile) gave, by their long name.
     pub given: BTreeMap<String, Origin>,
+    /// `[keys]`: each action named there, its presses as written, its line.
+    pub keys: Vec<(String, Vec<String>, Option<usize>)>,
 }
 
 /// The default config file: `$XDG_CONFIG_HOME/roomtap/config.toml`, else
@@ -112,7 +114,7 @@ fn header_line(text: &str, name: &str) -> Option<usize> {
 }
 
 /// A config error: the file, the line and the key, then what is wrong.
-fn err(path: &Path, line: Option<usize>, key: &str, what: impl std::fmt::Display) -> String {
+pub fn err(path: &Path, line: Option<usize>, key: &str, what: impl std::fmt::Display) -> String {
     match line {
         Some(l) => format!("{}:{l}: {key}: {what}", path.display()),
         None => format!("{}: {key}: {what}", path.display()),
@@ -215,6 +217,7 @@ pub fn load(cmd: &Command, argv: Vec<OsString>) -> Result<Loaded, String> {
     let mut top: Vec<OsString> = Vec::new();
     let mut end: Vec<OsString> = Vec::new();
     let mut given = BTreeMap::new();
+    let mut keys = Vec::new();
     let mut profile_found = false;
     // The file's own keys first, then the profile's over them.
     let mut layers: Vec<(String, &toml::Table, Origin)> =
@@ -269,6 +272,44 @@ pub fn load(cmd: &Command, argv: Vec<OsString>) -> Result<Loaded, String> {
                         }
                     }
                 }
+                toml::Value::Table(sub) if section.is_empty() && key == "keys" => {
+                    for (action, v) in sub {
+                        let kline = line_of(&text, "keys", action);
+                        if action == "preset" {
+                            // `preset = "vim"`: the --keys flag (a table
+                            // cannot share the name with a top-level key).
+                            let arg = cmd
+                                .get_arguments()
+                                .find(|a| a.get_long() == Some("keys"))
+                                .ok_or_else(|| err(&path, kline, "keys.preset", "no presets"))?;
+                            check(&path, kline, "keys.preset", cmd, arg, v)?;
+                            chosen.insert(
+                                (String::new(), "keys".into()),
+                                ("keys".into(), v.clone(), Origin::File { line: kline }),
+                            );
+                            continue;
+                        }
+                        let presses = match v {
+                            toml::Value::String(p) => vec![p.clone()],
+                            toml::Value::Array(ps) => ps
+                                .iter()
+                                .map(|p| p.as_str().map(str::to_string))
+                                .collect::<Option<Vec<_>>>()
+                                .ok_or_else(|| {
+                                    err(&path, kline, &format!("keys.{action}"), "keys are strings")
+                                })?,
+                            _ => {
+                                return Err(err(
+                                    &path,
+                                    kline,
+                                    &format!("keys.{action}"),
+                                    "a key (\"C\", \"ctrl-x\") or a list of keys",
+                                ));
+                            }
+                        };
+                        keys.push((action.clone(), presses, kline));
+                    }
+                }
                 toml::Value::Table(sub) => {
                     // A subcommand's own flags.
                     let Some(sc) = cmd
@@ -279,7 +320,7 @@ pub fn load(cmd: &Command, argv: Vec<OsString>) -> Result<Loaded, String> {
                             &path,
                             header_line(&text, key),
                             key,
-                            "unknown table (tables are subcommands, such as [tracim], and [profiles.NAME])",
+                            "unknown table (tables are subcommands, such as [tracim], [keys] and [profiles.NAME])",
                         ));
                     };
                     for (k, v) in sub {
@@ -386,6 +427,7 @@ pub fn load(cmd: &Command, argv: Vec<OsString>) -> Result<Loaded, String> {
         path: Some(path),
         argv: out,
         given,
+        keys,
     })
 }
 
@@ -529,6 +571,17 @@ pub fn print(cmd: &Command, matches: &clap::ArgMatches, loaded: &Loaded) -> Stri
             Origin::Default => "default".to_string(),
         };
         out.push_str(&format!("{long} = {value}  # {from}\n"));
+    }
+    if !loaded.keys.is_empty() {
+        out.push_str("\n[keys]\n");
+        for (action, presses, line) in &loaded.keys {
+            let list: Vec<String> = presses
+                .iter()
+                .map(|p| toml::Value::String(p.clone()).to_string())
+                .collect();
+            let at = line.map_or("file".to_string(), |l| format!("file, line {l}"));
+            out.push_str(&format!("{action} = [{}]  # {at}\n", list.join(", ")));
+        }
     }
     out
 }

@@ -28,6 +28,12 @@ fn main() -> ExitCode {
     };
     let matches = cmd.get_matches_from(&loaded.argv);
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    // The keys: the preset, the file's [keys] over it, checked for a press
+    // that would do two things.
+    if let Err(e) = keys(&cli.ui.keys, &loaded) {
+        eprintln!("roomtap: {e}");
+        return ExitCode::from(2);
+    }
     if cli.ui.print_config {
         print!(
             "{}",
@@ -101,6 +107,48 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Install the run's keys: `preset`, then the config file's `[keys]`.
+fn keys(preset: &str, loaded: &roomtap::config::Loaded) -> Result<(), String> {
+    use roomtap::ui::rebind;
+    let mut k = rebind::Keymap::preset(preset)?;
+    let path = loaded.path.clone().unwrap_or_default();
+    for (action, presses, line) in &loaded.keys {
+        let at = |what: String| roomtap::config::err(&path, *line, &format!("keys.{action}"), what);
+        let a = rebind::action_named(action).ok_or_else(|| {
+            let names: Vec<&str> = rebind::ACTIONS.iter().map(|(n, _)| *n).collect();
+            at(format!(
+                "no such action (the actions: {})",
+                names.join(", ")
+            ))
+        })?;
+        let keys = presses
+            .iter()
+            .map(|p| rebind::parse_press(p))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(at)?;
+        if keys.is_empty() {
+            return Err(at("no key given".into()));
+        }
+        k.bind(a.clone(), keys);
+    }
+    rebind::install(k).map_err(|e| {
+        // The line of a rebinding the conflict names.
+        let words: Vec<&str> = e
+            .split(|c: char| !c.is_alphanumeric() && c != '-')
+            .collect();
+        match loaded
+            .keys
+            .iter()
+            .find(|(a, _, _)| words.contains(&a.as_str()))
+        {
+            Some((action, _, line)) => {
+                roomtap::config::err(&path, *line, &format!("keys.{action}"), e)
+            }
+            None => format!("--keys {preset}: {e}"),
+        }
+    })
 }
 
 /// Choose the mode the command asks for.

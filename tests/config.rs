@@ -145,6 +145,10 @@ fn a_broken_file_names_the_file_the_line_and_the_key() {
         ),
         ("[bogus]\nx = 1", "3: bogus: unknown table"),
         ("[bogus]  # a comment\nx = 1", "3: bogus: unknown table"),
+        (
+            "[keys]\npreset = \"emacs\"",
+            "4: keys.preset: invalid value 'emacs'",
+        ),
         ("theme = ", "TOML parse error at line 3"),
     ];
     for (body, want) in cases {
@@ -206,4 +210,43 @@ fn the_binary_reads_the_file_says_where_values_came_from_and_masks_secrets() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("config.toml:1: fsp: unknown key"), "{err}");
+}
+
+mod common;
+
+/// Tried as a user would: a config file's `[keys]` in the real binary, in
+/// a terminal. The help opens with the new key only, shows it, and the
+/// status line says it.
+#[test]
+fn a_rebinding_takes_effect_in_a_real_terminal() {
+    let p = file(
+        "keys.toml",
+        "[keys]\npreset = \"vim\"\nhelp = \"H\"\ncommit = [\"C\", \"ctrl-k\"]\n",
+    );
+    let cmd = format!(
+        "{} --config {} demo --seed 3 --port 0",
+        env!("CARGO_BIN_EXE_roomtap"),
+        p.display()
+    );
+    let t = common::tmux::Tmux::start("keys", &cmd, &[]);
+    t.wait("the status line with the help's new key", 30, |t| {
+        t.screen().contains("H help")
+    });
+    // `?` is no longer the help's: pressed, then H. Had `?` opened the
+    // help, H (any other key) would have closed it.
+    t.tmux(&["send-keys", "-t", &t.session, "?"]);
+    t.tmux(&["send-keys", "-t", &t.session, "H"]);
+    t.wait(
+        "the help, opened by H, listing C Ctrl-K for commit",
+        10,
+        |t| {
+            let s = t.screen();
+            s.contains("this help") && s.contains("C Ctrl-K")
+        },
+    );
+    // The vim preset under them: lock is on L now.
+    t.wait("the help listing the preset's L for lock", 10, |t| {
+        t.screen().contains("p L")
+    });
+    t.tmux(&["send-keys", "-t", &t.session, "q"]);
 }

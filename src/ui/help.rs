@@ -70,8 +70,9 @@ pub fn lines(v: &View, inner: usize) -> Vec<Line<'static>> {
             format!("{:KEYS$}  ── {} ──", "", g.heading()),
             t.dim,
         )));
+        let keys = super::rebind::current();
         for b in BINDINGS.iter().filter(|b| b.group == g) {
-            entry(&mut lines, b.keys, b.help);
+            entry(&mut lines, &keys.shown(b, b.keys, ' '), b.help);
         }
     }
     // Each protocol once, in the order its first source came.

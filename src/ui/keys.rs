@@ -8,6 +8,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::Pane;
 use super::keymap::{Action, Binding, Group, Hint, Key, Mode, Need, Place};
+use super::rebind::{self, Keymap};
 
 const fn ch(c: char) -> Key {
     Key::Code(KeyCode::Char(c))
@@ -348,82 +349,127 @@ pub const BINDINGS: &[Binding] = &[
     .group(Group::Panes),
 ];
 
-/// The action of a key press in a mode: the key table's bindings
-/// ([`BINDINGS`]), then what typing does in a prompt or while a
-/// replay pace is chosen or a replay runs.
+/// The action of a key press in a mode, with the run's keys
+/// ([`rebind::current`]).
 pub fn map_key(key: KeyEvent, mode: Mode) -> Option<Action> {
-    if let Some(a) = lookup(&key, mode) {
-        return Some(a);
-    }
-    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-    match mode {
-        Mode::Prompt => match key.code {
-            KeyCode::Enter => Some(Action::Submit),
-            KeyCode::Backspace => Some(Action::Backspace),
-            KeyCode::Delete => Some(Action::Delete),
-            KeyCode::Left => Some(Action::CursorLeft),
-            KeyCode::Right => Some(Action::CursorRight),
-            KeyCode::Home => Some(Action::LineStart),
-            KeyCode::End => Some(Action::LineEnd),
-            KeyCode::Up => Some(Action::HistoryPrev),
-            KeyCode::Down => Some(Action::HistoryNext),
-            KeyCode::Char('a') if ctrl => Some(Action::LineStart),
-            KeyCode::Char('e') if ctrl => Some(Action::LineEnd),
-            KeyCode::Char('u') if ctrl => Some(Action::KillStart),
-            KeyCode::Char('w') if ctrl => Some(Action::KillWord),
-            KeyCode::Char(c) if !ctrl => Some(Action::Input(c)),
-            _ => None,
-        },
-        Mode::ReplayPace => Some(match key.code {
-            KeyCode::Char(c) => Action::Input(c),
-            KeyCode::Enter => Action::Input('1'),
-            _ => Action::Escape,
-        }),
-        // Any key stops a replay.
-        Mode::Replaying => Some(Action::Escape),
-        // Only `y` confirms (not Enter: a key pressed on from habit).
-        Mode::Confirm => Some(match key.code {
-            KeyCode::Char(c) if !ctrl => Action::Input(c),
-            _ => Action::Escape,
-        }),
-        Mode::Normal => None,
-    }
+    rebind::current().map_key(key, mode)
 }
 
-/// The action a press has in a mode: Ctrl presses first (they work in
-/// every mode), then the plain keys of the bindings for that mode.
-fn lookup(key: &KeyEvent, mode: Mode) -> Option<Action> {
-    let presses = || {
-        BINDINGS
-            .iter()
-            .flat_map(|b| b.press.iter().map(move |p| (b, p)))
-    };
-    presses()
-        .find(|(_, (k, _))| matches!(k, Key::Ctrl(_)) && k.matches(key))
-        .or_else(|| {
-            presses().find(|(b, (k, _))| {
-                matches!(k, Key::Code(_)) && b.modes.contains(&mode) && k.matches(key)
-            })
-        })
-        .map(|(_, (_, a))| a.clone())
-}
-
-/// The status-line hints of a pane with its keys in `place` (the pane
-/// says where), in order, joined; `met` says which needs the sources meet.
+/// The status-line hints of a pane with its keys in `place`, with the
+/// run's keys (see [`Keymap::hint_line`]).
 pub fn hint_line(pane: Pane, place: Place, met: impl Fn(Need) -> bool) -> String {
-    let mut hints: Vec<&Hint> = BINDINGS
-        .iter()
-        .flat_map(|b| b.hints)
-        .filter(|h| h.panes.contains(&pane) && met(h.need))
-        .filter(|h| h.place == Place::Any || h.place == place)
-        .collect();
-    hints.sort_by_key(|h| h.at);
-    let texts: Vec<&str> = hints.iter().map(|h| h.text).collect();
-    texts.join(" · ")
+    rebind::current().hint_line(pane, place, met)
+}
+
+/// The keys that do `action` in this run (see [`Keymap::name`]).
+pub fn name(action: &Action) -> String {
+    rebind::current().name(action)
+}
+
+impl Keymap {
+    /// The action of a key press in a mode: the key table's bindings
+    /// ([`BINDINGS`]) as rebound, then what typing does in a prompt or
+    /// while a replay pace is chosen or a replay runs.
+    pub fn map_key(&self, key: KeyEvent, mode: Mode) -> Option<Action> {
+        if let Some(a) = self.lookup(&key, mode) {
+            return Some(a);
+        }
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        match mode {
+            Mode::Prompt => match key.code {
+                KeyCode::Enter => Some(Action::Submit),
+                KeyCode::Backspace => Some(Action::Backspace),
+                KeyCode::Delete => Some(Action::Delete),
+                KeyCode::Left => Some(Action::CursorLeft),
+                KeyCode::Right => Some(Action::CursorRight),
+                KeyCode::Home => Some(Action::LineStart),
+                KeyCode::End => Some(Action::LineEnd),
+                KeyCode::Up => Some(Action::HistoryPrev),
+                KeyCode::Down => Some(Action::HistoryNext),
+                KeyCode::Char('a') if ctrl => Some(Action::LineStart),
+                KeyCode::Char('e') if ctrl => Some(Action::LineEnd),
+                KeyCode::Char('u') if ctrl => Some(Action::KillStart),
+                KeyCode::Char('w') if ctrl => Some(Action::KillWord),
+                KeyCode::Char(c) if !ctrl => Some(Action::Input(c)),
+                _ => None,
+            },
+            Mode::ReplayPace => Some(match key.code {
+                KeyCode::Char(c) => Action::Input(c),
+                KeyCode::Enter => Action::Input('1'),
+                _ => Action::Escape,
+            }),
+            // Any key stops a replay.
+            Mode::Replaying => Some(Action::Escape),
+            // Only `y` confirms (not Enter: a key pressed on from habit).
+            Mode::Confirm => Some(match key.code {
+                KeyCode::Char(c) if !ctrl => Action::Input(c),
+                _ => Action::Escape,
+            }),
+            Mode::Normal => None,
+        }
+    }
+
+    /// The action a press has in a mode: Ctrl presses first (they work in
+    /// every mode), then the plain keys of the bindings for that mode.
+    fn lookup(&self, key: &KeyEvent, mode: Mode) -> Option<Action> {
+        self.presses()
+            .find(|(_, k, _)| matches!(k, Key::Ctrl(_)) && k.matches(key))
+            .or_else(|| {
+                self.presses().find(|(b, k, _)| {
+                    matches!(k, Key::Code(_)) && b.modes.contains(&mode) && k.matches(key)
+                })
+            })
+            .map(|(_, _, a)| a)
+    }
+
+    /// The status-line hints of a pane with its keys in `place` (the pane
+    /// says where), in order, joined, a rebound action's keys as they are
+    /// now; `met` says which needs the sources meet.
+    pub fn hint_line(&self, pane: Pane, place: Place, met: impl Fn(Need) -> bool) -> String {
+        let mut hints: Vec<(&Binding, &Hint)> = BINDINGS
+            .iter()
+            .flat_map(|b| b.hints.iter().map(move |h| (b, h)))
+            .filter(|(_, h)| h.panes.contains(&pane) && met(h.need))
+            .filter(|(_, h)| h.place == Place::Any || h.place == place)
+            .collect();
+        hints.sort_by_key(|(_, h)| h.at);
+        let texts: Vec<String> = hints
+            .iter()
+            .map(|(b, h)| match h.text.split_once(' ') {
+                Some((keys, label)) => format!("{} {label}", self.shown(b, keys, '/')),
+                None => h.text.to_string(),
+            })
+            .collect();
+        texts.join(" · ")
+    }
+
+    /// The keys that do `action`, as titles and prompts name them: every
+    /// press bound to it (`← →` for the list/detail switch), arrows before
+    /// letters; Enter for a prompt's submit, which typing handles (see
+    /// [`Keymap::map_key`]).
+    pub fn name(&self, action: &Action) -> String {
+        if *action == Action::Submit {
+            return "Enter".into();
+        }
+        let mut presses: Vec<Key> = self
+            .presses()
+            .filter(|(_, _, a)| a == action)
+            .map(|(_, k, _)| k)
+            .collect();
+        // Arrows say it best: a letter beside them is a vim user's spare.
+        if presses
+            .iter()
+            .any(|k| matches!(k, Key::Code(KeyCode::Left | KeyCode::Right)))
+        {
+            presses.retain(|k| !matches!(k, Key::Code(KeyCode::Char(_))));
+        }
+        let names: Vec<String> = presses.into_iter().map(press_name).collect();
+        names.join(" ")
+    }
 }
 
 /// How a press is written in titles and prompts (`Enter`, `y`, `←`).
-fn press_name(k: Key) -> String {
+pub fn press_name(k: Key) -> String {
     match k {
         Key::Ctrl(c) => format!("Ctrl-{}", c.to_ascii_uppercase()),
         Key::Code(KeyCode::Char(' ')) => "Space".into(),
@@ -442,31 +488,6 @@ fn press_name(k: Key) -> String {
         Key::Code(KeyCode::PageDown) => "PgDn".into(),
         Key::Code(c) => format!("{c:?}"),
     }
-}
-
-/// The keys that do `action`, as titles and prompts name them: every
-/// press the key table binds to it (`← →` for the list/detail switch),
-/// arrows before letters; Enter for a prompt's submit, which typing
-/// handles (see [`map_key`]).
-pub fn name(action: &Action) -> String {
-    if *action == Action::Submit {
-        return "Enter".into();
-    }
-    let mut presses: Vec<Key> = BINDINGS
-        .iter()
-        .flat_map(|b| b.press)
-        .filter(|(_, a)| a == action)
-        .map(|(k, _)| *k)
-        .collect();
-    // Arrows say it best: a letter beside them is a vim user's spare.
-    if presses
-        .iter()
-        .any(|k| matches!(k, Key::Code(KeyCode::Left | KeyCode::Right)))
-    {
-        presses.retain(|k| !matches!(k, Key::Code(KeyCode::Char(_))));
-    }
-    let names: Vec<String> = presses.into_iter().map(press_name).collect();
-    names.join(" ")
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ pub mod keys;
 mod lines;
 mod logs;
 pub mod pane;
+pub mod rebind;
 mod status;
 mod table;
 pub mod theme;

@@ -67,15 +67,17 @@ pub fn draw(f: &mut Frame, v: &View, area: Rect) {
 /// table orders them so): what does not fit goes from the end, but `?
 /// help` always ends the line.
 pub fn fit_hints(line: &str, width: usize) -> String {
-    const HELP: &str = "? help";
-    let mut parts: Vec<&str> = line.split(" · ").filter(|p| *p != HELP).collect();
+    // The help's hint, with its key as the run binds it.
+    let help = format!("{} help", keys::name(&Action::Help));
+    let help = help.as_str();
+    let mut parts: Vec<&str> = line.split(" · ").filter(|p| *p != help).collect();
     let len = |parts: &[&str]| {
-        parts.iter().map(|p| p.chars().count() + 3).sum::<usize>() + HELP.chars().count()
+        parts.iter().map(|p| p.chars().count() + 3).sum::<usize>() + help.chars().count()
     };
     while !parts.is_empty() && len(&parts) > width {
         parts.pop();
     }
-    parts.push(HELP);
+    parts.push(help);
     parts.join(" · ")
 }
 
