@@ -162,6 +162,26 @@ impl OpenTrace {
     }
 }
 
+/// `T`: the theme loaded again from its file (or built-in name); a
+/// broken file keeps the theme in use, and says why.
+pub fn reload_theme(app: &mut App) {
+    let spec = app.theme.spec.clone();
+    match crate::ui::theme::Theme::load(&spec) {
+        Ok(t) => {
+            app.theme = t;
+            app.ui.say(format!(
+                "theme {} loaded again",
+                crate::text::sanitize(&spec)
+            ));
+        }
+        Err(e) => app.ui.warn(format!(
+            "{}; the theme in use stays",
+            crate::text::sanitize(&e)
+        )),
+    }
+    app.dirty = true;
+}
+
 /// Send commands to their sources; say so when one cannot be delivered.
 pub fn route_commands(app: &mut App, routes: &HashMap<SourceId, mpsc::Sender<Command>>) {
     for c in app.take_commands() {
@@ -229,6 +249,7 @@ pub async fn run_tui(
                     app.dirty = true;
                 }
                 Effect::Export => export(&mut app),
+                Effect::ReloadTheme => reload_theme(&mut app),
                 Effect::Quit => quit = true,
             }
         }

@@ -978,3 +978,31 @@ fn sealed_lines_read_back_whole_and_a_slow_filter_waits_for_a_pause() {
     assert_eq!(a.tick(t0 + Duration::from_secs(10)), None);
     assert_eq!(a.store.logs.filter(), Some("data.user.id=777"));
 }
+
+/// `T` loads the theme again from its file: an edit shows, a broken file
+/// keeps the theme in use and says why.
+#[test]
+fn t_loads_the_theme_file_again() {
+    let dir = std::env::temp_dir().join(format!("roomtap-theme-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("mine.toml");
+    std::fs::write(&file, "[styles]\nkey = { fg = \"red\" }\n").unwrap();
+    let mut a = app();
+    a.theme = roomtap::ui::theme::Theme::load(file.to_str().unwrap()).unwrap();
+    assert_eq!(a.theme.key.fg, Some(ratatui::style::Color::Red));
+    a.act(Action::ReloadTheme);
+    assert_eq!(a.take_effects(), vec![roomtap::app::Effect::ReloadTheme]);
+    std::fs::write(&file, "[styles]\nkey = { fg = \"#00ff00\" }\n").unwrap();
+    roomtap::runtime::reload_theme(&mut a);
+    assert_eq!(a.theme.key.fg, Some(ratatui::style::Color::Rgb(0, 255, 0)));
+    assert!(a.ui.status.as_ref().unwrap().0.contains("loaded again"));
+    std::fs::write(&file, "[styles]\nkey = { fg = \"nocolour\" }\n").unwrap();
+    roomtap::runtime::reload_theme(&mut a);
+    assert_eq!(a.theme.key.fg, Some(ratatui::style::Color::Rgb(0, 255, 0)));
+    let said = &a.ui.status.as_ref().unwrap().0;
+    assert!(
+        said.contains("the theme in use stays") && said.contains("key"),
+        "{said}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

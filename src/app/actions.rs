@@ -89,6 +89,7 @@ impl App {
                 self.outcome(o);
             }
             Action::Export => self.effects.push(Effect::Export),
+            Action::ReloadTheme => self.effects.push(Effect::ReloadTheme),
             Action::Copy => self.copy(),
             Action::CopyPath => self.copy_path(),
             Action::Zoom => self.ui.zoom = !self.ui.zoom,

@@ -34,6 +34,8 @@ pub enum Effect {
     Copy(String),
     /// Write the view out (`e`; the runtime calls `export_view`).
     Export,
+    /// Load the theme again from where it came (`T`; a file is read).
+    ReloadTheme,
     Quit,
 }
 

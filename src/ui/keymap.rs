@@ -59,6 +59,8 @@ pub enum Action {
     Export,
     /// t: the Logs' times relative to the selected entry, or clock times.
     RelativeTime,
+    /// T: load the theme again (from its file or built-in name).
+    ReloadTheme,
     /// > / <: the Logs' summaries scrolled sideways (what a row cut).
     ShiftRight,
     ShiftLeft,

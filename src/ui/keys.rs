@@ -321,6 +321,13 @@ pub const BINDINGS: &[Binding] = &[
     )
     .group(Group::Panes),
     normal(
+        "T",
+        &[(ch('T'), Action::ReloadTheme)],
+        "load the theme again (its file edited meanwhile)",
+        &[],
+    )
+    .group(Group::Panes),
+    normal(
         "y / Y",
         &[(ch('y'), Action::Copy), (ch('Y'), Action::CopyPath)],
         "copy the entry or the value under the cursor / its path",

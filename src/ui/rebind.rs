@@ -71,6 +71,7 @@ pub const ACTIONS: &[(&str, Action)] = &[
     ("relative-time", Action::RelativeTime),
     ("shift-right", Action::ShiftRight),
     ("shift-left", Action::ShiftLeft),
+    ("reload-theme", Action::ReloadTheme),
 ];
 
 /// A press as a config writes it: a character (`C`, `?`), `ctrl-x`, or a

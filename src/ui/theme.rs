@@ -15,6 +15,9 @@ pub const BUILTIN: &[(&str, &str)] = &[
 #[derive(Debug, Clone)]
 pub struct Theme {
     pub name: String,
+    /// What it was loaded from (a built-in's name or a file's path), to
+    /// load it again (`T`).
+    pub spec: String,
     pub base: Style,
     pub dim: Style,
     pub border: Style,
@@ -145,23 +148,30 @@ impl Theme {
                     names.join(", ")
                 )
             })?;
-        Theme::parse(text)
+        let mut t = Theme::parse(text)?;
+        t.spec = name.to_string();
+        Ok(t)
     }
 
     /// `NAME` of a built-in or a path to a TOML file.
     pub fn load(spec: &str) -> Result<Theme, String> {
-        if BUILTIN.iter().any(|(n, _)| *n == spec) {
-            return Theme::builtin(spec);
-        }
-        let text = crate::files::read_text(std::path::Path::new(spec), 1 << 20, "the theme file")
-            .map_err(|e| format!("theme {spec:?}: not a built-in name, and {e}"))?;
-        Theme::parse(&text)
+        let mut t = if BUILTIN.iter().any(|(n, _)| *n == spec) {
+            Theme::builtin(spec)?
+        } else {
+            let text =
+                crate::files::read_text(std::path::Path::new(spec), 1 << 20, "the theme file")
+                    .map_err(|e| format!("theme {spec:?}: not a built-in name, and {e}"))?;
+            Theme::parse(&text).map_err(|e| format!("{spec}: {e}"))?
+        };
+        t.spec = spec.to_string();
+        Ok(t)
     }
 
     fn blank(name: &str) -> Theme {
         let d = Style::default();
         Theme {
             name: name.into(),
+            spec: name.into(),
             base: d,
             dim: d,
             border: d,
@@ -186,6 +196,38 @@ impl Theme {
             json_number: d,
             json_literal: d,
         }
+    }
+
+    /// Every style's name.
+    pub const STYLES: [&'static str; 23] = [
+        "base",
+        "dim",
+        "border",
+        "border_focus",
+        "title",
+        "selected",
+        "current",
+        "skipped",
+        "highlight",
+        "error",
+        "warn",
+        "info",
+        "debug",
+        "added",
+        "removed",
+        "changed",
+        "key",
+        "status",
+        "notice",
+        "json_key",
+        "json_string",
+        "json_number",
+        "json_literal",
+    ];
+
+    /// A style by its name.
+    pub fn style(&self, name: &str) -> Option<Style> {
+        self.clone().slot(name).map(|s| *s)
     }
 
     fn slot(&mut self, name: &str) -> Option<&mut Style> {
@@ -231,6 +273,89 @@ impl Theme {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A colour as xterm's default palette shows it; `default` is the
+    /// terminal's own (`fallback`).
+    fn rgb(c: Option<Color>, fallback: (u8, u8, u8)) -> (u8, u8, u8) {
+        match c.unwrap_or(Color::Reset) {
+            Color::Reset => fallback,
+            Color::Black => (0, 0, 0),
+            Color::Red => (205, 0, 0),
+            Color::Green => (0, 205, 0),
+            Color::Yellow => (205, 205, 0),
+            Color::Blue => (0, 0, 238),
+            Color::Magenta => (205, 0, 205),
+            Color::Cyan => (0, 205, 205),
+            Color::Gray => (229, 229, 229),
+            Color::DarkGray => (127, 127, 127),
+            Color::LightRed => (255, 0, 0),
+            Color::LightGreen => (0, 255, 0),
+            Color::LightYellow => (255, 255, 0),
+            Color::LightBlue => (92, 92, 255),
+            Color::LightMagenta => (255, 0, 255),
+            Color::LightCyan => (0, 255, 255),
+            Color::White => (255, 255, 255),
+            Color::Rgb(r, g, b) => (r, g, b),
+            Color::Indexed(_) => fallback,
+        }
+    }
+
+    /// WCAG's contrast ratio of two colours (1 to 21).
+    fn contrast(a: (u8, u8, u8), b: (u8, u8, u8)) -> f64 {
+        let lum = |(r, g, b): (u8, u8, u8)| {
+            let ch = |c: u8| {
+                let c = f64::from(c) / 255.0;
+                if c <= 0.03928 {
+                    c / 12.92
+                } else {
+                    ((c + 0.055) / 1.055).powf(2.4)
+                }
+            };
+            0.2126 * ch(r) + 0.7152 * ch(g) + 0.0722 * ch(b)
+        };
+        let (x, y) = (lum(a), lum(b));
+        (x.max(y) + 0.05) / (x.min(y) + 0.05)
+    }
+
+    /// Every style of a theme readable on the terminal's own background:
+    /// text at 4.5:1 (WCAG AA), borders at 3:1 (a part of the interface).
+    fn readable(t: &Theme, fg: (u8, u8, u8), bg: (u8, u8, u8)) -> Vec<String> {
+        let mut bad = Vec::new();
+        for name in Theme::STYLES {
+            let st = t.style(name).unwrap();
+            let (f, b) = (rgb(st.fg, fg), rgb(st.bg, bg));
+            let need = if name.starts_with("border") { 3.0 } else { 4.5 };
+            let c = contrast(f, b);
+            if c < need {
+                bad.push(format!(
+                    "{name}: {f:?} on {b:?} is {c:.2}:1 (needs {need}:1)"
+                ));
+            }
+        }
+        bad
+    }
+
+    #[test]
+    fn the_light_theme_reads_on_white_and_the_dark_on_black() {
+        let light = Theme::builtin("light").unwrap();
+        let bad = readable(&light, (0, 0, 0), (255, 255, 255));
+        assert!(bad.is_empty(), "light on white:\n{}", bad.join("\n"));
+        // No ANSI 7 gray (or white) text on the light terminal's background.
+        for name in Theme::STYLES {
+            let st = light.style(name).unwrap();
+            if st.bg.is_none_or(|b| b == Color::Reset) {
+                assert!(
+                    !matches!(st.fg, Some(Color::Gray | Color::White)),
+                    "{name} is ANSI gray/white text on white"
+                );
+            }
+        }
+        let dark = Theme::builtin("dark").unwrap();
+        let bad = readable(&dark, (229, 229, 229), (0, 0, 0));
+        assert!(bad.is_empty(), "dark on black:\n{}", bad.join("\n"));
+        // The check can fail: ANSI gray on white is 1.25:1.
+        assert!(contrast(rgb(Some(Color::Gray), (0, 0, 0)), (255, 255, 255)) < 1.3);
+    }
 
     #[test]
     fn builtins_parse() {
