@@ -82,6 +82,11 @@ pub struct UiArgs {
         value_parser = clap::builder::PossibleValuesParser::new(crate::ui::rebind::PRESETS)
     )]
     pub keys: String,
+    /// Take the mouse: the wheel moves the selection of the pane under the pointer, a click
+    /// focuses and selects (never jumps). Off by default, so the terminal selects text; `m`
+    /// toggles it while roomtap runs.
+    #[arg(long, global = true, env = "ROOMTAP_MOUSE")]
+    pub mouse: bool,
     /// The config file (TOML: long flags as keys; see the README) instead of
     /// $XDG_CONFIG_HOME/roomtap/config.toml. Flags and variables win over it.
     #[arg(long, global = true, env = "ROOMTAP_CONFIG", value_name = "FILE")]

@@ -96,6 +96,7 @@ fn main() -> ExitCode {
         record_max: cli.ui.record_max.map(|m| m as u64),
         utc: cli.ui.utc,
         keep_recordings_whole: cli.ui.max_entries.is_none(),
+        mouse: cli.ui.mouse,
     };
     let result = rt.block_on(run(&cli, setup));
     // Sources may still be connecting: do not wait for them.

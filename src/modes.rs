@@ -26,6 +26,8 @@ pub struct Setup {
     pub record_max: Option<u64>,
     /// `--utc`: times in UTC, not the local zone.
     pub utc: bool,
+    /// `--mouse`: mouse reports on from the start.
+    pub mouse: bool,
     /// No `--max-entries` was given: an opened recording keeps every entry
     /// (within `--max-bytes`), as the live cap is for live streams.
     pub keep_recordings_whole: bool,
@@ -56,6 +58,7 @@ async fn wired(
     }
     let store = store_for(setup, sources.iter().map(|s| s.kind()));
     let mut app = App::new(&store, setup.theme.clone());
+    app.ui.mouse = setup.mouse;
     let (mut wiring, rx) = Wiring::new();
     wiring.attach_all(&mut app.store, sources).await?;
     let session = wiring.finish();
@@ -439,6 +442,7 @@ mod tests {
             record: None,
             record_max: None,
             utc: true,
+            mouse: false,
             keep_recordings_whole,
         }
     }

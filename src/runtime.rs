@@ -34,6 +34,7 @@ pub fn restore_terminal() {
     let mut out = io::stdout();
     let _ = execute!(
         out,
+        crossterm::event::DisableMouseCapture,
         DisableBracketedPaste,
         LeaveAlternateScreen,
         crossterm::cursor::Show
@@ -162,6 +163,16 @@ impl OpenTrace {
     }
 }
 
+/// Mouse reports on or off (off, the terminal selects text itself).
+fn mouse_capture(on: bool) {
+    let mut out = io::stdout();
+    let _ = if on {
+        execute!(out, crossterm::event::EnableMouseCapture)
+    } else {
+        execute!(out, crossterm::event::DisableMouseCapture)
+    };
+}
+
 /// `T`: the theme loaded again from its file (or built-in name); a
 /// broken file keeps the theme in use, and says why.
 pub fn reload_theme(app: &mut App) {
@@ -211,6 +222,9 @@ pub async fn run_tui(
     mut recorder: Option<crate::record::Recorder>,
 ) -> io::Result<mpsc::Receiver<SourceEvent>> {
     let _guard = TerminalGuard::enter()?;
+    if app.ui.mouse {
+        mouse_capture(true);
+    }
     let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
     terminal.clear()?;
     let mut input = EventStream::new();
@@ -250,6 +264,7 @@ pub async fn run_tui(
                 }
                 Effect::Export => export(&mut app),
                 Effect::ReloadTheme => reload_theme(&mut app),
+                Effect::Mouse(on) => mouse_capture(on),
                 Effect::Quit => quit = true,
             }
         }
@@ -305,6 +320,10 @@ pub async fn run_tui(
                 }
                 Some(Ok(Event::Paste(text))) => {
                     app.paste(&text);
+                    urgent = true;
+                }
+                Some(Ok(Event::Mouse(m))) => {
+                    app.mouse(m);
                     urgent = true;
                 }
                 Some(Ok(Event::Resize(..))) => {

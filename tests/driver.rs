@@ -1006,3 +1006,88 @@ fn t_loads_the_theme_file_again() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// The mouse, asked for: off by default (nothing it sends does anything);
+/// on, the wheel moves the selection of the pane under the pointer and a
+/// click focuses a pane and selects the row under it, a Timeline row
+/// included, which is selected and not jumped to.
+#[test]
+fn the_mouse_scrolls_and_selects_when_asked_and_never_jumps() {
+    use crossterm::event::{KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+    let at = |kind, column, row| MouseEvent {
+        kind,
+        column,
+        row,
+        modifiers: KeyModifiers::NONE,
+    };
+    let mut a = app_with_actions(6);
+    for i in 0..30 {
+        log_line(
+            &mut a,
+            T0 + 10_000 + i,
+            roomtap::event::Level::Info,
+            "k",
+            &format!("line {i}"),
+            "{}",
+        );
+    }
+    a.act(Action::Focus(Pane::Logs));
+    render(&mut a, 120, 40);
+    let (tl, tl_first) = a.ui.scroll.rows[Pane::Timeline as usize].expect("timeline rows drawn");
+    let logs = a.ui.scroll.panes[Pane::Logs as usize].expect("logs drawn");
+    // Off: nothing happens.
+    a.mouse(at(
+        MouseEventKind::Down(MouseButton::Left),
+        tl.x + 2,
+        tl.y + 1,
+    ));
+    assert_eq!(a.ui.focus, Pane::Logs);
+    // On (`m`), and said.
+    a.act(Action::ToggleMouse);
+    assert_eq!(a.take_effects(), vec![roomtap::app::Effect::Mouse(true)]);
+    // A click on the Timeline's second row: focused, that row selected,
+    // nothing sent.
+    a.mouse(at(
+        MouseEventKind::Down(MouseButton::Left),
+        tl.x + 2,
+        tl.y + 1,
+    ));
+    assert_eq!(a.ui.focus, Pane::Timeline);
+    let rows = a.timeline_view();
+    let inst = &a.store.timeline.instances[0];
+    assert_eq!(
+        a.ui.tl.sel,
+        Some(inst.entries[rows[tl_first + 1]].id),
+        "the clicked row is selected"
+    );
+    assert!(a.take_commands().is_empty(), "a click never jumps");
+    // The wheel over the Logs: focused, three rows up a notch.
+    render(&mut a, 120, 40);
+    a.mouse(at(MouseEventKind::ScrollUp, logs.x + 5, logs.y + 5));
+    assert_eq!(a.ui.focus, Pane::Logs);
+    let len = a.store.logs.view_len();
+    assert_eq!(a.ui.logs.view_index(&a.store.logs), Some(len - 4));
+    // Back down to the newest: following again, as with the keys.
+    a.mouse(at(MouseEventKind::ScrollDown, logs.x + 5, logs.y + 5));
+    assert!(a.ui.logs.follow);
+    // A click on a Logs row selects that entry.
+    render(&mut a, 120, 40);
+    let (lr, first) = a.ui.scroll.rows[Pane::Logs as usize].unwrap();
+    a.mouse(at(
+        MouseEventKind::Down(MouseButton::Left),
+        lr.x + 3,
+        lr.y + 2,
+    ));
+    assert_eq!(a.ui.logs.view_index(&a.store.logs), Some(first + 2));
+    // A click while a confirmation waits does not answer it.
+    a.act(Action::Focus(Pane::Timeline));
+    a.act(Action::Commit);
+    assert!(a.ui.confirm.is_some());
+    a.mouse(at(
+        MouseEventKind::Down(MouseButton::Left),
+        lr.x + 3,
+        lr.y + 2,
+    ));
+    assert!(a.ui.confirm.is_some(), "the mouse is not a key");
+    assert!(a.take_commands().is_empty());
+}

@@ -53,6 +53,45 @@ fn quit_restores_the_terminal() {
     assert_eq!(t.flag("cursor_flag"), "1", "cursor shown again");
 }
 
+/// The mouse is the terminal's (its text selection works) unless asked
+/// for: `--mouse` takes it, `m` gives it back and takes it again, and
+/// quitting gives it back (tmux reports the pane's mouse modes).
+#[test]
+fn the_mouse_is_taken_only_when_asked_and_given_back() {
+    let t = Tmux::start("nomouse", &roomtap_cmd(), &[]);
+    t.wait("the four panes", 20, |t| t.screen().contains("4 Timeline"));
+    assert_eq!(t.flag("mouse_any_flag"), "0", "off by default");
+    t.tmux(&["send-keys", "-t", &t.session, "q"]);
+    exit_report(&t);
+    drop(t);
+    let t = Tmux::start("mouse", &roomtap_cmd_with("--mouse"), &[]);
+    t.wait("the four panes", 20, |t| t.screen().contains("4 Timeline"));
+    t.wait("mouse reports on", 5, |t| t.flag("mouse_any_flag") == "1");
+    t.tmux(&["send-keys", "-t", &t.session, "m"]);
+    t.wait("mouse reports off after m", 5, |t| {
+        t.flag("mouse_any_flag") == "0"
+    });
+    t.tmux(&["send-keys", "-t", &t.session, "m"]);
+    t.wait("on again", 5, |t| t.flag("mouse_any_flag") == "1");
+    // A wheel notch up over the Logs (an SGR report, as a terminal sends
+    // it), the Timeline focused: the Logs take it and stop following.
+    t.wait("a few lines to scroll", 20, |t| {
+        t.screen().matches("connecting").count() >= 3
+    });
+    t.tmux(&["send-keys", "-t", &t.session, "4"]);
+    t.tmux(&["send-keys", "-t", &t.session, "-l", "\x1b[<64;10;5M"]);
+    t.wait("the Logs scrolled by the wheel", 5, |t| {
+        t.screen()
+            .lines()
+            .next()
+            .is_some_and(|l| l.contains("paused"))
+    });
+    t.tmux(&["send-keys", "-t", &t.session, "q"]);
+    let (code, _) = exit_report(&t);
+    assert_eq!(code, 0);
+    assert_eq!(t.flag("mouse_any_flag"), "0", "given back on quit");
+}
+
 #[test]
 fn a_panic_restores_the_terminal_and_is_readable() {
     let t = Tmux::start(

@@ -90,6 +90,15 @@ impl App {
             }
             Action::Export => self.effects.push(Effect::Export),
             Action::ReloadTheme => self.effects.push(Effect::ReloadTheme),
+            Action::ToggleMouse => {
+                self.ui.mouse = !self.ui.mouse;
+                self.effects.push(Effect::Mouse(self.ui.mouse));
+                self.ui.say(if self.ui.mouse {
+                    "mouse on: wheel scrolls, click selects (m: off, for the terminal's text selection)"
+                } else {
+                    "mouse off: the terminal selects text (m: on)"
+                });
+            }
             Action::Copy => self.copy(),
             Action::CopyPath => self.copy_path(),
             Action::Zoom => self.ui.zoom = !self.ui.zoom,

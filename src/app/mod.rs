@@ -11,6 +11,7 @@
 mod actions;
 mod copy;
 mod detail;
+mod mouse;
 mod prompts;
 mod replay;
 mod targeting;
@@ -36,6 +37,8 @@ pub enum Effect {
     Export,
     /// Load the theme again from where it came (`T`; a file is read).
     ReloadTheme,
+    /// Mouse reports on or off (`m`, `--mouse`).
+    Mouse(bool),
     Quit,
 }
 

@@ -120,6 +120,14 @@ impl ChannelsPane {
             self.detail.sel = 0;
             return Outcome::Done;
         }
+        if let Action::Row(row) = a {
+            self.refresh(store);
+            if !self.rows.is_empty() {
+                self.pick_row((*row).min(self.rows.len() - 1));
+                self.detail.sel = 0;
+            }
+            return Outcome::Done;
+        }
         let has_detail = !self.detail.view.lines.is_empty();
         match a {
             Action::Bottom | Action::Follow => {
@@ -212,6 +220,15 @@ pub fn draw(f: &mut Frame, v: &View, area: Rect, scroll: &mut Scroll) {
     let height = (list.height as usize).saturating_sub(1);
     let off = scroll_offset(scroll.channels, sel, height, rows.len());
     scroll.channels = off;
+    // Under the table's header.
+    scroll.rows[Pane::Channels as usize] = Some((
+        Rect {
+            y: list.y + 1,
+            height: list.height.saturating_sub(1),
+            ..list
+        },
+        off,
+    ));
     let mut cells = Vec::new();
     for (si, name) in rows.iter().skip(off).take(height) {
         let Some(s) = v.store.sources.get(*si) else {

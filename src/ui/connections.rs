@@ -31,6 +31,7 @@ impl ConnectionsPane {
         match (delta_of(a), a) {
             (Some(d), _) => self.sel = step(self.sel, d, sources),
             (None, Action::Bottom | Action::Follow) => self.sel = sources.saturating_sub(1),
+            (None, Action::Row(row)) => self.sel = (*row).min(sources.saturating_sub(1)),
             _ => return Outcome::Pass,
         }
         Outcome::Done
@@ -54,7 +55,7 @@ const COLUMNS: [Column; 10] = [
     Column::new("target").fill(12).max(80),
 ];
 
-pub fn draw(f: &mut Frame, v: &View, area: Rect) {
+pub fn draw(f: &mut Frame, v: &View, area: Rect, scroll: &mut super::Scroll) {
     let t = v.theme;
     let sources = &v.store.sources;
     if sources.is_empty() {
@@ -79,7 +80,16 @@ pub fn draw(f: &mut Frame, v: &View, area: Rect) {
     };
     let height = usize::from(list.height.saturating_sub(1));
     if height > 0 {
-        draw_table(f, v, list, selected, height);
+        let off = draw_table(f, v, list, selected, height);
+        // Under the table's header.
+        scroll.rows[Pane::Connections as usize] = Some((
+            Rect {
+                y: list.y + 1,
+                height: list.height - 1,
+                ..list
+            },
+            off,
+        ));
     }
     let Some(detail) = detail else { return };
     let s = &sources[selected];
@@ -102,7 +112,7 @@ pub fn draw(f: &mut Frame, v: &View, area: Rect) {
 }
 
 /// The table of sources, `height` rows of it, the selected one in view.
-fn draw_table(f: &mut Frame, v: &View, area: Rect, selected: usize, height: usize) {
+fn draw_table(f: &mut Frame, v: &View, area: Rect, selected: usize, height: usize) -> usize {
     let t = v.theme;
     let sources = &v.store.sources;
     let off = scroll_offset(0, selected, height, sources.len());
@@ -130,6 +140,7 @@ fn draw_table(f: &mut Frame, v: &View, area: Rect, selected: usize, height: usiz
         ),
         area,
     );
+    off
 }
 
 /// A source's row of the table.

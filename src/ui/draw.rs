@@ -43,6 +43,9 @@ pub const NARROW: u16 = 100;
 /// `UiState::scroll` for the next frame).
 pub fn draw(f: &mut Frame, v: &View) -> Scroll {
     let mut scroll = v.ui.scroll;
+    // Where panes and rows are is this frame's alone.
+    scroll.panes = Default::default();
+    scroll.rows = Default::default();
     let area = f.area();
     if area.width < 20 || area.height < 6 {
         f.render_widget(Paragraph::new("roomtap: terminal too small"), area);
@@ -104,6 +107,7 @@ pub fn draw(f: &mut Frame, v: &View) -> Scroll {
 }
 
 fn draw_pane(f: &mut Frame, v: &View, pane: Pane, area: Rect, scroll: &mut Scroll) {
+    scroll.panes[pane as usize] = Some(area);
     let focused = v.ui.focus == pane;
     let t = v.theme;
     let border = if focused { t.border_focus } else { t.border };
@@ -127,7 +131,7 @@ fn draw_pane(f: &mut Frame, v: &View, pane: Pane, area: Rect, scroll: &mut Scrol
     match pane {
         Pane::Logs => logs::draw(f, v, inner, scroll),
         Pane::Channels => channels::draw(f, v, inner, scroll),
-        Pane::Connections => connections::draw(f, v, inner),
+        Pane::Connections => connections::draw(f, v, inner, scroll),
         Pane::Timeline => timeline::draw(f, v, inner, scroll),
     }
 }

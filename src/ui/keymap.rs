@@ -61,6 +61,10 @@ pub enum Action {
     RelativeTime,
     /// T: load the theme again (from its file or built-in name).
     ReloadTheme,
+    /// m: the mouse on / off (off: the terminal selects text).
+    ToggleMouse,
+    /// A click on a list's row: select it (never jumps).
+    Row(usize),
     /// > / <: the Logs' summaries scrolled sideways (what a row cut).
     ShiftRight,
     ShiftLeft,

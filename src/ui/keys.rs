@@ -328,6 +328,13 @@ pub const BINDINGS: &[Binding] = &[
     )
     .group(Group::Panes),
     normal(
+        "m",
+        &[(ch('m'), Action::ToggleMouse)],
+        "mouse on / off: the wheel moves, a click selects (off: the terminal selects text)",
+        &[],
+    )
+    .group(Group::Panes),
+    normal(
         "y / Y",
         &[(ch('y'), Action::Copy), (ch('Y'), Action::CopyPath)],
         "copy the entry or the value under the cursor / its path",

@@ -92,6 +92,14 @@ impl LogsPane {
             self.move_by(d, logs);
             return Outcome::Done;
         }
+        if let Action::Row(row) = a {
+            let len = self.len(logs);
+            if len > 0 {
+                let cur = self.view_index(logs).unwrap_or(len - 1).min(len - 1);
+                self.move_by(*row.min(&(len - 1)) as i64 - cur as i64, logs);
+            }
+            return Outcome::Done;
+        }
         match a {
             Action::Bottom | Action::Follow => {
                 self.frozen = None;
@@ -315,6 +323,7 @@ pub fn draw(f: &mut Frame, v: &View, area: Rect, scroll: &mut Scroll) {
     ])
     .areas(area);
     f.render_widget(Paragraph::new(lines), list);
+    scroll.rows[Pane::Logs as usize] = Some((list, off));
     if new_count > 0 {
         let how = if v.ui.logs.frozen.is_some() {
             "Space to unfreeze"

@@ -309,6 +309,9 @@ pub struct UiState {
     pub prompt_error: Option<String>,
     /// The scroll offsets the last frame used ([`draw`] returns them).
     pub scroll: Scroll,
+    /// Mouse reports are on (`--mouse`, `m`): the wheel and clicks go to
+    /// the panes, and the terminal no longer selects text.
+    pub mouse: bool,
 }
 
 impl Default for UiState {
@@ -334,6 +337,7 @@ impl Default for UiState {
             confirm: None,
             prompt_error: None,
             scroll: Scroll::default(),
+            mouse: false,
         }
     }
 }
@@ -411,6 +415,28 @@ pub struct Scroll {
     pub chan_detail: usize,
     pub timeline: usize,
     pub detail: usize,
+    /// Where each pane was drawn (by `Pane as usize`), for the mouse.
+    pub panes: [Option<ratatui::layout::Rect>; 4],
+    /// Where each pane's list rows were drawn, and the row index of the
+    /// first one.
+    pub rows: [Option<(ratatui::layout::Rect, usize)>; 4],
+}
+
+impl Scroll {
+    /// The pane drawn at `(x, y)`.
+    pub fn pane_at(&self, x: u16, y: u16) -> Option<Pane> {
+        let p = ratatui::layout::Position { x, y };
+        Pane::ALL
+            .into_iter()
+            .find(|pane| self.panes[*pane as usize].is_some_and(|r| r.contains(p)))
+    }
+
+    /// The list row of `pane` drawn at `(x, y)`.
+    pub fn row_at(&self, pane: Pane, x: u16, y: u16) -> Option<usize> {
+        let (r, first) = self.rows[pane as usize]?;
+        r.contains(ratatui::layout::Position { x, y })
+            .then(|| first + usize::from(y - r.y))
+    }
 }
 
 /// Keep `sel` inside a window of `height` rows that started at `offset`;

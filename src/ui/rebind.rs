@@ -72,6 +72,7 @@ pub const ACTIONS: &[(&str, Action)] = &[
     ("shift-right", Action::ShiftRight),
     ("shift-left", Action::ShiftLeft),
     ("reload-theme", Action::ReloadTheme),
+    ("mouse", Action::ToggleMouse),
 ];
 
 /// A press as a config writes it: a character (`C`, `?`), `ctrl-x`, or a

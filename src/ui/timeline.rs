@@ -166,6 +166,19 @@ impl TimelinePane {
             self.move_by(d, t);
             return Outcome::Done;
         }
+        if let Action::Row(row) = a {
+            // Selected, never jumped to (Enter jumps).
+            self.refresh(t);
+            let n = self.rows.rows().len();
+            if n > 0 {
+                let cur = self
+                    .selected_position(t)
+                    .and_then(|p| self.rows.rows().iter().position(|&v| v >= p))
+                    .unwrap_or(n - 1);
+                self.move_by((*row).min(n - 1) as i64 - cur as i64, t);
+            }
+            return Outcome::Done;
+        }
         match a {
             Action::Bottom | Action::Follow => {
                 self.follow = true;
@@ -375,6 +388,7 @@ fn draw_action_list(f: &mut Frame, v: &View, inst: &Instance, area: Rect, scroll
         lines.push(line);
     }
     f.render_widget(Paragraph::new(lines), area);
+    scroll.rows[Pane::Timeline as usize] = Some((area, off));
 }
 
 /// One action: current marker, index in the app, type, time and delta.
