@@ -44,7 +44,7 @@ fn enter_jumps_to_the_selected_state_and_the_current_mark_follows() {
     let text = screen_text(&t);
     let marked: Vec<&str> = text.lines().filter(|l| l.contains('▶')).collect();
     assert_eq!(marked.len(), 1, "{text}");
-    assert!(marked[0].contains("   1 INCREMENT"), "{}", marked[0]);
+    assert!(marked[0].contains("   1 ▃ INCREMENT"), "{}", marked[0]);
 }
 
 #[test]
@@ -816,7 +816,7 @@ fn a_state_dropped_for_max_bytes_is_said_and_its_row_stays() {
     assert!(text.contains("state dropped"), "{text}");
     assert!(
         text.lines()
-            .any(|l| l.contains("1 INCREMENT") && l.contains("+100ms -  ")),
+            .any(|l| l.contains("1 ▃ INCREMENT") && l.contains("+100ms -  ")),
         "{text}"
     );
 }

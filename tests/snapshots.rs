@@ -871,3 +871,118 @@ fn layouts_of_each_session_at_three_sizes() {
         }
     }
 }
+
+/// The Logs' histogram (`I`): a bar a column, by level, at three sizes,
+/// with the bar `}` chose; it follows the filter.
+#[test]
+fn logs_histogram_at_three_sizes() {
+    use roomtap::event::{Level, LogRecord};
+    let filled = || {
+        let mut a = app();
+        for i in 0..400u64 {
+            let level = match i % 20 {
+                0 => Level::Error,
+                1 | 2 => Level::Warn,
+                _ => Level::Info,
+            };
+            // Busier in the middle: a shape to see.
+            let at = T0 + i * 150 + if i > 200 { 20_000 } else { 0 };
+            a.apply(ev(
+                at,
+                EventKind::Log(LogRecord {
+                    level,
+                    kind: "k".into(),
+                    summary: format!("line {i}"),
+                    data: None,
+                    bytes: None,
+                }),
+            ));
+        }
+        a.act(Action::Focus(Pane::Logs));
+        a.act(Action::Zoom);
+        a.act(Action::Histogram);
+        a
+    };
+    for (w, h) in [(80, 24), (120, 40), (200, 60)] {
+        let mut a = filled();
+        // The first frame says how wide the pane is; the bars follow it
+        // from the next.
+        render(&mut a, w, h);
+        render(&mut a, w, h);
+        a.act(Action::HistNext);
+        let t = render(&mut a, w, h);
+        let screen = format!("{}", t.backend());
+        assert!(
+            screen.contains("a bar · error 20 · warn 40 · bar 1 from"),
+            "{screen}"
+        );
+        insta::assert_snapshot!(format!("logs_histogram_{w}x{h}"), screen);
+    }
+    // It follows the filter: errors only.
+    let mut a = filled();
+    render(&mut a, 120, 40);
+    a.act(Action::FilterPrompt);
+    for c in "level=error".chars() {
+        a.act(Action::Input(c));
+    }
+    a.act(Action::Submit);
+    let t = render(&mut a, 120, 40);
+    let screen = format!("{}", t.backend());
+    assert!(
+        screen.contains("error 20") && !screen.contains("warn 40"),
+        "{screen}"
+    );
+    let total: u64 = a.ui.logs.hist_bars.bars.iter().map(|b| b.total()).sum();
+    assert_eq!(total, 20);
+}
+
+/// The sparklines, at a fixed clock: each source's messages a second and
+/// each channel's in their tables (a wide pane), the round trip of the
+/// selected source under its detail. They follow the traffic: a second
+/// with more messages draws a higher bar.
+#[test]
+fn sparklines_follow_the_traffic() {
+    let mut a = app();
+    let t0 = T0 - T0 % 1000;
+    let mut stats = TrafficStats::default();
+    for s in 0..20u64 {
+        // One message a second, ten in the 15th second.
+        let n = if s == 15 { 10 } else { 1 };
+        stats.messages_in += n;
+        a.apply(ev(t0 + s * 1000 + 10, EventKind::Stats(stats)));
+        a.apply(ev(
+            t0 + s * 1000 + 20,
+            EventKind::Channel {
+                channel: "log".into(),
+                change: ChannelChange::Messages {
+                    count: n,
+                    bytes: 100 * n,
+                },
+            },
+        ));
+        a.apply(ev(
+            t0 + s * 1000 + 30,
+            EventKind::Rtt(Duration::from_millis(5 + s % 5)),
+        ));
+    }
+    a.clock_ms = Some(t0 + 19_500);
+    let trend = a.store.sources[0].conn.msg_trend.last(t0 + 19_500, 20);
+    assert_eq!(trend[15], 10);
+    assert_eq!(trend.iter().sum::<u64>(), 29);
+    for pane in [Pane::Connections, Pane::Channels] {
+        a.act(Action::Focus(pane));
+        a.act(Action::Zoom);
+        let t = render(&mut a, 120, 20);
+        let screen = format!("{}", t.backend());
+        assert!(screen.contains("msgs/s"), "{screen}");
+        assert!(
+            screen.contains('█'),
+            "the busy second is the highest bar: {screen}"
+        );
+        if pane == Pane::Connections {
+            assert!(screen.contains("max 9.0 ms"), "{screen}");
+        }
+        insta::assert_snapshot!(format!("sparklines_{pane:?}"), screen);
+        a.act(Action::Zoom);
+    }
+}

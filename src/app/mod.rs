@@ -49,6 +49,10 @@ pub struct App {
     /// What keys asked for that leaves the app (the runtime, or a test,
     /// takes them in order): commands for sources, copies, an export, quit.
     pub effects: Vec<Effect>,
+    /// The time frames are drawn at (`None`: the clock's); a test fixes it
+    /// to draw what depends on it (the last minute's sparklines) the same
+    /// way every run.
+    pub clock_ms: Option<u64>,
     /// Something visible changed since the last draw.
     pub dirty: bool,
     /// Commands are refused (replaying a recording, or no live source).
@@ -64,6 +68,7 @@ impl App {
             ui: UiState::default(),
             theme,
             effects: Vec::new(),
+            clock_ms: None,
             dirty: true,
             read_only: None,
             last_update: std::collections::HashMap::new(),

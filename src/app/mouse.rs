@@ -57,6 +57,16 @@ impl App {
                 if self.ui.focus != pane {
                     self.act(Action::Focus(pane));
                 }
+                // A bar of the Logs' histogram: its first entry.
+                if let Some(r) = self.ui.scroll.hist
+                    && r.contains(ratatui::layout::Position {
+                        x: m.column,
+                        y: m.row,
+                    })
+                {
+                    self.act(Action::HistBar(usize::from(m.column - r.x)));
+                    return;
+                }
                 if let Some(row) = self.ui.scroll.row_at(pane, m.column, m.row) {
                     self.act(Action::Row(row));
                 }

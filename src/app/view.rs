@@ -17,6 +17,12 @@ impl App {
         self.prepare_log_detail();
         self.prepare_detail();
         self.prepare_chan_detail();
+        // The histogram: a bar a column of the Logs pane as last drawn.
+        let bars = self.ui.scroll.panes[crate::ui::Pane::Logs as usize]
+            .map_or(60, |r| usize::from(r.width.saturating_sub(2)));
+        self.ui
+            .logs
+            .refresh_histogram(&self.store.logs, bars, crate::event::now_ms());
     }
 
     /// The frame's view of the store and ui state (after `prepare`).
@@ -35,7 +41,7 @@ impl App {
             timeline_sel: self.selected_position(),
             log_len: self.log_len(),
             log_sel: self.log_view_index(),
-            now_ms: crate::event::now_ms(),
+            now_ms: self.clock_ms.unwrap_or_else(crate::event::now_ms),
             channel_rows: &self.ui.chans.rows,
         }
     }

@@ -36,6 +36,8 @@ pub struct ChannelInfo {
     pub messages: u64,
     pub bytes: u64,
     pub last_ms: Option<u64>,
+    /// Messages each second of the last minute.
+    pub trend: super::trend::Trend,
     /// Messages per second over the last full second seen.
     pub rate: f64,
     window_start_ms: u64,
@@ -198,6 +200,7 @@ impl ChannelInfo {
             self.window_count = 0;
         }
         self.window_count += count;
+        self.trend.add(at_ms, count);
     }
 
     /// The rate to show at `now_ms` (0 once the channel went quiet).

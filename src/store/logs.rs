@@ -82,6 +82,58 @@ pub struct Logs {
     labels: Vec<Box<str>>,
 }
 
+/// The view's entries over time: bars of equal time, each with its
+/// entries' counts by level and its first entry (to jump to).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Histogram {
+    /// Start of the first bar, and each bar's length (ms).
+    pub t0: u64,
+    pub dt: u64,
+    pub bars: Vec<HistBar>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct HistBar {
+    /// Entries by level (`Level as usize`: trace, debug, info, warn, error).
+    pub counts: [u32; 5],
+    /// Its first entry's sequence number.
+    pub first: Option<u64>,
+}
+
+impl HistBar {
+    pub fn total(&self) -> u64 {
+        self.counts.iter().map(|&c| u64::from(c)).sum()
+    }
+
+    /// The most severe level it holds.
+    pub fn worst(&self) -> Option<Level> {
+        const LEVELS: [Level; 5] = [
+            Level::Trace,
+            Level::Debug,
+            Level::Info,
+            Level::Warn,
+            Level::Error,
+        ];
+        (0..5)
+            .rev()
+            .find(|&i| self.counts[i] > 0)
+            .map(|i| LEVELS[i])
+    }
+}
+
+/// A bar's length: the span over the bars, rounded up to a readable one.
+fn bar_length(span: u64, bars: u64) -> u64 {
+    const NICE: [u64; 24] = [
+        1, 2, 5, 10, 20, 50, 100, 200, 250, 500, 1_000, 2_000, 5_000, 10_000, 15_000, 30_000,
+        60_000, 120_000, 300_000, 600_000, 1_800_000, 3_600_000, 10_800_000, 21_600_000,
+    ];
+    let want = span.div_ceil(bars.max(1)).max(1);
+    NICE.iter()
+        .copied()
+        .find(|&n| n >= want)
+        .unwrap_or_else(|| want.next_multiple_of(86_400_000))
+}
+
 /// Hot entries kept whole before the oldest are sealed, by default.
 pub const HOT: usize = 2048;
 
@@ -430,6 +482,57 @@ impl Logs {
                 .map(|e| (e.at_ms, e.source, e.level));
         }
         self.sealed.meta(seq)
+    }
+
+    /// Time and level of every entry of the view, in order (a sealed one
+    /// is not unpacked).
+    pub fn each_in_view(&self, mut f: impl FnMut(u64, u64, Level)) {
+        let hot_first = self.hot.front().map_or(self.next_seq, |e| e.seq);
+        if self.filter.is_some() {
+            self.sealed.metas_of(
+                self.matches.iter().copied().take_while(|&s| s < hot_first),
+                &mut f,
+            );
+            for &seq in self.matches.iter().skip_while(|&&s| s < hot_first) {
+                if let Some(e) = self.hot.get((seq - hot_first) as usize) {
+                    f(seq, e.at_ms, e.level);
+                }
+            }
+        } else {
+            self.sealed.each_meta(&mut f);
+            for e in &self.hot {
+                f(e.seq, e.at_ms, e.level);
+            }
+        }
+    }
+
+    /// The view in `bars` bars of equal time (up to `upto`, a freeze),
+    /// from its first entry's time to its last's.
+    pub fn histogram(&self, bars: usize, upto: Option<u64>) -> Histogram {
+        let (mut lo, mut hi) = (u64::MAX, 0);
+        let upto = upto.unwrap_or(u64::MAX);
+        self.each_in_view(|seq, at, _| {
+            if seq < upto {
+                lo = lo.min(at);
+                hi = hi.max(at);
+            }
+        });
+        if lo > hi || bars == 0 {
+            return Histogram::default();
+        }
+        let dt = bar_length(hi - lo + 1, bars as u64);
+        let t0 = lo - lo % dt;
+        let n = (((hi - t0) / dt) as usize + 1).min(bars);
+        let mut out = vec![HistBar::default(); n];
+        self.each_in_view(|seq, at, level| {
+            if seq >= upto {
+                return;
+            }
+            let b = &mut out[(((at - t0) / dt) as usize).min(n - 1)];
+            b.counts[level as usize] = b.counts[level as usize].saturating_add(1);
+            b.first.get_or_insert(seq);
+        });
+        Histogram { t0, dt, bars: out }
     }
 
     /// Sequence number of the oldest entry held (the next one's if none).
@@ -843,5 +946,40 @@ mod tests {
             assert!(l.sealed_len() > l.len() / 2);
             assert_eq!(l.view_len(), l.len());
         }
+    }
+
+    #[test]
+    fn the_histogram_counts_the_view_by_level_sealed_entries_too() {
+        // 5 000 entries a millisecond apart, most sealed (not unpacked to
+        // be counted), a quarter at WARN.
+        let mut l = Logs::new(usize::MAX).sealing(64);
+        for i in 0..5_000u64 {
+            let level = if i % 4 == 0 { Level::Warn } else { Level::Info };
+            l.push(10_000 + i, 0, level, "k", format!("e{i}"), None);
+        }
+        assert!(l.sealed_len() > 4_000);
+        let h = l.histogram(50, None);
+        assert_eq!(h.dt, 100, "5 000 ms over 50 bars");
+        assert_eq!(h.t0, 10_000);
+        assert_eq!(h.bars.len(), 50);
+        let total: u64 = h.bars.iter().map(|b| b.total()).sum();
+        assert_eq!(total, 5_000);
+        assert_eq!(h.bars[3].counts[Level::Warn as usize], 25);
+        assert_eq!(h.bars[3].first, Some(300));
+        assert_eq!(h.bars[3].worst(), Some(Level::Warn));
+        // Filtered: only what the view shows.
+        l.set_filter(Some("level=warn")).unwrap();
+        let h = l.histogram(50, None);
+        assert_eq!(h.bars.iter().map(|b| b.total()).sum::<u64>(), 1_250);
+        assert_eq!(h.bars[3].first, Some(300));
+        assert!(h.bars.iter().all(|b| b.counts[Level::Info as usize] == 0));
+        // Up to a freeze.
+        l.set_filter(None).unwrap();
+        let h = l.histogram(50, Some(1_000));
+        assert_eq!(h.bars.iter().map(|b| b.total()).sum::<u64>(), 1_000);
+        assert_eq!(h.dt, 20);
+        // Nothing in view: no bars.
+        l.set_filter(Some("level=error")).unwrap();
+        assert!(l.histogram(50, None).bars.is_empty());
     }
 }

@@ -6,6 +6,7 @@ pub mod heap;
 pub mod logs;
 mod sealed;
 pub mod timeline;
+pub mod trend;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -117,6 +118,10 @@ pub struct Connection {
     /// When the next attempt is due (ms since epoch).
     pub retry_at_ms: Option<u64>,
     pub last_error: Option<String>,
+    /// Messages in (and out) each second of the last minute.
+    pub msg_trend: trend::Trend,
+    /// The largest round trip (µs) each second of the last minute.
+    pub rtt_trend: trend::Trend,
 }
 
 #[derive(Debug, Clone)]
@@ -252,6 +257,8 @@ impl Store {
                 connects: 0,
                 retry_at_ms: None,
                 last_error: None,
+                msg_trend: trend::Trend::default(),
+                rtt_trend: trend::Trend::default(),
             },
             channels: BTreeMap::new(),
             malformed: 0,
@@ -408,7 +415,14 @@ impl Store {
         match kind {
             EventKind::Conn(state) => self.on_conn(source, at_ms, state),
             EventKind::Stats(stats) => {
-                self.sources[source as usize].conn.stats = stats;
+                let c = &mut self.sources[source as usize].conn;
+                // The counts are the connection's so far: the trend takes
+                // what is new since the last (a new connection starts again).
+                let old = &c.stats;
+                let new = (stats.messages_in + stats.messages_out)
+                    .saturating_sub(old.messages_in + old.messages_out);
+                c.msg_trend.add(at_ms, new);
+                c.stats = stats;
                 Dirty::CONNECTIONS
             }
             EventKind::Peers(rows) => {
@@ -458,7 +472,10 @@ impl Store {
                 Dirty::CONNECTIONS
             }
             EventKind::Rtt(rtt) => {
-                self.sources[source as usize].conn.rtt = Some(rtt);
+                let c = &mut self.sources[source as usize].conn;
+                c.rtt = Some(rtt);
+                c.rtt_trend
+                    .max(at_ms, u64::try_from(rtt.as_micros()).unwrap_or(u64::MAX));
                 Dirty::CONNECTIONS
             }
             EventKind::Channel { channel, change } => {

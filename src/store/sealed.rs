@@ -391,6 +391,39 @@ impl Sealed {
         Some((c.at_ms[k], c.source[k], c.level[k]))
     }
 
+    /// Time and level of each entry held, oldest first (no unpacking).
+    pub fn each_meta(&self, mut f: impl FnMut(u64, u64, Level)) {
+        for (i, c) in self.chunks.iter().enumerate() {
+            let from = if i == 0 { self.skip } else { 0 };
+            for k in from..c.len() {
+                f(c.first_seq + k as u64, c.at_ms[k], c.level[k]);
+            }
+        }
+    }
+
+    /// Time and level of the entries `seqs` (ascending), those held.
+    pub fn metas_of(&self, seqs: impl Iterator<Item = u64>, mut f: impl FnMut(u64, u64, Level)) {
+        let mut i = 0;
+        let Some(first) = self.first_seq() else {
+            return;
+        };
+        for seq in seqs {
+            if seq < first {
+                continue;
+            }
+            while i < self.chunks.len()
+                && seq >= self.chunks[i].first_seq + self.chunks[i].len() as u64
+            {
+                i += 1;
+            }
+            let Some(c) = self.chunks.get(i) else { return };
+            if seq >= c.first_seq {
+                let k = (seq - c.first_seq) as usize;
+                f(seq, c.at_ms[k], c.level[k]);
+            }
+        }
+    }
+
     /// Entry `seq` made whole.
     pub fn get(&self, seq: u64) -> Option<LogEntry> {
         let (c, k) = self.locate(seq)?;

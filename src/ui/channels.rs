@@ -269,6 +269,8 @@ pub fn draw(f: &mut Frame, v: &View, area: Rect, scroll: &mut Scroll) {
         ]);
     }
     let focused = v.ui.focus == Pane::Channels && !v.ui.chans.detail.focus;
+    // Each channel's messages a second over the last 20 s, on a wide pane.
+    let (list, trend) = table::with_trend(list);
     let table = table::table(
         &COLUMNS,
         cells,
@@ -277,6 +279,23 @@ pub fn draw(f: &mut Frame, v: &View, area: Rect, scroll: &mut Scroll) {
         focused.then_some((sel - off, t.selected)),
     );
     f.render_widget(table, list);
+    if let Some(trend) = trend {
+        let data: Vec<Vec<u64>> = rows
+            .iter()
+            .skip(off)
+            .take(height)
+            .map(|(si, name)| {
+                v.store
+                    .sources
+                    .get(*si)
+                    .and_then(|s| s.channels.get(name))
+                    .map_or_else(Vec::new, |c| {
+                        c.trend.last(v.now_ms, usize::from(table::TREND))
+                    })
+            })
+            .collect();
+        table::draw_trends(f, trend, "msgs/s, last 20 s", t.dim, t.info, &data);
+    }
 }
 
 /// The Channels table: the name takes what is left; on a narrow pane the

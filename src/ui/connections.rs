@@ -93,6 +93,17 @@ pub fn draw(f: &mut Frame, v: &View, area: Rect, scroll: &mut super::Scroll) {
     }
     let Some(detail) = detail else { return };
     let s = &sources[selected];
+    // Messages and round trips of the last seconds, on the detail's last
+    // row.
+    let detail =
+        if detail.height >= 5 && !(s.conn.rtt_trend.is_empty() && s.conn.msg_trend.is_empty()) {
+            let [rest, row] =
+                Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).areas(detail);
+            draw_rtt(f, v, s, row);
+            rest
+        } else {
+            detail
+        };
     let mut lines = vec![Line::from(vec![
         Span::styled("── ", t.dim),
         Span::styled(format!("{} ", sanitize(&s.label)), t.key),
@@ -111,11 +122,69 @@ pub fn draw(f: &mut Frame, v: &View, area: Rect, scroll: &mut super::Scroll) {
     );
 }
 
+/// `msgs/s ▁▂█▁ · rtt ▁▂▅▃ max 12.3 ms · last 20 s`: the selected source's
+/// messages each second and largest round trip of each second, as
+/// sparklines (ratatui's), then the largest round trip.
+fn draw_rtt(f: &mut Frame, v: &View, s: &crate::store::SourceInfo, row: Rect) {
+    use ratatui::widgets::Sparkline;
+    let t = v.theme;
+    let n = usize::from(table::TREND);
+    let msgs = s.conn.msg_trend.last(v.now_ms, n);
+    let rtt = s.conn.rtt_trend.last(v.now_ms, n);
+    let max = rtt.iter().copied().max().unwrap_or(0);
+    let mut x = row.x;
+    let end = row.x + row.width;
+    let text = |f: &mut Frame, x: &mut u16, s: String| {
+        let w = (s.chars().count() as u16).min(end.saturating_sub(*x));
+        f.render_widget(
+            Paragraph::new(Span::styled(s, t.dim)),
+            Rect {
+                x: *x,
+                width: w,
+                ..row
+            },
+        );
+        *x += w;
+    };
+    let spark = |f: &mut Frame, x: &mut u16, data: &[u64]| {
+        let w = (data.len() as u16).min(end.saturating_sub(*x));
+        f.render_widget(
+            Sparkline::default().data(data).style(t.key),
+            Rect {
+                x: *x,
+                width: w,
+                ..row
+            },
+        );
+        *x += w;
+    };
+    text(f, &mut x, "  msgs/s ".into());
+    spark(f, &mut x, &msgs);
+    text(f, &mut x, " · rtt ".into());
+    spark(f, &mut x, &rtt);
+    text(
+        f,
+        &mut x,
+        format!(" max {:.1} ms · last {n} s", max as f64 / 1000.0),
+    );
+}
+
 /// The table of sources, `height` rows of it, the selected one in view.
 fn draw_table(f: &mut Frame, v: &View, area: Rect, selected: usize, height: usize) -> usize {
     let t = v.theme;
     let sources = &v.store.sources;
     let off = scroll_offset(0, selected, height, sources.len());
+    // Each source's messages a second over the last 20 s, on a wide pane.
+    let (area, trend) = table::with_trend(area);
+    if let Some(trend) = trend {
+        let data: Vec<Vec<u64>> = sources
+            .iter()
+            .skip(off)
+            .take(height)
+            .map(|s| s.conn.msg_trend.last(v.now_ms, usize::from(table::TREND)))
+            .collect();
+        table::draw_trends(f, trend, "msgs/s, last 20 s", t.dim, t.info, &data);
+    }
     let cells: Vec<Vec<table::Text>> = sources
         .iter()
         .skip(off)

@@ -46,6 +46,7 @@ pub fn draw(f: &mut Frame, v: &View) -> Scroll {
     // Where panes and rows are is this frame's alone.
     scroll.panes = Default::default();
     scroll.rows = Default::default();
+    scroll.hist = None;
     let area = f.area();
     if area.width < 20 || area.height < 6 {
         f.render_widget(Paragraph::new("roomtap: terminal too small"), area);

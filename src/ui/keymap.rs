@@ -65,6 +65,13 @@ pub enum Action {
     ToggleMouse,
     /// A click on a list's row: select it (never jumps).
     Row(usize),
+    /// I: the Logs' histogram over time, on / off.
+    Histogram,
+    /// { / }: the histogram's previous / next bar (its first entry selected).
+    HistPrev,
+    HistNext,
+    /// A click on the histogram's bar.
+    HistBar(usize),
     /// > / <: the Logs' summaries scrolled sideways (what a row cut).
     ShiftRight,
     ShiftLeft,

@@ -321,6 +321,17 @@ pub const BINDINGS: &[Binding] = &[
     )
     .group(Group::Panes),
     normal(
+        "I  { }",
+        &[
+            (ch('I'), Action::Histogram),
+            (ch('{'), Action::HistPrev),
+            (ch('}'), Action::HistNext),
+        ],
+        "Logs: histogram of the entries over time by level, on / off · previous / next bar (its first entry selected)",
+        &[],
+    )
+    .group(Group::Logs),
+    normal(
         "T",
         &[(ch('T'), Action::ReloadTheme)],
         "load the theme again (its file edited meanwhile)",

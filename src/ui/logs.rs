@@ -41,7 +41,29 @@ pub struct LogsPane {
     /// A filter typed over logs too many to rescan at every key: applied
     /// once typing pauses ([`PENDING_PAUSE`]) or on Enter.
     pub pending: Option<PendingFilter>,
+    /// The histogram above the list (`I`): shown, its bars, what they
+    /// were counted from and when, and the bar `{` `}` chose.
+    pub hist: bool,
+    pub hist_bars: crate::store::logs::Histogram,
+    pub hist_key: Option<HistKey>,
+    pub hist_cursor: Option<usize>,
 }
+
+/// What a histogram was counted from: the filter, the entries (the next
+/// sequence number and the evictions), a freeze, the bars' count.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistKey {
+    pub filter: Option<String>,
+    pub next_seq: u64,
+    pub evicted: u64,
+    pub frozen: Option<u64>,
+    pub bars: usize,
+    /// When (ms), to count a live stream again at most four times a second.
+    pub at_ms: u64,
+}
+
+/// Rows the histogram takes above the list (bars, then a legend).
+pub const HIST_ROWS: u16 = 4;
 
 /// A filter waiting to be applied, and when (set at the first tick after
 /// it was typed).
@@ -91,6 +113,47 @@ impl LogsPane {
         if let Some(d) = delta_of(a) {
             self.move_by(d, logs);
             return Outcome::Done;
+        }
+        match a {
+            Action::Histogram => {
+                self.hist = !self.hist;
+                self.hist_cursor = None;
+                return Outcome::Say(
+                    if self.hist {
+                        "histogram on: { } the previous / next bar, I off"
+                    } else {
+                        "histogram off"
+                    }
+                    .into(),
+                );
+            }
+            Action::HistPrev | Action::HistNext if self.hist => {
+                let bars = &self.hist_bars.bars;
+                let n = bars.len();
+                // From the chosen bar; with none yet, from either end.
+                let next = match (self.hist_cursor, *a == Action::HistNext) {
+                    (Some(c), true) => (c + 1..n).find(|&i| bars[i].first.is_some()),
+                    (None, true) => (0..n).find(|&i| bars[i].first.is_some()),
+                    (Some(c), false) => (0..c.min(n)).rev().find(|&i| bars[i].first.is_some()),
+                    (None, false) => (0..n).rev().find(|&i| bars[i].first.is_some()),
+                };
+                if let Some(i) = next {
+                    self.pick_bar(i, logs);
+                }
+                return Outcome::Done;
+            }
+            Action::HistBar(i) if self.hist => {
+                if self
+                    .hist_bars
+                    .bars
+                    .get(*i)
+                    .is_some_and(|b| b.first.is_some())
+                {
+                    self.pick_bar(*i, logs);
+                }
+                return Outcome::Done;
+            }
+            _ => {}
         }
         if let Action::Row(row) = a {
             let len = self.len(logs);
@@ -148,6 +211,54 @@ impl LogsPane {
             self.follow = true;
             self.sel = None;
         }
+    }
+
+    /// The histogram's bar `i` chosen: its first entry selected.
+    fn pick_bar(&mut self, i: usize, logs: &Logs) {
+        let Some(first) = self.hist_bars.bars.get(i).and_then(|b| b.first) else {
+            return;
+        };
+        if self.follow {
+            self.paused_at = logs.next_seq();
+        }
+        self.follow = false;
+        self.hist_cursor = Some(i);
+        self.sel = Some(first);
+        self.detail.sel = 0;
+    }
+
+    /// Count the histogram again if what it shows changed: at once for a
+    /// new filter, freeze or width, at most every 250 ms for new entries.
+    pub fn refresh_histogram(&mut self, logs: &Logs, bars: usize, now_ms: u64) {
+        if !self.hist {
+            return;
+        }
+        let key = HistKey {
+            filter: logs.filter().map(str::to_string),
+            next_seq: logs.next_seq(),
+            evicted: logs.evicted(),
+            frozen: self.frozen,
+            bars,
+            at_ms: now_ms,
+        };
+        if let Some(old) = &self.hist_key {
+            let same_view =
+                old.filter == key.filter && old.frozen == key.frozen && old.bars == key.bars;
+            let same_entries = old.next_seq == key.next_seq && old.evicted == key.evicted;
+            if same_view && (same_entries || now_ms < old.at_ms + 250) {
+                return;
+            }
+            if !same_view {
+                self.hist_cursor = None;
+            }
+        }
+        let new = logs.histogram(bars, self.frozen);
+        // Bars of another time: the chosen one is not there any more.
+        if (new.t0, new.dt) != (self.hist_bars.t0, self.hist_bars.dt) {
+            self.hist_cursor = None;
+        }
+        self.hist_bars = new;
+        self.hist_key = Some(key);
     }
 
     /// Select the last entry the view shows.
@@ -209,6 +320,10 @@ impl Default for LogsPane {
             detail: DetailState::default(),
             shift: 0,
             pending: None,
+            hist: false,
+            hist_bars: Default::default(),
+            hist_key: None,
+            hist_cursor: None,
         }
     }
 }
@@ -282,6 +397,15 @@ fn fmt_row_time(ms: u64, style: TimeStyle) -> String {
 }
 
 pub fn draw(f: &mut Frame, v: &View, area: Rect, scroll: &mut Scroll) {
+    // The histogram above the list, when asked for and there is room.
+    let area = if v.ui.logs.hist && area.height >= HIST_ROWS + 6 {
+        let [hist, rest] =
+            Layout::vertical([Constraint::Length(HIST_ROWS), Constraint::Min(3)]).areas(area);
+        draw_histogram(f, v, hist, scroll);
+        rest
+    } else {
+        area
+    };
     let area = if v.ui.logs.open {
         let [list, detail] =
             Layout::vertical([Constraint::Percentage(55), Constraint::Min(3)]).areas(area);
@@ -461,6 +585,91 @@ fn skip_columns(spans: Vec<Span<'_>>, mut n: usize) -> Vec<Span<'_>> {
 
 /// The selected log entry as a collapsible tree, under the list; returns
 /// the scroll offset used.
+/// The histogram: a bar a column, its height the entries in its time, its
+/// colour the most severe level among them; the bar `{` `}` chose in the
+/// selection's colours; under it the span, a bar's length and the counts.
+fn draw_histogram(f: &mut Frame, v: &View, area: Rect, scroll: &mut Scroll) {
+    use ratatui::widgets::{Sparkline, SparklineBar};
+    let t = v.theme;
+    let h = &v.ui.logs.hist_bars;
+    let [bars_area, legend] =
+        Layout::vertical([Constraint::Length(HIST_ROWS - 1), Constraint::Length(1)]).areas(area);
+    if h.bars.is_empty() {
+        f.render_widget(
+            Paragraph::new(Span::styled("histogram: no entries in view", t.dim)),
+            legend,
+        );
+        return;
+    }
+    let data: Vec<SparklineBar> = h
+        .bars
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let style = if v.ui.logs.hist_cursor == Some(i) {
+                t.selected
+            } else {
+                b.worst().map_or(t.dim, |l| t.level(l))
+            };
+            SparklineBar::from(b.total()).style(style)
+        })
+        .collect();
+    f.render_widget(Sparkline::default().data(data), bars_area);
+    scroll.hist = Some(Rect {
+        width: (h.bars.len() as u16).min(bars_area.width),
+        ..bars_area
+    });
+    let count = |l: crate::event::Level| -> u64 {
+        h.bars.iter().map(|b| u64::from(b.counts[l as usize])).sum()
+    };
+    let span = |ms: u64| crate::text::clock(ms);
+    let end = h.t0 + h.dt * h.bars.len() as u64;
+    let mut parts = vec![
+        Span::styled(format!("{} – {}", span(h.t0), span(end)), t.dim),
+        Span::styled(format!(" · {} a bar", duration(h.dt)), t.dim),
+    ];
+    for (l, label) in [
+        (crate::event::Level::Error, "error"),
+        (crate::event::Level::Warn, "warn"),
+    ] {
+        let n = count(l);
+        if n > 0 {
+            parts.push(Span::raw(" · "));
+            parts.push(Span::styled(format!("{label} {n}"), t.level(l)));
+        }
+    }
+    if let Some(b) =
+        v.ui.logs
+            .hist_cursor
+            .and_then(|i| h.bars.get(i).map(|b| (i, b)))
+    {
+        let (i, b) = b;
+        parts.push(Span::styled(
+            format!(
+                " · bar {} from {}: {} entries",
+                i + 1,
+                span(h.t0 + h.dt * i as u64),
+                b.total()
+            ),
+            t.key,
+        ));
+    }
+    f.render_widget(
+        Paragraph::new(lines::fit_width(vec![Line::from(parts)], legend.width)),
+        legend,
+    );
+}
+
+/// A bar's length as people say it: `250 ms`, `5 s`, `1 min`, `6 h`.
+fn duration(ms: u64) -> String {
+    match ms {
+        0..1_000 => format!("{ms} ms"),
+        1_000..60_000 => format!("{} s", ms / 1_000),
+        60_000..3_600_000 => format!("{} min", ms / 60_000),
+        _ => format!("{} h", ms / 3_600_000),
+    }
+}
+
 fn draw_detail(f: &mut Frame, v: &View, area: Rect) -> usize {
     // The entry shown: the selected one, or the newest when following.
     let shown = v.ui.logs.sel.or(v.ui.logs.detail.view.key.map(|k| k.1));

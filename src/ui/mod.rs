@@ -420,6 +420,8 @@ pub struct Scroll {
     /// Where each pane's list rows were drawn, and the row index of the
     /// first one.
     pub rows: [Option<(ratatui::layout::Rect, usize)>; 4],
+    /// Where the Logs' histogram bars were drawn (one column a bar).
+    pub hist: Option<ratatui::layout::Rect>,
 }
 
 impl Scroll {

@@ -73,6 +73,9 @@ pub const ACTIONS: &[(&str, Action)] = &[
     ("shift-left", Action::ShiftLeft),
     ("reload-theme", Action::ReloadTheme),
     ("mouse", Action::ToggleMouse),
+    ("histogram", Action::Histogram),
+    ("prev-bar", Action::HistPrev),
+    ("next-bar", Action::HistNext),
 ];
 
 /// A press as a config writes it: a character (`C`, `?`), `ctrl-x`, or a

@@ -3,7 +3,7 @@
 //! not fit, one column taking what is left, every cut cell ending in `…`.
 //! Drawn with ratatui's `Table` (Channels, Connections).
 
-use ratatui::layout::Constraint;
+use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Row, Table};
@@ -206,6 +206,60 @@ pub fn table<'a>(
     Table::new(body, constraints)
         .header(Row::new(heads))
         .column_spacing(1)
+}
+
+/// Columns a trend column takes (a bar a second), and the pane width it
+/// needs beside the table.
+pub const TREND: u16 = 20;
+pub const TREND_FROM: u16 = 90;
+
+/// Split a table's area for a trend column on its right when it is wide
+/// enough: the table's part, and the trend column's.
+pub fn with_trend(area: Rect) -> (Rect, Option<Rect>) {
+    if area.width < TREND_FROM {
+        return (area, None);
+    }
+    let table = Rect {
+        width: area.width - TREND - 1,
+        ..area
+    };
+    let trend = Rect {
+        x: area.x + area.width - TREND,
+        width: TREND,
+        ..area
+    };
+    (table, Some(trend))
+}
+
+/// A trend column: its heading on the first row, then a one-row
+/// sparkline (ratatui's) for each row drawn, of that row's last seconds.
+pub fn draw_trends(
+    f: &mut ratatui::Frame,
+    area: Rect,
+    heading: &str,
+    head: Style,
+    bar: Style,
+    rows: &[Vec<u64>],
+) {
+    use ratatui::widgets::{Paragraph, Sparkline};
+    f.render_widget(
+        Paragraph::new(Span::styled(heading.to_string(), head)),
+        Rect { height: 1, ..area },
+    );
+    for (i, data) in rows.iter().enumerate() {
+        let y = area.y + 1 + i as u16;
+        if y >= area.y + area.height {
+            break;
+        }
+        f.render_widget(
+            Sparkline::default().data(data.as_slice()).style(bar),
+            Rect {
+                y,
+                height: 1,
+                ..area
+            },
+        );
+    }
 }
 
 #[cfg(test)]

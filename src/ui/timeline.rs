@@ -392,6 +392,19 @@ fn draw_action_list(f: &mut Frame, v: &View, inst: &Instance, area: Rect, scroll
 }
 
 /// One action: current marker, index in the app, type, time and delta.
+/// The gap before an action as one bar, a step a tenfold: under 10 ms,
+/// 100 ms, 1 s, 10 s, a minute, more.
+pub fn gap_bar(ms: u64) -> &'static str {
+    match ms {
+        0..10 => "▁",
+        10..100 => "▂",
+        100..1_000 => "▃",
+        1_000..10_000 => "▅",
+        10_000..60_000 => "▆",
+        _ => "█",
+    }
+}
+
 fn action_line<'a>(v: &View, inst: &'a Instance, pos: usize) -> Line<'a> {
     let t = v.theme;
     let e = &inst.entries[pos];
@@ -399,9 +412,8 @@ fn action_line<'a>(v: &View, inst: &'a Instance, pos: usize) -> Line<'a> {
         .checked_sub(1)
         .and_then(|p| inst.entries.get(p))
         .map(|p| p.time_ms());
-    let delta = prev_t
-        .map(|p| format!("+{}ms", e.time_ms().saturating_sub(p)))
-        .unwrap_or_default();
+    let gap = prev_t.map(|p| e.time_ms().saturating_sub(p));
+    let delta = gap.map(|g| format!("+{g}ms")).unwrap_or_default();
     let in_app = inst.app_index_of(e.id);
     let is_current = inst.current_id() == Some(e.id);
     let marker = if is_current { "▶" } else { " " };
@@ -422,6 +434,10 @@ fn action_line<'a>(v: &View, inst: &'a Instance, pos: usize) -> Line<'a> {
     let mut spans = vec![
         Span::styled(marker, t.current),
         Span::styled(idx, t.dim),
+        Span::raw(" "),
+        // The gap since the action before, as a bar: a burst reads low,
+        // a pause high.
+        Span::styled(gap.map_or(" ", gap_bar), t.key),
         Span::raw(" "),
     ];
     spans.extend(highlighted(
