@@ -147,6 +147,7 @@ fn render(c: &mut Criterion) {
         max_bytes: usize::MAX,
         max_actions: 10_000,
         compact: true,
+        keep_raw: 0,
     };
     let mut app = App::new(&cfg, Theme::builtin("dark").unwrap());
     app.store

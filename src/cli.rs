@@ -82,6 +82,10 @@ pub struct UiArgs {
         value_parser = clap::builder::PossibleValuesParser::new(crate::ui::rebind::PRESETS)
     )]
     pub keys: String,
+    /// Frames kept as they went over the wire (each up to 16 KiB), the newest: Enter on a Logs
+    /// entry shows the frame(s) it came from. 0 keeps none.
+    #[arg(long, global = true, env = "ROOMTAP_KEEP_RAW", value_name = "N", default_value_t = crate::store::KEEP_RAW)]
+    pub keep_raw: usize,
     /// Take the mouse: the wheel moves the selection of the pane under the pointer, a click
     /// focuses and selects (never jumps). Off by default, so the terminal selects text; `m`
     /// toggles it while roomtap runs.

@@ -76,6 +76,37 @@ pub enum EventKind {
     /// the newest value of its series: the store keeps a bounded history of
     /// each, for Connections' sparklines and the recording.
     Metrics(Vec<Metric>),
+    /// A frame as it went over the wire (`--keep-raw`), sent before what
+    /// it is decoded into: the entries it came from.
+    Raw(RawFrame),
+}
+
+/// Bytes of a frame kept (what is longer is cut, and its length said).
+pub const RAW_CAP: usize = 16 << 10;
+
+/// A frame on the wire, as it was, up to [`RAW_CAP`] bytes.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RawFrame {
+    /// Sent by roomtap (else received).
+    pub out: bool,
+    /// A text frame (WebSocket text, a JSON document): shown as text;
+    /// else as hex and ASCII.
+    pub text: bool,
+    /// Its whole length.
+    pub len: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "b64_bytes")]
+    pub bytes: Option<Vec<u8>>,
+}
+
+impl RawFrame {
+    pub fn new(out: bool, text: bool, b: &[u8]) -> RawFrame {
+        RawFrame {
+            out,
+            text,
+            len: b.len(),
+            bytes: Some(b[..b.len().min(RAW_CAP)].to_vec()),
+        }
+    }
 }
 
 /// One numeric measure a source reports, by name.
@@ -438,6 +469,18 @@ impl CommandKind {
     }
 }
 
+/// Bytes offered to `f` byte for character (Latin-1), so a secret is
+/// found in bytes that are not UTF-8 too.
+fn scrub_bytes(b: &mut Vec<u8>, f: Scrub) {
+    let text: String = b.iter().map(|&c| char::from(c)).collect();
+    if let Some(masked) = f(&text) {
+        *b = masked
+            .chars()
+            .map(|c| u8::try_from(u32::from(c)).unwrap_or(b'*'))
+            .collect();
+    }
+}
+
 impl EventKind {
     /// Offer every text this event holds to `f` (the hot kinds field by
     /// field; the rare ones through their JSON form, so no field is ever
@@ -450,15 +493,12 @@ impl EventKind {
                 scrub_string(&mut r.summary, f);
                 scrub_opt(&mut r.data, f);
                 if let Some(b) = &mut r.bytes {
-                    // Byte for character (Latin-1), so a secret is found in
-                    // bytes that are not UTF-8 too.
-                    let text: String = b.iter().map(|&c| char::from(c)).collect();
-                    if let Some(masked) = f(&text) {
-                        *b = masked
-                            .chars()
-                            .map(|c| u8::try_from(u32::from(c)).unwrap_or(b'*'))
-                            .collect();
-                    }
+                    scrub_bytes(b, f);
+                }
+            }
+            EventKind::Raw(r) => {
+                if let Some(b) = &mut r.bytes {
+                    scrub_bytes(b, f);
                 }
             }
             EventKind::Redux(r) => r.scrub(f),

@@ -89,6 +89,7 @@ fn main() -> ExitCode {
             max_bytes: cli.ui.max_bytes,
             max_actions: cli.ui.max_actions,
             compact: true,
+            keep_raw: cli.ui.keep_raw,
         },
         theme,
         fps: cli.ui.fps,

@@ -57,6 +57,8 @@ async fn wired(
         crate::text::show_utc();
     }
     let store = store_for(setup, sources.iter().map(|s| s.kind()));
+    // Sources' meters send frames as they are when some are kept.
+    crate::source::keep_raw(store.keep_raw > 0);
     let mut app = App::new(&store, setup.theme.clone());
     app.ui.mouse = setup.mouse;
     let (mut wiring, rx) = Wiring::new();
@@ -183,6 +185,7 @@ pub async fn tail(
     // Nor seal them compact: they are gone before they would be read again.
     setup.store.max_log_entries = setup.store.max_log_entries.min(TAIL_KEEPS);
     setup.store.compact = false;
+    setup.store.keep_raw = 0;
     setup.keep_recordings_whole = false;
     // One Ctrl-C listener for the whole run, installed before anything
     // starts: a new one per turn would miss a signal between turns.

@@ -1091,3 +1091,56 @@ fn the_mouse_scrolls_and_selects_when_asked_and_never_jumps() {
     assert!(a.ui.confirm.is_some(), "the mouse is not a key");
     assert!(a.take_commands().is_empty());
 }
+
+/// Enter on an entry shows the frame(s) it came from as they went over
+/// the wire: text rows (sanitised) or hex and ASCII, the direction and the
+/// size; an entry whose frame is no longer kept says so.
+#[test]
+fn enter_shows_the_frames_an_entry_came_from() {
+    use roomtap::event::{Level, RawFrame};
+    let mut a = app();
+    let cfg_cap = a.store.raw.cap();
+    assert!(cfg_cap > 0, "frames are kept by default");
+    a.apply(ev(
+        T0,
+        EventKind::Raw(RawFrame::new(
+            false,
+            true,
+            b"{\"event\":\"#publish\",\"data\":\"hello\x1b[2J\"}",
+        )),
+    ));
+    log_line(
+        &mut a,
+        T0 + 1,
+        Level::Info,
+        "k",
+        "from the text frame",
+        "{}",
+    );
+    a.apply(ev(
+        T0 + 2,
+        EventKind::Raw(RawFrame::new(false, false, &[0x00, 0x01, b'A', 0xff])),
+    ));
+    log_line(
+        &mut a,
+        T0 + 3,
+        Level::Info,
+        "k",
+        "from the binary frame",
+        "{}",
+    );
+    a.act(Action::Focus(Pane::Logs));
+    a.act(Action::Top);
+    a.act(Action::Activate);
+    let text = screen_text(&render(&mut a, 120, 40));
+    assert!(text.contains("frame received at"), "{text}");
+    assert!(text.contains("B text"), "{text}");
+    assert!(text.contains("\"event\":\"#publish\""), "{text}");
+    assert!(!text.contains('\u{1b}'), "sanitised");
+    // The next entry: the binary frame, as hex.
+    a.act(Action::ToggleDetailFocus);
+    a.act(Action::Down);
+    let text = screen_text(&render(&mut a, 120, 40));
+    assert!(text.contains("4 B binary"), "{text}");
+    assert!(text.contains("00 01 41 ff"), "{text}");
+}

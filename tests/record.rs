@@ -35,6 +35,15 @@ fn session() -> Vec<SourceEvent> {
                 change: ChannelChange::Subscribed,
             },
         ),
+        // A frame as it came (`--keep-raw`), the secret in it.
+        ev(
+            T0 + 3,
+            EventKind::Raw(roomtap::event::RawFrame::new(
+                false,
+                true,
+                format!("{{\"event\":\"#publish\",\"token\":\"{SECRET}\"}}").as_bytes(),
+            )),
+        ),
         ev(
             T0 + 3,
             state_msg("inst-a", "counter", &lifted(&[0, 1], 1, &[])),
@@ -216,6 +225,14 @@ fn a_recorded_session_opens_into_the_same_store_and_keeps_no_secret() {
             .find_map(|e| e.bytes.clone())
     };
     assert_eq!(bytes_of(&b).as_deref(), Some(&[0, 0xff, b'a', 0x1b][..]));
+    // The kept frame came back with its place among the entries, masked.
+    assert_eq!(b.store.raw.len(), 1);
+    let seq = b.store.logs.view_get(0).unwrap().seq;
+    let frames = b.store.raw.of(0, seq + 5);
+    assert_eq!(frames.len(), 1);
+    let kept = String::from_utf8_lossy(frames[0].frame.bytes.as_deref().unwrap()).into_owned();
+    assert!(kept.contains("#publish") && kept.contains("***"), "{kept}");
+    assert!(!kept.contains(SECRET));
     // Opened as `roomtap open` does: commands are refused and it says so.
     b.read_only = Some("replaying a recording: commands are disabled".into());
     b.act(Action::Focus(Pane::Timeline));
@@ -355,7 +372,7 @@ fn tail_prints_matches_from_a_recording_readable_or_json() {
     assert!(
         lines
             .iter()
-            .any(|l| sq(l).contains(" file WARN recording line 18: the last line is cut off")),
+            .any(|l| sq(l).contains(" file WARN recording line 19: the last line is cut off")),
         "{text}"
     );
     assert!(
@@ -794,7 +811,7 @@ fn a_line_over_16_mib_is_one_warning_and_the_rest_loads() {
     );
     assert!(out[2].contains("ERROR malformed"), "{}", m.stdout);
     assert!(
-        sq(out[3]).contains("recording line 19: the last line is cut off"),
+        sq(out[3]).contains("recording line 20: the last line is cut off"),
         "{}",
         m.stdout
     );

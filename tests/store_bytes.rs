@@ -111,6 +111,7 @@ fn what_the_store_really_holds_stays_within_max_bytes() {
         max_bytes: max,
         max_actions: 10_000,
         compact: true,
+        keep_raw: 0,
     });
     s.add_source(
         "relay",

@@ -97,6 +97,7 @@ fn narrowing(query: &Query, entry: &Entry) {
         max_bytes: 1 << 20,
         max_actions: 4,
         compact: true,
+        keep_raw: 0,
     });
     store.add_source("room", roomtap::source::SourceKind::RECORDED, "x");
     let ev = SourceEvent {

@@ -73,6 +73,7 @@ fn check(rec: roomtap::record::Recording) {
         max_bytes: 1 << 20,
         max_actions: 16,
         compact: true,
+        keep_raw: 0,
     });
     for s in &rec.header.sources {
         store.add_source(&s.label, roomtap::protocols::kind_named(&s.kind), &s.url);

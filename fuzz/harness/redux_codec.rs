@@ -54,6 +54,7 @@ pub fn run(data: &[u8]) {
         max_bytes: 1 << 20,
         max_actions: 16,
         compact: true,
+        keep_raw: 0,
     });
     let src = store.add_source(
         "relay",

@@ -101,6 +101,7 @@ impl App {
                     .map(DetailLine::Text),
             );
         }
+        raw_lines(&mut lines, &self.store.raw, e.source, e.seq);
         self.ui.logs.detail.set(DetailView {
             key: Some(key),
             lines,
@@ -355,4 +356,69 @@ fn tree_lines(v: &Value, collapsed: &HashSet<String>) -> Vec<DetailLine> {
         .into_iter()
         .map(DetailLine::Tree)
         .collect()
+}
+
+/// Rows of a frame's text shown (each cut into rows of [`RAW_ROW`]).
+const RAW_ROWS: usize = 400;
+const RAW_ROW: usize = 100;
+
+/// The frame(s) entry `seq` of `source` came from, as they went over the
+/// wire: their direction and size, then the text (sanitised, in rows) or
+/// hex and ASCII; or why there is none.
+fn raw_lines(
+    lines: &mut Vec<DetailLine>,
+    raw: &crate::store::raw::RawFrames,
+    source: crate::event::SourceId,
+    seq: u64,
+) {
+    if raw.cap() == 0 {
+        return;
+    }
+    let frames = raw.of(source, seq);
+    if frames.is_empty() {
+        lines.push(DetailLine::Head("── frame ──".into()));
+        lines.push(DetailLine::Note(format!(
+            "no frame kept for it: not from one, or older than the last {} (--keep-raw)",
+            raw.cap()
+        )));
+        return;
+    }
+    for k in frames {
+        let f = &k.frame;
+        let b = f.bytes.as_deref().unwrap_or_default();
+        let cut = if b.len() < f.len {
+            format!(", the first {} shown", b.len())
+        } else {
+            String::new()
+        };
+        lines.push(DetailLine::Head(format!(
+            "── frame {} at {} · {} B {}{cut} ──",
+            if f.out { "sent" } else { "received" },
+            crate::text::clock(k.at_ms),
+            f.len,
+            if f.text { "text" } else { "binary" },
+        )));
+        if f.text {
+            let text = String::from_utf8_lossy(b);
+            let mut rows = 0;
+            'all: for line in text.lines() {
+                let clean = crate::text::sanitize(line);
+                let chars: Vec<char> = clean.chars().collect();
+                for piece in chars.chunks(RAW_ROW) {
+                    if rows >= RAW_ROWS {
+                        lines.push(DetailLine::Note("… (cut)".into()));
+                        break 'all;
+                    }
+                    lines.push(DetailLine::Text(piece.iter().collect()));
+                    rows += 1;
+                }
+            }
+        } else {
+            lines.extend(
+                crate::text::hex_dump(b, HEX_SHOWN)
+                    .into_iter()
+                    .map(DetailLine::Text),
+            );
+        }
+    }
 }

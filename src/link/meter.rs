@@ -29,6 +29,8 @@ pub struct Meter {
     channels: Mutex<HashMap<String, (u64, u64)>>,
     /// The totals last reported.
     reported: Mutex<TrafficStats>,
+    /// Where frames go as they are (`--keep-raw`), if kept.
+    raw: Option<Emitter>,
 }
 
 fn add(c: &AtomicU64, n: u64) {
@@ -38,6 +40,41 @@ fn add(c: &AtomicU64, n: u64) {
 impl Meter {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A source's meter: with `--keep-raw`, it sends each frame as it is
+    /// through `em` before the source decodes it.
+    pub fn for_source(em: &Emitter) -> Self {
+        Self::keeping(em, crate::source::raw_kept())
+    }
+
+    /// A source's meter that sends frames as they are through `em`, or not.
+    pub fn keeping(em: &Emitter, raw: bool) -> Self {
+        Self {
+            raw: raw.then(|| em.clone()),
+            ..Self::default()
+        }
+    }
+
+    /// A frame came in, as it was (counted, and kept when asked).
+    pub fn frame_in_raw(&self, b: &[u8], text: bool) {
+        self.frame_in(b.len());
+        self.raw(false, text, b);
+    }
+
+    /// A frame went out, as it was.
+    pub fn frame_out_raw(&self, b: &[u8], text: bool) {
+        self.frame_out(b.len());
+        self.raw(true, text, b);
+    }
+
+    fn raw(&self, out: bool, text: bool, b: &[u8]) {
+        if let Some(em) = &self.raw {
+            // Never waits: a frame that does not fit the queue is not kept.
+            em.try_emit(crate::event::EventKind::Raw(crate::event::RawFrame::new(
+                out, text, b,
+            )));
+        }
     }
 
     /// One frame of `bytes` came in (0 for a control frame).
@@ -143,6 +180,44 @@ mod tests {
     use super::*;
     use crate::event::SourceEvent;
     use tokio::sync::mpsc;
+
+    /// A frame kept as it was (`--keep-raw`) through a source's meter:
+    /// sent before what it decodes to, the run's secrets masked in it, and
+    /// recorded as base64 that reads back.
+    #[tokio::test]
+    async fn a_kept_frame_is_masked_and_recorded() {
+        let (tx, mut rx) = mpsc::channel(4);
+        let em = Emitter::masking(0, tx, Default::default());
+        assert!(em.mask_secret("s3cr3t-t0ken"));
+        let meter = Meter::keeping(&em, true);
+        let frame = br##"{"event":"#handshake","data":{"authToken":"s3cr3t-t0ken"}}"##;
+        meter.frame_in_raw(frame, true);
+        let ev = rx.recv().await.unwrap();
+        let EventKind::Raw(r) = &ev.kind else {
+            panic!("{ev:?}")
+        };
+        assert!(r.text && !r.out);
+        assert_eq!(r.len, frame.len());
+        let b = r.bytes.as_deref().unwrap();
+        assert!(!b.windows(12).any(|w| w == b"s3cr3t-t0ken"), "masked");
+        assert!(b.starts_with(br##"{"event":"#handshake""##));
+        let text = serde_json::to_string(&ev).unwrap();
+        let back: SourceEvent = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, ev);
+        // A meter made with frames not kept sends none.
+        let quiet = Meter::keeping(&em, false);
+        quiet.frame_in_raw(frame, true);
+        assert!(rx.try_recv().is_err());
+        // A frame over the cap is cut, its length said.
+        let big = Meter::keeping(&em, true);
+        big.frame_out_raw(&vec![b'x'; crate::event::RAW_CAP + 10], false);
+        let EventKind::Raw(r) = rx.recv().await.unwrap().kind else {
+            panic!()
+        };
+        assert!(r.out && !r.text);
+        assert_eq!(r.len, crate::event::RAW_CAP + 10);
+        assert_eq!(r.bytes.unwrap().len(), crate::event::RAW_CAP);
+    }
 
     fn drain(rx: &mut mpsc::Receiver<SourceEvent>) -> Vec<EventKind> {
         std::iter::from_fn(|| rx.try_recv().ok().map(|e| e.kind)).collect()

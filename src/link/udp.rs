@@ -88,7 +88,7 @@ pub struct UdpSender {
 impl UdpSender {
     pub async fn send(&self, d: &[u8]) -> io::Result<()> {
         let n = self.sock.send(d).await?;
-        self.meter.frame_out(n);
+        self.meter.frame_out_raw(&d[..n.min(d.len())], false);
         Ok(())
     }
 }
@@ -101,7 +101,7 @@ impl super::Documents for UdpLink {
         loop {
             match self.sock.recv(&mut self.buf).await {
                 Ok(n) => {
-                    self.meter.frame_in(n);
+                    self.meter.frame_in_raw(&self.buf[..n], false);
                     return Some(Received::Document(self.buf[..n].to_vec()));
                 }
                 Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
@@ -160,7 +160,7 @@ impl UdpServer {
         loop {
             match self.sock.recv_from(&mut self.buf).await {
                 Ok((n, from)) => {
-                    self.meter.frame_in(n);
+                    self.meter.frame_in_raw(&self.buf[..n], false);
                     return Ok((self.buf[..n].to_vec(), from));
                 }
                 Err(e)
@@ -177,7 +177,7 @@ impl UdpServer {
 
     pub async fn send_to(&self, d: &[u8], to: SocketAddr) -> io::Result<()> {
         let n = self.sock.send_to(d, to).await?;
-        self.meter.frame_out(n);
+        self.meter.frame_out_raw(&d[..n.min(d.len())], false);
         Ok(())
     }
 }

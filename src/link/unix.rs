@@ -157,7 +157,7 @@ pub fn inbox(
             while let Some(next) = order_rx.recv().await {
                 let Ok((got, kib)) = next.await else { continue };
                 if let Received::Document(d) = &got {
-                    meter.frame_in(d.len());
+                    meter.frame_in_raw(d, true);
                 }
                 let sent = out.send(got).await;
                 budget.add_permits(kib as usize);
@@ -242,7 +242,7 @@ impl super::Documents for UnixLink {
 
     async fn send(&self, to: &PathBuf, doc: &[u8]) -> io::Result<()> {
         send(to, doc, self.send_within).await?;
-        self.meter.frame_out(doc.len());
+        self.meter.frame_out_raw(doc, true);
         Ok(())
     }
 }

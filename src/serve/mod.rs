@@ -67,6 +67,8 @@ impl Core {
         Core {
             name,
             em,
+            // Counts only: what a server's clients send reaches the panes
+            // through roomtap's own client of it, whose frames are kept.
             meter: Arc::new(Meter::new()),
             refused: Default::default(),
             conns: AtomicUsize::new(0),

@@ -353,7 +353,11 @@ where
                 if matches!(m, Message::Text(_) | Message::Binary(_)) {
                     self.last_data = now;
                     if self.metered {
-                        self.core.meter.frame_in(m.len());
+                        match &m {
+                            Message::Text(t) => self.core.meter.frame_in_raw(t.as_bytes(), true),
+                            Message::Binary(b) => self.core.meter.frame_in_raw(b, false),
+                            _ => self.core.meter.frame_in(m.len()),
+                        }
                     }
                 }
                 Read::Msg(m)

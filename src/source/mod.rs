@@ -93,6 +93,20 @@ impl Started {
 /// source down instead of growing memory). Every event passes here, so
 /// here every secret the run knows is masked (its [`Masker`]): whatever
 /// shows, copies, prints, exports or records an event sees it masked.
+/// Whether frames are kept as they are (`--keep-raw N`, N > 0): set once
+/// at start-up, read by each source's meter when it is made.
+static KEEP_RAW: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Keep frames as they are from now on (or not).
+pub fn keep_raw(on: bool) {
+    KEEP_RAW.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether frames are kept as they are.
+pub fn raw_kept() -> bool {
+    KEEP_RAW.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 #[derive(Clone)]
 pub struct Emitter {
     pub source: SourceId,

@@ -4,6 +4,7 @@
 pub mod channels;
 pub mod heap;
 pub mod logs;
+pub mod raw;
 mod sealed;
 pub mod timeline;
 pub mod trend;
@@ -68,6 +69,8 @@ pub struct StoreConfig {
     /// Older log lines sealed compact ([`sealed`]); off for a run that
     /// prints lines as they come and keeps few (`tail`).
     pub compact: bool,
+    /// Frames kept as they were (`--keep-raw`; 0: none).
+    pub keep_raw: usize,
 }
 
 impl Default for StoreConfig {
@@ -77,9 +80,13 @@ impl Default for StoreConfig {
             max_bytes: 256 << 20,
             max_actions: 10_000,
             compact: true,
+            keep_raw: KEEP_RAW,
         }
     }
 }
+
+/// Frames kept as they were, by default (each at most 16 KiB).
+pub const KEEP_RAW: usize = 1000;
 
 /// Channels one source may hold: their names come from peers (a Leap
 /// edge's channels, a TracimDaemon's event types and clients). Past it a
@@ -182,6 +189,8 @@ pub struct Store {
     scratch: String,
     /// The budget the logs and the timeline share.
     max_bytes: usize,
+    /// The last frames as they were (`--keep-raw`).
+    pub raw: raw::RawFrames,
 }
 
 /// "name [instance]" (the key cut to 10 characters).
@@ -224,6 +233,7 @@ impl Store {
             events: 0,
             scratch: String::new(),
             max_bytes: cfg.max_bytes,
+            raw: raw::RawFrames::new(cfg.keep_raw),
         }
     }
 
@@ -413,6 +423,15 @@ impl Store {
             return Dirty::LOGS;
         }
         match kind {
+            EventKind::Raw(frame) => {
+                self.raw.push(raw::Kept {
+                    source,
+                    before_seq: self.logs.next_seq(),
+                    at_ms,
+                    frame,
+                });
+                Dirty::NONE
+            }
             EventKind::Conn(state) => self.on_conn(source, at_ms, state),
             EventKind::Stats(stats) => {
                 let c = &mut self.sources[source as usize].conn;

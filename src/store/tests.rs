@@ -68,6 +68,7 @@ fn store(max_bytes: usize, max_actions: usize) -> Store {
         max_bytes,
         max_actions,
         compact: true,
+        keep_raw: 0,
     });
     s.add_source("relay", SourceKind::client(&APPS), "ws://x");
     s

@@ -157,7 +157,7 @@ pub(super) async fn session(
         cfg,
         em,
         ws,
-        meter: Meter::new(),
+        meter: Meter::for_source(em),
         facts,
         reported: None,
         persist,
@@ -326,7 +326,7 @@ impl Link<'_> {
     }
 
     async fn send(&mut self, text: String) -> Result<(), SessionEnd> {
-        self.meter.frame_out(text.len());
+        self.meter.frame_out_raw(text.as_bytes(), true);
         self.ws
             .send(WsMessage::Text(text.into()))
             .await
@@ -455,7 +455,7 @@ impl Link<'_> {
             }
             _ => return Ok(None),
         };
-        self.meter.frame_in(bytes.len());
+        self.meter.frame_in_raw(bytes, !binary);
         if binary {
             self.facts.binary_frames += 1;
         }

@@ -122,7 +122,7 @@ pub fn spawn(cfg: LegumeConfig, em: Emitter, commands: mpsc::Receiver<Command>) 
     let farewell = Arc::new(Farewell::default());
     let bye = farewell.clone();
     tokio::spawn(async move {
-        let meter = Arc::new(Meter::new());
+        let meter = Arc::new(Meter::for_source(&em));
         let facts = Arc::new(tokio::sync::Mutex::new(FactBook::default()));
         let backoff = Backoff::new(cfg.backoff_base, cfg.backoff_max);
         let session = |attempt: u32, em: Emitter, mut cmds: mpsc::Receiver<Command>| {

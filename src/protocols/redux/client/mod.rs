@@ -113,7 +113,7 @@ async fn session(
         ws,
         cfg,
         next_cid: 1,
-        meter: Meter::new(),
+        meter: Meter::for_source(em),
         awaiting: HashMap::new(),
         start_due: None,
         restarts: HashMap::new(),
@@ -171,7 +171,7 @@ enum Flow {
 
 impl Session<'_> {
     async fn send_text(&mut self, text: String, is_message: bool) -> Result<(), SessionEnd> {
-        self.meter.frame_out(text.len());
+        self.meter.frame_out_raw(text.as_bytes(), true);
         if is_message {
             self.meter.message_out();
         }
@@ -226,7 +226,7 @@ impl Session<'_> {
                 }
                 continue;
             };
-            self.count_in(t.len());
+            self.count_in(t.as_bytes(), true);
             match codec::decode_frame(t.as_str()) {
                 Ok(Frame::Ping(style)) => {
                     self.send_text(style.pong().to_string(), false).await?;
@@ -281,8 +281,8 @@ impl Session<'_> {
         Ok(id)
     }
 
-    fn count_in(&mut self, len: usize) {
-        self.meter.frame_in(len);
+    fn count_in(&mut self, frame: &[u8], text: bool) {
+        self.meter.frame_in_raw(frame, text);
         self.last_rx = Instant::now();
     }
 
@@ -349,7 +349,7 @@ impl Session<'_> {
         };
         match msg {
             Message::Text(t) => {
-                self.count_in(t.len());
+                self.count_in(t.as_bytes(), true);
                 match codec::decode_frame(t.as_str()) {
                     Ok(frame) => self.on_frame(frame, t.len()).await,
                     Err(e) => {
@@ -359,7 +359,7 @@ impl Session<'_> {
                 }
             }
             Message::Binary(b) => {
-                self.count_in(b.len());
+                self.count_in(&b, false);
                 self.em
                     .emit(EventKind::Malformed {
                         what: format!("unexpected binary frame of {} bytes", b.len()),

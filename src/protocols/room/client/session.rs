@@ -99,7 +99,7 @@ pub(super) async fn session(
         asm: Assembler::new(cfg.max_message),
         next_id: 1,
         pending: HashMap::new(),
-        meter: Meter::new(),
+        meter: Meter::for_source(em),
         watching: Watching::Off,
         stream: None,
         closed_stream: None,
@@ -183,7 +183,7 @@ impl Session<'_> {
         let data = codec::pack(&head.to_string(), payload);
         let packets = codec::encode(id, kind, &data);
         for p in packets {
-            self.meter.frame_out(p.len());
+            self.meter.frame_out_raw(&p, false);
             self.ws
                 .feed(WsMessage::Binary(p.into()))
                 .await
@@ -260,11 +260,11 @@ impl Session<'_> {
             Some(Err(e)) => return Err(lost(format!("connection lost: {e}"))),
             Some(Ok(f)) => f,
         };
-        self.meter.frame_in(match &frame {
-            WsMessage::Binary(b) => b.len(),
-            WsMessage::Text(t) => t.len(),
-            _ => 0,
-        });
+        match &frame {
+            WsMessage::Binary(b) => self.meter.frame_in_raw(b, false),
+            WsMessage::Text(t) => self.meter.frame_in_raw(t.as_bytes(), true),
+            _ => self.meter.frame_in(0),
+        }
         match frame {
             WsMessage::Binary(b) => {
                 let (err, msg) = self.asm.feed(&b);

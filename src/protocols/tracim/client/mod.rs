@@ -153,7 +153,7 @@ pub async fn spawn(
     em: Emitter,
     commands: mpsc::Receiver<Command>,
 ) -> Result<Arc<Farewell>, String> {
-    let meter = Arc::new(Meter::new());
+    let meter = Arc::new(Meter::for_source(&em));
     let link = UnixLink::bind(
         &cfg.socket,
         cfg.max_document,
