@@ -94,7 +94,7 @@ const APP: &str = "flood";
 const COLS: u16 = 120;
 const ROWS: u16 = 40;
 const ROOM: &str = "flood";
-const HELP_MARKER: &str = "any key closes this help";
+const HELP_MARKER: &str = "any other key closes";
 /// One per ratatui `draw` (hide or show the cursor).
 const FRAME_MARKS: [&[u8]; 2] = [b"\x1b[?25l", b"\x1b[?25h"];
 /// A key whose change is not on screen by then is a timeout.
@@ -669,18 +669,20 @@ fn inner_line(l: &str) -> &str {
     l.strip_suffix('│').unwrap_or(l).trim_end()
 }
 
+/// The selected source's detail in the Connections pane (under the
+/// table of sources, from its `── label kind target ──` line).
 fn connections(screen: &str) -> Vec<SourceBlock> {
     let mut out: Vec<SourceBlock> = Vec::new();
     for raw in screen.lines() {
         let l = inner_line(raw);
-        if l.is_empty() || l.starts_with('┌') || l.starts_with('└') || l.starts_with('─') {
-            continue;
-        }
-        if !l.starts_with(' ') {
+        if let Some(head) = l.strip_prefix("── ") {
             out.push(SourceBlock {
-                head: l.to_string(),
+                head: head.trim_end_matches(" ──").to_string(),
                 ..Default::default()
             });
+            continue;
+        }
+        if l.is_empty() || l.starts_with('┌') || l.starts_with('└') || !l.starts_with(' ') {
             continue;
         }
         let Some(b) = out.last_mut() else { continue };
@@ -940,7 +942,22 @@ fn run(
             zoomed
         }
     };
-    let blocks = connections(&zoomed);
+    // The table of sources over the selected one's detail: each source's
+    // detail in turn (j), until one comes again.
+    let mut blocks: Vec<SourceBlock> = Vec::new();
+    let mut screen_now = zoomed;
+    for _ in 0..16 {
+        let Some(b) = connections(&screen_now).into_iter().next() else {
+            break;
+        };
+        if blocks.iter().any(|x| x.head == b.head) {
+            break;
+        }
+        blocks.push(b);
+        rtap.send(b"j")?;
+        std::thread::sleep(Duration::from_millis(300));
+        screen_now = term.contents();
+    }
     let hwm = status_bytes(rtap.pid, "VmHWM");
     let rss_end = status_bytes(rtap.pid, "VmRSS");
     let cpu = match (cpu0, cpu1) {
