@@ -30,8 +30,9 @@ fn median(mut v: Vec<Duration>) -> Duration {
 /// A query with no level in it: every sealed frame is unpacked.
 const TEXT_ONLY: &str = "data.msg~/time.?out/";
 
-/// An app holding the `N` entries, older ones sealed compact or not.
-fn filled(compact: bool) -> App {
+/// An app with a room source that keeps `N` entries, older ones sealed
+/// compact or not.
+fn empty(compact: bool) -> App {
     let cfg = StoreConfig {
         max_log_entries: N,
         max_bytes: usize::MAX,
@@ -44,6 +45,12 @@ fn filled(compact: bool) -> App {
         roomtap::protocols::room::CLIENT,
         "ws://127.0.0.1/rooms/demo",
     );
+    app
+}
+
+/// An app holding the `N` entries, older ones sealed compact or not.
+fn filled(compact: bool) -> App {
+    let mut app = empty(compact);
     for i in 0..N {
         app.apply(record(i));
     }
@@ -67,18 +74,7 @@ fn rescan(app: &mut App, q: &Query) -> (Duration, usize) {
 
 /// Entries per second applied with `q` active (each tested on arrival).
 fn ingest(compact: bool, q: &Query) -> f64 {
-    let cfg = StoreConfig {
-        max_log_entries: N,
-        max_bytes: usize::MAX,
-        compact,
-        ..Default::default()
-    };
-    let mut fresh = App::new(&cfg, Theme::builtin("dark").unwrap());
-    fresh.store.add_source(
-        "room",
-        roomtap::protocols::room::CLIENT,
-        "ws://127.0.0.1/rooms/demo",
-    );
+    let mut fresh = empty(compact);
     fresh.store.logs.set_query(Some(q.clone()));
     let events: Vec<SourceEvent> = (0..200_000).map(record).collect();
     let t = Instant::now();

@@ -190,23 +190,21 @@ fn the_binary_reads_the_file_says_where_values_came_from_and_masks_secrets() {
     // The default file: $XDG_CONFIG_HOME/roomtap/config.toml.
     let home = p.parent().unwrap().join("xdg");
     std::fs::create_dir_all(home.join("roomtap")).unwrap();
+    let print_config = || {
+        Command::new(env!("CARGO_BIN_EXE_roomtap"))
+            .arg("--print-config")
+            .env("XDG_CONFIG_HOME", &home)
+            .env_remove("ROOMTAP_CONFIG")
+            .output()
+            .unwrap()
+    };
     std::fs::write(home.join("roomtap/config.toml"), "fps = 7\n").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_roomtap"))
-        .arg("--print-config")
-        .env("XDG_CONFIG_HOME", &home)
-        .env_remove("ROOMTAP_CONFIG")
-        .output()
-        .unwrap();
+    let out = print_config();
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("fps = 7  # file, line 1"), "{text}");
     // A broken one: exit status 2 and the reason, before anything starts.
     std::fs::write(home.join("roomtap/config.toml"), "fsp = 7\n").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_roomtap"))
-        .arg("--print-config")
-        .env("XDG_CONFIG_HOME", &home)
-        .env_remove("ROOMTAP_CONFIG")
-        .output()
-        .unwrap();
+    let out = print_config();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("config.toml:1: fsp: unknown key"), "{err}");
