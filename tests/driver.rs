@@ -1144,3 +1144,31 @@ fn enter_shows_the_frames_an_entry_came_from() {
     assert!(text.contains("4 B binary"), "{text}");
     assert!(text.contains("00 01 41 ff"), "{text}");
 }
+
+/// The Timeline's Action tab shows the frame the action came in too.
+#[test]
+fn the_timeline_action_tab_shows_its_frame() {
+    use roomtap::event::RawFrame;
+    let mut a = app_with_actions(1);
+    a.apply(ev(
+        T0 + 500,
+        EventKind::Raw(RawFrame::new(
+            false,
+            true,
+            b"{\"event\":\"#publish\",\"tag\":\"the-action-frame\"}",
+        )),
+    ));
+    a.apply(ev(
+        T0 + 501,
+        action_msg("inst-a", "counter", 2, "INCREMENT", 2),
+    ));
+    a.act(Action::Focus(Pane::Timeline));
+    a.act(Action::Bottom);
+    let text = screen_text(&render(&mut a, 120, 40));
+    assert!(text.contains("frame received at"), "{text}");
+    assert!(text.contains("the-action-frame"), "{text}");
+    // The action before it came in no kept frame.
+    a.act(Action::Up);
+    let text = screen_text(&render(&mut a, 120, 40));
+    assert!(!text.contains("the-action-frame"), "{text}");
+}

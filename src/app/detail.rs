@@ -39,7 +39,18 @@ impl App {
             return;
         }
         let (lines, value) = match self.ui.tl.tab {
-            DetailTab::Action => action_detail(entry, &self.ui.tl.detail.collapsed),
+            DetailTab::Action => {
+                // The action, then the frame(s) it came in.
+                let (mut lines, value) = action_detail(entry, &self.ui.tl.detail.collapsed);
+                raw_lines(
+                    &mut lines,
+                    &self.store.raw,
+                    inst.source,
+                    entry.log_seq,
+                    false,
+                );
+                (lines, value)
+            }
             DetailTab::State => state_detail(entry, &self.ui.tl.detail.collapsed),
             DetailTab::Diff => diff_detail(inst, pos),
         };
@@ -101,7 +112,7 @@ impl App {
                     .map(DetailLine::Text),
             );
         }
-        raw_lines(&mut lines, &self.store.raw, e.source, e.seq);
+        raw_lines(&mut lines, &self.store.raw, e.source, e.seq, true);
         self.ui.logs.detail.set(DetailView {
             key: Some(key),
             lines,
@@ -364,18 +375,22 @@ const RAW_ROW: usize = 100;
 
 /// The frame(s) entry `seq` of `source` came from, as they went over the
 /// wire: their direction and size, then the text (sanitised, in rows) or
-/// hex and ASCII; or why there is none.
+/// hex and ASCII; or, if `say_none`, why there is none.
 fn raw_lines(
     lines: &mut Vec<DetailLine>,
     raw: &crate::store::raw::RawFrames,
     source: crate::event::SourceId,
     seq: u64,
+    say_none: bool,
 ) {
     if raw.cap() == 0 {
         return;
     }
     let frames = raw.of(source, seq);
     if frames.is_empty() {
+        if !say_none {
+            return;
+        }
         lines.push(DetailLine::Head("── frame ──".into()));
         lines.push(DetailLine::Note(format!(
             "no frame kept for it: not from one, or older than the last {} (--keep-raw)",

@@ -638,6 +638,8 @@ impl Store {
     }
 
     fn on_redux(&mut self, source: SourceId, at_ms: u64, r: ReduxEvent) -> Dirty {
+        // Each arm pushes its log line first: entries keep its number.
+        self.timeline.log_seq = self.logs.next_seq();
         let who = |app: &crate::protocols::redux::wire::model::AppRef| -> String {
             let mut s = String::with_capacity(64);
             push_who(&mut s, app);

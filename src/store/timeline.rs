@@ -27,6 +27,9 @@ pub struct Entry {
     /// `--max-bytes` (oldest first); the row stays.
     pub state_dropped: bool,
     pub error: Option<Box<str>>,
+    /// The log line of the event it came in (an ACTION's, or the STATE's it
+    /// was part of): its frames are that line's (`store::raw`).
+    pub log_seq: u64,
 }
 
 /// A timeline entry as the query language sees it: kind and summary are
@@ -58,7 +61,7 @@ impl crate::query::Record for EntryRecord<'_> {
 }
 
 impl Entry {
-    fn from_record(r: ActionRecord, received_ms: u64) -> Self {
+    fn from_record(r: ActionRecord, received_ms: u64, log_seq: u64) -> Self {
         Self {
             id: r.id,
             // Shown in the list on every frame: sanitized once, here.
@@ -72,6 +75,7 @@ impl Entry {
             state_raw: r.state_raw,
             state_dropped: false,
             error: r.error.map(Into::into),
+            log_seq,
         }
     }
 
@@ -116,6 +120,8 @@ impl Liveness {
 
 #[derive(Debug, Clone)]
 pub struct Instance {
+    /// The log line of the event being applied (see [`Entry::log_seq`]).
+    pub log_seq: u64,
     pub key: String,
     pub source: SourceId,
     pub name: Option<String>,
@@ -201,6 +207,7 @@ impl Instance {
             cap: cap.max(2),
             heap: 0,
             state_cursor: 0,
+            log_seq: 0,
         }
     }
 
@@ -377,13 +384,13 @@ impl Instance {
             && last.id >= rec.id
             && let Some(pos) = self.position_of(rec.id)
         {
-            let e = Entry::from_record(rec, now_ms);
+            let e = Entry::from_record(rec, now_ms, self.log_seq);
             self.heap = self.heap - self.entries[pos].heap() + e.heap();
             self.entries[pos] = e;
             self.state_cursor = self.state_cursor.min(pos);
             return;
         }
-        self.push_entry(Entry::from_record(rec, now_ms));
+        self.push_entry(Entry::from_record(rec, now_ms, self.log_seq));
         if self.evicted > 0 {
             self.trim_mirror();
         }
@@ -449,13 +456,13 @@ impl Instance {
         self.heap = 0;
         self.state_cursor = 0;
         for rec in initial {
-            self.push_entry(Entry::from_record(rec, now_ms));
+            self.push_entry(Entry::from_record(rec, now_ms, self.log_seq));
         }
         for e in keep {
             self.push_entry(e);
         }
         for rec in later {
-            self.push_entry(Entry::from_record(rec, now_ms));
+            self.push_entry(Entry::from_record(rec, now_ms, self.log_seq));
         }
     }
 
@@ -475,6 +482,9 @@ impl Instance {
 #[derive(Debug)]
 pub struct Timeline {
     pub instances: Vec<Instance>,
+    /// The log line of the event being applied: the store sets it before
+    /// each app message, its entries keep it.
+    pub log_seq: u64,
     cap: usize,
     /// Σ of the instances' [`Instance::bytes`], kept up to date by every
     /// change made through the timeline.
@@ -485,6 +495,7 @@ impl Timeline {
     pub fn new(cap: usize) -> Self {
         Self {
             instances: Vec::new(),
+            log_seq: 0,
             cap,
             bytes: 0,
         }
@@ -570,7 +581,9 @@ impl Timeline {
                 self.instances.len() - 1
             }
         };
+        let log_seq = self.log_seq;
         self.change(idx, |inst| {
+            inst.log_seq = log_seq;
             inst.rev += 1;
             if app.name.is_some() {
                 inst.name.clone_from(&app.name);
