@@ -883,16 +883,7 @@ impl Legume {
                 }
                 Some("start" | "done") => {}
                 _ => {
-                    let mut t = h.trouble.lock().unwrap_or_else(|p| p.into_inner());
-                    if t.len() < 5 {
-                        t.push(
-                            String::from_utf8_lossy(line)
-                                .trim()
-                                .chars()
-                                .take(300)
-                                .collect(),
-                        );
-                    }
+                    sc::note_trouble(&h.trouble, line);
                 }
             }
         })?;

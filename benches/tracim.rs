@@ -653,16 +653,7 @@ impl Sdk {
             .iter()
             .any(|p| line.starts_with(p))
             {
-                let mut t = h.trouble.lock().unwrap_or_else(|p| p.into_inner());
-                if t.len() < 5 {
-                    t.push(
-                        String::from_utf8_lossy(line)
-                            .trim()
-                            .chars()
-                            .take(300)
-                            .collect(),
-                    );
-                }
+                sc::note_trouble(&h.trouble, line);
             }
         })?;
         let sdk = Sdk {

@@ -414,6 +414,21 @@ impl StoreSink {
 
 // ---------------------------------------------------------------- peers
 
+/// Keep a peer's line that says something went wrong: the first five,
+/// each cut at 300 characters (what a bench's verdict prints).
+pub fn note_trouble(trouble: &std::sync::Mutex<Vec<String>>, line: &[u8]) {
+    let mut t = trouble.lock().unwrap_or_else(|p| p.into_inner());
+    if t.len() < 5 {
+        t.push(
+            String::from_utf8_lossy(line)
+                .trim()
+                .chars()
+                .take(300)
+                .collect(),
+        );
+    }
+}
+
 /// A peer process a bench drives (a Python client): its stdin held (EOF
 /// on it, or a quit line, makes it quit), each line of its stdout handed
 /// to `on_line` on a thread of its own (then `None` at its end); killed and
