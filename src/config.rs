@@ -27,10 +27,12 @@ pub const MAX_FILE: u64 = 1 << 20;
 pub const ENV: &str = "ROOMTAP_CONFIG";
 
 /// Long flags that are not config keys.
-macro_rules! NOT_KEYS {
-    () => {
-        "help" | "version" | "config" | "print-config"
-    };
+const NOT_KEYS: [&str; 4] = ["help", "version", "config", "print-config"];
+
+/// The subcommand `name`, at the top or under one (`tail`'s sources).
+fn subcommand<'a>(cmd: &'a Command, name: &str) -> Option<&'a Command> {
+    cmd.find_subcommand(name)
+        .or_else(|| cmd.get_subcommands().find_map(|s| s.find_subcommand(name)))
 }
 
 /// Where a value in effect came from (for `--print-config`).
@@ -218,7 +220,6 @@ pub fn load(cmd: &Command, argv: Vec<OsString>) -> Result<Loaded, String> {
     let mut end: Vec<OsString> = Vec::new();
     let mut given = BTreeMap::new();
     let mut keys = Vec::new();
-    let mut profile_found = false;
     // The file's own keys first, then the profile's over them.
     let mut layers: Vec<(String, &toml::Table, Origin)> =
         vec![(String::new(), &table, Origin::File { line: None })];
@@ -229,23 +230,19 @@ pub fn load(cmd: &Command, argv: Vec<OsString>) -> Result<Loaded, String> {
             .and_then(|ps| ps.get(p))
             .and_then(|v| v.as_table());
         match t {
-            Some(t) => {
-                profile_found = true;
-                layers.push((
-                    format!("profiles.{p}"),
-                    t,
-                    Origin::Profile {
-                        name: p.clone(),
-                        line: None,
-                    },
-                ))
-            }
+            Some(t) => layers.push((
+                format!("profiles.{p}"),
+                t,
+                Origin::Profile {
+                    name: p.clone(),
+                    line: None,
+                },
+            )),
             None => {
                 return Err(format!("{}: @{p}: no [profiles.{p}] in it", path.display()));
             }
         }
     }
-    debug_assert!(profile.is_none() || profile_found);
     // Per key, the last layer's value (the profile's over the file's).
     let mut chosen: BTreeMap<(String, String), (String, toml::Value, Origin)> = BTreeMap::new();
     for (section, t, origin) in &layers {
@@ -312,10 +309,7 @@ pub fn load(cmd: &Command, argv: Vec<OsString>) -> Result<Loaded, String> {
                 }
                 toml::Value::Table(sub) => {
                     // A subcommand's own flags.
-                    let Some(sc) = cmd
-                        .find_subcommand(key)
-                        .or_else(|| cmd.get_subcommands().find_map(|s| s.find_subcommand(key)))
-                    else {
+                    let Some(sc) = subcommand(cmd, key) else {
                         return Err(err(
                             &path,
                             header_line(&text, key),
@@ -358,7 +352,7 @@ pub fn load(cmd: &Command, argv: Vec<OsString>) -> Result<Loaded, String> {
                 v => {
                     let arg = cmd
                         .get_arguments()
-                        .filter(|a| !matches!(a.get_long(), Some(NOT_KEYS!())))
+                        .filter(|a| a.get_long().is_some_and(|l| !NOT_KEYS.contains(&l)))
                         .find(|a| a.get_long() == Some(key.as_str()))
                         .ok_or_else(|| {
                             err(
@@ -394,12 +388,9 @@ pub fn load(cmd: &Command, argv: Vec<OsString>) -> Result<Loaded, String> {
             continue;
         };
         let c = if sub.is_empty() {
-            cmd.clone()
+            cmd
         } else {
-            cmd.find_subcommand(&sub)
-                .or_else(|| cmd.get_subcommands().find_map(|s| s.find_subcommand(&sub)))
-                .cloned()
-                .unwrap_or_else(|| cmd.clone())
+            subcommand(cmd, &sub).unwrap_or(cmd)
         };
         let Some(arg) = c
             .get_arguments()
@@ -516,7 +507,7 @@ pub fn print(cmd: &Command, matches: &clap::ArgMatches, loaded: &Loaded) -> Stri
     }
     for arg in cmd.get_arguments() {
         let Some(long) = arg.get_long() else { continue };
-        if matches!(long, NOT_KEYS!()) {
+        if NOT_KEYS.contains(&long) {
             continue;
         }
         let id = arg.get_id().as_str();
