@@ -135,22 +135,21 @@ fn keys(preset: &str, loaded: &roomtap::config::Loaded) -> Result<(), String> {
         }
         k.bind(a.clone(), keys);
     }
-    rebind::install(k).map_err(|e| {
-        // The line of a rebinding the conflict names.
-        let words: Vec<&str> = e
-            .split(|c: char| !c.is_alphanumeric() && c != '-')
-            .collect();
-        match loaded
+    if let Err(c) = k.check() {
+        // Said at the line of the (last) rebinding of either action.
+        let named = loaded
             .keys
             .iter()
-            .find(|(a, _, _)| words.contains(&a.as_str()))
-        {
+            .rev()
+            .find(|(a, _, _)| rebind::action_named(a).is_some_and(|a| c.actions.contains(a)));
+        return Err(match named {
             Some((action, _, line)) => {
-                roomtap::config::err(&path, *line, &format!("keys.{action}"), e)
+                roomtap::config::err(&path, *line, &format!("keys.{action}"), c)
             }
-            None => format!("--keys {preset}: {e}"),
-        }
-    })
+            None => format!("--keys {preset}: {c}"),
+        });
+    }
+    rebind::install(k)
 }
 
 /// Choose the mode the command asks for.

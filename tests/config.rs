@@ -208,6 +208,19 @@ fn the_binary_reads_the_file_says_where_values_came_from_and_masks_secrets() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("config.toml:1: fsp: unknown key"), "{err}");
+    // A rebinding that takes another action's key: said at its line.
+    std::fs::write(
+        home.join("roomtap/config.toml"),
+        "# keys\n[keys]\ncommit = \"s\"\n",
+    )
+    .unwrap();
+    let out = print_config();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("config.toml:3: keys.commit: s is both skip and commit"),
+        "{err}"
+    );
 }
 
 mod common;

@@ -15,6 +15,25 @@ use super::Pane;
 use super::keymap::{Action, Binding, Key, Mode};
 use super::keys::{BINDINGS, press_name};
 
+/// A press that would do two things in one mode.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Conflict {
+    pub press: Key,
+    pub actions: [Action; 2],
+}
+
+impl std::fmt::Display for Conflict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} is both {} and {}: rebind one of them",
+            press_name(self.press),
+            action_name(&self.actions[0]),
+            action_name(&self.actions[1])
+        )
+    }
+}
+
 /// The keys presets: `default` (the table as it is) and `vim`.
 pub const PRESETS: &[&str] = &["default", "vim"];
 
@@ -210,7 +229,7 @@ impl Keymap {
 
     /// No press does two things in one mode (a Ctrl press works in every
     /// mode; typing keeps its own keys in a prompt).
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), Conflict> {
         let modes = [
             Mode::Normal,
             Mode::Prompt,
@@ -226,12 +245,10 @@ impl Keymap {
                 if let Some((_, _, other)) = seen.iter().find(|(k2, m2, _)| *k2 == k && *m2 == m)
                     && *other != a
                 {
-                    return Err(format!(
-                        "{} is both {} and {}: rebind one of them",
-                        press_name(k),
-                        action_name(other),
-                        action_name(&a)
-                    ));
+                    return Err(Conflict {
+                        press: k,
+                        actions: [other.clone(), a],
+                    });
                 }
                 seen.push((k, m, a.clone()));
             }
@@ -278,7 +295,7 @@ static CURRENT: OnceLock<Keymap> = OnceLock::new();
 
 /// Make `k` the run's keys (once; checked first).
 pub fn install(k: Keymap) -> Result<(), String> {
-    k.check()?;
+    k.check().map_err(|c| c.to_string())?;
     CURRENT
         .set(k)
         .map_err(|_| "the keys are set once, at start-up".to_string())
@@ -333,7 +350,7 @@ mod tests {
     fn a_press_with_two_actions_is_refused() {
         let mut k = Keymap::default();
         k.bind(Action::Commit, vec![parse_press("s").unwrap()]);
-        let e = k.check().unwrap_err();
+        let e = k.check().unwrap_err().to_string();
         assert!(
             e.contains("s is both") && e.contains("skip") && e.contains("commit"),
             "{e}"
@@ -344,7 +361,12 @@ mod tests {
         // A Ctrl press works in every mode: one a prompt uses is taken.
         let mut k = Keymap::default();
         k.bind(Action::Help, vec![Key::Ctrl('c')]);
-        assert!(k.check().unwrap_err().contains("Ctrl-C is both"));
+        assert!(
+            k.check()
+                .unwrap_err()
+                .to_string()
+                .contains("Ctrl-C is both")
+        );
     }
 
     #[test]
