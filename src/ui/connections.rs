@@ -99,7 +99,7 @@ pub fn draw(f: &mut Frame, v: &View, area: Rect, scroll: &mut super::Scroll) {
         if detail.height >= 5 && !(s.conn.rtt_trend.is_empty() && s.conn.msg_trend.is_empty()) {
             let [rest, row] =
                 Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).areas(detail);
-            draw_rtt(f, v, s, row);
+            draw_trend_row(f, v, s, row);
             rest
         } else {
             detail
@@ -125,7 +125,7 @@ pub fn draw(f: &mut Frame, v: &View, area: Rect, scroll: &mut super::Scroll) {
 /// `msgs/s ▁▂█▁ · rtt ▁▂▅▃ max 12.3 ms · last 20 s`: the selected source's
 /// messages each second and largest round trip of each second, as
 /// sparklines (ratatui's), then the largest round trip.
-fn draw_rtt(f: &mut Frame, v: &View, s: &crate::store::SourceInfo, row: Rect) {
+fn draw_trend_row(f: &mut Frame, v: &View, s: &crate::store::SourceInfo, row: Rect) {
     use ratatui::widgets::Sparkline;
     let t = v.theme;
     let n = usize::from(table::TREND);

@@ -116,6 +116,24 @@ impl StyleSpec {
     }
 }
 
+/// A theme's styles by the names theme files give them, once: every
+/// style with its name, and a style by its name.
+macro_rules! theme_styles {
+    ($($name:ident),+ $(,)?) => {
+        /// Every style with its name.
+        pub fn styles(&self) -> Vec<(&'static str, Style)> {
+            vec![$((stringify!($name), self.$name)),+]
+        }
+
+        fn slot(&mut self, name: &str) -> Option<&mut Style> {
+            match name {
+                $(stringify!($name) => Some(&mut self.$name),)+
+                _ => None,
+            }
+        }
+    };
+}
+
 impl Theme {
     /// Parse a theme file. Styles it does not name fall back to `dark`'s.
     pub fn parse(text: &str) -> Result<Theme, String> {
@@ -198,66 +216,31 @@ impl Theme {
         }
     }
 
-    /// Every style's name.
-    pub const STYLES: [&'static str; 23] = [
-        "base",
-        "dim",
-        "border",
-        "border_focus",
-        "title",
-        "selected",
-        "current",
-        "skipped",
-        "highlight",
-        "error",
-        "warn",
-        "info",
-        "debug",
-        "added",
-        "removed",
-        "changed",
-        "key",
-        "status",
-        "notice",
-        "json_key",
-        "json_string",
-        "json_number",
-        "json_literal",
-    ];
-
-    /// A style by its name.
-    pub fn style(&self, name: &str) -> Option<Style> {
-        self.clone().slot(name).map(|s| *s)
-    }
-
-    fn slot(&mut self, name: &str) -> Option<&mut Style> {
-        Some(match name {
-            "base" => &mut self.base,
-            "dim" => &mut self.dim,
-            "border" => &mut self.border,
-            "border_focus" => &mut self.border_focus,
-            "title" => &mut self.title,
-            "selected" => &mut self.selected,
-            "current" => &mut self.current,
-            "skipped" => &mut self.skipped,
-            "highlight" => &mut self.highlight,
-            "error" => &mut self.error,
-            "warn" => &mut self.warn,
-            "info" => &mut self.info,
-            "debug" => &mut self.debug,
-            "added" => &mut self.added,
-            "removed" => &mut self.removed,
-            "changed" => &mut self.changed,
-            "key" => &mut self.key,
-            "status" => &mut self.status,
-            "notice" => &mut self.notice,
-            "json_key" => &mut self.json_key,
-            "json_string" => &mut self.json_string,
-            "json_number" => &mut self.json_number,
-            "json_literal" => &mut self.json_literal,
-            _ => return None,
-        })
-    }
+    theme_styles!(
+        base,
+        dim,
+        border,
+        border_focus,
+        title,
+        selected,
+        current,
+        skipped,
+        highlight,
+        error,
+        warn,
+        info,
+        debug,
+        added,
+        removed,
+        changed,
+        key,
+        status,
+        notice,
+        json_key,
+        json_string,
+        json_number,
+        json_literal,
+    );
 
     pub fn level(&self, l: crate::event::Level) -> Style {
         use crate::event::Level::*;
@@ -321,8 +304,7 @@ mod tests {
     /// text at 4.5:1 (WCAG AA), borders at 3:1 (a part of the interface).
     fn readable(t: &Theme, fg: (u8, u8, u8), bg: (u8, u8, u8)) -> Vec<String> {
         let mut bad = Vec::new();
-        for name in Theme::STYLES {
-            let st = t.style(name).unwrap();
+        for (name, st) in t.styles() {
             let (f, b) = (rgb(st.fg, fg), rgb(st.bg, bg));
             let need = if name.starts_with("border") { 3.0 } else { 4.5 };
             let c = contrast(f, b);
@@ -341,8 +323,7 @@ mod tests {
         let bad = readable(&light, (0, 0, 0), (255, 255, 255));
         assert!(bad.is_empty(), "light on white:\n{}", bad.join("\n"));
         // No ANSI 7 gray (or white) text on the light terminal's background.
-        for name in Theme::STYLES {
-            let st = light.style(name).unwrap();
+        for (name, st) in light.styles() {
             if st.bg.is_none_or(|b| b == Color::Reset) {
                 assert!(
                     !matches!(st.fg, Some(Color::Gray | Color::White)),
