@@ -163,17 +163,20 @@ pub fn man_page(out: &mut dyn std::io::Write) -> std::io::Result<()> {
     man.render_synopsis_section(out)?;
     man.render_description_section(out)?;
     man.render_options_section(out)?;
-    // Each subcommand: its synopsis, what it does and its own options.
-    writeln!(out, ".SH COMMANDS")?;
+    // Each subcommand: what it does and its own options; then every
+    // flag's variable (clap_mangen leaves both out).
+    use roff::{bold, line_break, roman};
+    let mut r = roff::Roff::new();
+    r.control("SH", ["COMMANDS"]);
     for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
-        let name = sub.get_name();
         let about = sub
             .get_long_about()
             .or(sub.get_about())
             .map(|a| a.to_string())
             .unwrap_or_default();
-        writeln!(out, ".TP\n\\fBroomtap {}\\fR", roff_escape(name))?;
-        writeln!(out, "{}", roff_escape(&about))?;
+        r.control("TP", []);
+        r.text([bold(format!("roomtap {}", sub.get_name()))]);
+        r.text([roman(about)]);
         let args: Vec<String> = sub
             .get_arguments()
             .filter(|a| !a.is_hide_set() && !a.is_global_set())
@@ -188,11 +191,10 @@ pub fn man_page(out: &mut dyn std::io::Write) -> std::io::Result<()> {
             })
             .collect();
         if !args.is_empty() {
-            writeln!(out, ".br\nTakes: {}", roff_escape(&args.join(", ")))?;
+            r.text([line_break(), roman(format!("Takes: {}", args.join(", ")))]);
         }
     }
-    // Every flag's variable (clap_mangen leaves them out).
-    writeln!(out, ".SH ENVIRONMENT")?;
+    r.control("SH", ["ENVIRONMENT"]);
     let mut seen = std::collections::BTreeMap::new();
     for a in cmd
         .get_arguments()
@@ -203,37 +205,18 @@ pub fn man_page(out: &mut dyn std::io::Write) -> std::io::Result<()> {
                 .or_insert_with(|| long.to_string());
         }
     }
-    for (env, long) in &seen {
-        writeln!(
-            out,
-            ".TP\n\\fB{}\\fR\n{}",
-            roff_escape(env),
-            roff_escape(&format!("as --{long}"))
-        )?;
+    for (env, long) in seen {
+        r.control("TP", []);
+        r.text([bold(env)]);
+        r.text([roman(format!("as --{long}"))]);
     }
-    writeln!(
-        out,
-        ".TP\n\\fBNO_COLOR\\fR\nset and not empty: the mono theme"
-    )?;
+    r.control("TP", []);
+    r.text([bold("NO_COLOR")]);
+    r.text([roman("set and not empty: the mono theme")]);
+    r.to_writer(out)?;
     man.render_extra_section(out)?;
     man.render_version_section(out)?;
     man.render_authors_section(out)
-}
-
-/// Text set as roff: a backslash doubled, a line's leading `.` or `'`
-/// kept from being read as a request.
-fn roff_escape(s: &str) -> String {
-    s.lines()
-        .map(|l| {
-            let l = l.replace('\\', "\\e").replace('-', "\\-");
-            if l.starts_with('.') || l.starts_with('\'') {
-                format!("\\&{l}")
-            } else {
-                l
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// `512`, `64K`, `256M`, `1G` (powers of 1024).
