@@ -1172,3 +1172,34 @@ fn the_timeline_action_tab_shows_its_frame() {
     let text = screen_text(&render(&mut a, 120, 40));
     assert!(!text.contains("the-action-frame"), "{text}");
 }
+
+/// A text frame of more rows than the detail shows is cut, and says so.
+#[test]
+fn a_long_text_frame_is_cut_in_the_detail() {
+    use roomtap::event::RawFrame;
+    let mut a = app();
+    let text: String = (0..500).map(|i| format!("row {i}\n")).collect();
+    a.apply(ev(
+        T0,
+        EventKind::Raw(RawFrame::new(false, true, text.as_bytes())),
+    ));
+    log_line(&mut a, T0 + 1, roomtap::event::Level::Info, "k", "s", "{}");
+    a.act(Action::Focus(Pane::Logs));
+    a.act(Action::Activate);
+    a.prepare();
+    let shown: Vec<String> = a
+        .ui
+        .logs
+        .detail
+        .view
+        .lines
+        .iter()
+        .filter_map(|l| match l {
+            roomtap::ui::DetailLine::Text(t) | roomtap::ui::DetailLine::Note(t) => Some(t.clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(shown.iter().any(|t| t == "row 399"));
+    assert!(!shown.iter().any(|t| t == "row 400"));
+    assert_eq!(shown.last().map(String::as_str), Some("… (cut)"));
+}

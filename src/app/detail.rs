@@ -414,19 +414,18 @@ fn raw_lines(
             if f.text { "text" } else { "binary" },
         )));
         if f.text {
+            // Each line sanitised, cut into rows; at most RAW_ROWS of them.
             let text = String::from_utf8_lossy(b);
-            let mut rows = 0;
-            'all: for line in text.lines() {
-                let clean = crate::text::sanitize(line);
-                let chars: Vec<char> = clean.chars().collect();
-                for piece in chars.chunks(RAW_ROW) {
-                    if rows >= RAW_ROWS {
-                        lines.push(DetailLine::Note("… (cut)".into()));
-                        break 'all;
-                    }
-                    lines.push(DetailLine::Text(piece.iter().collect()));
-                    rows += 1;
-                }
+            let mut rows = text.lines().flat_map(|line| {
+                let chars: Vec<char> = crate::text::sanitize(line).chars().collect();
+                chars
+                    .chunks(RAW_ROW)
+                    .map(|c| c.iter().collect::<String>())
+                    .collect::<Vec<_>>()
+            });
+            lines.extend(rows.by_ref().take(RAW_ROWS).map(DetailLine::Text));
+            if rows.next().is_some() {
+                lines.push(DetailLine::Note("… (cut)".into()));
             }
         } else {
             lines.extend(
